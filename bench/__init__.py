@@ -1,0 +1,1 @@
+"""Benchmarks: timing and memory, never pass/fail. Results are recorded in bench/README.md."""

@@ -1,0 +1,1 @@
+"""Conversations, channels, the command line and configuration."""

@@ -1,0 +1,1 @@
+"""Time: what is due when, the durable outbox and its dispatcher."""

@@ -1,0 +1,1 @@
+"""Encrypted persistence: models, envelope encryption, blind index, repositories, migrations."""
