@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SRC := treatment storage scheduler bot
 
-.PHONY: install test lint typecheck security audit pytest bench demo run clean
+.PHONY: install test lint typecheck security audit pytest bench clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,15 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Refresh the translation catalogues after adding or changing a user-facing string.
+messages: install
+	$(BIN)/pybabel -q extract --no-location --sort-by-file --project=tbbot \
+		-k _ -k ngettext:1,2 -o bot/locales/messages.pot bot scheduler
+	for l in en ko zh_Hans; do \
+		if [ -f bot/locales/$$l/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel -q update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales -l $$l; \
+		else \
+			$(BIN)/pybabel -q init -i bot/locales/messages.pot -d bot/locales -l $$l; \
+		fi; \
+	done

@@ -2,4 +2,7 @@
 
 
 class UsageError(Exception):
-    """Bad input from the person at the keyboard: the message says what is wrong and what is allowed."""
+    """Bad input from the person at the keyboard.
+
+    The message says what is wrong and what is allowed.
+    """

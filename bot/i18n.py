@@ -1,0 +1,98 @@
+"""Translations: gettext catalogues per language, and locale-aware dates and times.
+
+Catalogues are the `.po` files under `bot/locales/<locale>/LC_MESSAGES/messages.po`. They are
+read directly (no compiled `.mo` to forget to rebuild): Babel parses each once per process.
+Source strings are English and carry named `{placeholders}`, filled by `str.format` after
+translation so a translator may move them.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, time
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+LOCALES = ("en", "ko", "zh_Hans")
+DEFAULT_LOCALE = "en"
+LOCALE_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+
+# Telegram sends IETF tags ("ko", "zh-hans", "zh-CN", "en-GB"); Traditional-script readers are
+# offered Simplified Chinese as the nearest catalogue we ship, and can change it in /settings.
+_PREFIXES = {"ko": "ko", "zh": "zh_Hans", "en": "en"}
+
+
+def negotiate(language_code: str | None) -> str:
+    """The catalogue to suggest for a client language tag; English when none fits."""
+    if not language_code:
+        return DEFAULT_LOCALE
+    primary = language_code.replace("_", "-").split("-", 1)[0].lower()
+    return _PREFIXES.get(primary, DEFAULT_LOCALE)
+
+
+def catalogue_path(locale: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def load_catalogue(locale: str) -> Catalog:
+    with catalogue_path(locale).open("rb") as handle:
+        return read_po(handle, locale=locale, domain=DOMAIN)
+
+
+class Translator:
+    """Translates and formats for one locale."""
+
+    def __init__(self, locale: str, messages: dict[str, str | tuple[str, ...]]) -> None:
+        self.locale = locale
+        self._babel_locale = Locale.parse(locale)
+        self._messages = messages
+
+    def _(self, message: str, **params: object) -> str:
+        """The translation of `message` with its placeholders filled."""
+        found = self._messages.get(message)
+        text = found if isinstance(found, str) and found else message
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        """The plural form for `n`, with `{n}` and the other placeholders filled."""
+        found = self._messages.get(singular)
+        if isinstance(found, tuple) and all(found):
+            index = self._babel_locale.plural_form(n)
+            forms = found
+            text = forms[min(self._plural_index(index), len(forms) - 1)]
+        else:
+            text = singular if n == 1 else plural
+        return text.format(n=n, **params)
+
+    def _plural_index(self, tag: str) -> int:
+        # Our locales use at most two forms ("one", "other"); Korean and Chinese have one.
+        return 0 if tag == "one" else 1
+
+    def date(self, value: date, format: str = "medium") -> str:
+        return format_date(value, format=format, locale=self._babel_locale)
+
+    def time(self, value: time | datetime, format: str = "short") -> str:
+        return format_time(value, format=format, locale=self._babel_locale)
+
+    def datetime(self, value: datetime, format: str = "medium") -> str:
+        return format_datetime(value, format=format, locale=self._babel_locale)
+
+
+@functools.cache
+def translator(locale: str) -> Translator:
+    """The translator for a supported locale (English for anything else)."""
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    messages: dict[str, str | tuple[str, ...]] = {}
+    for entry in load_catalogue(locale):
+        if not entry.id or entry.fuzzy:
+            continue
+        key = entry.id[0] if isinstance(entry.id, tuple | list) else entry.id
+        value = entry.string
+        messages[key] = tuple(value) if isinstance(value, tuple | list) else (value or "")
+    return Translator(locale, messages)
