@@ -1,0 +1,1 @@
+"""The channel-agnostic conversation: inbound text, commands and choices become replies."""
