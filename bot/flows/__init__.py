@@ -1,0 +1,1 @@
+"""Conversation flows: each turns one inbound event into replies and a next state."""
