@@ -1,0 +1,219 @@
+"""`/settings`: change one thing at a time, each checked like at onboarding.
+
+The flow returns a `Change` (a setting name and its new value); the caller applies it in one
+transaction and replies only after it is stored.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.dialogue.choices import Choice
+from bot.dialogue.conversation import Conversation
+from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.flows.onboarding import MAX_COVER, find_zone
+from bot.i18n import LOCALES, Translator, translator
+from bot.parsing import ParseError, parse_time, parse_times, parse_weight
+from bot.texts import LANGUAGE_NAMES, N_
+
+FLOW = "settings"
+OPT = "opt"
+ITEMS = {
+    "times": N_("Dose times"),
+    "zone": N_("Time zone"),
+    "language": N_("Language"),
+    "discreet": N_("Discreet mode"),
+    "nudges": N_("Follow-up reminders"),
+    "quiet": N_("Quiet hours"),
+    "weight": N_("Weight"),
+    "delete_after": N_("Delete health messages from the chat"),
+}
+NUDGE_CHOICES = {
+    "two": N_("Two (after 30 min and 2 h)"),
+    "one": N_("One (after 30 min)"),
+    "none": N_("None"),
+}
+DELETE_CHOICES = {"0": N_("Never"), "60": N_("After 1 hour"), "1440": N_("After 1 day")}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    setting: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    replies: list[Reply]
+    conversation: Conversation | None
+    change: Change | None = None
+
+
+def begin(now: datetime, language: str, doses_per_day: int) -> Turn:
+    conversation = Conversation(FLOW, "menu", {"language": language, "doses": doses_per_day}, now)
+    return Turn([_ask(conversation)], conversation)
+
+
+def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
+    """Menu, then one question for the chosen setting; a bad answer repeats it with a reason."""
+    t = translator(conversation.data["language"])
+    offered = {c.arg for c in _ask(conversation).all_choices()}
+    option = (
+        event.pick.arg
+        if event.kind is Kind.PICK
+        and event.pick is not None
+        and event.pick.verb == OPT
+        and event.pick.arg in offered
+        else None
+    )
+    text = event.text if event.kind is Kind.TEXT else None
+    if option == "close":
+        return Turn([Reply(t._("Settings closed."))], None)
+    step = conversation.step
+    if step == "menu":
+        if option in ITEMS:
+            moved = conversation.at(option, now)
+            return Turn([_ask(moved)], moved)
+        return _again(t, conversation, now, None)
+    result = _read(step, option, text, conversation.data, t)
+    if isinstance(result, Change):
+        if step == "discreet" and result.value["discreet"]:
+            moved = conversation.at("cover", now)
+            return Turn([_ask(moved)], moved)
+        return Turn([], None, result)
+    return _again(t, conversation, now, result)
+
+
+def _again(t: Translator, conversation: Conversation, now: datetime, problem: str | None) -> Turn:
+    replies = [Reply(problem or t._("Please choose one of the options."))]
+    return Turn([*replies, _ask(conversation)], conversation.at(conversation.step, now))
+
+
+def _read(
+    step: str, option: str | None, text: str | None, data: dict[str, Any], t: Translator
+) -> Change | str | None:
+    typed = text or ""
+    if step == "language" and option in LOCALES:
+        return Change("language", option)
+    if step == "nudges" and option in NUDGE_CHOICES:
+        return Change("nudges", option)
+    if step == "delete_after" and option in DELETE_CHOICES:
+        return Change("delete_after_minutes", int(option))
+    if step == "discreet" and option in ("on", "off"):
+        return Change("discreet", {"discreet": option == "on", "cover_word": None})
+    if step == "cover":
+        if option == "none":
+            return Change("discreet", {"discreet": True, "cover_word": None})
+        cover = " ".join(unicodedata.normalize("NFKC", typed).split())
+        if cover and len(cover) <= MAX_COVER:
+            return Change("discreet", {"discreet": True, "cover_word": cover})
+        return (
+            t._("Please type a short word, at most {max} characters.", max=MAX_COVER)
+            if typed
+            else None
+        )
+    if step == "quiet":
+        if option == "off":
+            return Change("quiet_hours", None)
+        return _quiet(typed, t) if typed else None
+    if step == "weight" and typed:
+        try:
+            return Change("weight_kg", parse_weight(typed))
+        except ParseError:
+            return t._("Please type your weight in kg as a number from 3 to 250.")
+    if step == "zone" and typed:
+        zone = find_zone(typed)
+        return (
+            Change("zone", zone)
+            if zone
+            else t._(
+                "I don't know that place. Try a bigger city nearby, or a UTC offset such as UTC+9."
+            )
+        )
+    if step == "times" and typed:
+        try:
+            times = parse_times(typed)
+        except ParseError:
+            return t._("Please type a time like 08:30.")
+        if len(times) != data["doses"]:
+            return t.ngettext(
+                "Please give exactly one time.", "Please give exactly {n} times.", data["doses"]
+            )
+        return Change("times", [x.strftime("%H:%M") for x in times])
+    return None
+
+
+def _quiet(typed: str, t: Translator) -> Change | str:
+    parts = unicodedata.normalize("NFKC", typed).replace("~", "-").split("-")
+    try:
+        if len(parts) != 2:
+            raise ParseError("quiet_format")
+        start, end = parse_time(parts[0]), parse_time(parts[1])
+    except ParseError:
+        return t._("Please type quiet hours like 22:00-07:00.")
+    if start == end:
+        return t._("Quiet hours need a different start and end.")
+    return Change("quiet_hours", [start.strftime("%H:%M"), end.strftime("%H:%M")])
+
+
+def _ask(conversation: Conversation) -> Reply:
+    t = translator(conversation.data["language"])
+    close = (Choice(t._("Close"), OPT, "close"),)
+    step = conversation.step
+    if step == "menu":
+        rows = [(Choice(t._(label), OPT, key),) for key, label in ITEMS.items()]
+        return Reply(t._("What would you like to change?"), (*rows, close))
+    if step == "language":
+        rows = [(Choice(LANGUAGE_NAMES[code], OPT, code),) for code in LOCALES]
+        return Reply(t._("Which language should I use?"), (*rows, close))
+    if step == "nudges":
+        rows = [(Choice(t._(label), OPT, key),) for key, label in NUDGE_CHOICES.items()]
+        return Reply(
+            t._("If you don't answer a reminder, how many times should I ask again?"),
+            (*rows, close),
+        )
+    if step == "delete_after":
+        rows = [(Choice(t._(label), OPT, key),) for key, label in DELETE_CHOICES.items()]
+        return Reply(
+            t._(
+                "In discreet mode I can delete messages about symptoms and progress from this chat."
+            ),
+            (*rows, close),
+        )
+    if step == "discreet":
+        rows = [
+            (Choice(t._("Discreet (recommended)"), OPT, "on"),),
+            (Choice(t._("Plain wording"), OPT, "off"),),
+        ]
+        return Reply(t._("How should my reminders be worded?"), (*rows, close))
+    if step == "cover":
+        return Reply(
+            t._("What should I call your medicine in reminders? Type a word, or choose none."),
+            ((Choice(t._("No other name"), OPT, "none"),), close),
+        )
+    if step == "quiet":
+        return Reply(
+            t._("During quiet hours I send no follow-up reminders. Type them like 22:00-07:00."),
+            ((Choice(t._("No quiet hours"), OPT, "off"),), close),
+        )
+    if step == "weight":
+        return Reply(t._("What is your weight in kg now?"), (close,))
+    if step == "zone":
+        return Reply(
+            t._(
+                "Where are you now? Type a city, a time zone such as Europe/Paris, or a UTC offset."
+            ),
+            (close,),
+        )
+    count = conversation.data["doses"]
+    return Reply(
+        t.ngettext(
+            "At what time will you take your medicine from now on? Type it, like 08:30.",
+            "At what times will you take your {n} doses from now on? Type them, like 08:00, 20:00.",
+            count,
+        ),
+        (close,),
+    )

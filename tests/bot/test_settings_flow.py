@@ -1,0 +1,84 @@
+"""Settings change one thing at a time, each answer checked before anything is stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.dialogue.choices import Picked
+from bot.dialogue.messages import Inbound, Kind
+from bot.flows.settings import Change, Turn, begin, handle
+
+NOW = datetime(2026, 3, 10, tzinfo=UTC)
+
+
+def pick(arg: str) -> Inbound:
+    return Inbound("test", "1", "1", Kind.PICK, pick=Picked("opt", arg))
+
+
+def say(text: str) -> Inbound:
+    return Inbound.from_text("test", "1", "1", text)
+
+
+def run(turn: Turn, *events: Inbound) -> Turn:
+    for event in events:
+        assert turn.conversation is not None
+        turn = handle(turn.conversation, event, NOW)
+    return turn
+
+
+@pytest.mark.parametrize(
+    ("events", "change"),
+    [
+        ((pick("times"), say("21:30")), Change("times", ["21:30"])),
+        ((pick("zone"), say("서울")), Change("zone", "Asia/Seoul")),
+        ((pick("language"), pick("zh_Hans")), Change("language", "zh_Hans")),
+        ((pick("weight"), say("61.5")), Change("weight_kg", 61.5)),
+        ((pick("nudges"), pick("none")), Change("nudges", "none")),
+        ((pick("quiet"), say("22:00-07:00")), Change("quiet_hours", ["22:00", "07:00"])),
+        ((pick("quiet"), pick("off")), Change("quiet_hours", None)),
+        ((pick("delete_after"), pick("60")), Change("delete_after_minutes", 60)),
+        (
+            (pick("discreet"), pick("on"), say("candy")),
+            Change("discreet", {"discreet": True, "cover_word": "candy"}),
+        ),
+        (
+            (pick("discreet"), pick("off")),
+            Change("discreet", {"discreet": False, "cover_word": None}),
+        ),
+    ],
+)
+def test_each_setting_yields_one_checked_change(
+    events: tuple[Inbound, ...], change: Change
+) -> None:
+    done = run(begin(NOW, "en", 1), *events)
+    assert done.conversation is None
+    assert done.change == change
+
+
+@pytest.mark.parametrize(
+    ("events", "reason"),
+    [
+        ((pick("times"), say("08:00, 20:00")), "exactly one"),
+        ((pick("times"), say("24:30")), "08:30"),
+        ((pick("weight"), say("300")), "3 to 250"),
+        ((pick("quiet"), say("22:00")), "22:00-07:00"),
+        ((pick("quiet"), say("07:00-07:00")), "different"),
+        ((pick("zone"), say("Atlantis")), "don't know"),
+    ],
+)
+def test_bad_answers_change_nothing_and_say_why(events: tuple[Inbound, ...], reason: str) -> None:
+    turn = run(begin(NOW, "en", 1), *events)
+    assert turn.change is None and turn.conversation is not None
+    assert reason in turn.replies[0].text
+
+
+def test_twice_daily_patients_give_two_times() -> None:
+    done = run(begin(NOW, "en", 2), pick("times"), say("20:00, 08:00"))
+    assert done.change == Change("times", ["08:00", "20:00"])
+
+
+def test_close_changes_nothing() -> None:
+    done = run(begin(NOW, "en", 1), pick("weight"), pick("close"))
+    assert done.conversation is None and done.change is None
