@@ -8,6 +8,8 @@ when that value is configuration (a time, a zone name, a number), not a person's
 
 from __future__ import annotations
 
+from treatment.codes import ErrorCode
+
 
 class TreatmentError(ValueError):
     """Input the treatment engine refuses."""
@@ -23,5 +25,14 @@ class RegimenFileError(TreatmentError):
     """A regimen file (or a custom regimen) that fails validation: names the file and field."""
 
     def __init__(self, source: str, field: str, message: str) -> None:
-        super().__init__("invalid_regimen", f"{source}: {field}: {message}", field=field)
+        super().__init__(ErrorCode.INVALID_REGIMEN, f"{source}: {field}: {message}", field=field)
+        self.source = source
+
+
+class DataFileError(TreatmentError):
+    """A packaged data file other than a regimen (weight bands, rule thresholds) that fails
+    validation: names the file and field, like `RegimenFileError`."""
+
+    def __init__(self, source: str, field: str, message: str) -> None:
+        super().__init__(ErrorCode.INVALID_DATA_FILE, f"{source}: {field}: {message}", field=field)
         self.source = source

@@ -1,0 +1,212 @@
+"""`tbbot plan`: print the dose plan of a regimen for a start date, times and zone."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.errors import UsageError
+from treatment.enrolment import Enrolment, enrol, parse_date
+from treatment.errors import TreatmentError
+from treatment.plan import DoseSlot, DrugDose, dose_for_step, dose_notices, iter_slots
+from treatment.regimen import WEEKDAY_NAMES, DoseStep, Regimen
+from treatment.weight import load_weight_bands
+
+DEFAULT_SLOTS = 10
+MAX_SLOTS = 2000
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="show the dose plan of a regimen",
+        description=(
+            "Show the phases, doses and first dose times of a regimen, and the projected "
+            "completion date given missed dates. Doses are counted: each missed dose moves "
+            "the end later."
+        ),
+    )
+    parser.add_argument("--regimen", required=True, help="regimen id (see `tbbot regimens`)")
+    parser.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first dose date")
+    parser.add_argument(
+        "--times", required=True, metavar="HH:MM[,HH:MM]", help="local dose times, comma separated"
+    )
+    parser.add_argument("--tz", required=True, metavar="ZONE", help="IANA time zone")
+    parser.add_argument("--weight", type=float, metavar="KG", help="body weight (3 to 250 kg)")
+    parser.add_argument("--band-table", metavar="ID", help="weight band table (default: first)")
+    parser.add_argument(
+        "--missed",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="YYYY-MM-DD",
+        help="dates whose doses were missed",
+    )
+    parser.add_argument(
+        "--slots",
+        type=int,
+        default=DEFAULT_SLOTS,
+        metavar="N",
+        help=f"how many dose slots to list (default {DEFAULT_SLOTS})",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    today = datetime.now(UTC).date()
+    if not 0 <= args.slots <= MAX_SLOTS:
+        raise UsageError(f"--slots {args.slots} is out of range; allowed: 0 to {MAX_SLOTS}")
+    try:
+        enrolment = enrol(
+            regimen=args.regimen,
+            start=parse_date(args.start, "start"),
+            times=[part.strip() for part in args.times.split(",")],
+            zone=args.tz,
+            today=today,
+            weight_kg=args.weight,
+            band_table=args.band_table,
+        )
+        missed = {parse_date(value, "missed") for value in args.missed}
+    except TreatmentError as exc:
+        raise UsageError(exc.message) from None
+    report = build_report(enrolment, missed, args.slots)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print_report(report)
+    return 0
+
+
+def build_report(enrolment: Enrolment, missed: set[date], slot_count: int) -> dict[str, Any]:
+    """The plan as JSON-ready data; raises `UsageError` for a missed date without a dose."""
+    regimen = enrolment.regimen()
+    not_taken = {f"{day.isoformat()}#{i}" for day in missed for i in range(len(enrolment.times))}
+    slots = list(iter_slots(enrolment, not_taken=not_taken))
+    planned_days = {slot.local_date for slot in slots}
+    unplanned = sorted(missed - planned_days)
+    if unplanned:
+        raise UsageError(
+            f"--missed {unplanned[0].isoformat()} has no planned dose; allowed: dates of planned "
+            f"doses from {slots[0].local_date.isoformat()} to {slots[-1].local_date.isoformat()}"
+        )
+    window = regimen.window
+    return {
+        "regimen": regimen.id,
+        "name": regimen.name,
+        "source": regimen.source,
+        "start": enrolment.start.isoformat(),
+        "times": [t.strftime("%H:%M") for t in enrolment.times],
+        "zone": enrolment.zone,
+        "weight_kg": enrolment.weight_kg,
+        "doses_required": regimen.doses_required,
+        "phases": _phases(regimen, enrolment),
+        "missed": sorted(day.isoformat() for day in missed),
+        "projected_completion": slots[-1].local_date.isoformat(),
+        "complete_by": _deadline(regimen, enrolment.start),
+        "window_verified": window.verified if window else False,
+        "window_note": window.note if window else "",
+        "notices": [str(code) for code in dose_notices(enrolment)],
+        "slots": [_slot(slot) for slot in itertools.islice(slots, slot_count)],
+    }
+
+
+def _deadline(regimen: Regimen, start: date) -> str | None:
+    deadline = regimen.window.deadline(start) if regimen.window else None
+    return deadline.isoformat() if deadline else None
+
+
+def _phases(regimen: Regimen, enrolment: Enrolment) -> list[dict[str, Any]]:
+    table = load_weight_bands().table(enrolment.band_table)
+    phases = []
+    for phase in regimen.phases:
+        drugs = []
+        for drug in phase.drugs:
+            for number, step in enumerate(drug.steps):
+                dose = dose_for_step(drug.name, step, enrolment.weight_kg, table, number)
+                drugs.append({**_dose(dose), **_schedule(step)})
+        phases.append(
+            {
+                "name": phase.name,
+                "kind": phase.kind.value,
+                "doses_required": phase.doses_required,
+                "pattern": phase.pattern.kind.value,
+                "weekdays": [WEEKDAY_NAMES[d] for d in phase.pattern.weekdays],
+                "drugs": drugs,
+            }
+        )
+    return phases
+
+
+def _schedule(step: DoseStep) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if step.for_days is not None:
+        out["for_days"] = step.for_days
+    if step.weekdays:
+        out["weekdays"] = [WEEKDAY_NAMES[d] for d in step.weekdays]
+    return out
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is not None and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def _dose(dose: DrugDose) -> dict[str, Any]:
+    return {"name": dose.name, "mg": _number(dose.mg), "tablets": _number(dose.tablets)}
+
+
+def _slot(slot: DoseSlot) -> dict[str, Any]:
+    return {
+        "key": slot.key,
+        "phase": slot.phase,
+        "local": slot.local.isoformat(),
+        "utc": slot.utc.isoformat(),
+        "drugs": [_dose(dose) for dose in slot.drugs],
+    }
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"{report['regimen']}: {report['name']}")
+    print(f"source: {report['source']}")
+    print(
+        f"start {report['start']} at {', '.join(report['times'])} ({report['zone']}), "
+        f"{report['doses_required']} doses"
+    )
+    for phase in report["phases"]:
+        print(
+            f"\n  {phase['name']} ({phase['kind']}): {phase['doses_required']} doses, "
+            f"{phase['pattern']} {' '.join(phase['weekdays'])}".rstrip()
+        )
+        for drug in phase["drugs"]:
+            when = []
+            if "for_days" in drug:
+                when.append(f"first {drug['for_days']} days")
+            if "weekdays" in drug:
+                when.append(" ".join(drug["weekdays"]))
+            suffix = f"  ({'; '.join(when)})" if when else ""
+            print(f"    {drug['name']:<14} {_dose_text(drug)}{suffix}")
+    if report["missed"]:
+        print(f"\nmissed: {', '.join(report['missed'])}")
+    print(f"\nprojected completion: {report['projected_completion']}")
+    deadline = report["complete_by"] or "not set"
+    verified = "" if report["window_verified"] else " (not verified: configurable)"
+    print(f"complete by:          {deadline}{verified}")
+    for notice in report["notices"]:
+        print(f"notice: {notice}")
+    if report["slots"]:
+        print(f"\n  {'local time':<25} {'UTC':<25} phase / drugs")
+        for slot in report["slots"]:
+            drugs = ", ".join(f"{d['name']} {_dose_text(d)}" for d in slot["drugs"])
+            print(f"  {slot['local']:<25} {slot['utc']:<25} {slot['phase']}: {drugs}")
+
+
+def _dose_text(drug: dict[str, Any]) -> str:
+    if drug["mg"] is None:
+        return "as prescribed"
+    tablets = f" ({drug['tablets']} tab)" if drug["tablets"] is not None else ""
+    return f"{drug['mg']} mg{tablets}"

@@ -1,0 +1,449 @@
+"""The regimen catalogue: one TOML file per regimen in `treatment/regimens/`.
+
+Every file, and every custom regimen built from a prescription, passes through the same
+`regimen_from_dict`, so a custom regimen can be no less valid than a packaged one. A file that
+fails raises `RegimenFileError` naming the file and the field (`phases[1].drugs[0].mg`).
+Unknown keys are refused too: a typo such as `dose_required` would otherwise silently
+fall back to a default, and in dose counting a silent default is a wrong end date.
+
+File schema (see `06-BPaLM.toml` for every feature in use):
+
+    id, name, population, source     strings; `source` is required
+    doses_per_day                    1 (default) to 6; an enrolment gives that many times
+    note                             optional
+    [window]                         completion deadline from the start: months/weeks/days;
+                                     verified = false plus a note when clinical.md says
+                                     "not verified" or "configurable"; no length = no deadline
+    [[phases]]                       in order
+      name, kind                     kind: intensive | continuation | single
+      doses_required                 doses that complete the phase (dose counting)
+      pattern                        { kind = "daily" | "weekdays" | "weekly", weekdays = [...] }
+      window                         optional, as above, counted from the regimen start
+      [[phases.drugs]]               name, note, and either one dose or `steps = [...]`
+        mg, tablets                  fixed dose as the source or prescription gives it
+        mg_per_tablet                weight-banded fixed-dose combination (tablets by band)
+        (neither)                    dose as prescribed: shown as such, never guessed
+        weekdays, for_days,          a step on some weekdays only, for the first N calendar
+        min_gap_hours                days of the phase, at least N hours between doses
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from treatment.codes import ErrorCode
+from treatment.errors import RegimenFileError, TreatmentError
+from treatment.regimen import (
+    WEEKDAY_NAMES,
+    DoseStep,
+    DosingPattern,
+    Drug,
+    Duration,
+    PatternKind,
+    Phase,
+    PhaseKind,
+    Regimen,
+    Window,
+)
+
+MAX_DOSES_PER_DAY = 6
+MAX_DOSES_PER_PHASE = 1000
+MAX_MG = 10_000
+MAX_TABLETS = 20
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The regimens an instance knows, in file order of their ids."""
+
+    regimens: Mapping[str, Regimen]
+
+    def get(self, regimen_id: str) -> Regimen:
+        try:
+            return self.regimens[regimen_id]
+        except KeyError:
+            allowed = ", ".join(self.regimens)
+            raise TreatmentError(
+                ErrorCode.UNKNOWN_REGIMEN,
+                f"unknown regimen {regimen_id!r}; allowed: {allowed}",
+                field="regimen",
+            ) from None
+
+    def __iter__(self) -> Iterator[Regimen]:
+        return iter(self.regimens.values())
+
+    def __len__(self) -> int:
+        return len(self.regimens)
+
+
+@functools.cache
+def load_catalogue() -> Catalogue:
+    """Load and validate every packaged regimen file (once per process)."""
+    folder = resources.files("treatment").joinpath("regimens")
+    regimens: dict[str, Regimen] = {}
+    files = sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".toml")),
+        key=lambda entry: entry.name,
+    )
+    for entry in files:
+        source = f"treatment/regimens/{entry.name}"
+        regimen = parse_regimen_toml(entry.read_text(encoding="utf-8"), source)
+        if regimen.id in regimens:
+            raise RegimenFileError(source, "id", f"{regimen.id!r} is defined twice")
+        regimens[regimen.id] = regimen
+    return Catalogue(regimens)
+
+
+def parse_regimen_toml(text: str, source: str) -> Regimen:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegimenFileError(source, "(file)", f"not valid TOML: {exc}") from None
+    return regimen_from_dict(data, source)
+
+
+def custom_regimen(data: Mapping[str, Any]) -> Regimen:
+    """Build a regimen from a prescription entered by the user, validated like a file.
+
+    The id must start with `custom` so it can never shadow a catalogue regimen.
+    """
+    regimen = regimen_from_dict({"source": "the prescription", **data, "custom": True}, "custom")
+    if not regimen.id.startswith("custom"):
+        raise RegimenFileError("custom", "id", f"must start with 'custom', got {regimen.id!r}")
+    return regimen
+
+
+class _Fields:
+    """Typed access to one TOML table, raising errors that name the file and field path."""
+
+    def __init__(self, data: object, source: str, path: str, allowed: Sequence[str]) -> None:
+        self.source = source
+        self.path = path
+        if not isinstance(data, Mapping):
+            raise RegimenFileError(source, path or "(file)", "must be a table")
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise RegimenFileError(
+                source,
+                self._name(unknown[0]),
+                f"unknown key; allowed keys: {', '.join(allowed)}",
+            )
+        self.data: Mapping[str, object] = data
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, message: str) -> RegimenFileError:
+        return RegimenFileError(self.source, self._name(key), message)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise self.fail(key, "must be a non-empty string")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "must be true or false")
+        return value
+
+    def integer(self, key: str, low: int, high: int, default: int | None = None) -> int:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "is required")
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"must be a whole number from {low} to {high}")
+        return value
+
+    def optional_integer(self, key: str, low: int, high: int) -> int | None:
+        return self.integer(key, low, high) if key in self.data else None
+
+    def number(self, key: str, low: float, high: float) -> float | None:
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not low < value <= high
+        ):
+            raise self.fail(key, f"must be a number above {low} and at most {high}")
+        return value
+
+    def weekdays(self, key: str) -> tuple[int, ...]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"must be a list of weekdays ({', '.join(WEEKDAY_NAMES)})")
+        days: list[int] = []
+        for name in value:
+            if name not in WEEKDAY_NAMES:
+                raise self.fail(
+                    key, f"{name!r} is not a weekday; allowed: {', '.join(WEEKDAY_NAMES)}"
+                )
+            days.append(WEEKDAY_NAMES.index(name))
+        if len(set(days)) != len(days):
+            raise self.fail(key, "lists a weekday twice")
+        return tuple(sorted(days))
+
+    def tables(self, key: str) -> list[object]:
+        value = self.data.get(key)
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, "must be a non-empty list of tables")
+        return value
+
+
+def regimen_from_dict(data: Mapping[str, Any], source: str) -> Regimen:
+    """Validate a regimen given as plain data (a parsed TOML file or user input)."""
+    top = _Fields(
+        data,
+        source,
+        "",
+        (
+            "id",
+            "name",
+            "population",
+            "source",
+            "doses_per_day",
+            "window",
+            "phases",
+            "custom",
+            "note",
+        ),
+    )
+    doses_per_day = top.integer("doses_per_day", 1, MAX_DOSES_PER_DAY, default=1)
+    phases = tuple(
+        _phase(item, source, f"phases[{i}]", doses_per_day)
+        for i, item in enumerate(top.tables("phases"))
+    )
+    names = [phase.name for phase in phases]
+    if len(set(names)) != len(names):
+        raise top.fail("phases", "two phases have the same name")
+    return Regimen(
+        id=top.text("id"),
+        name=top.text("name"),
+        population=top.text("population", ""),
+        source=top.text("source"),
+        phases=phases,
+        doses_per_day=doses_per_day,
+        window=_window(top.data["window"], source, "window") if top.has("window") else None,
+        custom=top.boolean("custom", False),
+        note=top.text("note", ""),
+    )
+
+
+def _window(data: object, source: str, path: str) -> Window:
+    fields = _Fields(data, source, path, ("months", "weeks", "days", "verified", "note"))
+    parts = [fields.optional_integer(key, 0, 120) for key in ("months", "weeks", "days")]
+    duration = None
+    if any(part is not None for part in parts):
+        months, weeks, days = (part or 0 for part in parts)
+        if months == weeks == days == 0:
+            raise fields.fail("months", "a window must be longer than zero")
+        duration = Duration(months=months, weeks=weeks, days=days)
+    verified = fields.boolean("verified", True)
+    note = fields.text("note", "")
+    if duration is None and verified:
+        raise fields.fail("verified", "a window without a length must be marked verified = false")
+    if not verified and not note:
+        raise fields.fail("note", "an unverified window must say why in a note")
+    return Window(duration=duration, verified=verified, note=note)
+
+
+def _phase(data: object, source: str, path: str, doses_per_day: int) -> Phase:
+    fields = _Fields(
+        data, source, path, ("name", "kind", "doses_required", "pattern", "window", "drugs")
+    )
+    kind_name = fields.text("kind", PhaseKind.SINGLE.value)
+    if kind_name not in PhaseKind.__members__.values():
+        raise fields.fail("kind", f"must be one of {', '.join(k.value for k in PhaseKind)}")
+    pattern = _pattern(fields.data.get("pattern", {}), source, f"{path}.pattern")
+    drugs = tuple(
+        _drug(item, source, f"{path}.drugs[{i}]", pattern, doses_per_day)
+        for i, item in enumerate(fields.tables("drugs"))
+    )
+    return Phase(
+        name=fields.text("name"),
+        kind=PhaseKind(kind_name),
+        doses_required=fields.integer("doses_required", 1, MAX_DOSES_PER_PHASE),
+        pattern=pattern,
+        drugs=drugs,
+        window=_window(fields.data["window"], source, f"{path}.window")
+        if fields.has("window")
+        else None,
+    )
+
+
+def _pattern(data: object, source: str, path: str) -> DosingPattern:
+    fields = _Fields(data, source, path, ("kind", "weekdays"))
+    kind_name = fields.text("kind", PatternKind.DAILY.value)
+    if kind_name not in PatternKind.__members__.values():
+        raise fields.fail("kind", f"must be one of {', '.join(k.value for k in PatternKind)}")
+    kind = PatternKind(kind_name)
+    weekdays = fields.weekdays("weekdays")
+    if kind is PatternKind.DAILY and weekdays:
+        raise fields.fail("weekdays", "a daily pattern takes no weekdays")
+    if kind is PatternKind.WEEKDAYS and not weekdays:
+        raise fields.fail("weekdays", "list the days of the week that have doses")
+    if kind is PatternKind.WEEKLY and len(weekdays) > 1:
+        raise fields.fail("weekdays", "a weekly pattern has at most one weekday")
+    return DosingPattern(kind=kind, weekdays=weekdays)
+
+
+def _drug(data: object, source: str, path: str, pattern: DosingPattern, doses_per_day: int) -> Drug:
+    step_keys = ("mg", "tablets", "mg_per_tablet", "weekdays", "for_days", "min_gap_hours")
+    fields = _Fields(data, source, path, ("name", "note", "steps", *step_keys))
+    if fields.has("steps"):
+        if any(fields.has(key) for key in step_keys):
+            raise fields.fail("steps", "give either steps or a single dose, not both")
+        raw_steps = fields.tables("steps")
+        steps = tuple(
+            _step(item, source, f"{path}.steps[{i}]", pattern, doses_per_day)
+            for i, item in enumerate(raw_steps)
+        )
+    else:
+        single = {key: value for key, value in fields.data.items() if key in step_keys}
+        steps = (_step(single, source, path, pattern, doses_per_day),)
+    for i, step in enumerate(steps):
+        is_last = i == len(steps) - 1
+        where = f"steps[{i}].for_days" if len(steps) > 1 else "for_days"
+        if is_last and step.for_days is not None:
+            raise fields.fail(where, "the last step runs to the end of the phase: omit for_days")
+        if not is_last and step.for_days is None:
+            raise fields.fail(where, "every step but the last needs for_days")
+    return Drug(name=fields.text("name"), steps=steps, note=fields.text("note", ""))
+
+
+def _step(
+    data: object, source: str, path: str, pattern: DosingPattern, doses_per_day: int
+) -> DoseStep:
+    fields = _Fields(
+        data,
+        source,
+        path,
+        ("mg", "tablets", "mg_per_tablet", "weekdays", "for_days", "min_gap_hours"),
+    )
+    mg = fields.number("mg", 0, MAX_MG)
+    tablets = fields.number("tablets", 0, MAX_TABLETS)
+    mg_per_tablet = fields.number("mg_per_tablet", 0, MAX_MG)
+    if mg is not None and mg_per_tablet is not None:
+        raise fields.fail("mg_per_tablet", "give mg (fixed dose) or mg_per_tablet (by weight band)")
+    if mg_per_tablet is not None and tablets is not None:
+        raise fields.fail("tablets", "tablets come from the weight band when mg_per_tablet is set")
+    if mg is None and mg_per_tablet is None and tablets is not None:
+        raise fields.fail("mg", "tablets without mg: give the mg per dose too")
+    weekdays = fields.weekdays("weekdays")
+    if weekdays:
+        if pattern.kind is PatternKind.WEEKLY:
+            raise fields.fail("weekdays", "a weekly phase cannot restrict a drug to weekdays")
+        allowed = pattern.days_of_week(0)
+        if not set(weekdays) <= allowed:
+            raise fields.fail("weekdays", "a drug can only be given on the phase's dosing days")
+    min_gap = fields.optional_integer("min_gap_hours", 1, 24 * 28)
+    if min_gap is not None:
+        _check_gap(fields, weekdays or tuple(sorted(pattern.days_of_week(0))), min_gap, pattern)
+        if doses_per_day > 1:
+            raise fields.fail("min_gap_hours", "needs a once-daily regimen")
+    return DoseStep(
+        mg=mg,
+        tablets=tablets,
+        mg_per_tablet=mg_per_tablet,
+        weekdays=weekdays,
+        for_days=fields.optional_integer("for_days", 1, MAX_DOSES_PER_PHASE),
+        min_gap_hours=min_gap,
+    )
+
+
+def _check_gap(
+    fields: _Fields, weekdays: tuple[int, ...], min_gap_hours: int, pattern: DosingPattern
+) -> None:
+    """Dose days at the same time of day are 24 h x (days between) apart, cyclically."""
+    if pattern.kind is PatternKind.WEEKLY:
+        return
+    gaps = [(weekdays[(i + 1) % len(weekdays)] - day) % 7 or 7 for i, day in enumerate(weekdays)]
+    if min(gaps) * 24 < min_gap_hours:
+        raise fields.fail(
+            "min_gap_hours", f"the weekdays given put doses less than {min_gap_hours} h apart"
+        )
+
+
+def regimen_to_dict(regimen: Regimen) -> dict[str, Any]:
+    """The plain-data form `regimen_from_dict` reads back to an equal regimen (TOML-ready)."""
+    out: dict[str, Any] = {
+        "id": regimen.id,
+        "name": regimen.name,
+        "population": regimen.population,
+        "source": regimen.source,
+        "doses_per_day": regimen.doses_per_day,
+    }
+    if regimen.custom:
+        out["custom"] = True
+    if regimen.note:
+        out["note"] = regimen.note
+    if regimen.window is not None:
+        out["window"] = _window_to_dict(regimen.window)
+    out["phases"] = [_phase_to_dict(phase) for phase in regimen.phases]
+    return out
+
+
+def _window_to_dict(window: Window) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if window.duration is not None:
+        for key in ("months", "weeks", "days"):
+            value = getattr(window.duration, key)
+            if value:
+                out[key] = value
+    out["verified"] = window.verified
+    if window.note:
+        out["note"] = window.note
+    return out
+
+
+def _phase_to_dict(phase: Phase) -> dict[str, Any]:
+    pattern: dict[str, Any] = {"kind": phase.pattern.kind.value}
+    if phase.pattern.weekdays:
+        pattern["weekdays"] = [WEEKDAY_NAMES[d] for d in phase.pattern.weekdays]
+    out: dict[str, Any] = {
+        "name": phase.name,
+        "kind": phase.kind.value,
+        "doses_required": phase.doses_required,
+        "pattern": pattern,
+    }
+    if phase.window is not None:
+        out["window"] = _window_to_dict(phase.window)
+    out["drugs"] = [_drug_to_dict(drug) for drug in phase.drugs]
+    return out
+
+
+def _drug_to_dict(drug: Drug) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": drug.name}
+    if drug.note:
+        out["note"] = drug.note
+    if len(drug.steps) == 1:
+        out.update(_step_to_dict(drug.steps[0]))
+    else:
+        out["steps"] = [_step_to_dict(step) for step in drug.steps]
+    return out
+
+
+def _step_to_dict(step: DoseStep) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("mg", "tablets", "mg_per_tablet", "for_days", "min_gap_hours"):
+        value = getattr(step, key)
+        if value is not None:
+            out[key] = value
+    if step.weekdays:
+        out["weekdays"] = [WEEKDAY_NAMES[d] for d in step.weekdays]
+    return out

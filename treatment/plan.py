@@ -1,0 +1,369 @@
+"""The dose plan: dose slots of an enrolment, generated lazily.
+
+A slot is one moment at which the patient takes the drugs due then. Its `key`
+(`"2026-03-02#0"`: local date and index of the time of day) is stable, so the store and the
+scheduler can refer to it. Which phase a slot belongs to depends on how many earlier doses
+were taken (dose counting), so generation always walks from the start; callers pass the keys
+of slots that were not taken, and every other slot is assumed taken (the projection).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from treatment.catalogue import Catalogue, load_catalogue
+from treatment.codes import Reason
+from treatment.enrolment import Enrolment, Pause
+from treatment.regimen import DoseStep, PhaseKind, Regimen
+from treatment.weight import BandTable, load_weight_bands
+
+HORIZON_DAYS = 3660
+"""No slot is generated more than about 10 years after a regimen starts, so an enrolment whose
+doses are never counted (every key passed as not taken) cannot loop forever."""
+
+
+@dataclass(frozen=True, slots=True)
+class DrugDose:
+    """A drug in a slot. `mg`/`tablets` are None when the dose is as prescribed or the weight
+    is unknown or outside every band: the bot then says so instead of guessing."""
+
+    name: str
+    mg: float | None
+    tablets: float | None
+    step: int = 0
+    """Index of the drug's dose step (bedaquiline: 0 loading, 1 three times a week)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhasePosition:
+    """Where a slot sits in the enrolment: shared by every slot of the same phase."""
+
+    regimen_id: str
+    segment: int
+    phase: str
+    phase_kind: PhaseKind
+    phase_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class DoseSlot:
+    """One dose time. `key` ("2026-03-02#0": local date and index of the time of day) is
+    stable for the store and scheduler; `utc` is the due instant, `local` the wall time on the
+    patient's clock then (which differs from the dose time only when a gap moved it).
+
+    The phase facts live in a shared `PhasePosition` (fewer fields per slot keeps plan
+    generation within its time budget); the properties below read them.
+    """
+
+    key: str
+    local_date: date
+    index: int
+    utc: datetime
+    local: datetime
+    position: PhasePosition
+    drugs: tuple[DrugDose, ...]
+
+    @property
+    def zone(self) -> str:
+        return str(self.local.tzinfo)
+
+    @property
+    def regimen_id(self) -> str:
+        return self.position.regimen_id
+
+    @property
+    def segment(self) -> int:
+        return self.position.segment
+
+    @property
+    def phase(self) -> str:
+        return self.position.phase
+
+    @property
+    def phase_kind(self) -> PhaseKind:
+        return self.position.phase_kind
+
+    @property
+    def phase_number(self) -> int:
+        return self.position.phase_number
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """The stretch of an enrolment during which one regimen is followed."""
+
+    number: int
+    regimen: Regimen
+    start: date
+    end: date | None
+    times: tuple[time, ...]
+
+
+def segments(enrolment: Enrolment, catalogue: Catalogue | None = None) -> tuple[Segment, ...]:
+    """The enrolment's regimens in order: the first from the start, one per switch."""
+    catalogue = catalogue or load_catalogue()
+    starts: list[tuple[date, Regimen, tuple[time, ...]]] = [
+        (enrolment.start, enrolment.regimen(catalogue), enrolment.times)
+    ]
+    for switch in enrolment.switches:
+        regimen = switch.custom_regimen or catalogue.get(switch.regimen_id)
+        starts.append((switch.effective, regimen, switch.times or starts[-1][2]))
+    return tuple(
+        Segment(
+            number=i,
+            regimen=regimen,
+            start=start,
+            end=starts[i + 1][0] if i + 1 < len(starts) else None,
+            times=times,
+        )
+        for i, (start, regimen, times) in enumerate(starts)
+    )
+
+
+def iter_slots(
+    enrolment: Enrolment,
+    *,
+    not_taken: Collection[str] = frozenset(),
+    catalogue: Catalogue | None = None,
+) -> Iterator[DoseSlot]:
+    """Yield the enrolment's slots in strictly increasing UTC order, lazily.
+
+    1. Walk local dates from the start of each regimen segment. Paused dates have no slot.
+    2. The zone of a date is the last zone change effective on or before it.
+    3. A date has slots if the current phase's pattern includes its weekday (a weekly
+       pattern without a weekday uses the weekday the phase became due).
+    4. Each dose time becomes a UTC instant: an ambiguous wall time (clocks going back) is
+       read as its first occurrence, so a repeated hour does not double a dose; a wall time
+       in a gap (clocks going forward) moves to the first valid instant after the gap.
+    5. A slot whose instant is not after the previous slot's is not generated: two dose
+       times in one skipped stretch, or a zone change eastwards, give one dose, not two
+       at the same moment. Dose counting then simply needs one more slot.
+    6. Slots whose key is not in `not_taken` count towards the phase; when the phase's
+       count is reached the next phase begins with the next dose time.
+    """
+    catalogue = catalogue or load_catalogue()
+    table = load_weight_bands().table(enrolment.band_table)
+    zone_changes = [(enrolment.start, enrolment.zone)] + [
+        (z.effective, z.zone) for z in enrolment.zone_changes
+    ]
+    zone_dates = [d for d, _ in zone_changes]
+    zones = {name: ZoneInfo(name) for _, name in zone_changes}
+    pauses = enrolment.pauses
+    one_day = timedelta(days=1)
+    previous_utc: datetime | None = None
+    for segment in segments(enrolment, catalogue):
+        doses = _DoseTable(segment.regimen, enrolment.weight_kg, table)
+        phases = segment.regimen.phases
+        phase_count = len(phases)
+        times = tuple(enumerate(segment.times))
+        suffixes = [f"#{index}" for index, _ in times]
+        phase_number = 0
+        counted = 0
+        phase_due_from = segment.start
+        phase_first_day: date | None = None
+        phase_days: frozenset[int] | None = None
+        position: PhasePosition | None = None
+        day = segment.start
+        last_day = segment.start + timedelta(days=HORIZON_DAYS)
+        if segment.end is not None:
+            last_day = min(last_day, segment.end - one_day)
+        while phase_number < phase_count and day <= last_day:
+            pause = _pause_on(pauses, day) if pauses else None
+            if pause is not None:
+                if pause.end is None:
+                    return
+                day = pause.end + one_day
+                continue
+            zone_name = zone_changes[bisect.bisect_right(zone_dates, day) - 1][1]
+            zone = zones[zone_name]
+            weekday = day.weekday()
+            prefix = day.isoformat()
+            drugs: tuple[DrugDose, ...] | None = None
+            for index, at in times:
+                if phase_number == phase_count:
+                    break
+                phase = phases[phase_number]
+                if phase_days is None:
+                    phase_days = phase.pattern.days_of_week(phase_due_from.weekday())
+                if weekday not in phase_days:
+                    continue
+                utc, local = _instant(day, at, zone)
+                if previous_utc is not None and utc <= previous_utc:
+                    continue
+                if phase_first_day is None:
+                    phase_first_day = day
+                if position is None:
+                    position = PhasePosition(
+                        segment.regimen.id, segment.number, phase.name, phase.kind, phase_number
+                    )
+                if drugs is None:
+                    drugs = doses.for_day(phase_number, (day - phase_first_day).days, weekday)
+                key = prefix + suffixes[index]
+                yield DoseSlot(key, day, index, utc, local, position, drugs)
+                previous_utc = utc
+                if key not in not_taken:
+                    counted += 1
+                    if counted == phase.doses_required:
+                        phase_number += 1
+                        counted = 0
+                        phase_first_day = None
+                        phase_days = None
+                        position = None
+                        drugs = None
+                        last_of_day = index + 1 == len(times)
+                        phase_due_from = day + one_day if last_of_day else day
+            day += one_day
+
+
+def slots_between(
+    enrolment: Enrolment,
+    start: datetime,
+    end: datetime,
+    *,
+    not_taken: Collection[str] = frozenset(),
+    catalogue: Catalogue | None = None,
+) -> Iterator[DoseSlot]:
+    """Slots with `start <= utc < end` (aware datetimes), lazily."""
+    for slot in iter_slots(enrolment, not_taken=not_taken, catalogue=catalogue):
+        if slot.utc >= end:
+            return
+        if slot.utc >= start:
+            yield slot
+
+
+def _instant(day: date, at: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """(UTC instant, aware local time actually on the clock) of a dose time; step 4 of
+    `iter_slots`.
+
+    `datetime.combine` leaves fold=0, which reads an ambiguous time as its first occurrence.
+    Converting back and finding a different wall time is how a gap shows itself.
+    """
+    local = datetime.combine(day, at, tzinfo=zone)
+    utc = local.astimezone(UTC)
+    back = utc.astimezone(zone)
+    if back.minute == at.minute and back.hour == at.hour and back.day == day.day:
+        return utc, back
+    utc = _end_of_gap(local, zone)
+    return utc, utc.astimezone(zone)
+
+
+def _end_of_gap(local: datetime, zone: ZoneInfo) -> datetime:
+    """The transition instant that skipped `local`: the first instant whose wall time is
+    later than it, found by bisection (in whole seconds) between the two readings of the
+    wall time with the offsets before and after the transition."""
+    readings = sorted(local.replace(fold=fold).astimezone(UTC) for fold in (0, 1))
+    naive = local.replace(tzinfo=None)
+    low, high = readings[0], readings[1]
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) // 2
+        if middle.astimezone(zone).replace(tzinfo=None) > naive:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _pause_on(pauses: tuple[Pause, ...], day: date) -> Pause | None:
+    for pause in pauses:
+        if pause.covers(day):
+            return pause
+    return None
+
+
+class _DoseTable:
+    """The drugs of a slot by phase, day of the phase and weekday, resolved once.
+
+    Doses are resolved when the table is built: fixed doses as written, weight-banded ones as
+    tablets from the band table times mg per tablet, as-prescribed ones as unknown. A step
+    applies from the end of the previous step's `for_days` (calendar days from the phase's
+    first dose, so a missed loading dose is not made up); results are cached per
+    (phase, step boundary bucket, weekday), which keeps generation cheap.
+    """
+
+    def __init__(self, regimen: Regimen, weight_kg: float | None, table: BandTable) -> None:
+        tablets = None if weight_kg is None else table.tablets_for(weight_kg)
+        self._boundaries: list[list[int]] = []
+        self._resolved: list[list[list[tuple[DoseStep, DrugDose, int | None]]]] = []
+        for phase in regimen.phases:
+            boundaries: set[int] = set()
+            drugs = []
+            for drug in phase.drugs:
+                steps: list[tuple[DoseStep, DrugDose, int | None]] = []
+                elapsed = 0
+                for step in drug.steps:
+                    until = None
+                    if step.for_days is not None:
+                        elapsed += step.for_days
+                        until = elapsed
+                        boundaries.add(elapsed)
+                    dose = _dose(drug.name, step, tablets, len(steps))
+                    steps.append((step, dose, until))
+                drugs.append(steps)
+            self._boundaries.append(sorted(boundaries))
+            self._resolved.append(drugs)
+        self._cache: dict[tuple[int, int, int], tuple[DrugDose, ...]] = {}
+
+    def for_day(self, phase_number: int, offset: int, weekday: int) -> tuple[DrugDose, ...]:
+        bucket = bisect.bisect_right(self._boundaries[phase_number], offset)
+        key = (phase_number, bucket, weekday)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = tuple(
+                dose
+                for steps in self._resolved[phase_number]
+                for step, dose, _ in [_step_on(steps, offset)]
+                if not step.weekdays or weekday in step.weekdays
+            )
+            self._cache[key] = cached
+        return cached
+
+
+def _step_on(
+    steps: list[tuple[DoseStep, DrugDose, int | None]], offset: int
+) -> tuple[DoseStep, DrugDose, int | None]:
+    for entry in steps:
+        until = entry[2]
+        if until is None or offset < until:
+            return entry
+    return steps[-1]
+
+
+def _dose(name: str, step: DoseStep, band_tablets: int | None, number: int) -> DrugDose:
+    if step.mg_per_tablet is not None:
+        if band_tablets is None:
+            return DrugDose(name, None, None, number)
+        return DrugDose(name, band_tablets * step.mg_per_tablet, band_tablets, number)
+    return DrugDose(name, step.mg, step.tablets, number)
+
+
+def dose_for_step(
+    name: str, step: DoseStep, weight_kg: float | None, table: BandTable, number: int = 0
+) -> DrugDose:
+    """The dose a drug step gives this patient (see `_DoseTable` for the three forms)."""
+    tablets = None if weight_kg is None else table.tablets_for(weight_kg)
+    return _dose(name, step, tablets, number)
+
+
+def dose_notices(enrolment: Enrolment, catalogue: Catalogue | None = None) -> tuple[Reason, ...]:
+    """Why some doses in the plan show no mg or tablets, so the bot can say why.
+
+    `weight_needed_for_tablets`: a weight-banded drug and no weight given;
+    `weight_outside_bands_talk_to_clinician`: the weight is in no band of the table;
+    `dose_as_prescribed`: a drug whose dose the catalogue cannot give.
+    """
+    table = load_weight_bands().table(enrolment.band_table)
+    notices: list[Reason] = []
+    for segment in segments(enrolment, catalogue):
+        steps = [s for p in segment.regimen.phases for d in p.drugs for s in d.steps]
+        if any(s.weight_banded for s in steps):
+            if enrolment.weight_kg is None:
+                notices.append(Reason.WEIGHT_NEEDED)
+            elif table.tablets_for(enrolment.weight_kg) is None:
+                notices.append(Reason.WEIGHT_OUTSIDE_BANDS)
+        if any(s.mg is None and not s.weight_banded for s in steps):
+            notices.append(Reason.DOSE_AS_PRESCRIBED)
+    return tuple(dict.fromkeys(notices))
