@@ -34,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tbbot {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tbbot plan ... | head`): not an error worth a traceback.
+        sys.stderr.close()
+        return 0
     return result
 
 
