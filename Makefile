@@ -44,7 +44,7 @@ clean:
 # Refresh the translation catalogues after adding or changing a user-facing string.
 messages: install
 	$(BIN)/pybabel -q extract --no-location --sort-by-file --project=tbbot \
-		-k _ -k ngettext:1,2 -o bot/locales/messages.pot bot scheduler
+		-k _ -k N_ -k ngettext:1,2 -o bot/locales/messages.pot bot scheduler
 	for l in en ko zh_Hans; do \
 		if [ -f bot/locales/$$l/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel -q update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales -l $$l; \

@@ -59,3 +59,83 @@ ADVICE = {
         "reliable. Use condoms or ask a clinician about other methods while on treatment."
     ),
 }
+
+# What the patient reads for each status of `treatment.codes.Reason`. `{until}` is a local date
+# and time when the status carries one. Codes ending in "talk_to_clinician" end in a clinical
+# decision: the words say so and never decide for the clinician.
+REASONS = {
+    "on_track": N_("You are on track. Keep going!"),
+    "not_started": N_("Your first dose is still to come."),
+    "treatment_complete": N_(
+        "You have taken every dose. Please see a clinician for your end-of-treatment check."
+    ),
+    "completion_window_cannot_be_met_talk_to_clinician": N_(
+        "The remaining doses can no longer fit in the usual time limit. Please talk to a "
+        "clinician about what to do next."
+    ),
+    "lapse_warning": N_(
+        "A few doses have been missed in a row. Taking the next one on time helps most."
+    ),
+    "lost_to_follow_up_talk_to_clinician": N_(
+        "No doses for two months or more. Please talk to a clinician before starting again."
+    ),
+    "intensive_lapse_continue": N_(
+        "Some doses were missed in the first phase. Carry on: the missed doses are added at "
+        "the end."
+    ),
+    "intensive_interruption_talk_to_clinician": N_(
+        "Doses stopped for 14 days or more in the first phase. Please talk to a clinician: "
+        "treatment may need to start again."
+    ),
+    "intensive_window_cannot_be_met_talk_to_clinician": N_(
+        "The first-phase doses can no longer be finished in time. Please talk to a clinician."
+    ),
+    "continuation_over_80_continue": N_(
+        "Most doses are taken. Carry on; a clinician will decide whether more are needed."
+    ),
+    "continuation_complete_all_doses": N_(
+        "Some doses were missed. Carry on until every dose is taken."
+    ),
+    "continuation_long_lapse_talk_to_clinician": N_(
+        "There was a long break in your doses. Please talk to a clinician."
+    ),
+    "continuation_interruption_talk_to_clinician": N_(
+        "Doses stopped for a long time. Please talk to a clinician: treatment may need to start "
+        "again."
+    ),
+    "bedaquiline_loading_missed_not_made_up": N_(
+        "A bedaquiline dose in the first two weeks was missed. It is not made up: just take the "
+        "next one."
+    ),
+    "bedaquiline_take_within_48h": N_(
+        "You can still take the missed bedaquiline dose now, until {until}."
+    ),
+    "bedaquiline_next_not_before": N_("Take the next bedaquiline dose no earlier than {until}."),
+    "bedaquiline_window_passed_talk_to_clinician": N_(
+        "The time to make up the missed bedaquiline dose has passed. Please ask a clinician."
+    ),
+    "bedaquiline_reload_talk_to_clinician": N_(
+        "Bedaquiline was stopped for more than two weeks. Please talk to a clinician: a few "
+        "daily doses may be needed again."
+    ),
+    "bedaquiline_reassess_talk_to_clinician": N_(
+        "Bedaquiline was stopped for more than eight weeks. Please talk to a clinician before "
+        "continuing."
+    ),
+    "dose_as_prescribed": N_("Take the amount your clinician prescribed."),
+    "weight_needed_for_tablets": N_(
+        "Tell me your weight in /settings to see how many tablets to take."
+    ),
+    "weight_outside_bands_talk_to_clinician": N_(
+        "Your weight is outside the usual table. Please ask a clinician how many tablets to take."
+    ),
+    "weight_changed_ask_clinician": N_(
+        "Your weight has changed. Please ask a clinician whether your dose changes."
+    ),
+}
+
+PHASE_NAMES = {
+    "intensive": N_("First phase"),
+    "continuation": N_("Second phase"),
+    "treatment": N_("Treatment"),
+}

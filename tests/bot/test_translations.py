@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
 def source_messages() -> dict[str, tuple[str, ...]]:
