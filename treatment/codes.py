@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     INVALID_DATE = "invalid_date"
     INVALID_PAUSE = "invalid_pause"
     INVALID_ZONE_CHANGE = "invalid_zone_change"
+    INVALID_TIME_CHANGE = "invalid_time_change"
     INVALID_SWITCH = "invalid_switch"
     UNKNOWN_BAND_TABLE = "unknown_band_table"
     INVALID_ENROLMENT = "invalid_enrolment"

@@ -18,6 +18,7 @@ Storage contract (`to_dict` / `from_dict`, format version 1). All values are JSO
       "band_table": null,               # weight band table id, or null for the default
       "pauses": [{"start": "2026-04-01", "end": "2026-04-03"}],   # inclusive; end may be null
       "zone_changes": [{"effective": "2026-05-01", "zone": "Asia/Seoul"}],
+      "time_changes": [{"effective": "2026-05-10", "times": ["09:00"]}],   # optional key
       "switches": [{"effective": "2026-06-01", "regimen": "BPaLM",
                     "custom_regimen": null, "times": null}]        # times null: keep times
     }
@@ -68,6 +69,14 @@ class ZoneChange:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeChange:
+    """From `effective` (a local date) on, doses are taken at `times`; the dose count goes on."""
+
+    effective: date
+    times: tuple[time, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RegimenSwitch:
     """From `effective` on, the patient follows another regimen, counted from its first dose.
     Slots before the switch keep their regimen, so history is not rewritten."""
@@ -90,6 +99,7 @@ class Enrolment:
     pauses: tuple[Pause, ...] = ()
     zone_changes: tuple[ZoneChange, ...] = ()
     switches: tuple[RegimenSwitch, ...] = ()
+    time_changes: tuple[TimeChange, ...] = ()
 
     def regimen(self, catalogue: Catalogue | None = None) -> Regimen:
         """The regimen at the start of treatment."""
@@ -99,7 +109,22 @@ class Enrolment:
         return validate(replace(self, pauses=(*self.pauses, pause)), None, catalogue)
 
     def with_zone_change(self, change: ZoneChange, catalogue: Catalogue | None = None) -> Enrolment:
-        return validate(replace(self, zone_changes=(*self.zone_changes, change)), None, catalogue)
+        """Add a zone change; one already effective on the same date is replaced."""
+        kept = tuple(z for z in self.zone_changes if z.effective != change.effective)
+        return validate(replace(self, zone_changes=(*kept, change)), None, catalogue)
+
+    def with_time_change(self, change: TimeChange, catalogue: Catalogue | None = None) -> Enrolment:
+        """Add a change of dose times; one already effective on the same date is replaced."""
+        kept = tuple(c for c in self.time_changes if c.effective != change.effective)
+        return validate(replace(self, time_changes=(*kept, change)), None, catalogue)
+
+    def time_change_on(self, day: date) -> TimeChange | None:
+        """The last change of dose times effective on or before `day`, if any."""
+        found = None
+        for change in self.time_changes:
+            if change.effective <= day:
+                found = change
+        return found
 
     def with_switch(self, switch: RegimenSwitch, catalogue: Catalogue | None = None) -> Enrolment:
         return validate(replace(self, switches=(*self.switches, switch)), None, catalogue)
@@ -129,6 +154,10 @@ class Enrolment:
                     "times": None if s.times is None else [format_time(t) for t in s.times],
                 }
                 for s in self.switches
+            ],
+            "time_changes": [
+                {"effective": c.effective.isoformat(), "times": [format_time(t) for t in c.times]}
+                for c in self.time_changes
             ],
         }
 
@@ -168,6 +197,13 @@ class Enrolment:
                         times=None if s.get("times") is None else parse_times(s["times"]),
                     )
                     for s in _list(data, "switches")
+                ),
+                time_changes=tuple(
+                    TimeChange(
+                        parse_date(_str(c, "effective"), "time_changes.effective"),
+                        parse_times(c.get("times")),
+                    )
+                    for c in _list(data, "time_changes")
                 ),
             )
         except (AttributeError, TypeError) as exc:
@@ -210,7 +246,8 @@ def validate(enrolment: Enrolment, today: date | None, catalogue: Catalogue | No
     1. The start date is within a year of `today`, when `today` is given (new enrolments).
     2. The regimen resolves, and the number of dose times equals its doses per day.
     3. Zones are IANA zones; the weight is within range; the band table exists.
-    4. Pauses, zone changes and switches are ordered, after the start, and do not overlap.
+    4. Pauses, zone changes, switches and time changes are ordered, after the start, and do
+       not overlap; a time change gives as many times as the regimen then in force needs.
     """
     if today is not None:
         earliest = Duration(months=-MAX_START_DISTANCE.months).after(today)
@@ -252,6 +289,22 @@ def validate(enrolment: Enrolment, today: date | None, catalogue: Catalogue | No
         times = switch.times if switch.times is not None else times
         _check_times(times, new_regimen)
         previous = switch.effective
+    previous = enrolment.start
+    for time_change in enrolment.time_changes:
+        if time_change.effective <= previous:
+            raise TreatmentError(
+                ErrorCode.INVALID_TIME_CHANGE,
+                "a change of dose times must come after the start and any earlier change",
+                field="time_changes",
+            )
+        in_force = [s for s in enrolment.switches if s.effective <= time_change.effective]
+        regimen_then = (
+            _resolve(in_force[-1].regimen_id, in_force[-1].custom_regimen, catalogue, "switches")
+            if in_force
+            else regimen
+        )
+        _check_times(time_change.times, regimen_then)
+        previous = time_change.effective
     return enrolment
 
 

@@ -133,7 +133,8 @@ def iter_slots(
     """Yield the enrolment's slots in strictly increasing UTC order, lazily.
 
     1. Walk local dates from the start of each regimen segment. Paused dates have no slot.
-    2. The zone of a date is the last zone change effective on or before it.
+    2. The zone of a date is the last zone change effective on or before it; so are its
+       dose times (the last time change, if made within the regimen segment of that date).
     3. A date has slots if the current phase's pattern includes its weekday (a weekly
        pattern without a weekday uses the weekday the phase became due).
     4. Each dose time becomes a UTC instant: an ambiguous wall time (clocks going back) is
@@ -153,14 +154,17 @@ def iter_slots(
     zone_dates = [d for d, _ in zone_changes]
     zones = {name: ZoneInfo(name) for _, name in zone_changes}
     pauses = enrolment.pauses
+    time_changes = enrolment.time_changes
     one_day = timedelta(days=1)
     previous_utc: datetime | None = None
     for segment in segments(enrolment, catalogue):
         doses = _DoseTable(segment.regimen, enrolment.weight_kg, table)
         phases = segment.regimen.phases
         phase_count = len(phases)
-        times = tuple(enumerate(segment.times))
-        suffixes = [f"#{index}" for index, _ in times]
+        # A time change made before a regimen switch does not reach past it: the switch's
+        # times apply from the switch on, until a later time change.
+        base_times = times = tuple(enumerate(segment.times))
+        suffixes = [f"#{index}" for index in range(segment.regimen.doses_per_day)]
         phase_number = 0
         counted = 0
         phase_due_from = segment.start
@@ -180,6 +184,10 @@ def iter_slots(
                 continue
             zone_name = zone_changes[bisect.bisect_right(zone_dates, day) - 1][1]
             zone = zones[zone_name]
+            if time_changes:
+                change = enrolment.time_change_on(day)
+                in_segment = change is not None and change.effective >= segment.start
+                times = tuple(enumerate(change.times)) if change and in_segment else base_times
             weekday = day.weekday()
             prefix = day.isoformat()
             drugs: tuple[DrugDose, ...] | None = None
