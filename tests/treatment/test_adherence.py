@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from dosing_fixtures import days, events_until, patient, twice_daily_patient
 
+from tests.treatment.dosing_fixtures import days, events_until, patient, twice_daily_patient
 from treatment.adherence import summarise
 from treatment.codes import Reason
 from treatment.enrolment import Pause, RegimenSwitch

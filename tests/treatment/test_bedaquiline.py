@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from dosing_fixtures import TODAY
-
+from tests.treatment.dosing_fixtures import TODAY
 from treatment.adherence import summarise
 from treatment.codes import Reason
 from treatment.enrolment import Enrolment, Pause, enrol

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import tomli_w
-from dosing_fixtures import CLINICAL_DOSES, twice_daily_custom
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.treatment.dosing_fixtures import CLINICAL_DOSES, twice_daily_custom
 from treatment.catalogue import (
     custom_regimen,
     load_catalogue,

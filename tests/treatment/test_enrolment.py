@@ -7,8 +7,8 @@ from datetime import date, time
 from typing import Any
 
 import pytest
-from dosing_fixtures import TODAY, patient, twice_daily_custom
 
+from tests.treatment.dosing_fixtures import TODAY, patient, twice_daily_custom
 from treatment.catalogue import custom_regimen
 from treatment.codes import ErrorCode
 from treatment.enrolment import Enrolment, Pause, RegimenSwitch, ZoneChange, enrol

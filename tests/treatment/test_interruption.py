@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from dosing_fixtures import days, events_until, patient
-
+from tests.treatment.dosing_fixtures import days, events_until, patient
 from treatment.adherence import summarise
 from treatment.codes import Reason, Severity
 from treatment.enrolment import Enrolment, Pause

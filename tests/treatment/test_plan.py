@@ -7,8 +7,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dosing_fixtures import TODAY, patient, twice_daily_custom
-
+from tests.treatment.dosing_fixtures import TODAY, patient, twice_daily_custom
 from treatment.catalogue import custom_regimen
 from treatment.enrolment import Pause, RegimenSwitch, ZoneChange, enrol
 from treatment.plan import iter_slots, slots_between

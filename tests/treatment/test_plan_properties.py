@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from dosing_fixtures import CLINICAL_DOSES
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.treatment.dosing_fixtures import CLINICAL_DOSES
 from treatment.catalogue import custom_regimen
 from treatment.enrolment import Enrolment, validate
 from treatment.plan import iter_slots

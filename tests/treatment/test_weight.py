@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from dosing_fixtures import TODAY
 
+from tests.treatment.dosing_fixtures import TODAY
 from treatment.codes import ErrorCode, Reason
 from treatment.enrolment import enrol
 from treatment.errors import DataFileError, TreatmentError

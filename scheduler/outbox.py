@@ -1,0 +1,239 @@
+"""The durable outbox: every outgoing message is first a row, then a send.
+
+Writing the message in the same transaction as the event that caused it (a dose falling due, a
+missed dose raising a helper alert) means a crash between the two cannot lose it; the dispatcher
+then sends at least once. This module holds the message type and the `Outbox` port the dispatcher
+uses; the SQL implementation lives with the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
+from typing import Any, Protocol
+
+# Telegram refuses callback data longer than this many bytes.
+MAX_CALLBACK_DATA_BYTES = 64
+# Telegram refuses message text longer than this many characters.
+MAX_TEXT_CHARS = 4096
+
+
+class Priority(IntEnum):
+    """Lower goes first when the queue is backed up."""
+
+    URGENT = 0
+    NORMAL = 1
+    LOW = 2
+
+
+class Kind(StrEnum):
+    REMINDER = "reminder"
+    HELPER_ALERT = "helper_alert"
+    NUDGE = "nudge"
+    CHECK_IN = "check_in"
+    SUMMARY = "summary"
+    CLEANUP = "cleanup"
+
+    @property
+    def priority(self) -> Priority:
+        return _PRIORITY_OF_KIND[self]
+
+
+# A dose reminder that arrives late may be taken late; a helper alert that arrives late may come
+# after the harm. Follow-ups and digests can wait for them.
+_PRIORITY_OF_KIND: Mapping[Kind, Priority] = {
+    Kind.REMINDER: Priority.URGENT,
+    Kind.HELPER_ALERT: Priority.URGENT,
+    Kind.NUDGE: Priority.NORMAL,
+    Kind.CHECK_IN: Priority.NORMAL,
+    Kind.SUMMARY: Priority.LOW,
+    Kind.CLEANUP: Priority.LOW,
+}
+
+
+class Action(StrEnum):
+    SEND = "send"
+    EDIT = "edit"
+    EDIT_BUTTONS = "edit_buttons"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    callback_data: str
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            raise ValueError("a button needs a label")
+        size = len(self.callback_data.encode())
+        if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
+            raise ValueError(f"callback data must be 1 to {MAX_CALLBACK_DATA_BYTES} bytes")
+
+
+ButtonRows = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, repr=False)
+class Payload:
+    """What to do in the chat: send a new message, edit or delete one sent before.
+
+    Built through the class methods, which state which fields each action needs. The repr
+    never shows the text: payloads end up in tracebacks and debug output.
+    """
+
+    action: Action
+    text: str = ""
+    buttons: ButtonRows = ()
+    target_message_id: int | None = None
+
+    def __post_init__(self) -> None:
+        needs_text = self.action in (Action.SEND, Action.EDIT)
+        if needs_text and not self.text.strip():
+            raise ValueError(f"{self.action} needs text")
+        if not needs_text and self.text:
+            raise ValueError(f"{self.action} takes no text")
+        if len(self.text) > MAX_TEXT_CHARS:
+            raise ValueError(f"text is longer than {MAX_TEXT_CHARS} characters")
+        if self.action is Action.DELETE and self.buttons:
+            raise ValueError("delete takes no buttons")
+        if (self.action is Action.SEND) != (self.target_message_id is None):
+            raise ValueError("send takes no target message; edit and delete need one")
+
+    @classmethod
+    def message(cls, text: str, buttons: ButtonRows = ()) -> Payload:
+        return cls(Action.SEND, text, buttons)
+
+    @classmethod
+    def edit(cls, message_id: int, text: str, buttons: ButtonRows = ()) -> Payload:
+        return cls(Action.EDIT, text, buttons, message_id)
+
+    @classmethod
+    def edit_buttons(cls, message_id: int, buttons: ButtonRows = ()) -> Payload:
+        """Replace a message's buttons; no buttons removes them (e.g. after an answer)."""
+        return cls(Action.EDIT_BUTTONS, "", buttons, message_id)
+
+    @classmethod
+    def delete(cls, message_id: int) -> Payload:
+        return cls(Action.DELETE, target_message_id=message_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for the store, which encrypts it."""
+        return {
+            "action": self.action.value,
+            "text": self.text,
+            "buttons": [[[b.label, b.callback_data] for b in row] for row in self.buttons],
+            "target_message_id": self.target_message_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Payload:
+        return cls(
+            action=Action(data["action"]),
+            text=data.get("text", ""),
+            buttons=tuple(
+                tuple(Button(label, callback) for label, callback in row)
+                for row in data.get("buttons", ())
+            ),
+            target_message_id=data.get("target_message_id"),
+        )
+
+    def __repr__(self) -> str:
+        buttons = sum(len(row) for row in self.buttons)
+        return f"Payload({self.action.value}, text={len(self.text)} chars, buttons={buttons})"
+
+
+class FailureReason(StrEnum):
+    """Why a message will never be delivered."""
+
+    BLOCKED = "blocked"
+    CHAT_NOT_FOUND = "chat_not_found"
+    USER_DEACTIVATED = "user_deactivated"
+    FORBIDDEN = "forbidden"
+    CHAT_MIGRATED = "chat_migrated"
+    MESSAGE_GONE = "message_gone"
+    BAD_REQUEST = "bad_request"
+    GAVE_UP = "gave_up"
+
+    @property
+    def unreachable(self) -> bool:
+        """True when no message at all can reach this recipient any more."""
+        return self in _UNREACHABLE
+
+
+_UNREACHABLE = frozenset(
+    {
+        FailureReason.BLOCKED,
+        FailureReason.CHAT_NOT_FOUND,
+        FailureReason.USER_DEACTIVATED,
+        FailureReason.FORBIDDEN,
+        FailureReason.CHAT_MIGRATED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One claimed row of the outbox.
+
+    `recipient` is the store's opaque reference to a patient or helper; `chat_id` is the
+    Telegram chat, decrypted by the store when the row is claimed and never written anywhere
+    else (hence kept out of the repr). `expires_at` is the end of the window in which the message
+    still makes sense: a reminder for a dose whose window has closed is not sent late.
+    """
+
+    id: str
+    recipient: str
+    chat_id: int = field(repr=False)
+    kind: Kind
+    payload: Payload
+    not_before: datetime
+    expires_at: datetime | None = None
+    dedupe_key: str | None = field(default=None, repr=False)
+    attempts: int = 0
+
+    @property
+    def priority(self) -> Priority:
+        return self.kind.priority
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+class Outbox(Protocol):
+    """The outbox as the dispatcher sees it.
+
+    Every method after `claim_due` names a message the caller holds a lease on. A lease that runs
+    out (the worker died mid-send) makes the message claimable again: delivery is at least once.
+    """
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease: timedelta
+    ) -> Sequence[OutboxMessage]:
+        """Lease up to `limit` pending messages with `not_before <= now` and no live lease,
+        ordered by priority, then `not_before`, then insertion."""
+        ...
+
+    async def mark_sent(
+        self, message_id: str, telegram_message_id: int | None, now: datetime
+    ) -> None:
+        """Delivered; `telegram_message_id` lets a later message edit or delete it."""
+        ...
+
+    async def retry_later(self, message_id: str, not_before: datetime, reason: str) -> None:
+        """A send failed transiently: count the attempt and release it until `not_before`."""
+        ...
+
+    async def defer(self, message_id: str, not_before: datetime) -> None:
+        """Release unsent without counting an attempt (rate limited, or told to wait)."""
+        ...
+
+    async def mark_failed(self, message_id: str, reason: FailureReason, now: datetime) -> None:
+        """Never to be delivered, for `reason`."""
+        ...
+
+    async def mark_expired(self, message_id: str, now: datetime) -> None:
+        """Its window closed before it could be sent: recorded as not delivered."""
+        ...
