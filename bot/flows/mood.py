@@ -31,7 +31,7 @@ ITEMS = (
         "Feeling bad about yourself, or that you are a failure or have let yourself or your "
         "family down"
     ),
-    N_("Trouble concentrating on things, such as reading or watching television"),
+    N_("Trouble concentrating on things, such as reading the newspaper or watching television"),
     N_(
         "Moving or speaking so slowly that other people could have noticed, or being so "
         "fidgety or restless that you have been moving around a lot more than usual"
