@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from bot.commands import plan, regimens
+from bot.commands import backup, keys, migrate, plan, regimens
 
 
 class Command(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[Any]) -> None: ...
 
 
-COMMANDS: tuple[Command, ...] = (plan, regimens)
+COMMANDS: tuple[Command, ...] = (plan, regimens, keys, migrate, backup)

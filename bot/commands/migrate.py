@@ -1,0 +1,37 @@
+"""`tbbot migrate`: bring the database schema to the newest revision (start-up does too)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.commands.keys import run_store_command
+from bot.config import Settings
+from storage.db import create_engine, database_errors
+from storage.migrate import upgrade_engine
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "migrate",
+        help="create or upgrade the database schema (SQLite or PostgreSQL)",
+        description="Create or upgrade the database schema named by DATABASE_URL (default: "
+        "SQLite in TBBOT_DATA_DIR). Needs no master key; safe to run twice.",
+    )
+    parser.set_defaults(func=_migrate)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    settings = Settings()
+
+    async def main() -> int:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            with database_errors():
+                revision = await upgrade_engine(engine)
+        finally:
+            await engine.dispose()
+        print(f"database schema at revision {revision} (newest)")
+        return 0
+
+    return run_store_command("migrate", main)

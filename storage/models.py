@@ -1,0 +1,376 @@
+"""The tables. Plaintext columns are only what finding and scheduling need.
+
+Plaintext: random ids, foreign keys, states, instants the scheduler sorts on (UTC), lease
+columns, key ids, blind index values, counters. Everything a patient said or is (alias, language,
+time zone, consent, regimen, doses, symptoms, mood, stock, helper names and addresses, messages)
+is a `SealedField` backed by a ``LargeBinary`` column of the same name.
+
+Every table that holds a patient's data has a ``patient_id`` column; `storage.forget` finds them
+through that column, so a new table is covered without editing a list.
+
+Timers for the reminder engine: ``dose_slots.next_check_at`` and ``outbox.not_before`` are
+indexed together with ``state``; both tables carry ``lease_owner`` and ``lease_until`` so workers
+can claim rows with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL) or under SQLite's ``BEGIN IMMEDIATE``
+(see `OutboxRepository.claim_due`), and slots have a ``version`` counter for conditional
+updates (`DoseRepository.set_slot_state`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from storage.sealed import (
+    FLAG,
+    INTEGER,
+    JSON_LIST,
+    JSON_OBJECT,
+    OPTIONAL_INSTANT,
+    OPTIONAL_TEXT,
+    TEXT,
+    SealedField,
+    SealedRow,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC instant on every engine (SQLite has no time zones: stored as naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("instants must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {  # noqa: RUF012 - SQLAlchemy reads it as a class map
+        datetime: UTCDateTime(),
+        bytes: LargeBinary(),
+    }
+
+
+def _patient_fk() -> Mapped[str]:
+    return mapped_column(String(32), ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+
+
+class PatientOwned(SealedRow):
+    """A row of one patient's data, encrypted under that patient's data key."""
+
+    def data_key_owner(self) -> str:
+        owner: str = self.patient_id  # type: ignore[attr-defined]
+        return owner
+
+
+class PatientRow(SealedRow, Base):
+    __tablename__ = "patients"
+
+    created_at: Mapped[datetime]
+    _alias: Mapped[bytes] = mapped_column("alias")
+    _language: Mapped[bytes] = mapped_column("language")
+    _time_zone: Mapped[bytes] = mapped_column("time_zone")
+    _discreet: Mapped[bytes] = mapped_column("discreet")
+    _consent: Mapped[bytes] = mapped_column("consent")
+
+    alias = SealedField(TEXT)
+    language = SealedField(TEXT)
+    time_zone = SealedField(TEXT)
+    discreet = SealedField(FLAG)
+    consent = SealedField(JSON_OBJECT)
+
+    def data_key_owner(self) -> str:
+        return self.id
+
+
+class DataKeyRow(Base):
+    """A patient's data key, wrapped by the master key ``key_id``. Deleting it forgets them."""
+
+    __tablename__ = "data_keys"
+
+    patient_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped: Mapped[bytes]
+
+
+class StoreKeyRow(Base):
+    """Keys of the store itself (the blind index key), wrapped by the master key ``key_id``."""
+
+    __tablename__ = "store_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    wrapped: Mapped[bytes]
+
+
+class ChannelIdentityRow(PatientOwned, Base):
+    """A patient's account on a channel: found by blind index, address stored sealed."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "lookup"),)
+
+    patient_id: Mapped[str] = _patient_fk()
+    channel: Mapped[str] = mapped_column(String(16))
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+    _address: Mapped[bytes] = mapped_column("address")
+    _chat: Mapped[bytes] = mapped_column("chat")
+
+    address = SealedField(TEXT)
+    chat = SealedField(OPTIONAL_TEXT)
+
+
+class EnrolmentRow(PatientOwned, Base):
+    """A course of treatment; the plan is the treatment domain's ``Enrolment.to_dict()``."""
+
+    __tablename__ = "enrolments"
+
+    patient_id: Mapped[str] = _patient_fk()
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    _plan: Mapped[bytes] = mapped_column("plan")
+
+    plan = SealedField(JSON_OBJECT)
+
+
+class DoseSlotRow(PatientOwned, Base):
+    """One planned dose with its due instant; the reminder engine's unit of work."""
+
+    __tablename__ = "dose_slots"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "due_at"),
+        Index("ix_dose_slots_state_next_check_at", "state", "next_check_at"),
+    )
+
+    patient_id: Mapped[str] = _patient_fk()
+    enrolment_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime]
+    window_ends_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    next_check_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer)
+    _dose: Mapped[bytes] = mapped_column("dose")
+
+    dose = SealedField(JSON_OBJECT)
+
+
+class DoseEventRow(PatientOwned, Base):
+    """What happened to a dose: outcome, when the patient says it happened, how it was told."""
+
+    __tablename__ = "dose_events"
+    __table_args__ = (Index("ix_dose_events_patient_id_recorded_at", "patient_id", "recorded_at"),)
+
+    patient_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("patients.id", ondelete="CASCADE")
+    )
+    slot_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("dose_slots.id", ondelete="CASCADE"), index=True
+    )
+    recorded_at: Mapped[datetime]
+    _outcome: Mapped[bytes] = mapped_column("outcome")
+    _reported_at: Mapped[bytes] = mapped_column("reported_at")
+    _via: Mapped[bytes] = mapped_column("via")
+    _note: Mapped[bytes] = mapped_column("note")
+
+    outcome = SealedField(TEXT)
+    reported_at = SealedField(OPTIONAL_INSTANT)
+    via = SealedField(TEXT)
+    note = SealedField(OPTIONAL_TEXT)
+
+
+class SideEffectReportRow(PatientOwned, Base):
+    __tablename__ = "side_effect_reports"
+
+    patient_id: Mapped[str] = _patient_fk()
+    recorded_at: Mapped[datetime]
+    follow_up_at: Mapped[datetime | None] = mapped_column(index=True)
+    _symptoms: Mapped[bytes] = mapped_column("symptoms")
+    _level: Mapped[bytes] = mapped_column("level")
+    _free_text: Mapped[bytes] = mapped_column("free_text")
+
+    symptoms = SealedField(JSON_LIST)
+    level = SealedField(TEXT)
+    free_text = SealedField(OPTIONAL_TEXT)
+
+
+class MoodScreeningRow(PatientOwned, Base):
+    __tablename__ = "mood_screenings"
+
+    patient_id: Mapped[str] = _patient_fk()
+    recorded_at: Mapped[datetime]
+    _instrument: Mapped[bytes] = mapped_column("instrument")
+    _answers: Mapped[bytes] = mapped_column("answers")
+    _score: Mapped[bytes] = mapped_column("score")
+
+    instrument = SealedField(TEXT)
+    answers = SealedField(JSON_LIST)
+    score = SealedField(INTEGER)
+
+
+class PillStockRow(PatientOwned, Base):
+    """Tablets left, per product name; one row per patient."""
+
+    __tablename__ = "pill_stock"
+
+    patient_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    updated_at: Mapped[datetime]
+    _counts: Mapped[bytes] = mapped_column("counts")
+
+    counts = SealedField(JSON_OBJECT)
+
+
+class HelperRow(PatientOwned, Base):
+    """A person the patient chose. Sealed under the patient's key: forgotten with the patient."""
+
+    __tablename__ = "helpers"
+
+    patient_id: Mapped[str] = _patient_fk()
+    state: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    lookup: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    created_at: Mapped[datetime]
+    _alias: Mapped[bytes] = mapped_column("alias")
+    _address: Mapped[bytes] = mapped_column("address")
+    _chat: Mapped[bytes] = mapped_column("chat")
+    _permissions: Mapped[bytes] = mapped_column("permissions")
+
+    alias = SealedField(TEXT)
+    address = SealedField(OPTIONAL_TEXT)
+    chat = SealedField(OPTIONAL_TEXT)
+    permissions = SealedField(JSON_OBJECT)
+
+
+class HelperInviteRow(PatientOwned, Base):
+    """An invitation link; found by the blind index of its random token, never the token."""
+
+    __tablename__ = "helper_invites"
+
+    patient_id: Mapped[str] = _patient_fk()
+    helper_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("helpers.id", ondelete="CASCADE"), index=True
+    )
+    token_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ConversationRow(PatientOwned, Base):
+    """Where a dialogue stands, per party (the patient, or one helper), so restarts continue."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("patient_id", "party"),)
+
+    patient_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("patients.id", ondelete="CASCADE")
+    )
+    party: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer)
+    _state: Mapped[bytes] = mapped_column("state")
+
+    state = SealedField(JSON_OBJECT)
+
+
+class OutboxRow(PatientOwned, Base):
+    """A message waiting to be sent: at-least-once, claimed with a lease, deduplicated by key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_not_before_priority", "state", "not_before", "priority"),
+    )
+
+    patient_id: Mapped[str] = _patient_fk()
+    recipient: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    _payload: Mapped[bytes] = mapped_column("payload")
+    _sent_message_id: Mapped[bytes] = mapped_column("sent_message_id")
+
+    payload = SealedField(JSON_OBJECT)
+    sent_message_id = SealedField(OPTIONAL_TEXT)
+
+
+class AuditRow(Base):
+    """Security events without content: what happened, where (table, column, random row id)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    table_name: Mapped[str | None] = mapped_column(String(40))
+    column_name: Mapped[str | None] = mapped_column(String(40))
+    row_id: Mapped[str | None] = mapped_column(String(32))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    count: Mapped[int | None] = mapped_column(Integer)
+
+
+SEALED_MODELS: tuple[type[SealedRow], ...] = (
+    PatientRow,
+    ChannelIdentityRow,
+    EnrolmentRow,
+    DoseSlotRow,
+    DoseEventRow,
+    SideEffectReportRow,
+    MoodScreeningRow,
+    PillStockRow,
+    HelperRow,
+    ConversationRow,
+    OutboxRow,
+)

@@ -1,0 +1,277 @@
+"""What repositories return: plain frozen values, never ORM rows, never ciphertext.
+
+Treatment rules live in `treatment`; these records hold who someone is and what happened.
+Times are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from treatment.enrolment import Enrolment
+
+Channel = Literal["telegram", "sms"]
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the patient allowed a helper to learn. Every default is the most private choice."""
+
+    helper_alerts: bool = False
+    helper_sees_symptoms: bool = False
+    helper_sees_mood: bool = False
+
+    def to_dict(self) -> dict[str, bool]:
+        return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Consent:
+        """Unknown keys are ignored and missing ones take the private default, so consent
+        stored by an older or newer version still reads."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: bool(v) for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str
+    alias: str
+    language: str
+    time_zone: str
+    discreet: bool
+    consent: Consent
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChannelIdentity:
+    """A patient's account on a channel. ``address`` is the Telegram user id (decimal) or an
+    E.164 phone number; ``chat`` the Telegram chat id when it differs."""
+
+    id: str
+    patient_id: str
+    channel: Channel
+    address: str
+    chat: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EnrolmentRecord:
+    """A stored course of treatment: the domain's `Enrolment` with its row id and state."""
+
+    id: str
+    patient_id: str
+    active: bool
+    enrolment: Enrolment
+    created_at: datetime
+    updated_at: datetime
+
+
+class SlotState(StrEnum):
+    PENDING = "pending"
+    REMINDED = "reminded"
+    TAKEN = "taken"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class DoseOutcome(StrEnum):
+    TAKEN = "taken"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+
+
+class ReportedVia(StrEnum):
+    BUTTON = "button"
+    TEXT = "text"
+    HELPER = "helper"
+    NO_REPLY = "no_reply"
+
+
+@dataclass(frozen=True)
+class NewDoseSlot:
+    """A dose to materialise: its due instant, the end of its window, what to take."""
+
+    due_at: datetime
+    window_ends_at: datetime
+    dose: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DoseSlot:
+    id: str
+    patient_id: str
+    enrolment_id: str
+    due_at: datetime
+    window_ends_at: datetime
+    state: SlotState
+    next_check_at: datetime | None
+    version: int
+    dose: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DoseEvent:
+    id: str
+    patient_id: str
+    slot_id: str
+    outcome: DoseOutcome
+    via: ReportedVia
+    reported_at: datetime | None
+    note: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class SideEffectReport:
+    id: str
+    patient_id: str
+    symptoms: tuple[str, ...]
+    level: str
+    free_text: str | None
+    recorded_at: datetime
+    follow_up_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MoodScreening:
+    id: str
+    patient_id: str
+    instrument: str
+    answers: tuple[int, ...]
+    score: int
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class PillStock:
+    patient_id: str
+    counts: Mapping[str, int]
+    updated_at: datetime
+
+
+class HelperState(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class Helper:
+    id: str
+    patient_id: str
+    state: HelperState
+    alias: str
+    channel: Channel | None
+    address: str | None
+    chat: str | None
+    permissions: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HelperInvite:
+    """An invitation. The token itself is returned once, by `HelperRepository.invite`."""
+
+    id: str
+    patient_id: str
+    helper_id: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where one party's dialogue stands. ``party`` is ``"patient"`` or ``"helper:<id>"``."""
+
+    patient_id: str
+    party: str
+    state: Mapping[str, Any]
+    version: int
+    updated_at: datetime
+    expires_at: datetime | None
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    LEASED = "leased"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message to queue. ``recipient`` is ``"patient"`` or ``"helper:<id>"``;
+    ``dedupe_key`` must carry no identifier but random ids (e.g. ``"reminder:<slot id>"``)."""
+
+    patient_id: str
+    recipient: str
+    kind: str
+    payload: Mapping[str, Any]
+    dedupe_key: str
+    not_before: datetime
+    priority: int = 0
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: str
+    patient_id: str
+    recipient: str
+    kind: str
+    payload: Mapping[str, Any]
+    dedupe_key: str
+    priority: int
+    state: OutboxState
+    not_before: datetime
+    expires_at: datetime | None
+    attempts: int
+    lease_owner: str | None
+    lease_until: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    sent_message_id: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed message and where it goes: the recipient's channel address and chat, decrypted
+    for the dispatcher. ``address`` is None when the recipient has no linked account (any more)."""
+
+    entry: OutboxEntry
+    channel: Channel | None
+    address: str | None
+    chat: str | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    event: str
+    table_name: str | None
+    column_name: str | None
+    row_id: str | None
+    key_id: str | None
+    count: int | None
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """How many rows each table lost. Carries no id: the patient is gone."""
+
+    rows_deleted: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows_deleted.values())

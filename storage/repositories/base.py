@@ -1,0 +1,34 @@
+"""The repository base: a repository either owns its transaction or joins the caller's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.context import StoreContext
+
+
+class Repository:
+    """Bound to a store; each method runs in its own transaction, unless the repository came
+    from ``Store.transaction()``, in which case all its calls share that one transaction."""
+
+    def __init__(self, context: StoreContext, session: AsyncSession | None = None) -> None:
+        self._context = context
+        self._session = session
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        if self._session is not None:
+            yield self._session
+            return
+        async with self._context.transaction() as session:
+            yield session
+
+    async def _load_keys(self, session: AsyncSession, patient_ids: Iterable[str]) -> None:
+        await self._context.load_keys(session, patient_ids)
+
+    def _now(self) -> datetime:
+        return self._context.clock()

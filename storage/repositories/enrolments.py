@@ -1,0 +1,87 @@
+"""Enrolments: a patient's course of treatment, sealed as ``Enrolment.to_dict()`` JSON.
+
+The treatment domain owns the format (versioned, see `treatment.enrolment`); the store keeps it
+opaque and encrypted, and reads it back through ``Enrolment.from_dict``, which validates it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import EnrolmentRow
+from storage.records import EnrolmentRecord
+from storage.repositories.base import Repository
+from storage.sealed import new_id
+from treatment.enrolment import Enrolment
+
+
+def to_enrolment(row: EnrolmentRow) -> EnrolmentRecord:
+    return EnrolmentRecord(
+        id=row.id,
+        patient_id=row.patient_id,
+        active=row.active,
+        enrolment=Enrolment.from_dict(row.plan),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class EnrolmentRepository(Repository):
+    async def add(self, patient_id: str, enrolment: Enrolment) -> EnrolmentRecord:
+        """Store a new active enrolment."""
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            now = self._now()
+            row = EnrolmentRow(
+                id=new_id(),
+                patient_id=patient_id,
+                active=True,
+                created_at=now,
+                updated_at=now,
+                plan=enrolment.to_dict(),
+            )
+            session.add(row)
+            await session.flush()
+            return to_enrolment(row)
+
+    async def get(self, patient_id: str, enrolment_id: str) -> EnrolmentRecord:
+        async with self._transaction() as session:
+            return to_enrolment(await self._row(session, patient_id, enrolment_id))
+
+    async def active(self, patient_id: str) -> list[EnrolmentRecord]:
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            rows = await session.scalars(
+                select(EnrolmentRow)
+                .where(EnrolmentRow.patient_id == patient_id, EnrolmentRow.active.is_(True))
+                .order_by(EnrolmentRow.created_at, EnrolmentRow.id)
+            )
+            return [to_enrolment(row) for row in rows]
+
+    async def replace(
+        self, patient_id: str, enrolment_id: str, enrolment: Enrolment
+    ) -> EnrolmentRecord:
+        """Store a changed enrolment (a pause, a weight, a zone change, a switch)."""
+        async with self._transaction() as session:
+            row = await self._row(session, patient_id, enrolment_id)
+            row.plan = enrolment.to_dict()
+            row.updated_at = self._now()
+            await session.flush()
+            return to_enrolment(row)
+
+    async def end(self, patient_id: str, enrolment_id: str) -> EnrolmentRecord:
+        async with self._transaction() as session:
+            row = await self._row(session, patient_id, enrolment_id)
+            row.active = False
+            row.updated_at = self._now()
+            await session.flush()
+            return to_enrolment(row)
+
+    async def _row(self, session: AsyncSession, patient_id: str, enrolment_id: str) -> EnrolmentRow:
+        await self._load_keys(session, [patient_id])
+        row = await session.get(EnrolmentRow, enrolment_id)
+        if row is None or row.patient_id != patient_id:
+            raise NotFound("enrolments", enrolment_id)
+        return row

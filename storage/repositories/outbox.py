@@ -1,0 +1,219 @@
+"""The outbox: messages written in the same transaction as the change that caused them.
+
+Delivery is at least once: a dispatcher claims due messages with a lease (`claim_due`), sends,
+then marks each one (`mark_sent`, `retry_later`, `defer`, `mark_failed`, `mark_expired`). A
+lease that runs out (the worker died mid-send) makes the message claimable again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import ChannelIdentityRow, HelperRow, OutboxRow
+from storage.records import Channel, Delivery, OutboxEntry, OutboxMessage, OutboxState
+from storage.repositories.base import Repository
+from storage.sealed import new_id
+
+PATIENT = "patient"
+HELPER_PREFIX = "helper:"
+
+
+def to_entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        patient_id=row.patient_id,
+        recipient=row.recipient,
+        kind=row.kind,
+        payload=row.payload,
+        dedupe_key=row.dedupe_key,
+        priority=row.priority,
+        state=OutboxState(row.state),
+        not_before=row.not_before,
+        expires_at=row.expires_at,
+        attempts=row.attempts,
+        lease_owner=row.lease_owner,
+        lease_until=row.lease_until,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        sent_message_id=row.sent_message_id,
+    )
+
+
+class OutboxRepository(Repository):
+    async def enqueue(self, message: OutboxMessage) -> OutboxEntry | None:
+        """Queue a message; None if one with the same ``dedupe_key`` was queued before.
+
+        The insert runs in a savepoint, so a duplicate leaves the caller's transaction usable.
+        """
+        async with self._transaction() as session:
+            await self._load_keys(session, [message.patient_id])
+            row = OutboxRow(
+                id=new_id(),
+                patient_id=message.patient_id,
+                recipient=message.recipient,
+                kind=message.kind,
+                priority=message.priority,
+                dedupe_key=message.dedupe_key,
+                state=OutboxState.PENDING.value,
+                not_before=message.not_before,
+                expires_at=message.expires_at,
+                attempts=0,
+                lease_owner=None,
+                lease_until=None,
+                last_error=None,
+                created_at=self._now(),
+                sent_at=None,
+                payload=dict(message.payload),
+                sent_message_id=None,
+            )
+            try:
+                async with session.begin_nested():
+                    session.add(row)
+            except sa_exc.IntegrityError:
+                return None
+            return to_entry(row)
+
+    async def get(self, entry_id: str) -> OutboxEntry:
+        async with self._transaction() as session:
+            row = await session.get(OutboxRow, entry_id)
+            if row is None:
+                raise NotFound("outbox", entry_id)
+            await self._load_keys(session, [row.patient_id])
+            return to_entry(row)
+
+    async def for_patient(self, patient_id: str) -> list[OutboxEntry]:
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            rows = await session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.patient_id == patient_id)
+                .order_by(OutboxRow.not_before, OutboxRow.id)
+            )
+            return [to_entry(row) for row in rows]
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease: timedelta, owner: str
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` due messages to ``owner`` and say where each one goes.
+
+        1. Select pending messages with ``not_before <= now``, and leased ones whose lease ran
+           out, most urgent first (priority, then not_before, then age). On PostgreSQL rows
+           another worker holds are skipped (``FOR UPDATE SKIP LOCKED``); SQLite's
+           ``BEGIN IMMEDIATE`` lets one worker claim at a time.
+        2. Lease them: state ``leased``, ``lease_owner``, ``lease_until = now + lease``.
+        3. Decrypt each recipient's address (the patient's identity, or the helper's account).
+        """
+        async with self._transaction() as session:
+            due = or_(
+                and_(OutboxRow.state == OutboxState.PENDING.value, OutboxRow.not_before <= now),
+                and_(OutboxRow.state == OutboxState.LEASED.value, OutboxRow.lease_until < now),
+            )
+            rows = list(
+                await session.scalars(
+                    select(OutboxRow)
+                    .where(due)
+                    .order_by(OutboxRow.priority, OutboxRow.not_before, OutboxRow.created_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            await self._load_keys(session, {row.patient_id for row in rows})
+            for row in rows:
+                row.state = OutboxState.LEASED.value
+                row.lease_owner = owner
+                row.lease_until = now + lease
+            await session.flush()
+            return [await self._delivery(session, row) for row in rows]
+
+    async def mark_sent(self, entry_id: str, sent_message_id: str | None, now: datetime) -> None:
+        """Delivered; the channel's message id is kept (sealed) so it can be edited or deleted."""
+        async with self._transaction() as session:
+            row = await self._row(session, entry_id)
+            row.state = OutboxState.SENT.value
+            row.sent_at = now
+            row.sent_message_id = sent_message_id
+            row.lease_owner = None
+            row.lease_until = None
+            await session.flush()
+
+    async def retry_later(self, entry_id: str, not_before: datetime, reason: str) -> None:
+        """A transient failure: count the attempt, note the reason code, release until then."""
+        await self._release(entry_id, not_before, attempts=1, last_error=reason)
+
+    async def defer(self, entry_id: str, not_before: datetime) -> None:
+        """Release unsent without counting an attempt (rate limited, or told to wait)."""
+        await self._release(entry_id, not_before, attempts=0, last_error=None)
+
+    async def mark_failed(self, entry_id: str, reason: str) -> None:
+        """Never to be delivered; ``reason`` is a code, never a message text."""
+        await self._finish(entry_id, OutboxState.FAILED, reason)
+
+    async def mark_expired(self, entry_id: str) -> None:
+        await self._finish(entry_id, OutboxState.EXPIRED, "expired")
+
+    async def _release(
+        self, entry_id: str, not_before: datetime, *, attempts: int, last_error: str | None
+    ) -> None:
+        values: dict[str, Any] = {
+            "state": OutboxState.PENDING.value,
+            "not_before": not_before,
+            "attempts": OutboxRow.attempts + attempts,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if last_error is not None:
+            values["last_error"] = last_error[:64]
+        await self._update(entry_id, values)
+
+    async def _finish(self, entry_id: str, state: OutboxState, reason: str) -> None:
+        await self._update(
+            entry_id,
+            {
+                "state": state.value,
+                "last_error": reason[:64],
+                "lease_owner": None,
+                "lease_until": None,
+            },
+        )
+
+    async def _update(self, entry_id: str, values: dict[str, Any]) -> None:
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(OutboxRow).where(OutboxRow.id == entry_id).values(values)
+            )
+            if not getattr(result, "rowcount", 0):
+                raise NotFound("outbox", entry_id)
+
+    async def _row(self, session: AsyncSession, entry_id: str) -> OutboxRow:
+        row = await session.get(OutboxRow, entry_id)
+        if row is None:
+            raise NotFound("outbox", entry_id)
+        await self._load_keys(session, [row.patient_id])
+        return row
+
+    async def _delivery(self, session: AsyncSession, row: OutboxRow) -> Delivery:
+        entry = to_entry(row)
+        if row.recipient == PATIENT:
+            identity = await session.scalar(
+                select(ChannelIdentityRow)
+                .where(ChannelIdentityRow.patient_id == row.patient_id)
+                .order_by(ChannelIdentityRow.created_at, ChannelIdentityRow.id)
+                .limit(1)
+            )
+            if identity is None:
+                return Delivery(entry, None, None, None)
+            channel = cast(Channel, identity.channel)
+            return Delivery(entry, channel, identity.address, identity.chat)
+        if row.recipient.startswith(HELPER_PREFIX):
+            helper = await session.get(HelperRow, row.recipient.removeprefix(HELPER_PREFIX))
+            if helper is None or helper.patient_id != row.patient_id or helper.channel is None:
+                return Delivery(entry, None, None, None)
+            return Delivery(entry, cast(Channel, helper.channel), helper.address, helper.chat)
+        return Delivery(entry, None, None, None)

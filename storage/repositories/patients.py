@@ -1,0 +1,87 @@
+"""Patients: alias, language, time zone, discreet mode, consent. Creating one makes its data key."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import PatientRow
+from storage.records import Consent, Patient
+from storage.repositories.base import Repository
+from storage.sealed import new_id
+
+
+def to_patient(row: PatientRow) -> Patient:
+    return Patient(
+        id=row.id,
+        alias=row.alias,
+        language=row.language,
+        time_zone=row.time_zone,
+        discreet=row.discreet,
+        consent=Consent.from_dict(row.consent),
+        created_at=row.created_at,
+    )
+
+
+class PatientRepository(Repository):
+    async def create(
+        self,
+        *,
+        alias: str,
+        language: str,
+        time_zone: str,
+        discreet: bool = False,
+        consent: Consent | None = None,
+    ) -> Patient:
+        """A new patient with a fresh random data key wrapped by the newest master key."""
+        async with self._transaction() as session:
+            patient_id = new_id()
+            key_row = self._context.new_data_key(session, patient_id)
+            row = PatientRow(
+                id=patient_id,
+                created_at=self._now(),
+                alias=alias,
+                language=language,
+                time_zone=time_zone,
+                discreet=discreet,
+                consent=(consent or Consent()).to_dict(),
+            )
+            # Without relationship() the unit of work does not order these two INSERTs.
+            session.add(row)
+            await session.flush()
+            session.add(key_row)
+            await session.flush()
+            return to_patient(row)
+
+    async def get(self, patient_id: str) -> Patient:
+        async with self._transaction() as session:
+            return to_patient(await self._row(session, patient_id))
+
+    async def update(self, patient: Patient) -> Patient:
+        """Store the profile fields of ``patient`` (id and created_at are not changeable)."""
+        async with self._transaction() as session:
+            row = await self._row(session, patient.id)
+            row.alias = patient.alias
+            row.language = patient.language
+            row.time_zone = patient.time_zone
+            row.discreet = patient.discreet
+            row.consent = patient.consent.to_dict()
+            await session.flush()
+            return to_patient(row)
+
+    async def exists(self, patient_id: str) -> bool:
+        async with self._transaction() as session:
+            found = await session.scalar(select(PatientRow.id).where(PatientRow.id == patient_id))
+            return found is not None
+
+    async def count(self) -> int:
+        async with self._transaction() as session:
+            return int(await session.scalar(select(func.count()).select_from(PatientRow)) or 0)
+
+    async def _row(self, session: AsyncSession, patient_id: str) -> PatientRow:
+        await self._load_keys(session, [patient_id])
+        row = await session.get(PatientRow, patient_id)
+        if row is None:
+            raise NotFound("patients", patient_id)
+        return row

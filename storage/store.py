@@ -1,0 +1,286 @@
+"""The store: open it (check keys, migrate), use its repositories, forget a patient, close it.
+
+Typical use::
+
+    keyring = load_keyring(master_key, key_file)
+    store = await Store.open(database_url, keyring)
+    patient = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
+    async with store.transaction() as tx:          # several changes, one transaction
+        event = await tx.doses.record(patient.id, slot_id, DoseOutcome.TAKEN, ReportedVia.BUTTON)
+        await tx.outbox.enqueue(message)
+    await store.forget(patient.id)
+    await store.close()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, inspect, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage import crypto
+from storage.blind_index import BlindIndex
+from storage.context import StoreContext
+from storage.crypto import AuthenticationFailed, DataKeyCache
+from storage.db import DEFAULT_BUSY_TIMEOUT_MS, create_engine, database_errors
+from storage.errors import KeyConfigError, NotFound, StoreError
+from storage.keyring import Keyring
+from storage.migrate import current_revision, head_revision, lock_for_migration, upgrade
+from storage.models import AuditRow, Base, DataKeyRow, PatientRow, StoreKeyRow
+from storage.records import ForgetReport
+from storage.repositories import (
+    AuditRepository,
+    ConversationRepository,
+    DoseRepository,
+    EnrolmentRepository,
+    HelperRepository,
+    IdentityRepository,
+    MoodRepository,
+    OutboxRepository,
+    PatientRepository,
+    PillStockRepository,
+    SideEffectRepository,
+)
+from storage.session import StoreSession
+
+logger = logging.getLogger(__name__)
+
+BLIND_INDEX_KEY = "blind_index"
+DEFAULT_KEY_CACHE_SIZE = 10_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _patient_tables() -> list[str]:
+    """Every table holding a patient's rows, children before parents (safe delete order)."""
+    owned = [
+        table.name
+        for table in reversed(Base.metadata.sorted_tables)
+        if "patient_id" in table.columns and table.name != PatientRow.__tablename__
+    ]
+    return [*owned, PatientRow.__tablename__]
+
+
+class Repositories:
+    """The repositories, all bound to one transaction or each owning its own."""
+
+    def __init__(self, context: StoreContext, session: AsyncSession | None = None) -> None:
+        self.patients = PatientRepository(context, session)
+        self.identities = IdentityRepository(context, session)
+        self.enrolments = EnrolmentRepository(context, session)
+        self.doses = DoseRepository(context, session)
+        self.side_effects = SideEffectRepository(context, session)
+        self.mood = MoodRepository(context, session)
+        self.pill_stock = PillStockRepository(context, session)
+        self.helpers = HelperRepository(context, session)
+        self.conversations = ConversationRepository(context, session)
+        self.outbox = OutboxRepository(context, session)
+        self.audit = AuditRepository(context, session)
+
+
+class Store(Repositories):
+    """An open store. Each repository call is its own transaction; see `transaction`."""
+
+    def __init__(self, context: StoreContext) -> None:
+        super().__init__(context)
+        self.context = context
+
+    @classmethod
+    async def open(
+        cls,
+        database_url: str,
+        keyring: Keyring,
+        *,
+        migrate: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        key_cache_size: int = DEFAULT_KEY_CACHE_SIZE,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> Store:
+        """Open the database, refusing to run with keys that do not fit it.
+
+        In one transaction (serialised across processes):
+
+        1. If the schema exists, check the keys before writing anything: every master key id
+           the data uses is configured, and one data key per id and the blind index key unwrap.
+           A wrong or missing key raises `KeyConfigError` and the transaction is rolled back.
+        2. Migrate to the newest revision (or, with ``migrate=False``, refuse an old schema).
+        3. Create the blind index key on first start, wrapped by the newest master key.
+        """
+        engine = create_engine(database_url, busy_timeout_ms=busy_timeout_ms)
+        try:
+            with database_errors():
+                async with engine.begin() as connection:
+                    await lock_for_migration(connection)
+                    await verify_keys(connection, keyring)
+                    if migrate:
+                        await upgrade(connection)
+                    elif await current_revision(connection) != head_revision():
+                        raise StoreError(
+                            "the database schema is not up to date; run `tbbot migrate` first"
+                        )
+                    blind_key = await _blind_index_key(connection, keyring)
+        except BaseException:
+            await engine.dispose()
+            raise
+        context = StoreContext(
+            engine=engine,
+            sessions=async_sessionmaker(
+                engine, expire_on_commit=False, sync_session_class=StoreSession
+            ),
+            keyring=keyring,
+            data_keys=DataKeyCache(key_cache_size),
+            blind_index=BlindIndex(blind_key),
+            clock=clock,
+        )
+        return cls(context)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.context.engine
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.context.keyring
+
+    async def close(self) -> None:
+        self.context.data_keys.clear()
+        await self.context.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """Repositories sharing one transaction: all their changes commit together or none."""
+        async with self.context.transaction() as session:
+            yield Repositories(self.context, session)
+
+    async def forget(self, patient_id: str) -> ForgetReport:
+        """Delete a patient for good: the data key and every row, in one transaction.
+
+        1. Delete the patient's rows from every table with a ``patient_id`` column (children
+           first), then the data key, then the patient row. SQLite overwrites the freed pages
+           with zeros (``secure_delete``).
+        2. Add an audit row with the number of rows deleted and no id.
+        3. After the commit, drop the cached data key, and on SQLite checkpoint the WAL so the
+           old pages leave the log file as well.
+
+        Copies made before the forget (backups, and on PostgreSQL dead row versions until
+        vacuum) still hold the wrapped data key, readable with the master key of that time;
+        docs/storage.md says how retiring a master key closes that gap.
+        """
+        deleted: dict[str, int] = {}
+        async with self.context.transaction() as session:
+            if await session.get(PatientRow, patient_id) is None:
+                raise NotFound("patients", patient_id)
+            for table_name in _patient_tables():
+                table = Base.metadata.tables[table_name]
+                column = (
+                    table.c.id if table_name == PatientRow.__tablename__ else table.c.patient_id
+                )
+                result = await session.execute(delete(table).where(column == patient_id))
+                deleted[table_name] = int(getattr(result, "rowcount", 0))
+            session.add(
+                AuditRow(
+                    at=self.context.clock(), event="patient_forgotten", count=sum(deleted.values())
+                )
+            )
+        self.context.data_keys.drop(patient_id)
+        if self.context.dialect == "sqlite":
+            await self._checkpoint()
+        return ForgetReport({name: count for name, count in deleted.items() if count})
+
+    async def _checkpoint(self) -> None:
+        """Fold the WAL into the database file and truncate it; skipped if readers are busy."""
+        try:
+            with database_errors():
+                async with self.context.engine.connect() as connection:
+                    # On the driver connection: the checkpoint must run outside a transaction,
+                    # and SQLAlchemy would begin one (BEGIN IMMEDIATE) first.
+                    raw = await connection.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    await cursor.close()
+        except StoreError as exc:
+            logger.warning("WAL checkpoint after forget postponed: %s", exc)
+
+
+async def has_schema(connection: AsyncConnection) -> bool:
+    return await connection.run_sync(
+        lambda sync: inspect(sync).has_table(StoreKeyRow.__tablename__)
+    )
+
+
+async def verify_keys(connection: AsyncConnection, keyring: Keyring) -> None:
+    """Refuse keys that cannot open this database; reads only. See `Store.open`."""
+    if not await has_schema(connection):
+        return
+    row = (
+        await connection.execute(
+            select(StoreKeyRow.key_id, StoreKeyRow.wrapped).where(
+                StoreKeyRow.name == BLIND_INDEX_KEY
+            )
+        )
+    ).one_or_none()
+    if row is not None:
+        _unwrap_store_key(keyring, row.key_id, row.wrapped)
+    samples = await connection.execute(
+        select(DataKeyRow.key_id, func.min(DataKeyRow.patient_id)).group_by(DataKeyRow.key_id)
+    )
+    for key_id, patient_id in samples.all():
+        wrapped = await connection.scalar(
+            select(DataKeyRow.wrapped).where(DataKeyRow.patient_id == patient_id)
+        )
+        master = keyring.get(key_id)
+        try:
+            crypto.unwrap_key(
+                master.secret, wrapped or b"", crypto.data_key_aad(patient_id, key_id)
+            )
+        except AuthenticationFailed:
+            raise _wrong_key(key_id) from None
+
+
+def _wrong_key(key_id: str) -> KeyConfigError:
+    return KeyConfigError(
+        f"the configured master key {key_id!r} does not open this database: it has the id the "
+        "data was written with but different bytes. Nothing was written. Check "
+        "TBBOT_MASTER_KEY_FILE (or TBBOT_MASTER_KEY) points at this database's key file"
+    )
+
+
+def _unwrap_store_key(keyring: Keyring, key_id: str, wrapped: bytes) -> bytes:
+    master = keyring.get(key_id)
+    try:
+        return crypto.unwrap_key(
+            master.secret, wrapped, crypto.store_key_aad(BLIND_INDEX_KEY, key_id)
+        )
+    except AuthenticationFailed:
+        raise _wrong_key(key_id) from None
+
+
+async def _blind_index_key(connection: AsyncConnection, keyring: Keyring) -> bytes:
+    row = (
+        await connection.execute(
+            select(StoreKeyRow.key_id, StoreKeyRow.wrapped).where(
+                StoreKeyRow.name == BLIND_INDEX_KEY
+            )
+        )
+    ).one_or_none()
+    if row is not None:
+        return _unwrap_store_key(keyring, row.key_id, row.wrapped)
+    key = crypto.new_key()
+    master = keyring.newest
+    await connection.execute(
+        insert(StoreKeyRow).values(
+            name=BLIND_INDEX_KEY,
+            key_id=master.id,
+            wrapped=crypto.wrap_key(
+                master.secret, key, crypto.store_key_aad(BLIND_INDEX_KEY, master.id)
+            ),
+        )
+    )
+    return key

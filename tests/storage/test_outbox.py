@@ -1,0 +1,84 @@
+"""The outbox lets workers claim due messages with a lease and decrypts where each one goes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from storage.records import OutboxMessage, OutboxState
+from storage.store import Store
+from tests.storage.people import NOON, add_person
+
+LEASE = timedelta(minutes=2)
+
+
+async def test_due_messages_are_claimed_most_urgent_first_with_their_address(store: Store) -> None:
+    mina = await add_person(store, "mina", "5550193847")  # queues one reminder at NOON
+    pid = mina.patient.id
+    (helper,) = await store.helpers.for_patient(pid)
+    await store.outbox.enqueue(
+        OutboxMessage(pid, f"helper:{helper.id}", "helper_alert", {"t": "a"}, "alert:1", NOON, -1)
+    )
+    await store.outbox.enqueue(
+        OutboxMessage(pid, "patient", "nudge", {"t": "later"}, "nudge:1", NOON + timedelta(hours=1))
+    )
+
+    first = await store.outbox.claim_due(NOON, 5, LEASE, "worker-1")
+    assert [d.entry.kind for d in first] == ["helper_alert", "reminder"]
+    alert, reminder = first
+    assert (alert.channel, alert.address) == ("telegram", f"7{mina.telegram_id}")
+    assert (reminder.address, reminder.chat) == (mina.telegram_id, mina.telegram_id)
+    assert reminder.entry.state == OutboxState.LEASED
+    assert reminder.entry.lease_until == NOON + LEASE
+    assert await store.outbox.claim_due(NOON, 5, LEASE, "worker-2") == []
+
+    await store.outbox.mark_sent(alert.entry.id, "4711", NOON)
+    sent = await store.outbox.get(alert.entry.id)
+    assert (sent.state, sent.sent_message_id, sent.lease_owner) == (OutboxState.SENT, "4711", None)
+
+    # worker-1 died holding the reminder: once the lease runs out another worker takes it.
+    later = NOON + LEASE + timedelta(seconds=1)
+    retaken = await store.outbox.claim_due(later, 1, LEASE, "worker-2")
+    assert [d.entry.id for d in retaken] == [reminder.entry.id]
+    assert retaken[0].entry.lease_owner == "worker-2"
+
+
+async def test_released_messages_come_back_when_due_and_finished_ones_never(store: Store) -> None:
+    mina = await add_person(store, "mina", "5550193847")
+    (reminder,) = await store.outbox.claim_due(NOON, 5, LEASE, "w")
+    await store.outbox.retry_later(reminder.entry.id, NOON + timedelta(minutes=5), "timeout")
+    again = await store.outbox.get(reminder.entry.id)
+    assert (again.state, again.attempts, again.last_error) == (OutboxState.PENDING, 1, "timeout")
+    assert await store.outbox.claim_due(NOON + timedelta(minutes=1), 5, LEASE, "w") == []
+    (reclaimed,) = await store.outbox.claim_due(NOON + timedelta(minutes=5), 5, LEASE, "w")
+    await store.outbox.defer(reclaimed.entry.id, NOON + timedelta(minutes=6))
+    assert (await store.outbox.get(reclaimed.entry.id)).attempts == 1
+    (third,) = await store.outbox.claim_due(NOON + timedelta(minutes=6), 5, LEASE, "w")
+    await store.outbox.mark_failed(third.entry.id, "blocked")
+    assert (await store.outbox.get(third.entry.id)).state == OutboxState.FAILED
+    assert await store.outbox.claim_due(NOON + timedelta(days=1), 5, LEASE, "w") == []
+    assert len(await store.outbox.for_patient(mina.patient.id)) == 1
+
+
+async def test_recipient_without_an_account_has_no_address(store: Store) -> None:
+    wei = await store.patients.create(alias="Wei", language="zh", time_zone="Asia/Shanghai")
+    await store.outbox.enqueue(OutboxMessage(wei.id, "patient", "reminder", {}, "r:wei", NOON))
+    (delivery,) = await store.outbox.claim_due(NOON, 5, LEASE, "w")
+    assert (delivery.channel, delivery.address) == (None, None)
+    await store.outbox.mark_expired(delivery.entry.id)
+    assert (await store.outbox.get(delivery.entry.id)).state == OutboxState.EXPIRED
+
+
+async def test_two_workers_claiming_at_once_never_get_the_same_message(store: Store) -> None:
+    wei = await store.patients.create(alias="Wei", language="zh", time_zone="Asia/Shanghai")
+    async with store.transaction() as tx:
+        for number in range(20):
+            await tx.outbox.enqueue(
+                OutboxMessage(wei.id, "patient", "reminder", {}, f"r:{number}", NOON)
+            )
+    first, second = await asyncio.gather(
+        store.outbox.claim_due(NOON, 15, LEASE, "w1"),
+        store.outbox.claim_due(NOON, 15, LEASE, "w2"),
+    )
+    ids = [d.entry.id for d in first + second]
+    assert len(ids) == len(set(ids)) == 20
