@@ -34,7 +34,7 @@ import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from treatment.catalogue import Catalogue, load_catalogue, regimen_from_dict, regimen_to_dict
@@ -107,6 +107,22 @@ class Enrolment:
 
     def with_pause(self, pause: Pause, catalogue: Catalogue | None = None) -> Enrolment:
         return validate(replace(self, pauses=(*self.pauses, pause)), None, catalogue)
+
+    def open_pause(self) -> Pause | None:
+        return next((p for p in self.pauses if p.end is None), None)
+
+    def resumed(self, day: date, catalogue: Catalogue | None = None) -> Enrolment:
+        """Close the open pause so that doses are expected again from `day` (local).
+
+        A pause that had not begun before `day` disappears: no date was ever paused.
+        """
+        pause = self.open_pause()
+        if pause is None:
+            raise TreatmentError(ErrorCode.INVALID_PAUSE, "there is no open pause to end")
+        kept = tuple(p for p in self.pauses if p is not pause)
+        if pause.start < day:
+            kept = (*kept, Pause(pause.start, day - timedelta(days=1)))
+        return validate(replace(self, pauses=kept), None, catalogue)
 
     def with_zone_change(self, change: ZoneChange, catalogue: Catalogue | None = None) -> Enrolment:
         """Add a zone change; one already effective on the same date is replaced."""

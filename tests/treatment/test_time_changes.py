@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from treatment.enrolment import Enrolment, TimeChange, enrol
+from treatment.enrolment import Enrolment, Pause, TimeChange, enrol
 from treatment.errors import TreatmentError
 from treatment.plan import iter_slots
 
@@ -65,3 +65,14 @@ def test_any_time_change_keeps_slots_increasing_and_counts_equal(offset: int, at
     slots = list(iter_slots(changed))
     assert all(a.utc < b.utc for a, b in pairwise(slots))
     assert len(slots) == 182
+
+
+def test_resume_closes_the_open_pause_the_day_before() -> None:
+    paused = daily().with_pause(Pause(START + timedelta(days=5)))
+    assert paused.open_pause() is not None
+    resumed = paused.resumed(START + timedelta(days=9))
+    assert resumed.pauses == (Pause(START + timedelta(days=5), START + timedelta(days=8)),)
+    same_day = paused.resumed(START + timedelta(days=5))
+    assert same_day.pauses == ()
+    with pytest.raises(TreatmentError):
+        resumed.resumed(START + timedelta(days=10))
