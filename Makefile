@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SRC := treatment storage scheduler bot
 
-.PHONY: install test lint typecheck security audit pytest bench clean messages
+.PHONY: install test lint typecheck security audit pytest bench demo run clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ pytest: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Talk to the bot in this terminal: a temporary database and key, a fast clock, no token.
+demo: install
+	$(BIN)/tbbot demo
+
+# The real Telegram bot, configured from .env (see .env.example).
+run: install
+	$(BIN)/tbbot run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

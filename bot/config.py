@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     master_key_file: Path | None = Field(default=None, validation_alias="TBBOT_MASTER_KEY_FILE")
     """A key file written by `tbbot keys init`."""
 
+    crisis_lines_file: Path | None = Field(default=None, validation_alias="TBBOT_CRISIS_LINES_FILE")
+    """The operator's crisis help lines (see `bot.crisis`); default: the packaged file."""
+
     def resolved_database_url(self) -> str:
         if self.database_url is not None and self.database_url.get_secret_value():
             return self.database_url.get_secret_value()

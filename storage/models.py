@@ -107,12 +107,16 @@ class PatientRow(SealedRow, Base):
     _time_zone: Mapped[bytes] = mapped_column("time_zone")
     _discreet: Mapped[bytes] = mapped_column("discreet")
     _consent: Mapped[bytes] = mapped_column("consent")
+    # Added in revision 0002: rows written before it have NULL here, read as no preferences.
+    _preferences: Mapped[bytes | None] = mapped_column("preferences")
 
     alias = SealedField(TEXT)
     language = SealedField(TEXT)
     time_zone = SealedField(TEXT)
     discreet = SealedField(FLAG)
     consent = SealedField(JSON_OBJECT)
+    preferences = SealedField(JSON_OBJECT)
+    """Reminder and chat settings the patient chose; keys in `storage.records.Patient`."""
 
     def data_key_owner(self) -> str:
         return self.id
@@ -166,6 +170,10 @@ class EnrolmentRow(PatientOwned, Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Revision 0002: the reminder engine has materialised this enrolment's dose slots up to
+    # here (NULL: never). Indexed so the hourly horizon job finds the few enrolments due for
+    # extension without reading, let alone decrypting, the others.
+    planned_until: Mapped[datetime | None] = mapped_column(index=True)
     _plan: Mapped[bytes] = mapped_column("plan")
 
     plan = SealedField(JSON_OBJECT)

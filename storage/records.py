@@ -38,6 +38,19 @@ class Consent:
 
 @dataclass(frozen=True)
 class Patient:
+    """A patient's profile.
+
+    ``preferences`` is a sealed JSON object the dialogue writes and the reminder engine reads
+    (see `scheduler.engine.ladder_settings`). Known keys, all optional:
+
+    - ``nudges``: ``"two"`` (default: +30 min and +2 h), ``"one"`` (+30 min) or ``"none"``;
+    - ``quiet_hours``: ``["22:00", "07:00"]`` (local, may wrap midnight) or null: no nudges then;
+    - ``cover_word``: a neutral word for discreet reminders, or null;
+    - ``delete_after_minutes``: delete sensitive bot messages after this long (bot's concern).
+
+    Unknown keys are kept as they are, so an older engine does not drop a newer setting.
+    """
+
     id: str
     alias: str
     language: str
@@ -45,6 +58,7 @@ class Patient:
     discreet: bool
     consent: Consent
     created_at: datetime
+    preferences: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class EnrolmentRecord:
     enrolment: Enrolment
     created_at: datetime
     updated_at: datetime
+    planned_until: datetime | None = None
+    """How far the reminder engine has materialised dose slots (None: not yet)."""
 
 
 class SlotState(StrEnum):

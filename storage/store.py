@@ -83,6 +83,16 @@ class Repositories:
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)
+        self._tx_session = session
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Inside `Store.transaction()`: a nested transaction, rolled back alone if the block
+        raises, so one bad item of a batch does not undo the others."""
+        if self._tx_session is None:
+            raise StoreError("a savepoint needs a transaction: use store.transaction()")
+        async with self._tx_session.begin_nested():
+            yield
 
 
 class Store(Repositories):

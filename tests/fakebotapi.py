@@ -587,7 +587,7 @@ class FakeBotApi:
         data: dict[str, Any] = {
             "message_id": message.message_id,
             "date": int(time.time()),
-            "chat": {"id": message.chat_id, "type": "private", "first_name": user.first_name},
+            "chat": _chat_json(message.chat_id, user),
             "from": (sender or user).to_dict() if not message.from_bot else self._bot_user(),
             "text": message.text,
         }
@@ -698,6 +698,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flood-limit", type=int, default=None)
     asyncio.run(_serve_until_stdin_closes(parser.parse_args(argv).flood_limit))
 
+
+
+def _chat_json(chat_id: int, user: FakeUser) -> dict[str, Any]:
+    """Telegram gives private chats the user's (positive) id and groups negative ids."""
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private", "first_name": user.first_name}
+    return {"id": chat_id, "type": "supergroup", "title": "a group"}
 
 if __name__ == "__main__":
     main()

@@ -345,7 +345,7 @@ def _accept_start(c: Conversation, a: Answer, now: datetime) -> Conversation | s
         )
     if (today - start).days > MAX_BACKDATE_DAYS:
         return t._("That is more than a year ago. Please check the date.")
-    return c.at("times", now, start=start.isoformat())
+    return c.at("times", now, start=start.isoformat(), today=today.isoformat())
 
 
 def _doses_per_day(data: dict[str, object]) -> int:
@@ -457,12 +457,15 @@ def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
         t._("Time zone: {zone}", zone=setup.zone),
     ]
     if setup.weight_kg is not None:
-        lines.append(t._("Weight: {kg} kg", kg=f"{setup.weight_kg:g}"))
-    first = next(iter_slots(to_enrolment(setup, setup.start)), None)
+        lines.append(t._("Weight: {kg} kg", kg=format(setup.weight_kg, "g")))
+    plan = to_enrolment(setup, setup.start)
+    first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
         drugs = [DoseLine(d.name, d.mg, d.tablets) for d in first.drugs]
         lines.extend(f"• {line}" for line in dose_lines(t, drugs))
+    if str(data.get("today", setup.start.isoformat())) > setup.start.isoformat():
+        lines.append(t._("Doses from your first dose until now are counted as taken."))
     if setup.discreet:
         lines.append(
             t._("Discreet mode: on, medicine called “{word}”", word=setup.cover_word)

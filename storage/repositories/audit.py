@@ -52,3 +52,14 @@ class AuditRepository(Repository):
         async with self._transaction() as session:
             rows = await session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
             return [to_audit_event(row) for row in rows]
+
+    async def for_row(self, event: str, row_id: str) -> list[AuditEvent]:
+        """The events named ``event`` about the row ``row_id``, oldest first (e.g.
+        ``recipient_unreachable`` for a patient id, as `scheduler.sql_outbox` records them)."""
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(AuditRow)
+                .where(AuditRow.event == event, AuditRow.row_id == row_id)
+                .order_by(AuditRow.id)
+            )
+            return [to_audit_event(row) for row in rows]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
-from storage.models import DoseEventRow, DoseSlotRow, EnrolmentRow
+from storage.models import Base, DoseEventRow, DoseSlotRow, EnrolmentRow
 from storage.records import (
     DoseEvent,
     DoseOutcome,
@@ -174,6 +175,263 @@ class DoseRepository(Repository):
                 query = query.where(DoseEventRow.recorded_at >= since)
             rows = await session.scalars(query.order_by(DoseEventRow.recorded_at, DoseEventRow.id))
             return [to_event(row) for row in rows]
+
+    # The reminder engine's timers. A slot whose state is open (pending: not yet reminded;
+    # reminded: waiting for an answer) and whose `next_check_at` has come is due. Workers
+    # claim due slots with a lease; the claim token (``owner``) and the slot's version make
+    # every later change conditional, so a worker whose lease ran out cannot undo another's
+    # work, and a patient's answer (which bumps the version) always wins over a timer.
+
+    OPEN_STATES = (SlotState.PENDING.value, SlotState.REMINDED.value)
+
+    async def claim_timers(
+        self, now: datetime, limit: int, lease: timedelta, owner: str
+    ) -> list[DoseSlot]:
+        """Lease up to ``limit`` due slots to ``owner``, earliest first.
+
+        1. Select open slots with ``next_check_at <= now`` and no live lease, through the
+           (state, next_check_at) index; on PostgreSQL skip rows another worker is claiming
+           (``FOR UPDATE SKIP LOCKED``); SQLite's ``BEGIN IMMEDIATE`` serialises claims.
+        2. Set ``lease_owner = owner`` and ``lease_until = now + lease``; an expired lease is
+           simply claimed again (the sweep), which is how a crashed worker's slots come back.
+        3. Decrypt and return them.
+        """
+        async with self._transaction() as session:
+            rows = list(
+                await session.scalars(
+                    select(DoseSlotRow)
+                    .where(
+                        DoseSlotRow.state.in_(self.OPEN_STATES),
+                        DoseSlotRow.next_check_at <= now,
+                        or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
+                    )
+                    .order_by(DoseSlotRow.next_check_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not rows:
+                return []
+            await session.execute(
+                update(DoseSlotRow)
+                .where(DoseSlotRow.id.in_([row.id for row in rows]))
+                .values(lease_owner=owner, lease_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            await self._load_keys(session, {row.patient_id for row in rows})
+            return [to_slot(row) for row in rows]
+
+    async def advance(
+        self,
+        slot_id: str,
+        *,
+        owner: str,
+        expected_version: int,
+        state: SlotState,
+        next_check_at: datetime | None,
+    ) -> bool:
+        """Move a claimed slot on and release its lease, only if ``owner`` still holds the lease
+        and nobody changed the slot since ``expected_version``. One conditional UPDATE."""
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(DoseSlotRow)
+                .where(
+                    DoseSlotRow.id == slot_id,
+                    DoseSlotRow.version == expected_version,
+                    DoseSlotRow.lease_owner == owner,
+                )
+                .values(
+                    state=state.value,
+                    next_check_at=next_check_at,
+                    version=expected_version + 1,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def advance_many(
+        self, owner: str, moves: Sequence[tuple[str, int, SlotState, datetime | None]]
+    ) -> set[str]:
+        """`advance` for many claimed slots in one statement: each ``(slot id, expected
+        version, state, next_check_at)``. Returns the ids that moved.
+
+        1. One executemany UPDATE, each row conditional on its version and the claim token.
+        2. Read back which rows now show exactly this move (version + 1, the new state and
+           check instant, no lease): a driver's summed rowcount cannot say which rows lost,
+           and a patient's answer in between also bumps the version but sets another state.
+        """
+        if not moves:
+            return set()
+        table = Base.metadata.tables[DoseSlotRow.__tablename__]
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("b_id"),
+                table.c.version == bindparam("b_version"),
+                table.c.lease_owner == owner,
+            )
+            .values(
+                state=bindparam("b_state"),
+                next_check_at=bindparam("b_next"),
+                version=bindparam("b_new_version"),
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        async with self._transaction() as session:
+            await session.execute(
+                statement,
+                [
+                    {
+                        "b_id": slot_id,
+                        "b_version": version,
+                        "b_state": state.value,
+                        "b_next": next_check_at,
+                        "b_new_version": version + 1,
+                    }
+                    for slot_id, version, state, next_check_at in moves
+                ],
+            )
+            wanted = {
+                slot_id: (version + 1, state.value, nxt) for slot_id, version, state, nxt in moves
+            }
+            rows = await session.execute(
+                select(
+                    DoseSlotRow.id,
+                    DoseSlotRow.version,
+                    DoseSlotRow.state,
+                    DoseSlotRow.next_check_at,
+                    DoseSlotRow.lease_owner,
+                ).where(DoseSlotRow.id.in_(list(wanted)))
+            )
+            return {
+                slot_id
+                for slot_id, version, state, nxt, lease in rows
+                if lease is None and wanted[slot_id] == (version, state, nxt)
+            }
+
+    async def release(self, slot_id: str, owner: str) -> None:
+        """Give a claimed slot back unchanged (e.g. its processing failed): due again at once."""
+        async with self._transaction() as session:
+            await session.execute(
+                update(DoseSlotRow)
+                .where(DoseSlotRow.id == slot_id, DoseSlotRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def reschedule(
+        self,
+        patient_id: str,
+        slot_id: str,
+        *,
+        expected_version: int,
+        state: SlotState,
+        next_check_at: datetime | None,
+        dose: Mapping[str, Any],
+    ) -> bool:
+        """Change an open slot's timers and sealed dose (a snooze), if it is still at
+        ``expected_version``; works whether or not a worker holds a lease on it (the version
+        bump makes that worker's own update fail)."""
+        async with self._transaction() as session:
+            row = await self._slot_row(session, patient_id, slot_id, lock=True)
+            if row.version != expected_version:
+                return False
+            row.state = state.value
+            row.next_check_at = next_check_at
+            row.lease_owner = None
+            row.lease_until = None
+            row.version += 1
+            row.dose = dict(dose)
+            await session.flush()
+            return True
+
+    async def next_check(self, now: datetime) -> datetime | None:
+        """When the earliest open slot needs attention: its ``next_check_at``, or, if another
+        worker holds it, when that lease runs out. Two indexed MIN queries."""
+        async with self._transaction() as session:
+            free = await session.scalar(
+                select(func.min(DoseSlotRow.next_check_at)).where(
+                    DoseSlotRow.state.in_(self.OPEN_STATES),
+                    DoseSlotRow.next_check_at.is_not(None),
+                    or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
+                )
+            )
+            held = await session.scalar(
+                select(func.min(DoseSlotRow.lease_until)).where(
+                    DoseSlotRow.state.in_(self.OPEN_STATES),
+                    DoseSlotRow.next_check_at.is_not(None),
+                    DoseSlotRow.lease_until >= now,
+                )
+            )
+            instants = [instant for instant in (free, held) if instant is not None]
+            return min(instants) if instants else None
+
+    async def sweep_leases(self, now: datetime) -> int:
+        """Clear leases that ran out (their worker died); returns how many."""
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(DoseSlotRow)
+                .where(
+                    DoseSlotRow.state.in_(self.OPEN_STATES),
+                    DoseSlotRow.lease_until < now,
+                )
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
+
+    async def slots_of_enrolment(
+        self, patient_id: str, enrolment_id: str, *, since: datetime | None = None
+    ) -> list[DoseSlot]:
+        """The enrolment's slots, earliest first, optionally only those due from ``since``."""
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            query = select(DoseSlotRow).where(
+                DoseSlotRow.patient_id == patient_id, DoseSlotRow.enrolment_id == enrolment_id
+            )
+            if since is not None:
+                query = query.where(DoseSlotRow.due_at >= since)
+            rows = await session.scalars(query.order_by(DoseSlotRow.due_at, DoseSlotRow.id))
+            return [to_slot(row) for row in rows]
+
+    async def slots_by_id(self, patient_id: str, slot_ids: Collection[str]) -> list[DoseSlot]:
+        """The patient's slots among ``slot_ids`` (others' ids are ignored), earliest first."""
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            found: list[DoseSlotRow] = []
+            ids = list(set(slot_ids))
+            for start in range(0, len(ids), 500):
+                found.extend(
+                    await session.scalars(
+                        select(DoseSlotRow).where(
+                            DoseSlotRow.patient_id == patient_id,
+                            DoseSlotRow.id.in_(ids[start : start + 500]),
+                        )
+                    )
+                )
+            found.sort(key=lambda row: (row.due_at, row.id))
+            return [to_slot(row) for row in found]
+
+    async def remove_pending(self, patient_id: str, slot_ids: Collection[str]) -> int:
+        """Delete planned slots that no longer match the plan: only never-reminded ones
+        (nothing was sent about them, no event names them)."""
+        if not slot_ids:
+            return 0
+        async with self._transaction() as session:
+            result = await session.execute(
+                delete(DoseSlotRow)
+                .where(
+                    DoseSlotRow.patient_id == patient_id,
+                    DoseSlotRow.id.in_(list(slot_ids)),
+                    DoseSlotRow.state == SlotState.PENDING.value,
+                    DoseSlotRow.lease_owner.is_(None),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
 
     async def _slot_row(
         self, session: AsyncSession, patient_id: str, slot_id: str, *, lock: bool = False

@@ -6,7 +6,9 @@ opaque and encrypted, and reads it back through ``Enrolment.from_dict``, which v
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
@@ -25,6 +27,7 @@ def to_enrolment(row: EnrolmentRow) -> EnrolmentRecord:
         enrolment=Enrolment.from_dict(row.plan),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        planned_until=row.planned_until,
     )
 
 
@@ -78,6 +81,31 @@ class EnrolmentRepository(Repository):
             row.updated_at = self._now()
             await session.flush()
             return to_enrolment(row)
+
+    async def mark_planned(self, enrolment_id: str, until: datetime | None) -> None:
+        """Note how far the enrolment's dose slots are materialised (plaintext, no decryption)."""
+        async with self._transaction() as session:
+            await session.execute(
+                update(EnrolmentRow)
+                .where(EnrolmentRow.id == enrolment_id)
+                .values(planned_until=until)
+            )
+
+    async def due_for_planning(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        """(patient id, enrolment id) of active enrolments planned only up to before ``before``
+        (or never), at most ``limit``, least planned first. An indexed query on plaintext
+        columns: the horizon job touches only the enrolments that need it."""
+        async with self._transaction() as session:
+            rows = await session.execute(
+                select(EnrolmentRow.patient_id, EnrolmentRow.id)
+                .where(
+                    EnrolmentRow.active.is_(True),
+                    or_(EnrolmentRow.planned_until.is_(None), EnrolmentRow.planned_until < before),
+                )
+                .order_by(EnrolmentRow.planned_until, EnrolmentRow.id)
+                .limit(limit)
+            )
+            return [(patient_id, enrolment_id) for patient_id, enrolment_id in rows]
 
     async def _row(self, session: AsyncSession, patient_id: str, enrolment_id: str) -> EnrolmentRow:
         await self._load_keys(session, [patient_id])

@@ -7,10 +7,11 @@ lease that runs out (the worker died mid-send) makes the message claimable again
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,6 +81,46 @@ class OutboxRepository(Repository):
                 return None
             return to_entry(row)
 
+    async def enqueue_many(self, messages: Sequence[OutboxMessage]) -> int:
+        """Queue several messages with one flush; returns how many were new.
+
+        All are inserted in one savepoint; if any ``dedupe_key`` was queued before, that
+        savepoint is rolled back and they are queued one by one (`enqueue`), so the duplicates
+        alone are skipped. The engine's batches rarely meet a duplicate, so they pay one flush.
+        """
+        if not messages:
+            return 0
+        async with self._transaction() as session:
+            await self._load_keys(session, {m.patient_id for m in messages})
+            try:
+                async with session.begin_nested():
+                    session.add_all([self._new_row(m) for m in messages])
+                return len(messages)
+            except sa_exc.IntegrityError:
+                pass
+        return sum([await self.enqueue(m) is not None for m in messages])
+
+    def _new_row(self, message: OutboxMessage) -> OutboxRow:
+        return OutboxRow(
+            id=new_id(),
+            patient_id=message.patient_id,
+            recipient=message.recipient,
+            kind=message.kind,
+            priority=message.priority,
+            dedupe_key=message.dedupe_key,
+            state=OutboxState.PENDING.value,
+            not_before=message.not_before,
+            expires_at=message.expires_at,
+            attempts=0,
+            lease_owner=None,
+            lease_until=None,
+            last_error=None,
+            created_at=self._now(),
+            sent_at=None,
+            payload=dict(message.payload),
+            sent_message_id=None,
+        )
+
     async def get(self, entry_id: str) -> OutboxEntry:
         async with self._transaction() as session:
             row = await session.get(OutboxRow, entry_id)
@@ -132,35 +173,128 @@ class OutboxRepository(Repository):
             await session.flush()
             return [await self._delivery(session, row) for row in rows]
 
-    async def mark_sent(self, entry_id: str, sent_message_id: str | None, now: datetime) -> None:
-        """Delivered; the channel's message id is kept (sealed) so it can be edited or deleted."""
+    async def mark_sent(
+        self,
+        entry_id: str,
+        sent_message_id: str | None,
+        now: datetime,
+        *,
+        owner: str | None = None,
+    ) -> bool:
+        """Delivered; the channel's message id is kept (sealed) so it can be edited or deleted.
+
+        With ``owner`` (the claim token), only if that claim still holds the lease: a worker
+        whose lease ran out must not overwrite the result of the worker that took over.
+        Returns whether the row was changed.
+        """
         async with self._transaction() as session:
-            row = await self._row(session, entry_id)
+            row = await self._row(session, entry_id, lock=owner is not None)
+            if owner is not None and row.lease_owner != owner:
+                return False
             row.state = OutboxState.SENT.value
             row.sent_at = now
             row.sent_message_id = sent_message_id
             row.lease_owner = None
             row.lease_until = None
             await session.flush()
+            return True
 
-    async def retry_later(self, entry_id: str, not_before: datetime, reason: str) -> None:
+    async def mark_sent_many(
+        self, sent: Sequence[tuple[str, str | None, datetime, str]]
+    ) -> set[str]:
+        """`mark_sent` for several ``(entry id, sent message id, now, owner)`` in one
+        transaction (one commit instead of one per message); returns the ids recorded. Rows
+        whose lease the owner lost are left alone."""
+        if not sent:
+            return set()
+        by_id = {entry_id: (message_id, now, owner) for entry_id, message_id, now, owner in sent}
+        async with self._transaction() as session:
+            rows = list(
+                await session.scalars(
+                    select(OutboxRow).where(OutboxRow.id.in_(list(by_id))).with_for_update()
+                )
+            )
+            await self._load_keys(session, {row.patient_id for row in rows})
+            done: set[str] = set()
+            for row in rows:
+                message_id, now, owner = by_id[row.id]
+                if row.lease_owner != owner:
+                    continue
+                row.state = OutboxState.SENT.value
+                row.sent_at = now
+                row.sent_message_id = message_id
+                row.lease_owner = None
+                row.lease_until = None
+                done.add(row.id)
+            await session.flush()
+            return done
+
+    async def retry_later(
+        self, entry_id: str, not_before: datetime, reason: str, *, owner: str | None = None
+    ) -> bool:
         """A transient failure: count the attempt, note the reason code, release until then."""
-        await self._release(entry_id, not_before, attempts=1, last_error=reason)
+        return await self._release(entry_id, not_before, attempts=1, last_error=reason, owner=owner)
 
-    async def defer(self, entry_id: str, not_before: datetime) -> None:
+    async def defer(self, entry_id: str, not_before: datetime, *, owner: str | None = None) -> bool:
         """Release unsent without counting an attempt (rate limited, or told to wait)."""
-        await self._release(entry_id, not_before, attempts=0, last_error=None)
+        return await self._release(entry_id, not_before, attempts=0, last_error=None, owner=owner)
 
-    async def mark_failed(self, entry_id: str, reason: str) -> None:
+    async def mark_failed(self, entry_id: str, reason: str, *, owner: str | None = None) -> bool:
         """Never to be delivered; ``reason`` is a code, never a message text."""
-        await self._finish(entry_id, OutboxState.FAILED, reason)
+        return await self._finish(entry_id, OutboxState.FAILED, reason, owner)
 
-    async def mark_expired(self, entry_id: str) -> None:
-        await self._finish(entry_id, OutboxState.EXPIRED, "expired")
+    async def mark_expired(self, entry_id: str, *, owner: str | None = None) -> bool:
+        return await self._finish(entry_id, OutboxState.EXPIRED, "expired", owner)
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        """When the dispatcher next has work: the earliest pending ``not_before``, or the end
+        of the earliest live lease (a worker may die holding it). Indexed MIN queries."""
+        async with self._transaction() as session:
+            pending = await session.scalar(
+                select(func.min(OutboxRow.not_before)).where(
+                    OutboxRow.state == OutboxState.PENDING.value
+                )
+            )
+            leased = await session.scalar(
+                select(func.min(OutboxRow.lease_until)).where(
+                    OutboxRow.state == OutboxState.LEASED.value
+                )
+            )
+            instants = [instant for instant in (pending, leased) if instant is not None]
+            return min(instants) if instants else None
+
+    async def sweep_leases(self, now: datetime) -> int:
+        """Put messages whose lease ran out (the worker died mid-send) back in the queue.
+
+        `claim_due` also takes them, so this is housekeeping that keeps states honest for
+        monitoring; returns how many rows were re-queued.
+        """
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.state == OutboxState.LEASED.value, OutboxRow.lease_until < now)
+                .values(state=OutboxState.PENDING.value, lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
+
+    async def count_by_state(self) -> dict[OutboxState, int]:
+        """How many messages are in each state (plaintext columns only)."""
+        async with self._transaction() as session:
+            rows = await session.execute(
+                select(OutboxRow.state, func.count()).group_by(OutboxRow.state)
+            )
+            return {OutboxState(state): int(count) for state, count in rows}
 
     async def _release(
-        self, entry_id: str, not_before: datetime, *, attempts: int, last_error: str | None
-    ) -> None:
+        self,
+        entry_id: str,
+        not_before: datetime,
+        *,
+        attempts: int,
+        last_error: str | None,
+        owner: str | None,
+    ) -> bool:
         values: dict[str, Any] = {
             "state": OutboxState.PENDING.value,
             "not_before": not_before,
@@ -170,10 +304,12 @@ class OutboxRepository(Repository):
         }
         if last_error is not None:
             values["last_error"] = last_error[:64]
-        await self._update(entry_id, values)
+        return await self._update(entry_id, values, owner)
 
-    async def _finish(self, entry_id: str, state: OutboxState, reason: str) -> None:
-        await self._update(
+    async def _finish(
+        self, entry_id: str, state: OutboxState, reason: str, owner: str | None
+    ) -> bool:
+        return await self._update(
             entry_id,
             {
                 "state": state.value,
@@ -181,18 +317,26 @@ class OutboxRepository(Repository):
                 "lease_owner": None,
                 "lease_until": None,
             },
+            owner,
         )
 
-    async def _update(self, entry_id: str, values: dict[str, Any]) -> None:
+    async def _update(self, entry_id: str, values: dict[str, Any], owner: str | None) -> bool:
+        """One UPDATE; with ``owner``, conditional on the lease (False if it was lost).
+        Without, a missing row is `NotFound`."""
         async with self._transaction() as session:
+            query = update(OutboxRow).where(OutboxRow.id == entry_id)
+            if owner is not None:
+                query = query.where(OutboxRow.lease_owner == owner)
             result = await session.execute(
-                update(OutboxRow).where(OutboxRow.id == entry_id).values(values)
+                query.values(values).execution_options(synchronize_session=False)
             )
-            if not getattr(result, "rowcount", 0):
+            changed = bool(getattr(result, "rowcount", 0))
+            if not changed and owner is None:
                 raise NotFound("outbox", entry_id)
+            return changed
 
-    async def _row(self, session: AsyncSession, entry_id: str) -> OutboxRow:
-        row = await session.get(OutboxRow, entry_id)
+    async def _row(self, session: AsyncSession, entry_id: str, *, lock: bool = False) -> OutboxRow:
+        row = await session.get(OutboxRow, entry_id, with_for_update=lock)
         if row is None:
             raise NotFound("outbox", entry_id)
         await self._load_keys(session, [row.patient_id])

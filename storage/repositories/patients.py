@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +24,16 @@ def to_patient(row: PatientRow) -> Patient:
         discreet=row.discreet,
         consent=Consent.from_dict(row.consent),
         created_at=row.created_at,
+        preferences=_preferences(row),
     )
+
+
+def _preferences(row: PatientRow) -> dict[str, Any]:
+    """Rows written before revision 0002 have no preferences column value: no preferences."""
+    try:
+        return row.preferences
+    except AttributeError:  # never set: NULL in the column and nothing pending
+        return {}
 
 
 class PatientRepository(Repository):
@@ -33,6 +45,7 @@ class PatientRepository(Repository):
         time_zone: str,
         discreet: bool = False,
         consent: Consent | None = None,
+        preferences: Mapping[str, Any] | None = None,
     ) -> Patient:
         """A new patient with a fresh random data key wrapped by the newest master key."""
         async with self._transaction() as session:
@@ -46,6 +59,7 @@ class PatientRepository(Repository):
                 time_zone=time_zone,
                 discreet=discreet,
                 consent=(consent or Consent()).to_dict(),
+                preferences=dict(preferences or {}),
             )
             # Without relationship() the unit of work does not order these two INSERTs.
             session.add(row)
@@ -67,8 +81,24 @@ class PatientRepository(Repository):
             row.time_zone = patient.time_zone
             row.discreet = patient.discreet
             row.consent = patient.consent.to_dict()
+            row.preferences = dict(patient.preferences)
             await session.flush()
             return to_patient(row)
+
+    async def get_many(self, patient_ids: Collection[str]) -> dict[str, Patient]:
+        """Several patients by id, in one query (the engine composes a batch of reminders);
+        ids that do not exist are left out."""
+        async with self._transaction() as session:
+            ids = list(set(patient_ids))
+            found: dict[str, Patient] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = list(
+                    await session.scalars(select(PatientRow).where(PatientRow.id.in_(chunk)))
+                )
+                await self._load_keys(session, [row.id for row in rows])
+                found.update((row.id, to_patient(row)) for row in rows)
+            return found
 
     async def exists(self, patient_id: str) -> bool:
         async with self._transaction() as session:

@@ -1,0 +1,621 @@
+"""The reminder engine at 10,000 and 100,000 patients on SQLite, beside the naive design.
+
+Run: ``.venv/bin/python -m bench engine`` (both sizes) or
+``.venv/bin/python -m bench.bench_engine --patients 10000``. Every phase runs in a process of
+its own, so that peak memory (``ru_maxrss``) and start-up belong to that phase alone.
+
+Engine (this design), per size:
+
+1. setup: patients, Telegram accounts and enrolments (two doses a day, eight time zones) written
+   in bulk through the ORM with sealing, as the store would; 10% of the patients have a dose at
+   the same instant T (their local time of T), the others at random minutes away from it;
+2. materialise a day: `Engine.extend_horizon` with a 24 h horizon at T - 1 min, planning every
+   patient (decrypt, plan with `treatment`, write the slots);
+3. start-up: `Store.open` to a wake-up armed (`next_due` read and an empty `tick`), in a fresh
+   process; also the interpreter with its imports;
+4. the burst at T: the clock runs in real time from T; ticks until every due reminder is in the
+   outbox; lateness = outbox ``created_at`` - T per row (p50, p99, max), CPU time per reminder;
+5. dispatcher: `SqlOutbox` + `Dispatcher` + real `TelegramSender` to the fake Bot API in its own
+   process: the burst's reminders with limits off (messages/s), then 251 more with the global
+   limit at 25/s under the fake's flood control at 30/s (achieved rate, 429s).
+
+Naive: one APScheduler 3 cron job per patient dose (``CronTrigger`` in the patient's zone) in a
+``SQLAlchemyJobStore`` on SQLite: adding the jobs, start-up of a scheduler over the stored jobs
+(fresh process), peak memory, and the burst: the 10% cohort's jobs fire at the next whole
+minute; lateness and CPU per fired job. ``misfire_grace_time`` is raised to an hour so late
+jobs still run (the default of 1 s drops them; see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ZONES = (
+    "Asia/Shanghai",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Africa/Nairobi",
+    "America/Sao_Paulo",
+    "Asia/Seoul",
+)
+START = date(2026, 11, 30)
+T = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # the burst instant
+KEY_HEX = "11" * 32
+CHUNK = 2000
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _times_for(n: int, rng: random.Random, zone: str) -> list[str]:
+    """Two distinct local dose times; the 10% cohort (every tenth patient) has T as one."""
+    burst = T.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+    if n % 10 == 0:
+        hour, minute = int(burst[:2]), int(burst[3:])
+        other = f"{(hour + 12) % 24:02d}:{minute:02d}"
+        return sorted([burst, other])
+    while True:
+        a = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
+        b = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
+        if len({a, b, burst}) == 3:
+            return sorted([a, b])
+
+
+def _keyring() -> Any:
+    from storage.keyring import Keyring, MasterKey
+
+    return Keyring((MasterKey("bench-1", bytes.fromhex(KEY_HEX)),))
+
+
+class OffsetClock:
+    """Real time, shifted so that it reads `start` when created (for the burst at T)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.reset(start)
+
+    def reset(self, start: datetime) -> None:
+        self._start = start
+        self._t0 = time.perf_counter()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.perf_counter() - self._t0)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+# -- engine phases ----------------------------------------------------------------------------
+
+
+async def _setup(db: Path, patients: int) -> dict[str, Any]:
+    from scheduler.clock import FakeClock
+    from scheduler.engine import Engine, EngineConfig
+    from storage.models import ChannelIdentityRow, EnrolmentRow, PatientRow
+    from storage.sealed import new_id
+    from storage.store import Store
+    from tests.scheduler.engine_support import PlainComposer, plan
+
+    url = f"sqlite+aiosqlite:///{db}"
+    store = await Store.open(url, _keyring())
+    rng = random.Random(7)
+    context = store.context
+    began = time.perf_counter()
+    created = datetime(2026, 11, 29, tzinfo=UTC)
+    plans: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+    for first in range(0, patients, CHUNK):
+        async with context.transaction() as session:
+            rows: list[Any] = []
+            keys = []
+            for n in range(first, min(patients, first + CHUNK)):
+                zone = ZONES[n % len(ZONES)]
+                times = tuple(_times_for(n, rng, zone))
+                if (zone, times) not in plans:
+                    plans[(zone, times)] = plan(zone, times, START).to_dict()
+                pid = new_id()
+                keys.append(context.new_data_key(session, pid))
+                rows.append(
+                    PatientRow(
+                        id=pid,
+                        created_at=created,
+                        alias=f"P{n}",
+                        language="en",
+                        time_zone=zone,
+                        discreet=False,
+                        consent={},
+                        preferences={},
+                    )
+                )
+                address = str(1_000_000 + n)
+                rows.append(
+                    ChannelIdentityRow(
+                        id=new_id(),
+                        patient_id=pid,
+                        channel="telegram",
+                        lookup=context.blind_index.lookup("telegram", address),
+                        created_at=created,
+                        address=address,
+                        chat=None,
+                    )
+                )
+                rows.append(
+                    EnrolmentRow(
+                        id=new_id(),
+                        patient_id=pid,
+                        active=True,
+                        created_at=created,
+                        updated_at=created,
+                        planned_until=None,
+                        plan=plans[(zone, times)],
+                    )
+                )
+            session.add_all([r for r in rows if isinstance(r, PatientRow)])
+            await session.flush()
+            session.add_all(keys)
+            session.add_all([r for r in rows if not isinstance(r, PatientRow)])
+    setup_s = time.perf_counter() - began
+
+    clock = FakeClock(T - timedelta(minutes=1))
+    engine = Engine(
+        store,
+        clock,
+        PlainComposer(),
+        config=EngineConfig(horizon=timedelta(hours=24), replan_margin=timedelta(hours=12)),
+        worker_id="bench",
+    )
+    cpu = time.process_time()
+    began = time.perf_counter()
+    planned = await engine.extend_horizon()
+    materialise_s = time.perf_counter() - began
+    materialise_cpu = time.process_time() - cpu
+    slots = await _count(store, "dose_slots")
+    await store.close()
+    return {
+        "setup_s": setup_s,
+        "materialise_s": materialise_s,
+        "materialise_cpu_ms_per_patient": materialise_cpu * 1000 / max(1, planned),
+        "planned": planned,
+        "slots": slots,
+        "db_mb": db.stat().st_size / 1e6,  # noqa: ASYNC240 - once, after the work
+        "peak_mb": _peak_mb(),
+    }
+
+
+async def _count(store: Any, table: str) -> int:
+    from sqlalchemy import text
+
+    async with store.engine.connect() as connection:
+        return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar())  # noqa: S608 - fixed names
+
+
+async def _engine(db: Path, interpreter_s: float) -> dict[str, Any]:
+    from scheduler.engine import Engine, EngineConfig
+    from storage.store import Store
+    from tests.scheduler.engine_support import PlainComposer
+
+    clock = OffsetClock(T - timedelta(minutes=1))
+    began = time.perf_counter()
+    store = await Store.open(f"sqlite+aiosqlite:///{db}", _keyring(), clock=clock.now)
+    engine = Engine(
+        store,
+        clock,
+        PlainComposer(),
+        config=EngineConfig(batch_size=500, lease=timedelta(minutes=5)),
+        worker_id="bench",
+    )
+    await engine.next_due()
+    await engine.tick()
+    startup_s = time.perf_counter() - began
+    # Start-up measured: now let the clock reach T in a fifth of a second, then the burst.
+    due = await engine.next_due()
+    assert due == T, due
+    clock.reset(T - timedelta(seconds=0.2))
+    await asyncio.sleep((T - clock.now()).total_seconds())
+    cpu = time.process_time()
+    reminded = 0
+    while True:
+        report = await engine.tick()
+        reminded += report.reminded
+        if report.claimed < engine.config.batch_size:
+            break
+    cpu = time.process_time() - cpu
+    from sqlalchemy import text
+
+    async with store.engine.connect() as connection:
+        created = [
+            row[0]
+            for row in await connection.execute(
+                text("SELECT created_at FROM outbox WHERE kind = 'reminder'")
+            )
+        ]
+    late = sorted(
+        (datetime.fromisoformat(str(c)).replace(tzinfo=UTC) - T).total_seconds() for c in created
+    )
+    await store.close()
+    return {
+        "interpreter_s": interpreter_s,
+        "startup_s": startup_s,
+        "reminded": reminded,
+        "cpu_ms_per_reminder": cpu * 1000 / max(1, reminded),
+        "late_p50_s": statistics.median(late),
+        "late_p99_s": late[int(len(late) * 0.99) - 1],
+        "late_max_s": late[-1],
+        "peak_mb": _peak_mb(),
+    }
+
+
+async def _dispatch(db: Path) -> dict[str, Any]:
+    import httpx
+
+    from bot.telegram.sender import TelegramSender, build_bot
+    from scheduler.clock import SystemClock
+    from scheduler.dispatcher import Dispatcher, DispatcherConfig
+    from scheduler.outbox import Kind, Payload
+    from scheduler.ratelimit import Limits, RateLimiter
+    from scheduler.sql_outbox import SqlOutbox
+    from storage.records import OutboxMessage, OutboxState
+    from storage.store import Store
+    from tests.fakebotapi import STATS_PATH, TEST_TOKEN
+
+    store = await Store.open(f"sqlite+aiosqlite:///{db}", _keyring())
+    clock = SystemClock()
+    # The burst's reminders were written on the shifted clock: bring them to now.
+    from sqlalchemy import text
+
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE outbox SET not_before = :now, expires_at = NULL, attempts = 0"),
+            {"now": clock.now().replace(tzinfo=None)},
+        )
+    results: dict[str, Any] = {}
+
+    async def run(
+        global_rate: float | None,
+        flood: int | None,
+        label: str,
+        per_chat: float = 1.0,
+        batched: bool = False,
+    ) -> None:
+        extra = ["--flood-limit", str(flood)] if flood else []
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",  # imported, then run: the module must be fully defined before it serves
+            "from tests.fakebotapi import main; main()",
+            *extra,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert server.stdin is not None and server.stdout is not None
+        port = int(await server.stdout.readline())
+        bot = build_bot(TEST_TOKEN, base_url=f"http://127.0.0.1:{port}/bot", connections=8)
+        outbox = SqlOutbox(store, "bench", batch_sent=batched)
+        try:
+            async with bot, httpx.AsyncClient() as client:
+                dispatcher = Dispatcher(
+                    outbox,
+                    TelegramSender(bot),
+                    clock,
+                    on_unreachable=outbox.record_unreachable,
+                    limiter=RateLimiter(
+                        Limits(per_chat_interval=per_chat, global_rate=global_rate)
+                    ),
+                    config=DispatcherConfig(batch_size=200),
+                )
+                while True:
+                    report = await dispatcher.run_once()
+                    states = await store.outbox.count_by_state()
+                    if not states.get(OutboxState.PENDING) and not states.get(OutboxState.LEASED):
+                        break
+                    if report.claimed == 0:
+                        await asyncio.sleep(0.05)
+                stats = (await client.get(f"http://127.0.0.1:{port}{STATS_PATH}")).json()
+        finally:
+            server.stdin.close()
+            await server.wait()
+        stamps = stats["sent_at"]
+        results[f"{label}_messages"] = len(stamps)
+        results[f"{label}_rate"] = (len(stamps) - 1) / (max(stamps) - min(stamps))
+        results[f"{label}_429"] = stats["too_many_requests"]
+
+    await run(None, None, "unlimited")
+    # The same messages again, with sends recorded in batches (`SqlOutbox(batch_sent=True)`).
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE outbox SET state = 'pending', attempts = 0, sent_at = NULL"),
+        )
+    await run(None, None, "batched", batched=True)
+    patient_id = await _first_patient(store)
+    now = clock.now()
+    for n in range(251):
+        await store.outbox.enqueue(
+            OutboxMessage(
+                patient_id=patient_id,
+                recipient="patient",
+                kind=Kind.REMINDER.value,
+                payload=Payload.message(f"r{n}").to_dict(),
+                dedupe_key=f"bench-rate:{n}",
+                not_before=now,
+                priority=0,
+            )
+        )
+    # One patient, one chat: the per-chat limit is lifted for this run, the global one kept.
+    await run(25.0, 30, "limited", per_chat=0.0)
+    await store.close()
+    results["peak_mb"] = _peak_mb()
+    return results
+
+
+async def _first_patient(store: Any) -> str:
+    from sqlalchemy import text
+
+    async with store.engine.connect() as connection:
+        return str((await connection.execute(text("SELECT id FROM patients LIMIT 1"))).scalar())
+
+
+# -- the naive design -------------------------------------------------------------------------
+
+FIRED: list[float] = []
+
+
+def naive_fire(patient: str, dose: int) -> None:
+    """What a naive bot's job would do: note the reminder (the send itself is not measured)."""
+    FIRED.append(time.time())
+
+
+def _naive_store(db: Path) -> Any:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    return SQLAlchemyJobStore(url=f"sqlite:///{db}")
+
+
+def _naive_add(db: Path, patients: int, burst: datetime) -> dict[str, Any]:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    scheduler = BackgroundScheduler(jobstores={"default": _naive_store(db)}, timezone=UTC)
+    scheduler.start(paused=True)
+    rng = random.Random(7)
+    began = time.perf_counter()
+    for n in range(patients):
+        zone = ZONES[n % len(ZONES)]
+        local = burst.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+        if n % 10 == 0:
+            times = [local, f"{(int(local[:2]) + 12) % 24:02d}:{local[3:]}"]
+        else:
+            times = _times_for(n, rng, zone)
+            # Keep the others off the burst minute in this zone.
+        for index, at in enumerate(times):
+            scheduler.add_job(
+                "bench.bench_engine:naive_fire",
+                CronTrigger(hour=int(at[:2]), minute=int(at[3:]), timezone=ZoneInfo(zone)),
+                args=[f"p{n}", index],
+                id=f"p{n}-{index}",
+                misfire_grace_time=3600,
+                coalesce=True,
+            )
+    add_s = time.perf_counter() - began
+    scheduler.shutdown(wait=False)
+    return {"add_s": add_s, "jobs": patients * 2, "db_mb": db.stat().st_size / 1e6}
+
+
+def _naive_run(db: Path, cohort: int, burst: datetime, interpreter_s: float) -> dict[str, Any]:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    # The jobs name `bench.bench_engine:naive_fire`; under `python -m` this file is __main__,
+    # a different module object, so read the list the jobs append to.
+    from bench.bench_engine import FIRED
+
+    began = time.perf_counter()
+    scheduler = BackgroundScheduler(
+        jobstores={"default": _naive_store(db)},
+        timezone=UTC,
+        executors={"default": {"type": "threadpool", "max_workers": 10}},
+    )
+    scheduler.start()
+    scheduler.get_jobs  # noqa: B018 - started means the store was read for the next wake-up
+    startup_s = time.perf_counter() - began
+    wait = (burst - datetime.now(UTC)).total_seconds()
+    time.sleep(max(0.0, wait))
+    cpu = time.process_time()
+    deadline = time.time() + 600
+    while len(FIRED) < cohort and time.time() < deadline:
+        time.sleep(0.05)
+    cpu = time.process_time() - cpu
+    scheduler.shutdown(wait=False)
+    late = sorted(t - burst.timestamp() for t in FIRED)
+    return {
+        "interpreter_s": interpreter_s,
+        "startup_s": startup_s,
+        "fired": len(FIRED),
+        "cpu_ms_per_fired": cpu * 1000 / max(1, len(FIRED)),
+        "late_p50_s": statistics.median(late) if late else None,
+        "late_p99_s": late[int(len(late) * 0.99) - 1] if late else None,
+        "late_max_s": late[-1] if late else None,
+        "peak_mb": _peak_mb(),
+    }
+
+
+# -- orchestration ----------------------------------------------------------------------------
+
+
+def _phase(*args: str) -> dict[str, Any]:
+    out = subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-m", "bench.bench_engine", "--phase", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_size(patients: int, workdir: Path, *, naive: bool = True) -> dict[str, Any]:
+    db = workdir / f"engine-{patients}.sqlite3"
+    results: dict[str, Any] = {"patients": patients}
+    results["setup"] = _phase("setup", str(db), str(patients))
+    results["engine"] = _phase("engine", str(db))
+    results["dispatch"] = _phase("dispatch", str(db))
+    if naive:
+        naive_db = workdir / f"naive-{patients}.sqlite3"
+        # The cohort fires at the first whole minute at least 30 s after the jobs are stored.
+        results["naive_add"] = _phase("naive-add", str(naive_db), str(patients), "auto")
+        results["naive"] = _phase(
+            "naive-run",
+            str(naive_db),
+            str(patients // 10 + (patients % 10 > 0)),
+            results["naive_add"]["burst"],
+        )
+    return results
+
+
+def _ratio(ours: float | None, naive: float | None) -> str:
+    if not ours or not naive:
+        return "n/a"
+    return f"{naive / ours:.1f}x"
+
+
+def report(r: dict[str, Any]) -> None:
+    s, e, d = r["setup"], r["engine"], r["dispatch"]
+    n = r.get("naive") or {}
+    na = r.get("naive_add") or {}
+    print(f"-- {r['patients']:,} patients, two doses a day, {len(ZONES)} zones, SQLite")
+    print(f"setup (bulk, sealed): {s['setup_s']:.1f} s; database {s['db_mb']:.0f} MB")
+    print(
+        f"materialise a day: {s['materialise_s']:.1f} s for {s['planned']:,} patients "
+        f"({s['materialise_cpu_ms_per_patient']:.2f} ms CPU each), {s['slots']:,} slots"
+        + (f"; naive: adding {na['jobs']:,} jobs {na['add_s']:.1f} s" if na else "")
+    )
+    print(
+        f"start-up: {e['startup_s']:.3f} s (+ interpreter and imports {e['interpreter_s']:.2f} s)"
+        + (
+            f"; naive {n['startup_s']:.3f} s, ratio {_ratio(e['startup_s'], n['startup_s'])}"
+            if n
+            else ""
+        )
+    )
+    print(
+        f"burst of {e['reminded']:,} due together: CPU {e['cpu_ms_per_reminder']:.3f} ms per "
+        f"reminder; lateness p50 {e['late_p50_s']:.2f} s, p99 {e['late_p99_s']:.2f} s, "
+        f"max {e['late_max_s']:.2f} s"
+    )
+    if n:
+        print(
+            f"naive burst: {n['fired']:,} fired; CPU {n['cpu_ms_per_fired']:.3f} ms per job "
+            f"(ratio {_ratio(e['cpu_ms_per_reminder'], n['cpu_ms_per_fired'])}); lateness "
+            f"p50 {n['late_p50_s']:.2f} s, p99 {n['late_p99_s']:.2f} s, "
+            f"max {n['late_max_s']:.2f} s "
+            f"(p99 ratio {_ratio(e['late_p99_s'], n['late_p99_s'])})"
+        )
+    print(
+        f"peak memory: engine {e['peak_mb']:.0f} MB (planning process {s['peak_mb']:.0f} MB)"
+        + (
+            f"; naive {n['peak_mb']:.0f} MB, ratio {_ratio(e['peak_mb'], n['peak_mb'])}"
+            if n
+            else ""
+        )
+    )
+    print(
+        f"dispatcher (SQL outbox): limits off {d['unlimited_rate']:.0f} messages/s "
+        f"(sends recorded in batches: {d.get('batched_rate', 0):.0f}/s) over "
+        f"{d['unlimited_messages']:,}; global limit 25/s: {d['limited_rate']:.2f}/s "
+        f"({d['limited_rate'] / 25:.1%}), {d['limited_429']} answered 429"
+    )
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux), i.e. interpreter start-up and imports."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:  # noqa: PTH123
+        started = int(stat.read().rsplit(")", 1)[1].split()[19]) / ticks
+        return float(uptime.read().split()[0]) - started
+
+
+def _main_phase(args: list[str]) -> None:
+    interpreter_s = _process_age()
+    name, *rest = args
+    if name == "setup":
+        result = asyncio.run(_setup(Path(rest[0]), int(rest[1])))
+    elif name == "engine":
+        result = asyncio.run(_engine(Path(rest[0]), interpreter_s))
+    elif name == "dispatch":
+        result = asyncio.run(_dispatch(Path(rest[0])))
+    elif name == "naive-add":
+        now = datetime.now(UTC)
+        burst = (now + timedelta(seconds=90)).replace(second=0, microsecond=0)
+        result = _naive_add(Path(rest[0]), int(rest[1]), burst)
+        # Adding takes a while: the burst is the first whole minute 30 s after it is done.
+        later = (datetime.now(UTC) + timedelta(seconds=90)).replace(second=0, microsecond=0)
+        if later != burst:
+            _retime(Path(rest[0]), int(rest[1]), later)
+            burst = later
+        result["burst"] = burst.isoformat()
+    elif name == "naive-run":
+        result = _naive_run(
+            Path(rest[0]), int(rest[1]), datetime.fromisoformat(rest[2]), interpreter_s
+        )
+    else:
+        raise SystemExit(f"unknown phase {name}")
+    print(json.dumps(result))
+
+
+def _retime(db: Path, patients: int, burst: datetime) -> None:
+    """Move the cohort's jobs to `burst` (the first stored burst passed while adding)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    scheduler = BackgroundScheduler(jobstores={"default": _naive_store(db)}, timezone=UTC)
+    scheduler.start(paused=True)
+    for n in range(0, patients, 10):
+        zone = ZONES[n % len(ZONES)]
+        local = burst.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+        scheduler.reschedule_job(
+            f"p{n}-0",
+            trigger=CronTrigger(
+                hour=int(local[:2]), minute=int(local[3:]), timezone=ZoneInfo(zone)
+            ),
+        )
+    scheduler.shutdown(wait=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Both sizes by default (as `python -m bench engine` runs it); see --help."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--phase", nargs="+")
+    parser.add_argument("--patients", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv or [])
+    if args.phase:
+        _main_phase(args.phase)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
+        for size in args.patients:
+            result = run_size(size, Path(tmp), naive=not args.no_naive)
+            report(result)
+            sys.stdout.flush()
+            if args.json:
+                path = args.json.with_name(f"{args.json.stem}-{size}{args.json.suffix}")
+                path.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

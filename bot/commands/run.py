@@ -1,0 +1,28 @@
+"""`tbbot run`: the real Telegram bot, configured from the environment and `.env`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from bot.config import Settings
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN; see .env.example)",
+        description=(
+            "Run the Telegram bot: long polling, reminders and the message queue, in one "
+            "process. Configuration comes from the environment and .env (see .env.example)."
+        ),
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here so that other commands start without loading the Telegram stack.
+    from bot.app import run as run_app
+
+    return asyncio.run(run_app(Settings()))

@@ -1,0 +1,271 @@
+"""`tbbot demo`: the whole bot in a terminal, with nothing to configure.
+
+A temporary database and key, a simulated Telegram account, and a clock that runs fast (a day
+per minute by default), so a newcomer can set up a treatment, get reminders, answer them,
+report a symptom, and see, clearly marked, what a helper would receive. Lines such as `+3h`
+jump the clock ahead. Nothing leaves the machine; the temporary folder is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.channels.terminal import TerminalSession
+from bot.compose import BotComposer
+from bot.dialogue.choices import Choice
+from bot.dialogue.messages import Reply
+from bot.dialogue.service import Dialogue
+from bot.i18n import Translator, negotiate, translator
+from scheduler.dispatcher import Dispatcher
+from scheduler.engine import Engine, EngineConfig
+from scheduler.outbox import Action, Payload
+from scheduler.ratelimit import Limits, RateLimiter
+from scheduler.sending import SendResult, Sent
+from scheduler.sql_outbox import SqlOutbox
+from storage.keyring import create_key_file, load_keyring
+from storage.records import Consent, HelperState
+from storage.store import Store
+
+PATIENT = "1000001"
+HELPER = "1000002"
+HELPER_ALIAS = "Jisoo"
+JUMP = re.compile(r"^\+(\d{1,3})\s*([mhd])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class DemoClock:
+    """Wall time that runs `speed` times faster than real time, and can jump ahead."""
+
+    def __init__(self, speed: float, start: datetime | None = None) -> None:
+        self.speed = speed
+        self._start = start or datetime.now(UTC)
+        self._real = time.monotonic()
+        self._jumped = 0.0
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._real) * self.speed + self._jumped
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.monotonic())
+
+    def jump(self, by: timedelta) -> None:
+        self._jumped += by.total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
+class TerminalSender:
+    """The dispatcher's `Sender` for the demo: messages are printed, not sent."""
+
+    def __init__(self, session: TerminalSession, out: TextIO, t: Translator) -> None:
+        self.session = session
+        self.t = t
+        self.out = out
+        self.next_id = 1000
+
+    async def send(self, chat_id: int, payload: Payload) -> SendResult:
+        self.next_id += 1
+        if payload.action is Action.DELETE:
+            self._print(
+                f"[demo] message {payload.target_message_id} deleted from the chat (discreet mode)"
+            )
+            return Sent(None)
+        choices = tuple(
+            tuple(Choice(b.label, *_verb_arg(b.callback_data)) for b in row)
+            for row in payload.buttons
+        )
+        reply = Reply(payload.text, choices)
+        if str(chat_id) == HELPER:
+            heading = self.t._(
+                "──── to your helper {name} (what they would see) ────", name=HELPER_ALIAS
+            )
+            self._print(TerminalSession(HELPER).render(reply, heading))
+        else:
+            self._print(self.session.render(reply, "──── tbbot ────"))
+        return Sent(self.next_id)
+
+    def _print(self, text: str) -> None:
+        print(f"\n{text}\n> ", end="", file=self.out, flush=True)
+
+
+def _verb_arg(data: str) -> tuple[str, str]:
+    verb, _, arg = data.partition(":")
+    return verb, arg
+
+
+async def demo(
+    speed: float,
+    language: str | None,
+    out: TextIO = sys.stdout,
+    read: Callable[[], str] | None = None,
+) -> int:
+    """Steps:
+    1. Make a key file and a SQLite database in a temporary folder.
+    2. Start the engine and the dispatcher on the fast clock, printing what they send.
+    3. Read lines: `+3h` jumps ahead, a number presses a button, anything else is a message.
+    4. Once the patient is set up, link a demo helper so their alerts can be seen too.
+    """
+    read = read or sys.stdin.readline
+    with tempfile.TemporaryDirectory(prefix="tbbot-demo-") as folder:
+        key_file = Path(folder) / "master.key"
+        create_key_file(key_file)
+        clock = DemoClock(speed)
+        store = await Store.open(
+            f"sqlite+aiosqlite:///{folder}/demo.db", load_keyring(None, key_file), clock=clock.now
+        )
+        session = TerminalSession(PATIENT, language=language)
+        t = translator(negotiate(language))
+        engine = Engine(
+            store,
+            clock,
+            BotComposer(),
+            config=EngineConfig(max_idle=timedelta(minutes=5)),
+            worker_id="demo",
+        )
+        outbox = SqlOutbox(store, "demo")
+        dispatcher = Dispatcher(
+            outbox,
+            TerminalSender(session, out, t),
+            clock,
+            on_unreachable=outbox.record_unreachable,
+            limiter=RateLimiter(Limits(per_chat_interval=0.0, global_rate=None)),
+        )
+        dialogue = Dialogue(store, engine, clock, channel="telegram")
+        stop = asyncio.Event()
+        workers = [
+            asyncio.create_task(engine.run_forever(stop)),
+            asyncio.create_task(dispatcher.run_forever(stop)),
+        ]
+        print(
+            t._(
+                "tbbot demo: you are a patient chatting with the bot; the clock runs fast "
+                "({speed}x). Type /start to begin. Type a number to press a button, +3h to jump "
+                "ahead in time, "
+                "/help for commands, and press Ctrl-D to quit.",
+                speed=format(speed, "g"),
+            ),
+            file=out,
+        )
+        helper_linked = False
+        try:
+            loop = asyncio.get_running_loop()
+            while True:
+                print("> ", end="", file=out, flush=True)
+                line = await loop.run_in_executor(None, read)
+                if not line:
+                    break
+                jump = JUMP.match(line.strip())
+                if jump:
+                    target = clock.now() + timedelta(**{UNITS[jump[2]]: int(jump[1])})
+                    await _travel(engine, dispatcher, clock, target)
+                    print(
+                        t._("[demo] it is now {now}", now=await _local_now(store, clock, t)),
+                        file=out,
+                    )
+                    continue
+                if not line.strip():
+                    continue
+                event = session.read(line.rstrip("\n"))
+                replies = await dialogue.handle(event)
+                for reply in replies:
+                    print(
+                        session.render(
+                            reply, "──── tbbot ────" + (" (edited)" if reply.edit else "")
+                        ),
+                        file=out,
+                    )
+                if not helper_linked:
+                    helper_linked = await _link_demo_helper(store, clock.now(), out, t)
+                    if helper_linked:
+                        await _hint_next(engine, store, clock, out, t)
+                engine.poke()
+        finally:
+            stop.set()
+            engine.poke()
+            await asyncio.gather(*workers, return_exceptions=True)
+            await store.close()
+    print(t._("[demo] finished; the temporary database and key are deleted."), file=out)
+    return 0
+
+
+async def _travel(
+    engine: Engine, dispatcher: Dispatcher, clock: DemoClock, target: datetime
+) -> None:
+    """Jump to `target` one due timer at a time, so every reminder, nudge and close happens in
+    order at its own instant, as it would have had the time passed."""
+    while True:
+        due = await engine.next_due()
+        if due is None or due > target:
+            break
+        if due > clock.now():
+            clock.jump(due - clock.now())
+        await engine.tick()
+        await dispatcher.run_once()
+    if target > clock.now():
+        clock.jump(target - clock.now())
+    engine.poke()
+
+
+async def _patient_zone(store: Store) -> str | None:
+    identity = await store.identities.find("telegram", PATIENT)
+    if identity is None:
+        return None
+    return (await store.patients.get(identity.patient_id)).time_zone
+
+
+async def _local_now(store: Store, clock: DemoClock, t: Translator) -> str:
+    zone = await _patient_zone(store)
+    now = clock.now().astimezone(ZoneInfo(zone)) if zone else clock.now().astimezone()
+    return t.datetime(now, "short")
+
+
+async def _hint_next(
+    engine: Engine, store: Store, clock: DemoClock, out: TextIO, t: Translator
+) -> None:
+    due = await engine.next_due()
+    zone = await _patient_zone(store)
+    if due is None or zone is None:
+        return
+    hours = max(1, math.ceil((due - clock.now()).total_seconds() / 3600))
+    print(
+        t._(
+            "[demo] Your next reminder is due at {when}. Type +{hours}h to jump there.",
+            when=t.datetime(due.astimezone(ZoneInfo(zone)), "short"),
+            hours=hours,
+        ),
+        file=out,
+    )
+
+
+async def _link_demo_helper(store: Store, now: datetime, out: TextIO, t: Translator) -> bool:
+    """Once the patient has a plan, link a helper so the demo can show what helpers receive."""
+    identity = await store.identities.find("telegram", PATIENT)
+    if identity is None or not await store.enrolments.active(identity.patient_id):
+        return False
+    patient = await store.patients.get(identity.patient_id)
+    await store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
+    helper = await store.helpers.add(patient.id, alias=HELPER_ALIAS)
+    _, token = await store.helpers.invite(patient.id, helper.id, expires_at=now + timedelta(days=1))
+    accepted = await store.helpers.accept(token, "telegram", HELPER, HELPER)
+    if accepted is not None and accepted.state is HelperState.ACTIVE:
+        print(
+            t._(
+                "[demo] A helper, {name}, is now linked, so you can see what a helper receives "
+                "when doses are missed or something is wrong.",
+                name=HELPER_ALIAS,
+            ),
+            file=out,
+        )
+    return True

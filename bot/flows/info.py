@@ -1,0 +1,99 @@
+"""Fixed answers: help, privacy, and the polite replies to things the bot cannot act on."""
+
+from __future__ import annotations
+
+from bot.dialogue.messages import Reply
+from bot.i18n import Translator
+
+COMMANDS = (
+    "start",
+    "taken",
+    "late",
+    "symptom",
+    "progress",
+    "mood",
+    "settings",
+    "pause",
+    "resume",
+    "privacy",
+    "forget",
+    "help",
+    "cancel",
+)
+
+
+def command_descriptions(t: Translator) -> dict[str, str]:
+    """One line per command, for /help and for the command menu Telegram shows."""
+    return {
+        "start": t._("Set up reminders for your treatment"),
+        "taken": t._("I took my dose"),
+        "late": t._("Record a dose from the last 3 days"),
+        "symptom": t._("Report how your body feels"),
+        "progress": t._("See how far you are"),
+        "mood": t._("A short check on how you feel"),
+        "settings": t._("Change times, language and more"),
+        "pause": t._("Pause reminders"),
+        "resume": t._("Start reminders again"),
+        "privacy": t._("What I keep and who sees it"),
+        "forget": t._("Erase everything about you"),
+        "help": t._("What I can do"),
+        "cancel": t._("Stop the current question"),
+    }
+
+
+def help_reply(t: Translator) -> Reply:
+    lines = [t._("Here is what I can do:")]
+    lines.extend(f"/{name} – {text}" for name, text in command_descriptions(t).items())
+    return Reply("\n".join(lines))
+
+
+def privacy_reply(t: Translator) -> Reply:
+    return Reply(
+        t._(
+            "What I keep: a nickname, your language and time zone, your treatment plan, the "
+            "doses you report, side effects and how you feel. Everything is encrypted with a key "
+            "of your own; your Telegram account is found only through a scrambled code.\n\n"
+            "Who sees it: nobody at the service reads it. A helper you choose sees only what you "
+            "allow, and you can remove a helper at any time.\n\n"
+            "What I never ask: your real name, phone number, address or papers.\n\n"
+            "To erase everything for good, send /forget."
+        )
+    )
+
+
+def private_only(t: Translator) -> Reply:
+    return Reply(
+        t._(
+            "I only talk in private chats, to keep your health private. Please message me directly."
+        )
+    )
+
+
+def start_first(t: Translator) -> Reply:
+    return Reply(t._("Hello! Send /start to set up your reminders."))
+
+
+def unsupported(t: Translator) -> Reply:
+    return Reply(
+        t._("I can only read text messages and button presses. /help shows what I can do.")
+    )
+
+
+def unknown_command(t: Translator) -> Reply:
+    return Reply(t._("I don't know that command. /help shows what I can do."))
+
+
+def not_understood(t: Translator) -> Reply:
+    return Reply(t._("I didn't understand that. /help shows what I can do."))
+
+
+def expired_question(t: Translator) -> Reply:
+    return Reply(t._("That question is no longer open. /help shows what I can do."))
+
+
+def not_enrolled(t: Translator) -> Reply:
+    return Reply(t._("You have no treatment plan yet. Send /start to set one up."))
+
+
+def busy(t: Translator) -> Reply:
+    return Reply(t._("One moment, I was still answering your last message. Please try again."))

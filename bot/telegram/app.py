@@ -1,0 +1,122 @@
+"""The Telegram adapter: python-telegram-bot receives updates, the dialogue answers.
+
+One handler for every update, because the conversation is channel-agnostic: the adapter
+only translates an `Update` into an `Inbound` and the dialogue's `Reply` objects into
+messages with inline buttons (or edits of the message a button was pressed on).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.dialogue.messages import Inbound, Reply
+from bot.flows.info import command_descriptions
+from bot.i18n import DEFAULT_LOCALE, LOCALES, negotiate, translator
+from bot.telegram.inbound import to_inbound
+
+logger = logging.getLogger(__name__)
+
+Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+Sent = Callable[[Inbound, Reply, int], Awaitable[None]]
+# Telegram matches a user's app language by its code; Chinese users' apps report "zh".
+TELEGRAM_LANGUAGE = {"en": None, "ko": "ko", "zh_Hans": "zh"}
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(c.label, callback_data=c.payload) for c in row]
+            for row in reply.choices
+        ]
+    )
+
+
+class TelegramAdapter:
+    """Receives updates for `handle` and renders what it answers.
+
+    `sent`, when given, hears of every message sent for a reply (for instance to delete
+    health details from the chat later in discreet mode).
+    """
+
+    def __init__(self, handle: Handle, verbs: frozenset[str], sent: Sent | None = None) -> None:
+        self.handle = handle
+        self.verbs = verbs
+        self.sent = sent
+
+    def install(self, application: Application) -> None:
+        application.add_handler(TypeHandler(Update, self.on_update))
+        application.add_error_handler(self.on_error)
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """1. Answer a button press at once (the client shows a spinner until then).
+        2. Ask the dialogue; 3. send or edit each reply in order."""
+        event = to_inbound(update, self.verbs)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError:
+                logger.info("callback query could not be answered (expired)")
+        if event is None:
+            return
+        replies = await self.handle(event)
+        await self.render(context.bot, event, replies)
+
+    async def render(self, bot: Bot, event: Inbound, replies: Sequence[Reply]) -> None:
+        chat_id = int(event.chat)
+        for reply in replies:
+            keyboard = markup(reply)
+            if reply.edit and event.message_ref is not None:
+                try:
+                    await bot.edit_message_text(
+                        reply.text,
+                        chat_id=chat_id,
+                        message_id=int(event.message_ref),
+                        reply_markup=keyboard,
+                    )
+                    continue
+                except BadRequest as exc:
+                    if "not modified" in str(exc).lower():
+                        continue
+                    logger.info("edit refused; sending a new message instead")
+            message = await bot.send_message(chat_id, reply.text, reply_markup=keyboard)
+            if self.sent is not None:
+                await self.sent(event, reply, message.message_id)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the kind of failure only (never the update: it holds ids and text) and tell the
+        person that nothing they confirmed was lost."""
+        error = context.error
+        logger.error("update failed: %s", type(error).__name__)
+        if (
+            isinstance(update, Update)
+            and update.effective_chat
+            and update.effective_chat.type == "private"
+        ):
+            language = update.effective_user.language_code if update.effective_user else None
+            t = translator(negotiate(language))
+            try:
+                await context.bot.send_message(
+                    update.effective_chat.id,
+                    t._("Sorry, something went wrong on my side. Please try again in a moment."),
+                )
+            except TelegramError:
+                logger.warning("could not tell the user about the failure")
+
+
+async def set_command_menus(application: Application) -> None:
+    """The command list Telegram shows, per language. A failure here must not stop the bot."""
+    for locale in LOCALES:
+        t = translator(locale)
+        commands = [BotCommand(name, text) for name, text in command_descriptions(t).items()]
+        code = TELEGRAM_LANGUAGE[locale] if locale != DEFAULT_LOCALE else None
+        try:
+            await application.bot.set_my_commands(commands, language_code=code)
+        except TelegramError as exc:
+            logger.warning("command menu for %s not set: %s", locale, type(exc).__name__)

@@ -1,0 +1,89 @@
+"""The sealed dose of a slot, its timers, and the bridge from store events to treatment events.
+
+A materialised slot's sealed ``dose`` JSON is written by `dose_json` and holds:
+
+    {
+      "key": "2026-03-02#0",              # the treatment plan's slot key
+      "local": "2026-03-02T08:00:00+08:00",  # wall time on the patient's clock (ISO)
+      "zone": "Asia/Shanghai",
+      "regimen": "2HRZE/4HR", "phase": "intensive", "phase_kind": "intensive",
+      "drugs": [{"name": "isoniazid", "mg": 300.0, "tablets": 1.0}],
+      "timers": [{"step": "remind", "at": "...Z"}, {"step": "nudge", "at": ...},
+                 {"step": "close", "at": ...}],   # UTC instants, time order
+      "snoozes": 0
+    }
+
+The timers are the dose's ladder (see `scheduler.ladder`) computed when the slot was planned
+with the patient's settings; the plaintext ``next_check_at`` column always equals the instant of
+the next timer to run, so claiming due work needs no decryption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from scheduler.ladder import Step, Timer
+from storage.records import DoseEvent, DoseOutcome, DoseSlot, ReportedVia
+from treatment import events as treatment
+from treatment.plan import DoseSlot as PlannedSlot
+
+
+def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
+    """The sealed dose of a planned slot with its timers (see the module docstring)."""
+    return {
+        "key": slot.key,
+        "local": slot.local.isoformat(),
+        "zone": slot.zone,
+        "regimen": slot.regimen_id,
+        "phase": slot.phase,
+        "phase_kind": slot.phase_kind.value,
+        "drugs": [{"name": d.name, "mg": d.mg, "tablets": d.tablets} for d in slot.drugs],
+        "timers": timers_json(timers),
+        "snoozes": 0,
+    }
+
+
+def timers_json(timers: Iterable[Timer]) -> list[dict[str, str]]:
+    return [{"step": t.step.value, "at": t.at.isoformat()} for t in timers]
+
+
+def timers_of(dose: Mapping[str, Any]) -> list[Timer]:
+    """The timers stored in a slot's dose, in time order."""
+    return [
+        Timer(Step(item["step"]), datetime.fromisoformat(item["at"])) for item in dose["timers"]
+    ]
+
+
+def _kind(event: DoseEvent) -> treatment.EventKind:
+    if event.outcome is DoseOutcome.TAKEN:
+        return treatment.EventKind.TAKEN
+    if event.outcome is DoseOutcome.SKIPPED:
+        return treatment.EventKind.SKIPPED_ON_ADVICE
+    if event.via is ReportedVia.NO_REPLY:
+        return treatment.EventKind.NO_REPLY
+    return treatment.EventKind.MISSED
+
+
+def treatment_events(
+    slots: Iterable[DoseSlot], events: Iterable[DoseEvent]
+) -> list[treatment.DoseEvent]:
+    """Store events as the treatment domain's events, for `treatment.adherence.summarise`.
+
+    1. Index `slots` by id; an event whose slot is not given (or has no plan key) is left out.
+    2. Map outcomes: taken → TAKEN (at the time the patient reported, if any), skipped →
+       SKIPPED_ON_ADVICE, missed with no reply → NO_REPLY, other missed → MISSED.
+    3. Keep the store's order by ``recorded_at``: a later event for the same slot (a dose
+       "taken late" after the window closed as no reply) replaces the earlier one there.
+    """
+    keys = {slot.id: slot.dose.get("key") for slot in slots}
+    out: list[treatment.DoseEvent] = []
+    for event in sorted(events, key=lambda e: (e.recorded_at, e.id)):
+        key = keys.get(event.slot_id)
+        if not isinstance(key, str):
+            continue
+        kind = _kind(event)
+        at = event.reported_at if kind is treatment.EventKind.TAKEN else None
+        out.append(treatment.DoseEvent(key, kind, at))
+    return out

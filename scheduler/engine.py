@@ -1,0 +1,694 @@
+"""The reminder engine: dose slots as timers in the database, woken by APScheduler.
+
+Each planned dose is a row of ``dose_slots`` (materialised over a rolling horizon) whose
+plaintext ``next_check_at`` is the instant of its next timer: the reminder at the due instant,
+the nudges of its ladder, the close of its window (see `scheduler.ladder`). A wake-up claims
+the rows whose ``next_check_at`` has come, through the ``(state, next_check_at)`` index and a
+lease, so its cost grows with what is due, not with how many patients exist; each claimed slot
+moves on in the same transaction as the outbox row it causes. The dispatcher sends from there.
+
+Guarantees:
+
+- a reminder is written to the outbox at most once (dedupe key ``remind:<slot id>``), in the
+  transaction that marks the slot reminded; the dispatcher sends it at least once, so a crash
+  between the send and its record causes at most one duplicate per crash;
+- after downtime, a slot whose reminder came due while down is reminded on start if its window
+  is still open; if it has closed, the dose is recorded missed (no reply) without a reminder;
+- several workers (processes) can tick at once: claims skip rows another worker holds and
+  every change is conditional on the claim token and the slot's version.
+
+The dialogue uses `enrolled` (in its own transaction) after storing or changing an enrolment or
+the patient's reminder preferences, `snooze` for the snooze button, and `poke` after committing
+something that creates a timer sooner than the engine may know. Recording an answer needs no
+hook: `DoseRepository.record` sets ``next_check_at`` to None, which stops the slot's timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scheduler.clock import Clock
+from scheduler.compose import Composer
+from scheduler.doses import dose_json, timers_json, timers_of, treatment_events
+from scheduler.ladder import (
+    DEFAULT_NUDGES,
+    DEFAULT_WINDOW,
+    LadderSettings,
+    QuietHours,
+    Step,
+    Timer,
+    ladder,
+)
+from scheduler.outbox import Kind, Payload
+from storage.errors import NotFound
+from storage.records import (
+    DoseOutcome,
+    DoseSlot,
+    EnrolmentRecord,
+    HelperState,
+    NewDoseSlot,
+    OutboxMessage,
+    Patient,
+    ReportedVia,
+    SlotState,
+)
+from storage.store import Repositories, Store
+from treatment.adherence import summarise
+from treatment.enrolment import parse_time
+from treatment.events import NOT_TAKEN_KINDS, latest_events
+from treatment.plan import DoseSlot as PlannedSlot
+from treatment.plan import iter_slots
+
+log = logging.getLogger(__name__)
+
+PATIENT = "patient"
+HELPER_PREFIX = "helper:"
+OPEN = (SlotState.PENDING, SlotState.REMINDED)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How the engine plans and works.
+
+    - `horizon`: how far ahead dose slots are materialised; `replan_margin`: an enrolment is
+      planned again once less than this much of its horizon is left (so each one is re-planned
+      about once per ``horizon - replan_margin``, not every hour);
+    - `window`, `nudges`: the default dose window and nudge offsets (patients choose fewer
+      nudges and quiet hours in their preferences);
+    - `lease`: how long a claim holds a slot; a worker that dies holding it delays those
+      slots by at most this much. Must outlast processing one batch;
+    - `batch_size`: slots per claim (and per transaction); `plan_chunk`: patients planned
+      per transaction by the horizon job (`replan_batch` per query);
+    - `replan_every`: the periodic horizon job; `sweep_every`: clearing of expired leases;
+      `max_idle`: the longest sleep without looking at the database, which bounds how late a
+      timer created by another process (that could not `poke` this one) is noticed.
+    """
+
+    horizon: timedelta = timedelta(hours=48)
+    replan_margin: timedelta = timedelta(hours=24)
+    window: timedelta = DEFAULT_WINDOW
+    nudges: tuple[timedelta, ...] = DEFAULT_NUDGES
+    lease: timedelta = timedelta(seconds=60)
+    batch_size: int = 200
+    replan_every: timedelta = timedelta(hours=1)
+    replan_batch: int = 500
+    plan_chunk: int = 50
+    sweep_every: timedelta = timedelta(minutes=5)
+    max_idle: timedelta = timedelta(seconds=60)
+
+    def __post_init__(self) -> None:
+        if min(self.batch_size, self.replan_batch, self.plan_chunk) < 1:
+            raise ValueError("batch sizes must be at least 1")
+        if not timedelta(0) < self.replan_margin < self.horizon:
+            raise ValueError("replan_margin must be between zero and the horizon")
+        if self.lease <= timedelta(0) or self.window <= timedelta(0):
+            raise ValueError("lease and window must be positive")
+
+
+@dataclass
+class TickReport:
+    """What one `tick` did."""
+
+    claimed: int = 0
+    reminded: int = 0
+    nudged: int = 0
+    closed: int = 0
+    closed_unreminded: int = 0
+    """Closed as missed without any reminder: the window passed while the engine was down."""
+    alerts: int = 0
+    lost: int = 0
+    """Claimed, but the patient answered or another worker took over first: left alone."""
+    failed: int = 0
+    """Raised while being processed: left leased, so it comes back when the lease ends."""
+    latencies: list[float] = field(default_factory=list, repr=False)
+    """Seconds from each reminder's due instant to its outbox row (for the benchmark)."""
+
+
+def ladder_settings(preferences: Mapping[str, Any], config: EngineConfig) -> LadderSettings:
+    """A patient's ladder from their preferences (keys documented on `storage.records.Patient`).
+
+    Unknown or malformed values fall back to the default: a bad setting must never silence
+    reminders.
+    """
+    nudges = config.nudges
+    choice = preferences.get("nudges")
+    if choice == "one":
+        nudges = config.nudges[:1]
+    elif choice == "none":
+        nudges = ()
+    quiet = None
+    span = preferences.get("quiet_hours")
+    if isinstance(span, list | tuple) and len(span) == 2:
+        try:
+            start, end = parse_time(span[0]), parse_time(span[1])
+        except ValueError:
+            log.warning("ignoring malformed quiet hours")
+        else:
+            quiet = QuietHours(start, end)
+    return LadderSettings(nudges=nudges, window=config.window, quiet=quiet)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        composer: Composer,
+        *,
+        config: EngineConfig | None = None,
+        worker_id: str,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.composer = composer
+        self.config = config or EngineConfig()
+        self.worker_id = worker_id[:48]
+        self._wake = asyncio.Event()
+        self._sooner: datetime | None = None
+
+    # -- planning -------------------------------------------------------------------------
+
+    async def enrolled(self, tx: Repositories, patient_id: str, now: datetime) -> None:
+        """Materialise the patient's dose slots up to ``now + horizon``, in the caller's
+        transaction. Idempotent; also the way to apply any change to the plan.
+
+        1. Read the patient (for their ladder settings) and their active enrolments.
+        2. Pending (never reminded) future slots of enrolments no longer active are removed.
+        3. For each active enrolment (see `_plan_enrolment`): plan the slots due in
+           ``[now, now + horizon)`` with the doses not taken so far, so that a missed dose that
+           moves a phase boundary shows the right drugs; add the missing ones, replace pending
+           ones that changed (time, zone, pause, phase, settings), remove pending ones the plan
+           no longer has. Slots already reminded or answered are history and stay as they are.
+        4. Note the enrolment planned up to ``now + horizon``.
+        """
+        patient = await tx.patients.get(patient_id)
+        settings = ladder_settings(patient.preferences, self.config)
+        active = await tx.enrolments.active(patient_id)
+        for record in active:
+            await self._plan_enrolment(tx, record, settings, now)
+        # Step 2: only enrolments that ended can have slots outside the active ones.
+        active_ids = {record.id for record in active}
+        future = await tx.doses.slots_between(patient_id, now, now + timedelta(days=3660))
+        stale = [
+            slot.id
+            for slot in future
+            if slot.enrolment_id not in active_ids and slot.state is SlotState.PENDING
+        ]
+        await tx.doses.remove_pending(patient_id, stale)
+
+    async def _plan_enrolment(
+        self, tx: Repositories, record: EnrolmentRecord, settings: LadderSettings, now: datetime
+    ) -> None:
+        """Step 3 of `enrolled` for one enrolment."""
+        patient_id = record.patient_id
+        events = await tx.doses.events(patient_id)
+        answered = await tx.doses.slots_by_id(patient_id, {event.slot_id for event in events})
+        by_key = latest_events(treatment_events(answered, events))
+        not_taken = {key for key, event in by_key.items() if event.kind in NOT_TAKEN_KINDS}
+        end = now + self.config.horizon
+        planned: list[PlannedSlot] = []
+        following: PlannedSlot | None = None
+        for slot in iter_slots(record.enrolment, not_taken=not_taken):
+            if slot.utc < now:
+                continue
+            if slot.utc >= end:
+                following = slot  # its due instant may close the last planned window
+                break
+            planned.append(slot)
+        existing = await tx.doses.slots_of_enrolment(patient_id, record.id, since=now)
+        by_existing_key = {str(slot.dose.get("key")): slot for slot in existing}
+        remove: list[str] = []
+        add: list[NewDoseSlot] = []
+        wanted: set[str] = set()
+        for number, slot in enumerate(planned):
+            after = planned[number + 1] if number + 1 < len(planned) else following
+            timers = ladder(slot.utc, after.utc if after else None, slot.zone, settings)
+            dose = dose_json(slot, timers)
+            close = timers[-1].at
+            wanted.add(slot.key)
+            have = by_existing_key.get(slot.key)
+            if have is not None:
+                if have.state is not SlotState.PENDING:
+                    continue
+                if have.due_at == slot.utc and have.window_ends_at == close and have.dose == dose:
+                    continue
+                remove.append(have.id)
+            add.append(NewDoseSlot(due_at=slot.utc, window_ends_at=close, dose=dose))
+        remove.extend(
+            slot.id
+            for key, slot in by_existing_key.items()
+            if key not in wanted and slot.state is SlotState.PENDING
+        )
+        removed = await tx.doses.remove_pending(patient_id, remove)
+        if removed == len(remove):
+            gone = set(remove)
+            present = {slot.due_at for slot in existing if slot.id not in gone}
+        else:
+            # A slot came due and was claimed meanwhile; it stays, so look again.
+            again = await tx.doses.slots_of_enrolment(patient_id, record.id, since=now)
+            present = {slot.due_at for slot in again}
+        # The unique (enrolment, due instant) pair: a kept slot holds its instant.
+        add = [slot for slot in add if slot.due_at not in present]
+        if add:
+            await tx.doses.add_slots(patient_id, record.id, add)
+        await tx.enrolments.mark_planned(record.id, end)
+
+    async def extend_horizon(self, limit: int | None = None) -> int:
+        """The periodic planning job: plan the enrolments whose horizon runs short.
+
+        1. Ask the index for active enrolments planned only up to less than
+           ``now + horizon - replan_margin`` (plaintext; nothing is decrypted to find them).
+        2. Plan their patients, `plan_chunk` per transaction, each in a savepoint (see
+           `enrolled`), until none is left or `limit` patients were planned.
+        Returns the number of patients planned (``== limit``: there may be more).
+        """
+        now = self.clock.now()
+        before = now + self.config.horizon - self.config.replan_margin
+        seen: set[str] = set()
+        while True:
+            due = await self.store.enrolments.due_for_planning(before, self.config.replan_batch)
+            fresh = list(dict.fromkeys(pid for pid, _ in due if pid not in seen))
+            if limit is not None:
+                fresh = fresh[: max(0, limit - len(seen))]
+            if not fresh:
+                return len(seen)
+            seen.update(fresh)
+            # Many patients per transaction (one commit, one fsync), each in a savepoint so
+            # that one patient's bad plan does not stop everyone else's reminders.
+            for first in range(0, len(fresh), self.config.plan_chunk):
+                async with self.store.transaction() as tx:
+                    for patient_id in fresh[first : first + self.config.plan_chunk]:
+                        try:
+                            async with tx.savepoint():
+                                await self.enrolled(tx, patient_id, now)
+                        except NotFound:
+                            continue  # forgotten meanwhile
+                        except Exception as exc:
+                            log.error("planning failed for one patient: %s", type(exc).__name__)
+                            # Try again at the next run, not in a loop now.
+                            for owner, enrolment_id in due:
+                                if owner == patient_id:
+                                    await tx.enrolments.mark_planned(
+                                        enrolment_id, before + self.config.replan_every
+                                    )
+
+    # -- the dialogue's hooks -------------------------------------------------------------
+
+    async def snooze(
+        self, tx: Repositories, patient_id: str, slot_id: str, until: datetime, now: datetime
+    ) -> bool:
+        """Remind again at ``until``. False (nothing changed) unless the slot is the
+        patient's, still open, and ``now < until < end of its window``.
+
+        The timers become: a reminder at ``until`` (a reminder, not a nudge), the nudges that
+        were still to come after it, and the close. Call `poke` after the commit.
+        """
+        try:
+            slot = await tx.doses.slot(patient_id, slot_id)
+        except NotFound:
+            return False
+        if slot.state not in OPEN or not now < until < slot.window_ends_at:
+            return False
+        timers = timers_of(slot.dose)
+        rest = [t for t in timers[:-1] if t.step is Step.NUDGE and t.at > until]
+        new = [Timer(Step.REMIND, until), *rest, timers[-1]]
+        dose = {
+            **slot.dose,
+            "timers": timers_json(new),
+            "snoozes": int(slot.dose.get("snoozes", 0)) + 1,
+        }
+        return await tx.doses.reschedule(
+            patient_id,
+            slot_id,
+            expected_version=slot.version,
+            state=slot.state,
+            next_check_at=until,
+            dose=dose,
+        )
+
+    def poke(self, at: datetime | None = None) -> None:
+        """Say that a timer may now be due sooner than the engine knows (call it after the
+        commit, from the event loop's thread). With ``at``, the engine wakes by then without
+        asking the database first."""
+        if at is not None and (self._sooner is None or at < self._sooner):
+            self._sooner = at
+        self._wake.set()
+
+    # -- timers ---------------------------------------------------------------------------
+
+    async def next_due(self) -> datetime | None:
+        """The earliest instant at which a timer needs this engine (None: no open slot)."""
+        return await self.store.doses.next_check(self.clock.now())
+
+    async def tick(self) -> TickReport:
+        """Claim due timers and process them; one bounded batch.
+
+        1. Claim up to `batch_size` slots whose ``next_check_at`` has come, under a lease with
+           a fresh claim token (so a later claim of the same rows by anyone is a new owner).
+        2. In one transaction, read their patients; for each slot whose window is still open,
+           decide its step (`_decide`) and compose its message.
+        3. Move all of them on in one conditional statement (claim token and version per
+           row); write the outbox rows of those that moved, in one flush. A slot the patient
+           answered meanwhile, or another worker took over, does not move and sends nothing.
+        4. Close the slots whose window has ended, each in its own savepoint (see `_close`),
+           so that one bad slot does not undo the batch.
+        A crash anywhere leaves either nothing (rolled back) or the whole batch done; the
+        leases of unprocessed slots run out and another tick claims them again.
+        """
+        report = TickReport()
+        now = self.clock.now()
+        owner = f"{self.worker_id}:{secrets.token_hex(6)}"
+        async with self.store.transaction() as tx:
+            claimed = await tx.doses.claim_timers(
+                now, self.config.batch_size, self.config.lease, owner
+            )
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        async with self.store.transaction() as tx:
+            patients = await tx.patients.get_many({slot.patient_id for slot in claimed})
+            steps: list[tuple[DoseSlot, _Decision, Payload | None]] = []
+            closing: list[tuple[Patient, DoseSlot]] = []
+            for slot in claimed:
+                patient = patients.get(slot.patient_id)
+                if patient is None:
+                    continue  # forgotten: the slot went with them
+                if now >= slot.window_ends_at:
+                    closing.append((patient, slot))
+                    continue
+                try:
+                    decision = _decide(slot, now)
+                    payload = None
+                    if decision.step is not None:
+                        nudge = decision.step is Step.NUDGE
+                        payload = self.composer.reminder(patient, slot, decision.step, nudge=nudge)
+                except Exception as exc:
+                    report.failed += 1  # left leased: it comes back when the lease ends
+                    log.error("dose slot %s: %s", slot.id, type(exc).__name__)
+                    continue
+                steps.append((slot, decision, payload))
+            moved = await tx.doses.advance_many(
+                owner,
+                [(slot.id, slot.version, d.state, d.next_check_at) for slot, d, _ in steps],
+            )
+            messages = []
+            for slot, decision, payload in steps:
+                if slot.id not in moved:
+                    report.lost += 1
+                    continue
+                if decision.step is None or payload is None:
+                    continue
+                kind = Kind.NUDGE if decision.step is Step.NUDGE else Kind.REMINDER
+                messages.append(
+                    _message(
+                        slot.patient_id,
+                        PATIENT,
+                        kind,
+                        payload,
+                        decision.dedupe,
+                        now,
+                        slot.window_ends_at,
+                    )
+                )
+                if kind is Kind.NUDGE:
+                    report.nudged += 1
+                else:
+                    report.reminded += 1
+                    due = slot.next_check_at or slot.due_at
+                    report.latencies.append((now - due).total_seconds())
+            await tx.outbox.enqueue_many(messages)
+            for patient, slot in closing:
+                try:
+                    async with tx.savepoint():
+                        await self._close(tx, patient, slot, owner, now, report)
+                except Exception as exc:
+                    report.failed += 1
+                    log.error("dose slot %s: %s", slot.id, type(exc).__name__)
+        return report
+
+    async def _close(
+        self,
+        tx: Repositories,
+        patient: Patient,
+        slot: DoseSlot,
+        owner: str,
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        """The end of a dose window with no answer.
+
+        1. Take the slot from the claim (conditional; a patient's answer just now wins).
+        2. Record it missed, no reply (the slot leaves the open states, its timers stop).
+        3. Run the adherence rules and write any helper alert (see `_alert_helpers`).
+        4. Plan the enrolment again: a dose not taken moves the later phase boundaries.
+        """
+        if not await tx.doses.advance(
+            slot.id,
+            owner=owner,
+            expected_version=slot.version,
+            state=slot.state,
+            next_check_at=None,
+        ):
+            report.lost += 1
+            return
+        await tx.doses.record(slot.patient_id, slot.id, DoseOutcome.MISSED, ReportedVia.NO_REPLY)
+        report.closed += 1
+        if slot.state is SlotState.PENDING:
+            report.closed_unreminded += 1
+        try:
+            record = await tx.enrolments.get(slot.patient_id, slot.enrolment_id)
+        except NotFound:
+            return
+        if slot.state is SlotState.REMINDED:
+            report.alerts += await self._alert_helpers(tx, patient, slot, record, now)
+        if record.active:
+            settings = ladder_settings(patient.preferences, self.config)
+            await self._plan_enrolment(tx, record, settings, now)
+
+    async def _alert_helpers(
+        self,
+        tx: Repositories,
+        patient: Patient,
+        slot: DoseSlot,
+        record: EnrolmentRecord,
+        now: datetime,
+    ) -> int:
+        """The helper-alert hook (the helpers issue will extend it): returns rows written.
+
+        1. Only if the patient consented to helper alerts, and only for a dose that was
+           reminded and went unanswered (a dose whose window passed while the engine was
+           down is recorded missed, but the helper is not alarmed by our outage).
+        2. Summarise adherence as of now (store events mapped to treatment events).
+        3. One outbox row per active helper with an account, deduplicated per incident
+           (``alert:<slot id>:<helper id>``), in this same transaction.
+        """
+        if not patient.consent.helper_alerts:
+            return 0
+        helpers = [
+            h
+            for h in await tx.helpers.for_patient(patient.id)
+            if h.state is HelperState.ACTIVE and h.channel is not None
+        ]
+        if not helpers:
+            return 0
+        events = await tx.doses.events(patient.id)
+        slots = await tx.doses.slots_by_id(patient.id, {event.slot_id for event in events})
+        summary = summarise(record.enrolment, treatment_events(slots, events), now)
+        written = 0
+        for helper in helpers:
+            payload = self.composer.helper_alert(patient, helper, slot, summary)
+            if await self._enqueue(
+                tx,
+                patient.id,
+                f"{HELPER_PREFIX}{helper.id}",
+                Kind.HELPER_ALERT,
+                payload,
+                f"alert:{slot.id}:{helper.id}",
+                now,
+                None,
+            ):
+                written += 1
+        return written
+
+    async def _enqueue(
+        self,
+        tx: Repositories,
+        patient_id: str,
+        recipient: str,
+        kind: Kind,
+        payload: Payload,
+        dedupe_key: str,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> bool:
+        message = _message(patient_id, recipient, kind, payload, dedupe_key, now, expires_at)
+        return await tx.outbox.enqueue(message) is not None
+
+    async def sweep(self) -> int:
+        """Clear expired slot leases (housekeeping: claims take expired leases anyway)."""
+        return await self.store.doses.sweep_leases(self.clock.now())
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Tick whenever a timer comes due, until `stop` is set.
+
+        APScheduler's AsyncIOScheduler holds three jobs: a one-off ``wake`` job re-armed at
+        the next due instant after every round, and the periodic horizon and sweep jobs.
+        Each round:
+        1. Tick until a batch comes back short (a backlog is worked off at once).
+        2. Run the periodic jobs whose flag the scheduler raised (planning one chunk of
+           patients per round while more are due for it).
+        3. Ask the database for the next due instant (also sooner instants given to `poke`);
+           arm ``wake`` there, but no later than `max_idle` from now (timers written by
+           other processes cannot poke this one).
+        4. Sleep until ``wake`` fires, `poke` is called, or `stop` is set.
+        """
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        due_jobs: set[str] = {"replan", "sweep"}  # both run once at start
+
+        def flag(name: str) -> None:
+            due_jobs.add(name)
+            self._wake.set()
+
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            flag,
+            "interval",
+            args=["replan"],
+            id="replan",
+            seconds=self.config.replan_every.total_seconds(),
+        )
+        scheduler.add_job(
+            flag,
+            "interval",
+            args=["sweep"],
+            id="sweep",
+            seconds=self.config.sweep_every.total_seconds(),
+        )
+        scheduler.start()
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    await self._round(due_jobs)
+                except Exception as exc:
+                    # The database may be briefly unavailable: try again shortly.
+                    log.error("engine round failed: %s", type(exc).__name__)
+                    self._sooner = self.clock.now() + timedelta(seconds=1)
+                wake_at = await self._wake_at()
+                scheduler.add_job(
+                    self._wake.set,
+                    "date",
+                    run_date=wake_at,
+                    id="wake",
+                    replace_existing=True,
+                    misfire_grace_time=None,
+                )
+                waiter = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+        finally:
+            stopper.cancel()
+            with contextlib.suppress(Exception):
+                scheduler.shutdown(wait=False)
+
+    async def _round(self, due_jobs: set[str]) -> None:
+        while True:
+            report = await self.tick()
+            if report.claimed < self.config.batch_size:
+                break
+        if "sweep" in due_jobs:
+            due_jobs.discard("sweep")
+            await self.sweep()
+        if "replan" in due_jobs:
+            # A chunk at a time, ticking in between: planning many patients (the first start
+            # of a large deployment) must not hold up reminders that come due meanwhile.
+            due_jobs.discard("replan")
+            chunk = self.config.plan_chunk
+            if await self.extend_horizon(limit=chunk) >= chunk:
+                due_jobs.add("replan")
+                self._sooner = self.clock.now()
+
+    async def _wake_at(self) -> datetime:
+        now = self.clock.now()
+        candidates = [now + self.config.max_idle]
+        try:
+            due = await self.next_due()
+        except Exception as exc:
+            log.error("engine could not read the next due instant: %s", type(exc).__name__)
+            due = now + timedelta(seconds=1)
+        if due is not None:
+            candidates.append(due)
+        if self._sooner is not None:
+            candidates.append(self._sooner)
+            self._sooner = None
+        # APScheduler runs a past date job at once; never ask for an instant before now.
+        return max(now, min(candidates))
+
+
+@dataclass(frozen=True)
+class _Decision:
+    step: Step | None
+    dedupe: str
+    state: SlotState
+    next_check_at: datetime
+
+
+def _decide(slot: DoseSlot, now: datetime) -> _Decision:
+    """What the timers of one claimed slot whose window is still open call for.
+
+    1. Not reminded yet: the reminder (late if the engine was down, still in the window),
+       as a reminder even if a nudge's instant has also passed.
+    2. Reminded: if timers came due since ``next_check_at``, the latest of them (a snoozed
+       reminder as a reminder, else a nudge); several overdue nudges become one.
+    3. The next check is the first timer after now (the close at the latest).
+    Dedupe keys: ``remind:<slot>`` for the first reminder, ``remind:<slot>:<n>`` after the
+    n-th snooze, ``nudge:<slot>:<snoozes>:<timer index>``.
+    """
+    timers = timers_of(slot.dose)
+    since = slot.next_check_at or slot.due_at
+    came_due = [t for t in timers[:-1] if since <= t.at <= now]
+    upcoming = next((t.at for t in timers if t.at > now), slot.window_ends_at)
+    snoozes = int(slot.dose.get("snoozes", 0))
+    if slot.state is SlotState.PENDING:
+        dedupe = f"remind:{slot.id}" + (f":{snoozes}" if snoozes else "")
+        return _Decision(Step.REMIND, dedupe, SlotState.REMINDED, upcoming)
+    if came_due:
+        latest = came_due[-1]
+        if latest.step is Step.REMIND:
+            dedupe = f"remind:{slot.id}:{snoozes}"
+        else:
+            dedupe = f"nudge:{slot.id}:{snoozes}:{timers.index(latest)}"
+        return _Decision(latest.step, dedupe, SlotState.REMINDED, upcoming)
+    return _Decision(None, "", slot.state, upcoming)
+
+
+def _message(
+    patient_id: str,
+    recipient: str,
+    kind: Kind,
+    payload: Payload,
+    dedupe_key: str,
+    now: datetime,
+    expires_at: datetime | None,
+) -> OutboxMessage:
+    return OutboxMessage(
+        patient_id=patient_id,
+        recipient=recipient,
+        kind=kind.value,
+        payload=payload.to_dict(),
+        dedupe_key=dedupe_key,
+        not_before=now,
+        priority=int(kind.priority),
+        expires_at=expires_at,
+    )

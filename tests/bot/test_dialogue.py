@@ -1,0 +1,306 @@
+"""The patient's conversation end to end: real store, real engine, injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.service import Dialogue
+from storage.records import Consent, DoseOutcome, SlotState
+from tests.bot.world import START, World, onboard
+
+pytestmark = pytest.mark.asyncio
+
+
+async def reminders(world: World, patient_id: str) -> list[str]:
+    # Babel puts a narrow no-break space before AM/PM.
+    return [
+        e.payload["text"].replace("\u202f", " ")
+        for e in await world.outbox(patient_id)
+        if e.kind == "reminder"
+    ]
+
+
+async def test_onboarding_stores_the_plan_and_the_first_reminder_comes_at_eight_pm(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    patient = await world.store.patients.get(patient_id)
+    assert (patient.alias, patient.time_zone, patient.discreet) == ("Mina", "Asia/Seoul", True)
+    assert patient.preferences["cover_word"] == "vitamins"
+    await world.travel(timedelta(hours=10, minutes=59))  # 19:59 in Seoul
+    assert await reminders(world, patient_id) == []
+    await world.travel(timedelta(minutes=1))
+    texts = await reminders(world, patient_id)
+    assert texts == ["It's 8:00 PM: time for your vitamins."]
+
+
+async def test_korean_onboarding_speaks_korean_throughout(world: World) -> None:
+    jun = world.person("7002", language="ko")
+    replies = await jun.say("/start")
+    assert replies[0].choices[0][0].label == "한국어"
+    await jun.choose("한국어")
+    assert "동의" in jun.text() or "agree" not in jun.text()
+
+
+async def test_taken_is_recorded_once_and_the_reminder_is_edited(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await world.travel(timedelta(hours=11))
+    slot = next(
+        s
+        for s in await world.store.doses.slots_between(patient_id, START, START + timedelta(days=1))
+    )
+    first = await mina.press(f"taken:{slot.id}")
+    assert first[0].edit and "Taken" in first[0].text
+    again = await mina.press(f"taken:{slot.id}")
+    assert "Already recorded" in again[0].text
+    events = await world.store.doses.events(patient_id)
+    assert [e.outcome for e in events] == [DoseOutcome.TAKEN]
+    assert (await world.store.doses.slot(patient_id, slot.id)).state is SlotState.TAKEN
+
+
+async def test_snooze_brings_the_reminder_back_after_fifteen_minutes(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await world.travel(timedelta(hours=11))
+    slot = (await world.store.doses.slots_between(patient_id, START, START + timedelta(days=1)))[0]
+    replies = await mina.press(f"snooze:{slot.id}.15")
+    assert "8:15\u202fPM" in replies[0].text
+    await world.travel(timedelta(minutes=14))
+    assert len(await reminders(world, patient_id)) == 1
+    await world.travel(timedelta(minutes=1))
+    assert len(await reminders(world, patient_id)) == 2
+
+
+async def test_a_forged_button_for_another_patients_dose_changes_nothing(world: World) -> None:
+    mina, jun = world.person("7001"), world.person("7002")
+    mina_id = await onboard(mina)
+    await onboard(jun)
+    await world.travel(timedelta(hours=11))
+    minas_slot = (await world.store.doses.slots_between(mina_id, START, START + timedelta(days=1)))[
+        0
+    ]
+    replies = await jun.press(f"taken:{minas_slot.id}")
+    assert "no longer valid" in replies[0].text
+    assert await world.store.doses.events(mina_id) == []
+    for junk in ("taken:", "taken:../x", "opt:start", "forget", "x" * 80):
+        await jun.press(junk)
+    assert await world.store.doses.events(mina_id) == []
+
+
+async def test_late_report_from_the_list_counts_as_taken_late(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await world.travel(timedelta(days=1, hours=6))  # yesterday's 20:00 window closed at 02:00
+    slot = (await world.store.doses.slots_between(patient_id, START, START + timedelta(days=1)))[0]
+    assert (await world.store.doses.slot(patient_id, slot.id)).state is SlotState.MISSED
+    listed = await mina.say("/late")
+    assert slot.id in [c.arg for c in listed[0].all_choices()]
+    replies = await mina.press(f"late:{slot.id}")
+    assert "taken late" in replies[0].text
+    progress = await mina.say("/progress")
+    assert "Doses taken: 1 of 182" in progress[0].text
+
+
+async def test_red_flag_tells_the_patient_to_stop_and_queues_a_helper_alert(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    patient = await world.store.patients.get(patient_id)
+    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
+    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
+    _, token = await world.store.helpers.invite(
+        patient_id, helper.id, expires_at=START + timedelta(days=1)
+    )
+    await world.store.helpers.accept(token, "telegram", "8001", "8001")
+    await mina.say("/symptom")
+    await mina.choose("Yellow skin")
+    await mina.choose("Mild")
+    await mina.choose("No")
+    await mina.choose("Skip")
+    assert "Stop taking the medicine" in mina.text()
+    reports = await world.store.side_effects.for_patient(patient_id)
+    assert [r.level for r in reports] == ["red_flag"]
+    alerts = [e for e in await world.outbox(patient_id) if e.kind == "helper_alert"]
+    assert len(alerts) == 1 and alerts[0].recipient == f"helper:{helper.id}"
+    assert "Yellow" not in alerts[0].payload["text"]  # the helper hears that, not what
+
+
+async def test_pause_stops_reminders_and_resume_brings_them_back(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/pause")
+    await mina.choose("I am in hospital")
+    assert "Paused" in mina.text()
+    await world.travel(timedelta(days=2))
+    assert await reminders(world, patient_id) == []
+    await mina.say("/resume")
+    assert "Welcome back" in mina.text()
+    await world.travel(timedelta(days=1))
+    assert len(await reminders(world, patient_id)) == 1
+
+
+async def test_forget_erases_everything_and_old_buttons_then_do_nothing(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await world.travel(timedelta(hours=11))
+    slot = (await world.store.doses.slots_between(patient_id, START, START + timedelta(days=1)))[0]
+    await mina.say("/forget")
+    await mina.choose("Yes, erase")
+    await mina.choose("Erase everything now")
+    assert "Everything is erased" in mina.text()
+    assert not await world.store.patients.exists(patient_id)
+    replies = await mina.press(f"taken:{slot.id}")
+    assert "/start" in replies[0].text
+    await mina.say("/start")
+    assert await world.store.patients.count() == 1  # a fresh start, not the old record
+
+
+async def test_cancelling_onboarding_leaves_nothing_behind(world: World) -> None:
+    mina = world.person("7001")
+    await mina.say("/start")
+    await mina.choose("English")
+    await mina.choose("I agree")
+    await mina.say("Mina")
+    await mina.choose("Cancel")
+    assert await world.store.patients.count() == 0
+    assert await world.store.identities.find("telegram", "7001") is None
+
+
+async def test_group_chats_get_one_sentence_and_nothing_is_stored(world: World) -> None:
+    event = Inbound.from_text("telegram", "7001", "-100", "/start", private=False)
+    replies = await world.dialogue.handle(event)
+    assert "private" in replies[0].text
+    assert await world.store.patients.count() == 0
+
+
+async def test_the_same_update_delivered_twice_is_handled_once(world: World) -> None:
+    mina = world.person("7001")
+    await mina.say("/start")
+    await mina.choose("English")
+    event = Inbound.from_text("telegram", "7001", "7001", "I agree?", update_ref="dup-1")
+    first = await world.dialogue.handle(event)
+    second = await world.dialogue.handle(event)
+    assert first and second == []
+
+
+async def test_stickers_unknown_commands_and_stray_text_get_polite_answers(world: World) -> None:
+    mina = world.person("7001")
+    await onboard(mina)
+    assert "/help" in (await mina.say("/teleport"))[0].text
+    assert "/help" in (await mina.say("hello?"))[0].text
+    sticker = Inbound("telegram", "7001", "7001", Kind.UNSUPPORTED)
+    assert "text" in (await world.dialogue.handle(sticker))[0].text
+
+
+async def test_two_presses_at_the_same_moment_record_one_dose(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await world.travel(timedelta(hours=11))
+    slot = (await world.store.doses.slots_between(patient_id, START, START + timedelta(days=1)))[0]
+    results = await asyncio.gather(
+        mina.press(f"taken:{slot.id}"), mina.press(f"taken:{slot.id}"), return_exceptions=True
+    )
+    assert not [r for r in results if isinstance(r, BaseException)]
+    events = await world.store.doses.events(patient_id)
+    assert [e.outcome for e in events] == [DoseOutcome.TAKEN]
+
+
+async def test_discreet_mode_queues_deletion_of_health_messages(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/settings")
+    await mina.choose("Delete health messages")
+    await mina.choose("After 1 hour")
+    progress = await mina.say("/progress")
+    assert progress[0].sensitive
+    event = Inbound.from_text("telegram", "7001", "7001", "/progress")
+    await world.dialogue.sent(event, progress[0], message_id=555)
+    cleanups = [e for e in await world.outbox(patient_id) if e.kind == "cleanup"]
+    assert len(cleanups) == 1
+    assert cleanups[0].payload["target_message_id"] == 555
+    assert cleanups[0].not_before == world.clock.now() + timedelta(hours=1)
+    await world.dialogue.sent(event, Reply("not sensitive"), message_id=556)
+    assert len([e for e in await world.outbox(patient_id) if e.kind == "cleanup"]) == 1
+
+
+async def test_changing_the_dose_time_moves_reminders_from_tomorrow(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/settings")
+    await mina.choose("Dose times")
+    await mina.say("07:30")
+    assert "from tomorrow" in mina.text()
+    await world.travel(timedelta(days=2))
+    texts = await reminders(world, patient_id)
+    assert texts == [
+        "It's 8:00 PM: time for your vitamins.",
+        "It's 7:30 AM: time for your vitamins.",
+        "It's 7:30 AM: time for your vitamins.",
+    ]
+
+
+WORDS = st.sampled_from(["/start", "/taken", "/late", "/forget", "/symptom", "20:00", "1", "x"])
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_random_text_and_forged_buttons_never_crash_or_touch_another_patient(
+    world: World, data: st.DataObject
+) -> None:
+    """A stranger types and presses anything, including buttons naming Mina's real doses."""
+    mina = world.person("7001")
+    if await world.store.identities.find("telegram", "7001") is None:
+        await onboard(mina)
+        await world.travel(timedelta(hours=11))
+    mina_id = await world.patient_id("7001")
+    slots = await world.store.doses.slots_between(mina_id, START, START + timedelta(days=3))
+    before = (await world.store.doses.events(mina_id), [s.state for s in slots])
+    args = st.one_of(
+        st.sampled_from([s.id for s in slots]).flatmap(
+            lambda sid: st.sampled_from([sid, f"{sid}.15", f"{sid}.60"])
+        ),
+        st.text(alphabet="abcdef0123456789._-", max_size=40),
+    )
+    payloads = st.one_of(
+        st.text(max_size=70),
+        st.builds(lambda verb, arg: f"{verb}:{arg}", st.sampled_from(sorted(Dialogue.verbs)), args),
+    )
+    stranger = world.person("7002")
+    steps = data.draw(
+        st.lists(st.tuples(st.one_of(WORDS, st.text(max_size=50)), payloads), max_size=8)
+    )
+    for text, payload in steps:
+        await stranger.say(text)
+        await stranger.press(payload)
+    after_slots = await world.store.doses.slots_between(mina_id, START, START + timedelta(days=3))
+    assert (await world.store.doses.events(mina_id), [s.state for s in after_slots]) == before
+
+
+async def test_doses_before_set_up_count_as_taken_and_are_said_to(world: World) -> None:
+    mina = world.person("7001")
+    await mina.say("/start")
+    for label in ("English", "I agree"):
+        await mina.choose(label)
+    await mina.say("Mina")
+    await mina.choose("Seoul")
+    await mina.choose("2HRZE/4HR)")
+    await mina.say("2026-02-23")  # a week before today
+    await mina.say("08:00")
+    await mina.choose("Skip")
+    await mina.choose("Plain wording")
+    assert "counted as taken" in mina.text()
+    await mina.choose("Start")
+    progress = await mina.say("/progress")
+    assert "Doses taken: 8 of 182" in progress[0].text  # 23 Feb to 2 Mar, 08:00 each day

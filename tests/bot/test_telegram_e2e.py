@@ -1,0 +1,312 @@
+"""End to end through Telegram: real python-telegram-bot, real HTTP to a fake Bot API on
+127.0.0.1, the real dialogue, engine, outbox and dispatcher; only the clock is injected."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import pytest
+import pytest_asyncio
+from telegram.ext import Application
+
+from bot.logsafe import configure_logging
+from bot.telegram.app import TelegramAdapter, set_command_menus
+from bot.telegram.sender import TelegramSender, build_bot
+from scheduler.dispatcher import Dispatcher
+from scheduler.ratelimit import Limits, RateLimiter
+from scheduler.sql_outbox import SqlOutbox
+from storage.records import Consent, DoseOutcome
+from tests.bot.world import START, World
+from tests.conftest import TestDatabase
+from tests.fakebotapi import FakeBotApi, FakeUser, Fault
+from tests.fakebotapi import fake_bot_api as fake_bot_api
+
+pytestmark = pytest.mark.asyncio
+
+MINA = FakeUser(7001, "M", "en")
+JISOO = FakeUser(8001, "J", "ko")
+
+
+@dataclass
+class Telegram:
+    api: FakeBotApi
+    world: World
+    dispatcher: Dispatcher
+
+    def bot_messages(self, user: FakeUser) -> list[str]:
+        return [m.text for m in self.api.messages_in(user.id)]
+
+    def _bot_calls(self, user: FakeUser) -> int:
+        return sum(
+            len(self.api.calls(method, chat_id=user.id))
+            for method in ("sendMessage", "editMessageText")
+        )
+
+    async def _settle(self, user: FakeUser, before: int) -> None:
+        await self.api.wait_for(lambda: self._bot_calls(user) > before, within=5)
+        # Several replies to one event arrive back to back; give them a moment to land.
+        while True:
+            seen = self._bot_calls(user)
+            try:
+                await self.api.wait_for(lambda seen=seen: self._bot_calls(user) > seen, within=0.15)
+            except TimeoutError:
+                break
+
+    async def say(self, user: FakeUser, text: str) -> None:
+        before = self._bot_calls(user)
+        if text.startswith("/"):
+            self.api.inject_command(user, text[1:])
+        else:
+            self.api.inject_message(user, text)
+        await self._settle(user, before)
+
+    async def press(self, user: FakeUser, label_part: str) -> None:
+        for message in reversed(self.api.messages_in(user.id)):
+            for row in message.buttons:
+                for label, data in row:
+                    if label_part in label:
+                        before = self._bot_calls(user)
+                        self.api.inject_callback(user, data, message_id=message.message_id)
+                        await self._settle(user, before)
+                        return
+        raise AssertionError(f"no button {label_part!r}")
+
+    async def deliver(self) -> None:
+        """Run the dispatcher until the outbox has nothing due."""
+        while (await self.dispatcher.run_once()).claimed:
+            pass
+
+
+@pytest.fixture
+def database(sqlite_database: TestDatabase) -> TestDatabase:
+    """Over Telegram, SQLite only: the dialogue tests already run every step on PostgreSQL."""
+    return sqlite_database
+
+
+@pytest_asyncio.fixture
+async def telegram(fake_bot_api: FakeBotApi, world: World) -> AsyncIterator[Telegram]:
+    dialogue = world.dialogue
+    application = (
+        Application.builder().token(fake_bot_api.token).base_url(fake_bot_api.base_url).build()
+    )
+    TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
+    sender_bot = build_bot(fake_bot_api.token, base_url=fake_bot_api.base_url)
+    outbox = SqlOutbox(world.store, "test")
+    dispatcher = Dispatcher(
+        outbox,
+        TelegramSender(sender_bot),
+        world.clock,
+        on_unreachable=outbox.record_unreachable,
+        limiter=RateLimiter(Limits(per_chat_interval=0.0, global_rate=None)),
+    )
+    async with application, sender_bot:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(timeout=1)
+        try:
+            yield Telegram(fake_bot_api, world, dispatcher)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+ANSWERS = {
+    "en": [
+        "English",
+        "I agree",
+        "Mina",
+        "Seoul",
+        "2HRZE/4HR)",
+        "Today",
+        "20:00",
+        "Skip",
+        "Discreet",
+        "vitamins",
+        "Start",
+    ],
+    "ko": [
+        "한국어",
+        "동의",
+        "민아",
+        "Seoul",
+        "2HRZE/4HR)",
+        "오늘",
+        "20:00",
+        "건너뛰",
+        "보호",
+        "비타민",
+        "시작",
+    ],
+    "zh": [
+        "简体中文",
+        "同意",
+        "米娜",
+        "Seoul",
+        "2HRZE/4HR)",
+        "今天",
+        "20:00",
+        "跳过",
+        "隐私",
+        "维生素",
+        "开始",
+    ],
+}
+TYPED = {2, 6}  # alias and time are typed, the rest are buttons
+
+
+async def onboard(
+    telegram: Telegram, user: FakeUser, language: str, alias: str | None = None
+) -> None:
+    await telegram.say(user, "/start")
+    for number, answer in enumerate(ANSWERS[language]):
+        if number == 2 and alias is not None:
+            await telegram.say(user, alias)
+        elif number in TYPED:
+            await telegram.say(user, answer)
+        else:
+            await telegram.press(user, answer)
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "zh"])
+async def test_onboarding_in_each_language_over_telegram(telegram: Telegram, language: str) -> None:
+    user = FakeUser(7100, "P", language)
+    await onboard(telegram, user, language)
+    last = telegram.bot_messages(user)[-1]
+    expected = {"en": "All set", "ko": "민아", "zh": "米娜"}[language]
+    assert expected in last
+    if language != "en":
+        assert re.search(r"[\uac00-\ud7a3\u4e00-\u9fff]", last)
+    patient_id = await telegram.world.patient_id(str(user.id))
+    assert (await telegram.world.store.enrolments.active(patient_id))[
+        0
+    ].enrolment.regimen_id == "2HRZE/4HR"
+
+
+async def test_reminder_taken_edits_the_message_and_stores_the_dose(telegram: Telegram) -> None:
+    await onboard(telegram, MINA, "en")
+    patient_id = await telegram.world.patient_id(str(MINA.id))
+    await telegram.world.travel(timedelta(hours=11))
+    await telegram.deliver()
+    reminder = telegram.api.messages_in(MINA.id)[-1]
+    assert "time for your vitamins" in reminder.text
+    await telegram.press(MINA, "Taken")
+    edited = next(
+        m for m in telegram.api.messages_in(MINA.id) if m.message_id == reminder.message_id
+    )
+    assert edited.edited and "Taken" in edited.text and edited.buttons == []
+    events = await telegram.world.store.doses.events(patient_id)
+    assert [e.outcome for e in events] == [DoseOutcome.TAKEN]
+
+
+async def test_snooze_over_telegram_reminds_again(telegram: Telegram) -> None:
+    await onboard(telegram, MINA, "en")
+    await telegram.world.travel(timedelta(hours=11))
+    await telegram.deliver()
+    await telegram.press(MINA, "In 15 min")
+    assert "remind you again" in telegram.bot_messages(MINA)[-1]
+    await telegram.world.travel(timedelta(minutes=15))
+    await telegram.deliver()
+    texts = telegram.bot_messages(MINA)
+    assert sum("time for your vitamins" in t for t in texts) == 1  # the first was edited
+    assert "time for your vitamins" in texts[-1]
+
+
+async def test_late_report_over_telegram(telegram: Telegram) -> None:
+    await onboard(telegram, MINA, "en")
+    await telegram.world.travel(timedelta(days=1, hours=7))
+    await telegram.deliver()
+    await telegram.say(MINA, "/late")
+    await telegram.press(MINA, "PM")
+    assert "taken late" in telegram.bot_messages(MINA)[-1]
+
+
+async def test_red_flag_reaches_the_helper_within_one_dispatcher_cycle(telegram: Telegram) -> None:
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    patient_id = await world.patient_id(str(MINA.id))
+    patient = await world.store.patients.get(patient_id)
+    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
+    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
+    _, token = await world.store.helpers.invite(
+        patient_id, helper.id, expires_at=START + timedelta(days=1)
+    )
+    await world.store.helpers.accept(token, "telegram", str(JISOO.id), str(JISOO.id))
+    await telegram.say(MINA, "/symptom")
+    await telegram.press(MINA, "Yellow skin")
+    await telegram.press(MINA, "Mild")
+    await telegram.press(MINA, "No")
+    await telegram.press(MINA, "Skip")
+    assert "Stop taking the medicine" in telegram.bot_messages(MINA)[-1]
+    await telegram.dispatcher.run_once()
+    [alert] = telegram.api.delivered_texts(JISOO.id)
+    assert "Mina" in alert and "Yellow" not in alert
+
+
+async def test_pause_and_forget_over_telegram(telegram: Telegram) -> None:
+    await onboard(telegram, MINA, "en")
+    patient_id = await telegram.world.patient_id(str(MINA.id))
+    await telegram.say(MINA, "/pause")
+    await telegram.press(MINA, "hospital")
+    assert "Paused" in telegram.bot_messages(MINA)[-1]
+    await telegram.world.travel(timedelta(days=2))
+    await telegram.deliver()
+    assert not any("vitamins" in t for t in telegram.bot_messages(MINA)[-1:])
+    await telegram.say(MINA, "/forget")
+    await telegram.press(MINA, "Yes, erase")
+    await telegram.press(MINA, "Erase everything now")
+    assert "erased" in telegram.bot_messages(MINA)[-1]
+    assert not await telegram.world.store.patients.exists(patient_id)
+
+
+async def test_group_chat_gets_one_sentence(telegram: Telegram) -> None:
+    before = len(telegram.api.calls("sendMessage"))
+    telegram.api.inject_command(MINA, "start", chat_id=-100777)
+    await telegram.api.wait_for(lambda: len(telegram.api.calls("sendMessage")) > before)
+    assert "private" in telegram.api.delivered_texts(-100777)[0]
+    assert await telegram.world.store.patients.count() == 0
+
+
+async def test_no_log_record_holds_the_token_a_chat_id_an_alias_or_symptom_text(
+    telegram: Telegram,
+) -> None:
+    # Long, unusual values, so that a hit cannot be a coincidence with a number in a log line.
+    zubeida = FakeUser(590_173_468, "Z", "en")
+    buffer = io.StringIO()
+    handler = configure_logging(logging.DEBUG, token=telegram.api.token, stream=buffer)
+    try:
+        await onboard(telegram, zubeida, "en", alias="Zubeida")
+        await telegram.world.travel(timedelta(hours=11))
+        await telegram.deliver()
+        await telegram.press(zubeida, "Taken")
+        await telegram.say(zubeida, "/symptom")
+        await telegram.press(zubeida, "Something else")
+        await telegram.press(zubeida, "Mild")
+        await telegram.press(zubeida, "No")
+        await telegram.say(zubeida, "my knees glow purple")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    logged = buffer.getvalue()
+    assert logged  # the scenario did log something, at DEBUG
+    for secret in (telegram.api.token, str(zubeida.id), "Zubeida", "knees glow purple"):
+        assert secret not in logged, f"{secret!r} found in the log"
+
+
+async def test_command_menus_are_set_per_language_and_a_failure_does_not_stop_the_bot(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    application = (
+        Application.builder().token(fake_bot_api.token).base_url(fake_bot_api.base_url).build()
+    )
+    fake_bot_api.add_fault(Fault.server_error(500), method="setMyCommands", times=1)
+    async with application:
+        await set_command_menus(application)  # must not raise
+    calls = fake_bot_api.calls("setMyCommands")
+    assert len(calls) == 3
+    accepted = {c.params.get("language_code") for c in fake_bot_api.calls("setMyCommands", ok=True)}
+    assert len(accepted) == 2  # the first call failed, the other two languages were set
+    assert accepted <= {None, "ko", "zh"}
