@@ -699,12 +699,12 @@ def main(argv: list[str] | None = None) -> None:
     asyncio.run(_serve_until_stdin_closes(parser.parse_args(argv).flood_limit))
 
 
-
 def _chat_json(chat_id: int, user: FakeUser) -> dict[str, Any]:
     """Telegram gives private chats the user's (positive) id and groups negative ids."""
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": user.first_name}
     return {"id": chat_id, "type": "supergroup", "title": "a group"}
+
 
 if __name__ == "__main__":
     main()
