@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 MAX_PAYLOAD = 64
+OPT = "opt"  # the verb of a flow's own options; their argument says which option
+CANCEL = "cancel"
 _ARG = re.compile(r"[A-Za-z0-9_.-]{0,48}")
 _VERB = re.compile(r"[a-z][a-z0-9_]{0,14}")
 

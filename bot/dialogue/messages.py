@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from bot.dialogue.choices import Choice, Picked
+from bot.dialogue.choices import OPT, Choice, Picked
 
 
 class Kind(enum.StrEnum):
@@ -35,6 +35,14 @@ class Inbound:
     private: bool = True
     message_ref: str | None = None  # the message a pick was made on, to edit it
     update_ref: str | None = None  # the channel's id of this event, to drop re-deliveries
+
+    def option(self, offered: Reply) -> str | None:
+        """The argument of the option picked, only if `offered` (the question now open) shows
+        that option: a button replayed from another question, or forged, picks nothing."""
+        if self.kind is not Kind.PICK or self.pick is None or self.pick.verb != OPT:
+            return None
+        shown = {c.arg for c in offered.all_choices() if c.verb == OPT}
+        return self.pick.arg if self.pick.arg in shown else None
 
     @staticmethod
     def from_text(

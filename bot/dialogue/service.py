@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.compose import alert_payload
-from bot.dialogue.choices import Choice, Picked
+from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows import forget, info, mood, onboarding, pause, settings, symptom
@@ -56,8 +56,6 @@ from treatment.plan import slots_between
 logger = logging.getLogger(__name__)
 
 PARTY = "patient"
-OPT = "opt"
-CANCEL = "cancel"
 LATE = "late"
 VERBS = frozenset({OPT, CANCEL, TAKEN, SNOOZE, SKIP, SYMPTOM, LATE})
 LATE_DAYS = 3

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.dialogue.choices import Choice
+from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
-from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.messages import Inbound, Reply
 from bot.i18n import translator
 
 FLOW = "forget"
-OPT = "opt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +31,7 @@ def begin(now: datetime, language: str) -> Turn:
 
 def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     t = translator(conversation.data["language"])
-    picked = (
-        event.pick.arg
-        if event.kind is Kind.PICK and event.pick is not None and event.pick.verb == OPT
-        else None
-    )
+    picked = event.option(_ask(conversation))
     if picked == "erase" and conversation.step == "first":
         moved = conversation.at("second", now)
         return Turn([_ask(moved)], moved)

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.crisis import load_crisis_lines
-from bot.dialogue.choices import Choice
+from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
-from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.messages import Inbound, Reply
 from bot.i18n import Translator, translator
 from bot.texts import N_
 from treatment.mood import Outcome, phq2_step, phq9_step
 
 FLOW = "mood"
-OPT = "opt"
 
 ITEMS = (
     N_("Little interest or pleasure in doing things"),
@@ -90,7 +89,7 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     """
     data = conversation.data
     t = translator(data["language"])
-    option = _option(conversation, event)
+    option = event.option(_ask(conversation))
     answers: list[int] = list(data["answers"])
     if option == "stop":
         return _stop(t, answers)
@@ -125,13 +124,6 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         return Turn([_ask(moved)], moved)
     result = Result("phq9", tuple(answers), step9.score, step9.band, crisis=False)
     return Turn([_band_reply(t, step9.band)], None, result)
-
-
-def _option(conversation: Conversation, event: Inbound) -> str | None:
-    if event.kind is not Kind.PICK or event.pick is None or event.pick.verb != OPT:
-        return None
-    offered = {c.arg for c in _ask(conversation).all_choices()}
-    return event.pick.arg if event.pick.arg in offered else None
 
 
 def _retry(t: Translator, conversation: Conversation, now: datetime) -> Turn:

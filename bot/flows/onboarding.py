@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot.dialogue.choices import Choice
+from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows.reminder import DoseLine, dose_lines
@@ -36,8 +36,6 @@ from treatment.enrolment import Enrolment, enrol
 from treatment.plan import iter_slots
 
 FLOW = "onboarding"
-OPT = "opt"
-CANCEL = "cancel"
 MAX_ALIAS = 32
 MAX_COVER = 24
 MAX_BACKDATE_DAYS = 365
@@ -116,7 +114,7 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
             [Reply(t._("Setup cancelled. Nothing was saved. Send /start to begin again."))], None
         )
     step = STEPS[conversation.step]
-    answer = _answer(event, _option_values(conversation))
+    answer = _answer(event, _ask(conversation))
     outcome = step.accept(conversation, answer, now) if answer is not None else None
     if outcome is None or isinstance(outcome, str):
         problem = outcome or t._("Please choose one of the options, or type your answer.")
@@ -145,18 +143,13 @@ class Answer:
     text: str | None = None
 
 
-def _answer(event: Inbound, offered: set[str]) -> Answer | None:
+def _answer(event: Inbound, offered: Reply) -> Answer | None:
     if event.kind is Kind.PICK:
-        if event.pick is not None and event.pick.verb == OPT and event.pick.arg in offered:
-            return Answer(option=event.pick.arg)
-        return None
+        option = event.option(offered)
+        return None if option is None else Answer(option=option)
     if event.kind is Kind.TEXT and event.text.strip():
         return Answer(text=event.text)
     return None
-
-
-def _option_values(conversation: Conversation) -> set[str]:
-    return {c.arg for c in _ask(conversation).all_choices() if c.verb == OPT}
 
 
 # --- the questions ---------------------------------------------------------------------------

@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.dialogue.choices import Choice
+from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
-from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.messages import Inbound, Reply
 from bot.i18n import translator
 from bot.texts import N_
 
 FLOW = "pause"
-OPT = "opt"
 REASONS = {
     "clinician": N_("A clinician told me to stop for now"),
     "side_effect": N_("A side effect"),
@@ -41,11 +40,7 @@ def begin(now: datetime, language: str) -> Turn:
 
 def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     t = translator(conversation.data["language"])
-    picked = (
-        event.pick.arg
-        if event.kind is Kind.PICK and event.pick is not None and event.pick.verb == OPT
-        else None
-    )
+    picked = event.option(_ask(conversation))
     if picked == "cancel":
         return Turn([Reply(t._("Nothing changed; reminders continue."))], None)
     if picked in REASONS:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.dialogue.choices import Choice
+from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows.onboarding import MAX_COVER, find_zone
@@ -20,7 +20,6 @@ from bot.parsing import ParseError, parse_time, parse_times, parse_weight
 from bot.texts import LANGUAGE_NAMES, N_
 
 FLOW = "settings"
-OPT = "opt"
 ITEMS = {
     "times": N_("Dose times"),
     "zone": N_("Time zone"),
@@ -60,15 +59,7 @@ def begin(now: datetime, language: str, doses_per_day: int) -> Turn:
 def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     """Menu, then one question for the chosen setting; a bad answer repeats it with a reason."""
     t = translator(conversation.data["language"])
-    offered = {c.arg for c in _ask(conversation).all_choices()}
-    option = (
-        event.pick.arg
-        if event.kind is Kind.PICK
-        and event.pick is not None
-        and event.pick.verb == OPT
-        and event.pick.arg in offered
-        else None
-    )
+    option = event.option(_ask(conversation))
     text = event.text if event.kind is Kind.TEXT else None
     if option == "close":
         return Turn([Reply(t._("Settings closed."))], None)

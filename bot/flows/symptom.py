@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.dialogue.choices import Choice
+from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.i18n import Translator, translator
@@ -19,8 +19,6 @@ from bot.texts import ADVICE, SYMPTOM_LABELS
 from treatment.triage import Level, Severity, Triage, rules
 
 FLOW = "symptom"
-OPT = "opt"
-CANCEL = "cancel"
 MAX_SYMPTOMS = 5
 MAX_TEXT = 500
 
@@ -67,15 +65,7 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     t = translator(conversation.data["language"])
     if event.kind is Kind.PICK and event.pick is not None and event.pick.verb == CANCEL:
         return Turn([Reply(t._("Cancelled. Nothing was recorded."))], None)
-    offered = {c.arg for c in _ask(conversation).all_choices() if c.verb == OPT}
-    option = (
-        event.pick.arg
-        if event.kind is Kind.PICK
-        and event.pick is not None
-        and event.pick.verb == OPT
-        and event.pick.arg in offered
-        else None
-    )
+    option = event.option(_ask(conversation))
     step = conversation.step
     data = conversation.data
     if step == "which" and option is not None:
