@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
+from itertools import takewhile
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -28,8 +29,9 @@ from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows import forget, info, mood, onboarding, pause, settings, symptom
+from bot.flows.milestones import milestone_replies
 from bot.flows.progress import progress_reply
-from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN
+from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, DoseLine
 from bot.i18n import Translator, negotiate, translator
 from scheduler.clock import Clock
 from scheduler.doses import dose_json, treatment_events
@@ -48,16 +50,19 @@ from storage.records import (
     SlotState,
 )
 from storage.store import Repositories, Store
-from treatment.adherence import summarise
+from treatment.adherence import AdherenceSummary, summarise
 from treatment.enrolment import Enrolment, Pause, TimeChange, ZoneChange
 from treatment.errors import TreatmentError
-from treatment.plan import slots_between
+from treatment.mood import mood_rules
+from treatment.plan import iter_slots, slots_between
 
 logger = logging.getLogger(__name__)
 
 PARTY = "patient"
 LATE = "late"
-VERBS = frozenset({OPT, CANCEL, TAKEN, SNOOZE, SKIP, SYMPTOM, LATE})
+CHECKIN = "checkin"
+VERBS = frozenset({OPT, CANCEL, TAKEN, SNOOZE, SKIP, SYMPTOM, LATE, CHECKIN})
+OFFER_AGAIN_AFTER = timedelta(days=1)
 LATE_DAYS = 3
 OPEN_STATES = (SlotState.PENDING, SlotState.REMINDED)
 
@@ -172,6 +177,12 @@ class Dialogue:
         if event.kind is Kind.COMMAND:
             return await self._command(event, patient, enrolment, conversation, version, now)
         pick = event.pick
+        if event.kind is Kind.PICK and pick is not None and pick.verb == CHECKIN:
+            if pick.arg == "now":
+                return await self._begin(
+                    mood.begin(now, patient.language, patient.time_zone), patient, version, event
+                )
+            return [Reply(t._("All right. I'm here whenever you want to talk."), edit=True)]
         if (
             event.kind is Kind.PICK
             and pick is not None
@@ -532,6 +543,8 @@ class Dialogue:
         elif change.setting in ("nudges", "quiet_hours", "delete_after_minutes"):
             prefs[change.setting] = value
             replan = True
+        elif change.setting == "mood_every_days":
+            prefs[change.setting] = value
         elif change.setting == "zone":
             plan = plan.with_zone_change(ZoneChange(tomorrow, value))
             profile = replace(patient, time_zone=value)
@@ -611,14 +624,94 @@ class Dialogue:
         self.engine.poke()
         return [pause.resumed_reply(patient.language)]
 
-    async def _progress(self, patient: Patient, enrolment: EnrolmentRecord, now: datetime) -> Reply:
+    async def _summary(
+        self,
+        patient_id: str,
+        enrolment: EnrolmentRecord,
+        now: datetime,
+        *,
+        without_event: str | None = None,
+    ) -> AdherenceSummary:
+        """Dose counting as of `now`; `without_event` leaves one recorded event out (to see
+        what a dose just recorded changed)."""
         since = datetime.combine(enrolment.enrolment.start, time.min, tzinfo=UTC) - timedelta(
             days=1
         )
-        slots = await self.store.doses.slots_between(patient.id, since, now + timedelta(days=1))
-        events = await self.store.doses.events(patient.id)
-        summary = summarise(enrolment.enrolment, treatment_events(slots, events), now)
-        return progress_reply(translator(patient.language), summary, patient.time_zone)
+        slots = await self.store.doses.slots_between(patient_id, since, now + timedelta(days=1))
+        events = [e for e in await self.store.doses.events(patient_id) if e.id != without_event]
+        return summarise(enrolment.enrolment, treatment_events(slots, events), now)
+
+    async def _progress(self, patient: Patient, enrolment: EnrolmentRecord, now: datetime) -> Reply:
+        summary = await self._summary(patient.id, enrolment, now)
+        screenings = await self.store.mood.for_patient(patient.id)
+        moods = [
+            (s.recorded_at.astimezone(ZoneInfo(patient.time_zone)).date(), s.instrument, s.score)
+            for s in screenings[-3:]
+        ]
+        return progress_reply(translator(patient.language), summary, patient.time_zone, moods)
+
+    async def _after_taken(
+        self, patient: Patient, enrolment: EnrolmentRecord, event_id: str, now: datetime
+    ) -> list[Reply]:
+        """What a taken dose earns: a milestone message, and the mood check-in when due."""
+        t = translator(patient.language)
+        before = await self._summary(patient.id, enrolment, now, without_event=event_id)
+        after = await self._summary(patient.id, enrolment, now)
+        plan = enrolment.enrolment
+        week_end = plan.start + timedelta(days=7)
+        first_week = sum(1 for _ in takewhile(lambda s: s.local_date < week_end, iter_slots(plan)))
+        upcoming = [
+            slot
+            for slot in await self.store.doses.slots_between(
+                patient.id, now, now + timedelta(days=3)
+            )
+            if slot.state is SlotState.PENDING
+        ]
+        next_drugs = (
+            [
+                DoseLine(d["name"], d.get("mg"), d.get("tablets"))
+                for d in upcoming[0].dose.get("drugs", [])
+            ]
+            if upcoming
+            else []
+        )
+        replies = milestone_replies(
+            t, before, after, first_week_doses=first_week, next_phase_drugs=next_drugs
+        )
+        offer = await self._checkin_offer(patient, enrolment, now)
+        return [*replies, *([offer] if offer else [])]
+
+    async def _checkin_offer(
+        self, patient: Patient, enrolment: EnrolmentRecord, now: datetime
+    ) -> Reply | None:
+        """Offer the mood check-in when it is due: within the first week of tracking (from the
+        second day, not on the day of set-up), then every `mood_every_days` (0: never), never
+        more than once a day."""
+        every = int(patient.preferences.get("mood_every_days", mood_rules().every_days))
+        if every <= 0:
+            return None
+        offered = patient.preferences.get("mood_offered_at")
+        if offered and now - datetime.fromisoformat(str(offered)) < OFFER_AGAIN_AFTER:
+            return None
+        screenings = await self.store.mood.for_patient(patient.id)
+        if screenings:
+            due = now - screenings[-1].recorded_at >= timedelta(days=every)
+        else:
+            due = now - enrolment.created_at >= timedelta(days=1)
+        if not due:
+            return None
+        prefs = {**patient.preferences, "mood_offered_at": now.isoformat()}
+        await self.store.patients.update(replace(patient, preferences=prefs))
+        t = translator(patient.language)
+        return Reply(
+            t._("How have you been feeling lately? I'd like to ask two short questions."),
+            (
+                (
+                    Choice(t._("Yes, ask me"), CHECKIN, "now"),
+                    Choice(t._("Not now"), CHECKIN, "later"),
+                ),
+            ),
+        )
 
     # --- dose buttons and commands ------------------------------------------------------------
 
@@ -684,7 +777,7 @@ class Dialogue:
             )
             if not won:
                 return [Reply(t._("Already recorded. ✓"), edit=edit)]
-            await tx.doses.record(patient.id, slot.id, outcome, via, reported_at=now)
+            recorded = await tx.doses.record(patient.id, slot.id, outcome, via, reported_at=now)
             if outcome is not DoseOutcome.TAKEN or slot.state is SlotState.MISSED:
                 # A missed dose, or one taken after its window closed, moves the phase
                 # boundary; the pending slots must show the drugs of the phase they fall in.
@@ -707,7 +800,11 @@ class Dialogue:
                 "Noted. Take your next dose at the usual time. Each missed dose adds a day at the "
                 "end, so treatment still works."
             )
-        return [Reply(text, edit=edit)]
+        replies = [Reply(text, edit=edit)]
+        enrolment = await self._enrolment(patient.id)
+        if outcome is DoseOutcome.TAKEN and enrolment is not None:
+            replies.extend(await self._after_taken(patient, enrolment, recorded.id, now))
+        return replies
 
     async def _snooze(
         self,

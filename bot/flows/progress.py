@@ -6,6 +6,8 @@ facts with what to do next, never as blame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.dialogue.messages import Reply
@@ -19,7 +21,15 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)}%"
 
 
-def progress_reply(t: Translator, summary: AdherenceSummary, zone: str) -> Reply:
+MOOD_MAX = {"phq2": 6, "phq9": 27}
+
+
+def progress_reply(
+    t: Translator,
+    summary: AdherenceSummary,
+    zone: str,
+    moods: Sequence[tuple[date, str, int]] = (),
+) -> Reply:
     """The progress message, most important first: the loudest status, then the numbers."""
     lines = []
     loud = [s for s in summary.statuses if s.code.value in REASONS]
@@ -65,5 +75,17 @@ def progress_reply(t: Translator, summary: AdherenceSummary, zone: str) -> Reply
     if summary.projected_completion is not None and not summary.complete:
         lines.append(
             t._("Last dose expected on: {date}", date=t.date(summary.projected_completion))
+        )
+    if moods:
+        lines.append("")
+        lines.append(t._("Mood check-ins (a lower score means fewer troubles):"))
+        lines.extend(
+            t._(
+                "{date}: {score} of {max}",
+                date=t.date(day, "medium"),
+                score=score,
+                max=MOOD_MAX.get(instrument, 27),
+            )
+            for day, instrument, score in moods
         )
     return Reply("\n".join(lines), sensitive=True)

@@ -29,12 +29,14 @@ ITEMS = {
     "quiet": N_("Quiet hours"),
     "weight": N_("Weight"),
     "delete_after": N_("Delete health messages from the chat"),
+    "mood": N_("Mood check-ins"),
 }
 NUDGE_CHOICES = {
     "two": N_("Two (after 30 min and 2 h)"),
     "one": N_("One (after 30 min)"),
     "none": N_("None"),
 }
+MOOD_CHOICES = {"14": N_("Every 2 weeks"), "7": N_("Every week"), "0": N_("Never")}
 DELETE_CHOICES = {"0": N_("Never"), "60": N_("After 1 hour"), "1440": N_("After 1 day")}
 
 
@@ -91,6 +93,8 @@ def _read(
         return Change("language", option)
     if step == "nudges" and option in NUDGE_CHOICES:
         return Change("nudges", option)
+    if step == "mood" and option in MOOD_CHOICES:
+        return Change("mood_every_days", int(option))
     if step == "delete_after" and option in DELETE_CHOICES:
         return Change("delete_after_minutes", int(option))
     if step == "discreet" and option in ("on", "off"):
@@ -166,6 +170,9 @@ def _ask(conversation: Conversation) -> Reply:
             t._("If you don't answer a reminder, how many times should I ask again?"),
             (*rows, close),
         )
+    if step == "mood":
+        rows = [(Choice(t._(label), OPT, key),) for key, label in MOOD_CHOICES.items()]
+        return Reply(t._("How often may I ask how you are feeling?"), (*rows, close))
     if step == "delete_after":
         rows = [(Choice(t._(label), OPT, key),) for key, label in DELETE_CHOICES.items()]
         return Reply(

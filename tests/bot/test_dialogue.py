@@ -304,3 +304,42 @@ async def test_doses_before_set_up_count_as_taken_and_are_said_to(world: World) 
     await mina.choose("Start")
     progress = await mina.say("/progress")
     assert "Doses taken: 8 of 182" in progress[0].text  # 23 Feb to 2 Mar, 08:00 each day
+
+
+async def test_a_mood_check_in_is_offered_after_a_dose_on_the_second_day(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await world.travel(timedelta(hours=11))  # first dose, set-up day: no offer yet
+    first = (await world.store.doses.slots_between(patient_id, START, START + timedelta(days=1)))[0]
+    await mina.press(f"taken:{first.id}")
+    assert "feeling" not in mina.text()
+    await world.travel(timedelta(days=1))
+    second = (
+        await world.store.doses.slots_between(
+            patient_id, START + timedelta(days=1), START + timedelta(days=2)
+        )
+    )[0]
+    await mina.press(f"taken:{second.id}")
+    assert "How have you been feeling" in mina.text()
+    await mina.choose("Yes, ask me")
+    await mina.choose("Not at all")
+    await mina.choose("Several days")
+    assert [s.score for s in await world.store.mood.for_patient(patient_id)] == [1]
+    progress = await mina.say("/progress")
+    assert "1 of 6" in progress[0].text
+
+
+async def test_mood_check_ins_can_be_turned_off(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/settings")
+    await mina.choose("Mood check-ins")
+    await mina.choose("Never")
+    await world.travel(timedelta(days=1, hours=11))
+    slot = (
+        await world.store.doses.slots_between(
+            patient_id, START + timedelta(days=1), START + timedelta(days=2)
+        )
+    )[0]
+    await mina.press(f"taken:{slot.id}")
+    assert "feeling" not in mina.text()

@@ -310,3 +310,23 @@ async def test_command_menus_are_set_per_language_and_a_failure_does_not_stop_th
     accepted = {c.params.get("language_code") for c in fake_bot_api.calls("setMyCommands", ok=True)}
     assert len(accepted) == 2  # the first call failed, the other two languages were set
     assert accepted <= {None, "ko", "zh"}
+
+
+async def test_discreet_mode_deletes_health_messages_from_the_chat_after_the_delay(
+    telegram: Telegram,
+) -> None:
+    await onboard(telegram, MINA, "en")
+    await telegram.say(MINA, "/settings")
+    await telegram.press(MINA, "Delete health messages")
+    await telegram.press(MINA, "After 1 hour")
+    await telegram.say(MINA, "/progress")
+    progress = telegram.api.messages_in(MINA.id)[-1]
+    assert "Doses taken" in progress.text
+    await telegram.world.travel(timedelta(minutes=59))
+    await telegram.deliver()
+    assert not telegram.api.calls("deleteMessage")
+    await telegram.world.travel(timedelta(minutes=1))
+    await telegram.deliver()
+    [delete] = telegram.api.calls("deleteMessage", ok=True)
+    assert int(delete.params["message_id"]) == progress.message_id
+    assert progress.message_id not in [m.message_id for m in telegram.api.messages_in(MINA.id)]
