@@ -39,7 +39,10 @@ def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
         "regimen": slot.regimen_id,
         "phase": slot.phase,
         "phase_kind": slot.phase_kind.value,
-        "drugs": [{"name": d.name, "mg": d.mg, "tablets": d.tablets} for d in slot.drugs],
+        "drugs": [
+            {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
+            for d in slot.drugs
+        ],
         "timers": timers_json(timers),
         "snoozes": 0,
     }

@@ -36,6 +36,9 @@ class DrugDose:
     tablets: float | None
     step: int = 0
     """Index of the drug's dose step (bedaquiline: 0 loading, 1 three times a week)."""
+    combined: bool = False
+    """Part of a fixed-dose combination tablet: `tablets` counts combination tablets, the same
+    for every drug in it, not tablets of this drug alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +347,9 @@ def _dose(name: str, step: DoseStep, band_tablets: int | None, number: int) -> D
     if step.mg_per_tablet is not None:
         if band_tablets is None:
             return DrugDose(name, None, None, number)
-        return DrugDose(name, band_tablets * step.mg_per_tablet, band_tablets, number)
+        return DrugDose(
+            name, band_tablets * step.mg_per_tablet, band_tablets, number, combined=True
+        )
     return DrugDose(name, step.mg, step.tablets, number)
 
 

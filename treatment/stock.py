@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -89,3 +89,66 @@ def balances(events: Iterable[StockEvent]) -> dict[str, Balance]:
         tablets[event.tablet] = current
         short.setdefault(event.tablet, False)
     return {name: Balance(name, count, short[name]) for name, count in tablets.items()}
+
+
+# The letters WHO uses for TB drugs; a fixed-dose combination is named by its drugs' letters.
+ABBREVIATIONS = {
+    "isoniazid": "H",
+    "rifampicin": "R",
+    "pyrazinamide": "Z",
+    "ethambutol": "E",
+    "rifapentine": "P",
+    "moxifloxacin": "M",
+    "bedaquiline": "B",
+    "pretomanid": "Pa",
+    "linezolid": "L",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DoseTablets:
+    """One drug of a dose as stock counts it (see `treatment.plan.DrugDose`)."""
+
+    name: str
+    tablets: float | None
+    combined: bool = False
+
+
+def tablets_by_product(drugs: Iterable[DoseTablets]) -> dict[str, float]:
+    """The tablets one dose uses, per product a patient buys.
+
+    Drugs in a fixed-dose combination are one product (named by their letters, "HRZE") whose
+    tablet count is shared, not added up; any other drug with a known tablet count is its own
+    product. Drugs taken "as prescribed" have no count and are not tracked.
+    """
+    combined = [d for d in drugs if d.combined and d.tablets is not None]
+    used: dict[str, float] = {}
+    if combined:
+        name = "".join(ABBREVIATIONS.get(d.name, d.name[:1].upper()) for d in combined)
+        used[name] = max(d.tablets or 0.0 for d in combined)
+    for drug in drugs:
+        if not drug.combined and drug.tablets is not None:
+            used[drug.name] = used.get(drug.name, 0.0) + drug.tablets
+    return used
+
+
+def use_tablets(
+    counts: Mapping[str, int], used: Mapping[str, float]
+) -> tuple[dict[str, int], set[str]]:
+    """Counts after a taken dose, and the products that ran short.
+
+    Only products the patient counts are touched. A part tablet uses a whole one from the
+    count (a split tablet's other half is usually kept, but not reliably). A product that
+    would go below zero stops at zero and is returned as short: the patient is asked to
+    count again rather than shown a made-up number.
+    """
+    after = dict(counts)
+    short: set[str] = set()
+    for product, tablets in used.items():
+        if product not in after:
+            continue
+        needed = math.ceil(tablets)
+        if needed > after[product]:
+            short.add(product)
+        after[product] = max(0, after[product] - needed)
+    return after, short

@@ -18,6 +18,8 @@ records nothing) and the time limits (no future doses, nothing older than three 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from itertools import takewhile
@@ -28,7 +30,7 @@ from bot.compose import alert_payload
 from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.flows import forget, info, mood, onboarding, pause, settings, symptom
+from bot.flows import forget, info, mood, onboarding, pause, settings, stock, symptom
 from bot.flows.milestones import milestone_replies
 from bot.flows.progress import progress_reply
 from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, DoseLine
@@ -54,7 +56,14 @@ from treatment.adherence import AdherenceSummary, summarise
 from treatment.enrolment import Enrolment, Pause, TimeChange, ZoneChange
 from treatment.errors import TreatmentError
 from treatment.mood import mood_rules
-from treatment.plan import iter_slots, slots_between
+from treatment.plan import DrugDose, iter_slots, slots_between
+from treatment.stock import (
+    MAX_TABLETS,
+    REFILL_WARNING_DAYS,
+    DoseTablets,
+    tablets_by_product,
+    use_tablets,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +253,16 @@ class Dialogue:
             )
         if name == "progress":
             return [await self._progress(patient, enrolment, now)]
+        if name == "stock":
+            products, per_day = self._products(enrolment.enrolment, now)
+            stored = await self.store.pill_stock.get(patient.id)
+            counts = dict(stored.counts) if stored else {}
+            return await self._begin(
+                stock.begin(now, patient.language, products, counts, _days_left(counts, per_day)),
+                patient,
+                version,
+                event,
+            )
         if name == "mood":
             return await self._begin(
                 mood.begin(now, patient.language, patient.time_zone), patient, version, event
@@ -317,6 +336,13 @@ class Dialogue:
             if pause_turn.reason is not None:
                 return await self._pause(patient, enrolment, pause_turn.reason, version, event, now)
             return await self._plain(pause_turn, patient, version, event)
+        if flow == stock.FLOW:
+            stock_turn = stock.handle(conversation, event, now)
+            if stock_turn.change is not None:
+                return await self._restock(
+                    patient, enrolment, stock_turn.change, version, event, now
+                )
+            return await self._plain(stock_turn, patient, version, event)
         if flow == forget.FLOW:
             forget_turn = forget.handle(conversation, event, now)
             if forget_turn.erase:
@@ -778,6 +804,11 @@ class Dialogue:
             if not won:
                 return [Reply(t._("Already recorded. ✓"), edit=edit)]
             recorded = await tx.doses.record(patient.id, slot.id, outcome, via, reported_at=now)
+            short: set[str] = set()
+            stocked = await tx.pill_stock.get(patient.id) if outcome is DoseOutcome.TAKEN else None
+            if stocked is not None and stocked.counts:
+                counts, short = use_tablets(stocked.counts, _tablets_of(slot))
+                await tx.pill_stock.set(patient.id, counts)
             if outcome is not DoseOutcome.TAKEN or slot.state is SlotState.MISSED:
                 # A missed dose, or one taken after its window closed, moves the phase
                 # boundary; the pending slots must show the drugs of the phase they fall in.
@@ -804,7 +835,102 @@ class Dialogue:
         enrolment = await self._enrolment(patient.id)
         if outcome is DoseOutcome.TAKEN and enrolment is not None:
             replies.extend(await self._after_taken(patient, enrolment, recorded.id, now))
+            replies.extend(await self._stock_notes(patient, enrolment, slot, short, now))
         return replies
+
+    def _products(self, plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
+        """The products the plan uses, in order, and the tablets of each used per day now
+        (averaged over the coming week, so weekly regimens count right too)."""
+        products: list[str] = []
+        for planned in iter_slots(plan):
+            for product in tablets_by_product(_dose_tablets(planned.drugs)):
+                if product not in products:
+                    products.append(product)
+        week: dict[str, float] = {}
+        for planned in slots_between(plan, now, now + timedelta(days=7)):
+            for product, tablets in tablets_by_product(_dose_tablets(planned.drugs)).items():
+                week[product] = week.get(product, 0.0) + tablets
+        return products, {product: tablets / 7 for product, tablets in week.items()}
+
+    async def _restock(
+        self,
+        patient: Patient,
+        enrolment: EnrolmentRecord,
+        change: stock.Change,
+        version: int | None,
+        event: Inbound,
+        now: datetime,
+    ) -> list[Reply]:
+        t = translator(patient.language)
+        async with self.store.transaction() as tx:
+            stored = await tx.pill_stock.get(patient.id)
+            counts = dict(stored.counts) if stored else {}
+            total = counts.get(change.product, 0) + change.count if change.bought else change.count
+            if total > MAX_TABLETS:
+                await self._save(tx, patient.id, None, version, event)
+                return [
+                    Reply(
+                        t._(
+                            "That would make more than {max} tablets. Please check the number "
+                            "and try again with /stock.",
+                            max=MAX_TABLETS,
+                        )
+                    )
+                ]
+            counts[change.product] = total
+            await tx.pill_stock.set(patient.id, counts)
+            prefs = dict(patient.preferences)
+            prefs.pop("stock_warned", None)
+            await tx.patients.update(replace(patient, preferences=prefs))
+            await self._save(tx, patient.id, None, version, event)
+        _, per_day = self._products(enrolment.enrolment, now)
+        lines = stock.status_lines(t, counts, _days_left(counts, per_day))
+        return [Reply("\n".join([t._("Saved. Your tablets:"), *lines]), sensitive=True)]
+
+    async def _stock_notes(
+        self,
+        patient: Patient,
+        enrolment: EnrolmentRecord,
+        slot: DoseSlot,
+        short: set[str],
+        now: datetime,
+    ) -> list[Reply]:
+        """After a dose: ask for a recount if it used tablets we did not know of; remind to
+        buy more when a product will last `refill_warn_days` or less (once until restocked)."""
+        t = translator(patient.language)
+        if short:
+            return [
+                Reply(
+                    t._(
+                        "By my count your {product} tablets had run out, yet you took a dose. "
+                        "Please count what you have and tell me with /stock.",
+                        product=", ".join(sorted(short)),
+                    )
+                )
+            ]
+        stored = await self.store.pill_stock.get(patient.id)
+        if stored is None:
+            return []
+        _, per_day = self._products(enrolment.enrolment, now)
+        warn = int(patient.preferences.get("refill_warn_days", REFILL_WARNING_DAYS))
+        warned = set(patient.preferences.get("stock_warned") or [])
+        days = {p: d for p, d in _days_left(stored.counts, per_day).items() if d is not None}
+        low = [p for p in _tablets_of(slot) if p in days and days[p] <= warn and p not in warned]
+        if not low:
+            return []
+        prefs = {**patient.preferences, "stock_warned": sorted(warned | set(low))}
+        await self.store.patients.update(replace(patient, preferences=prefs))
+        return [
+            Reply(
+                t._(
+                    "You have {product} tablets for about {days} more days. Time to get more.",
+                    product=product,
+                    days=days[product],
+                ),
+                sensitive=True,
+            )
+            for product in low
+        ]
 
     async def _snooze(
         self,
@@ -881,3 +1007,22 @@ class Dialogue:
                 rows,
             )
         ]
+
+
+def _dose_tablets(drugs: Iterable[DrugDose]) -> list[DoseTablets]:
+    return [DoseTablets(d.name, d.tablets, d.combined) for d in drugs]
+
+
+def _tablets_of(slot: DoseSlot) -> dict[str, float]:
+    """The tablets a stored slot's dose uses, per product (see `scheduler.doses.dose_json`)."""
+    drugs = slot.dose.get("drugs", [])
+    return tablets_by_product(
+        DoseTablets(d["name"], d.get("tablets"), bool(d.get("combined"))) for d in drugs
+    )
+
+
+def _days_left(counts: Mapping[str, int], per_day: Mapping[str, float]) -> dict[str, int | None]:
+    return {
+        product: (math.floor(count / per_day[product]) if per_day.get(product) else None)
+        for product, count in counts.items()
+    }

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.service import Dialogue
 from storage.records import Consent, DoseOutcome, SlotState
-from tests.bot.world import START, World, onboard
+from tests.bot.world import START, Person, World, onboard
 
 pytestmark = pytest.mark.asyncio
 
@@ -343,3 +343,90 @@ async def test_mood_check_ins_can_be_turned_off(world: World) -> None:
     )[0]
     await mina.press(f"taken:{slot.id}")
     assert "feeling" not in mina.text()
+
+
+async def take_todays_dose(world: World, patient_id: str, mina: Person, day: int) -> list[Reply]:
+    slot = (
+        await world.store.doses.slots_between(
+            patient_id, START + timedelta(days=day), START + timedelta(days=day + 1)
+        )
+    )[0]
+    return await mina.press(f"taken:{slot.id}")
+
+
+async def test_tablets_bought_are_used_by_doses_and_a_refill_reminder_comes_at_a_week_left(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)  # 52 kg: 3 tablets of HRZE per dose
+    await mina.say("/stock")
+    assert "not recorded any tablets" in mina.text()
+    await mina.choose("I bought tablets")
+    await mina.choose("HRZE")
+    await mina.say("27")  # 9 days
+    assert "HRZE: 27 tablets, enough for about 9 days" in mina.text()
+    await world.travel(timedelta(hours=11))
+    replies = await take_todays_dose(world, patient_id, mina, 0)
+    assert "refill" not in " ".join(r.text for r in replies).lower()
+    stock = await world.store.pill_stock.get(patient_id)
+    assert stock is not None and stock.counts == {"HRZE": 24}
+    await world.travel(timedelta(days=1))
+    replies = await take_todays_dose(world, patient_id, mina, 1)
+    assert any("about 7 more days" in r.text for r in replies)  # 21 tablets left
+    await world.travel(timedelta(days=1))
+    replies = await take_todays_dose(world, patient_id, mina, 2)
+    assert not any("more days" in r.text for r in replies)  # said once until restocked
+
+
+async def test_doses_beyond_the_recorded_tablets_ask_for_a_recount(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/stock")
+    await mina.choose("I bought tablets")
+    await mina.choose("HRZE")
+    await mina.say("2")
+    await world.travel(timedelta(hours=11))
+    replies = await take_todays_dose(world, patient_id, mina, 0)
+    assert any("count what you have" in r.text for r in replies)
+    assert (await world.store.pill_stock.get(patient_id)).counts == {"HRZE": 0}  # type: ignore[union-attr]
+    await mina.say("/stock")
+    await mina.choose("I counted what I have")
+    await mina.choose("HRZE")
+    await mina.say("30")
+    assert (await world.store.pill_stock.get(patient_id)).counts == {"HRZE": 30}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("typed", ["-5", "10000000", "many", "0"])
+async def test_impossible_tablet_counts_are_refused_and_nothing_is_stored(
+    world: World, typed: str
+) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/stock")
+    await mina.choose("I bought tablets")
+    await mina.choose("HRZE")
+    await mina.say(typed)
+    assert "whole number of tablets from 1 to 10000" in mina.text()
+    assert await world.store.pill_stock.get(patient_id) is None
+
+
+async def test_a_crisis_answer_shows_help_and_alerts_a_consenting_helper(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    patient = await world.store.patients.get(patient_id)
+    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
+    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
+    _, token = await world.store.helpers.invite(
+        patient_id, helper.id, expires_at=START + timedelta(days=1)
+    )
+    await world.store.helpers.accept(token, "telegram", "8001", "8001")
+    await mina.say("/mood")
+    for answer in ("Nearly every day", "Nearly every day", "Yes, go on"):
+        await mina.choose(answer)
+    for _ in range(6):
+        await mina.choose("Several days")
+    await mina.choose("Several days")  # item 9
+    assert "you do not have to carry this alone" in mina.text()
+    alerts = [e for e in await world.outbox(patient_id) if e.kind == "helper_alert"]
+    assert len(alerts) == 1 and "hard time" in alerts[0].payload["text"]
+    assert [s.instrument for s in await world.store.mood.for_patient(patient_id)] == ["phq9"]

@@ -96,6 +96,8 @@ class World:
         minute where it matters (so reminders fire at their instant, not at the end)."""
         end = self.clock.now() + delta
         while True:
+            # The engine's hourly job keeps 48 hours planned; here it runs at every step.
+            await self.engine.extend_horizon()
             due = await self.engine.next_due()
             if due is None or due > end:
                 break

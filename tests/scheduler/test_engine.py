@@ -70,7 +70,7 @@ async def test_enrolment_materialises_the_horizon_idempotently(
     assert first.dose["local"] == "2026-12-01T08:00:00+08:00"
     assert first.dose["zone"] == "Asia/Shanghai"
     assert first.dose["phase"] == "intensive"
-    assert first.dose["drugs"] == [{"name": "alpha", "mg": 100, "tablets": 1}]
+    assert first.dose["drugs"] == [{"name": "alpha", "mg": 100, "tablets": 1, "combined": False}]
     assert len(first.id) <= 48 and first.id.isalnum()
     # The window closes at the next dose (12 h) or after 6 h, whichever is sooner.
     assert first.window_ends_at == FIRST_DUE + timedelta(hours=6)
