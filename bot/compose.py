@@ -58,13 +58,19 @@ class BotComposer:
 
 
 def alert_payload(patient: Patient, helper: Helper, what: str) -> Payload:
-    """An alert to a helper about a report the patient just made (`red_flag` or `crisis`).
+    """An alert to a helper about something the patient just reported (`red_flag`, `crisis`)
+    or about to run out of tablets (`refill`).
 
     Details stay with the patient: the helper learns that something needs a person now,
     in neutral words when the patient uses discreet mode.
     """
     t = translator(str(helper.permissions.get("language") or patient.language))
-    if what == "crisis":
+    if what == "refill":
+        text = t._(
+            "{alias} will soon need more supplies. Maybe offer a hand with getting them?",
+            alias=patient.alias,
+        )
+    elif what == "crisis":
         text = t._(
             "{alias} may be going through a very hard time right now. Please reach out to them "
             "today, gently.",

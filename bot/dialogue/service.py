@@ -571,6 +571,9 @@ class Dialogue:
             replan = True
         elif change.setting == "mood_every_days":
             prefs[change.setting] = value
+        elif change.setting == "refill":
+            prefs.update(value)
+            prefs.pop("stock_warned", None)
         elif change.setting == "zone":
             plan = plan.with_zone_change(ZoneChange(tomorrow, value))
             profile = replace(patient, time_zone=value)
@@ -919,7 +922,10 @@ class Dialogue:
         if not low:
             return []
         prefs = {**patient.preferences, "stock_warned": sorted(warned | set(low))}
-        await self.store.patients.update(replace(patient, preferences=prefs))
+        async with self.store.transaction() as tx:
+            await tx.patients.update(replace(patient, preferences=prefs))
+            if patient.preferences.get("refill_to_helper"):
+                await self._alert_helpers(tx, patient, "refill", now)
         return [
             Reply(
                 t._(

@@ -30,12 +30,19 @@ ITEMS = {
     "weight": N_("Weight"),
     "delete_after": N_("Delete health messages from the chat"),
     "mood": N_("Mood check-ins"),
+    "refill": N_("Reminder to buy more tablets"),
 }
 NUDGE_CHOICES = {
     "two": N_("Two (after 30 min and 2 h)"),
     "one": N_("One (after 30 min)"),
     "none": N_("None"),
 }
+REFILL_CHOICES = {
+    "3": N_("3 days before they run out"),
+    "7": N_("7 days before they run out"),
+    "14": N_("14 days before they run out"),
+}
+REFILL_HELPER_CHOICES = {"yes": N_("Tell my helper too"), "no": N_("Only me")}
 MOOD_CHOICES = {"14": N_("Every 2 weeks"), "7": N_("Every week"), "0": N_("Never")}
 DELETE_CHOICES = {"0": N_("Never"), "60": N_("After 1 hour"), "1440": N_("After 1 day")}
 
@@ -76,6 +83,11 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         if step == "discreet" and result.value["discreet"]:
             moved = conversation.at("cover", now)
             return Turn([_ask(moved)], moved)
+        if step == "refill":
+            moved = conversation.at(
+                "refill_helper", now, refill_days=result.value["refill_warn_days"]
+            )
+            return Turn([_ask(moved)], moved)
         return Turn([], None, result)
     return _again(t, conversation, now, result)
 
@@ -93,6 +105,11 @@ def _read(
         return Change("language", option)
     if step == "nudges" and option in NUDGE_CHOICES:
         return Change("nudges", option)
+    if step == "refill" and option in REFILL_CHOICES:
+        return Change("refill", {"refill_warn_days": int(option)})
+    if step == "refill_helper" and option in REFILL_HELPER_CHOICES:
+        days = int(data["refill_days"])
+        return Change("refill", {"refill_warn_days": days, "refill_to_helper": option == "yes"})
     if step == "mood" and option in MOOD_CHOICES:
         return Change("mood_every_days", int(option))
     if step == "delete_after" and option in DELETE_CHOICES:
@@ -170,6 +187,12 @@ def _ask(conversation: Conversation) -> Reply:
             t._("If you don't answer a reminder, how many times should I ask again?"),
             (*rows, close),
         )
+    if step == "refill":
+        rows = [(Choice(t._(label), OPT, key),) for key, label in REFILL_CHOICES.items()]
+        return Reply(t._("When should I remind you to buy more tablets?"), (*rows, close))
+    if step == "refill_helper":
+        rows = [(Choice(t._(label), OPT, key),) for key, label in REFILL_HELPER_CHOICES.items()]
+        return Reply(t._("Should your helper hear about it too?"), (*rows, close))
     if step == "mood":
         rows = [(Choice(t._(label), OPT, key),) for key, label in MOOD_CHOICES.items()]
         return Reply(t._("How often may I ask how you are feeling?"), (*rows, close))

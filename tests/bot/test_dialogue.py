@@ -413,13 +413,7 @@ async def test_impossible_tablet_counts_are_refused_and_nothing_is_stored(
 async def test_a_crisis_answer_shows_help_and_alerts_a_consenting_helper(world: World) -> None:
     mina = world.person("7001")
     patient_id = await onboard(mina)
-    patient = await world.store.patients.get(patient_id)
-    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
-    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
-    _, token = await world.store.helpers.invite(
-        patient_id, helper.id, expires_at=START + timedelta(days=1)
-    )
-    await world.store.helpers.accept(token, "telegram", "8001", "8001")
+    await link_helper(world, patient_id)
     await mina.say("/mood")
     for answer in ("Nearly every day", "Nearly every day", "Yes, go on"):
         await mina.choose(answer)
@@ -430,3 +424,48 @@ async def test_a_crisis_answer_shows_help_and_alerts_a_consenting_helper(world: 
     alerts = [e for e in await world.outbox(patient_id) if e.kind == "helper_alert"]
     assert len(alerts) == 1 and "hard time" in alerts[0].payload["text"]
     assert [s.instrument for s in await world.store.mood.for_patient(patient_id)] == ["phq9"]
+
+
+async def link_helper(world: World, patient_id: str) -> str:
+    patient = await world.store.patients.get(patient_id)
+    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
+    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
+    _, token = await world.store.helpers.invite(
+        patient_id, helper.id, expires_at=START + timedelta(days=1)
+    )
+    await world.store.helpers.accept(token, "telegram", "8001", "8001")
+    return helper.id
+
+
+async def test_the_refill_reminder_can_go_to_the_helper_too(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    helper_id = await link_helper(world, patient_id)
+    await mina.say("/settings")
+    await mina.choose("Reminder to buy more tablets")
+    await mina.choose("14 days")
+    await mina.choose("Tell my helper too")
+    await mina.say("/stock")
+    await mina.choose("I bought tablets")
+    await mina.choose("HRZE")
+    await mina.say("45")  # 15 days
+    await world.travel(timedelta(hours=11))
+    replies = await take_todays_dose(world, patient_id, mina, 0)  # 42 left: 14 days
+    assert any("about 14 more days" in r.text for r in replies)
+    alerts = [e for e in await world.outbox(patient_id) if e.kind == "helper_alert"]
+    assert [a.recipient for a in alerts] == [f"helper:{helper_id}"]
+    assert "supplies" in alerts[0].payload["text"]
+
+
+async def test_a_questionnaire_left_half_way_expires_cleanly(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/mood")
+    await mina.choose("Several days")
+    stale = next(c for r in mina.last for c in r.all_choices() if "Several" in c.label)
+    await world.travel(timedelta(hours=25))
+    replies = await mina.press(stale.payload)
+    assert "no longer open" in replies[0].text
+    assert await world.store.mood.for_patient(patient_id) == []
+    await mina.say("/mood")  # and it starts afresh
+    assert "Two questions" in mina.text()

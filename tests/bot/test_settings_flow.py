@@ -39,6 +39,11 @@ def run(turn: Turn, *events: Inbound) -> Turn:
         ((pick("quiet"), say("22:00-07:00")), Change("quiet_hours", ["22:00", "07:00"])),
         ((pick("quiet"), pick("off")), Change("quiet_hours", None)),
         ((pick("delete_after"), pick("60")), Change("delete_after_minutes", 60)),
+        ((pick("mood"), pick("0")), Change("mood_every_days", 0)),
+        (
+            (pick("refill"), pick("14"), pick("yes")),
+            Change("refill", {"refill_warn_days": 14, "refill_to_helper": True}),
+        ),
         (
             (pick("discreet"), pick("on"), say("candy")),
             Change("discreet", {"discreet": True, "cover_word": "candy"}),

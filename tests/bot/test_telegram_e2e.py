@@ -330,3 +330,45 @@ async def test_discreet_mode_deletes_health_messages_from_the_chat_after_the_del
     [delete] = telegram.api.calls("deleteMessage", ok=True)
     assert int(delete.params["message_id"]) == progress.message_id
     assert progress.message_id not in [m.message_id for m in telegram.api.messages_in(MINA.id)]
+
+
+async def link_jisoo(world: World) -> None:
+    patient_id = await world.patient_id(str(MINA.id))
+    patient = await world.store.patients.get(patient_id)
+    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
+    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
+    _, token = await world.store.helpers.invite(
+        patient_id, helper.id, expires_at=START + timedelta(days=1)
+    )
+    await world.store.helpers.accept(token, "telegram", str(JISOO.id), str(JISOO.id))
+
+
+async def test_a_crisis_answer_reaches_the_crisis_message_and_the_helper(
+    telegram: Telegram,
+) -> None:
+    await onboard(telegram, MINA, "en")
+    await link_jisoo(telegram.world)
+    await telegram.say(MINA, "/mood")
+    for answer in ("Nearly every day", "Nearly every day", "Yes, go on"):
+        await telegram.press(MINA, answer)
+    for _ in range(7):
+        await telegram.press(MINA, "More than half")
+    assert "do not have to carry this alone" in telegram.bot_messages(MINA)[-1]
+    await telegram.dispatcher.run_once()
+    [alert] = telegram.api.delivered_texts(JISOO.id)
+    assert "hard time" in alert
+
+
+async def test_a_refill_reminder_over_telegram(telegram: Telegram) -> None:
+    await onboard(telegram, MINA, "en")  # no weight given: FDC tablets unknown
+    await telegram.say(MINA, "/settings")
+    await telegram.press(MINA, "Weight")
+    await telegram.say(MINA, "52")
+    await telegram.say(MINA, "/stock")
+    await telegram.press(MINA, "I bought tablets")
+    await telegram.press(MINA, "HRZE")
+    await telegram.say(MINA, "24")
+    await telegram.world.travel(timedelta(days=1, hours=11))
+    await telegram.deliver()
+    await telegram.press(MINA, "Taken")
+    assert any("about 7 more days" in text for text in telegram.bot_messages(MINA)[-3:])
