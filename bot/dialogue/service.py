@@ -682,7 +682,7 @@ class Dialogue:
     async def _after_taken(
         self, patient: Patient, enrolment: EnrolmentRecord, event_id: str, now: datetime
     ) -> list[Reply]:
-        """What a taken dose earns: a milestone message, and the mood check-in when due."""
+        """What a taken dose earns: a milestone message, if it crossed one."""
         t = translator(patient.language)
         before = await self._summary(patient.id, enrolment, now, without_event=event_id)
         after = await self._summary(patient.id, enrolment, now)
@@ -707,8 +707,7 @@ class Dialogue:
         replies = milestone_replies(
             t, before, after, first_week_doses=first_week, next_phase_drugs=next_drugs
         )
-        offer = await self._checkin_offer(patient, enrolment, now)
-        return [*replies, *([offer] if offer else [])]
+        return replies
 
     async def _checkin_offer(
         self, patient: Patient, enrolment: EnrolmentRecord, now: datetime
@@ -729,8 +728,10 @@ class Dialogue:
             due = now - enrolment.created_at >= timedelta(days=1)
         if not due:
             return None
-        prefs = {**patient.preferences, "mood_offered_at": now.isoformat()}
-        await self.store.patients.update(replace(patient, preferences=prefs))
+        # Read again: notes written after this dose (a refill warning) are in the stored record.
+        fresh = await self.store.patients.get(patient.id)
+        prefs = {**fresh.preferences, "mood_offered_at": now.isoformat()}
+        await self.store.patients.update(replace(fresh, preferences=prefs))
         t = translator(patient.language)
         return Reply(
             t._("How have you been feeling lately? I'd like to ask two short questions."),
@@ -836,10 +837,15 @@ class Dialogue:
             )
         replies = [Reply(text, edit=edit)]
         enrolment = await self._enrolment(patient.id)
-        if outcome is DoseOutcome.TAKEN and enrolment is not None:
+        if enrolment is None:
+            return replies
+        if outcome is DoseOutcome.TAKEN:
             replies.extend(await self._after_taken(patient, enrolment, recorded.id, now))
             replies.extend(await self._stock_notes(patient, enrolment, slot, short, now))
-        return replies
+        # The check-in is offered after "not today" too: low mood and missed doses go together,
+        # and a patient who stops taking doses must not stop being asked how they are.
+        offer = await self._checkin_offer(patient, enrolment, now)
+        return [*replies, *([offer] if offer else [])]
 
     def _products(self, plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
         """The products the plan uses, in order, and the tablets of each used per day now

@@ -469,3 +469,16 @@ async def test_a_questionnaire_left_half_way_expires_cleanly(world: World) -> No
     assert await world.store.mood.for_patient(patient_id) == []
     await mina.say("/mood")  # and it starts afresh
     assert "Two questions" in mina.text()
+
+
+async def test_not_today_also_brings_the_mood_check_in_when_it_is_due(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await world.travel(timedelta(days=1, hours=11))
+    slot = (
+        await world.store.doses.slots_between(
+            patient_id, START + timedelta(days=1), START + timedelta(days=2)
+        )
+    )[0]
+    await mina.press(f"skip:{slot.id}")
+    assert "Noted" in mina.text() and "How have you been feeling" in mina.text()
