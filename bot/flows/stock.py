@@ -67,6 +67,20 @@ def begin(
     days_left: Mapping[str, int | None],
 ) -> Turn:
     t = translator(language)
+    if not products:
+        # Without a tablet count per dose (no weight yet, or "as prescribed") nothing can be
+        # counted down, so nothing is offered that would only pretend to.
+        return Turn(
+            [
+                Reply(
+                    t._(
+                        "I can count your tablets once I know how many you take per dose. Add "
+                        "your weight in /settings, or ask your clinician how many tablets to take."
+                    )
+                )
+            ],
+            None,
+        )
     conversation = Conversation(
         FLOW, "menu", {"language": language, "products": list(products)}, now
     )

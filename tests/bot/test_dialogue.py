@@ -482,3 +482,21 @@ async def test_not_today_also_brings_the_mood_check_in_when_it_is_due(world: Wor
     )[0]
     await mina.press(f"skip:{slot.id}")
     assert "Noted" in mina.text() and "How have you been feeling" in mina.text()
+
+
+async def test_stock_without_a_tablet_count_says_what_is_needed(world: World) -> None:
+    mina = world.person("7001")
+    await mina.say("/start")
+    for label in ("English", "I agree"):
+        await mina.choose(label)
+    await mina.say("Mina")
+    await mina.choose("Seoul")
+    await mina.choose("2HRZE/4HR)")
+    await mina.choose("Today")
+    await mina.say("20:00")
+    await mina.choose("Skip")  # no weight: the combination tablets per dose are unknown
+    await mina.choose("Plain wording")
+    await mina.choose("Start")
+    replies = await mina.say("/stock")
+    assert "Add your weight in /settings" in replies[0].text
+    assert replies[0].choices == ()
