@@ -18,18 +18,17 @@ records nothing) and the time limits (no future doses, nothing older than three 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from itertools import takewhile
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.compose import alert_payload
+from bot.dialogue.alerts import queue_helper_alerts
 from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.supplies import days_left, plan_supplies, tablets_of
 from bot.flows import forget, info, mood, onboarding, pause, settings, stock, symptom
 from bot.flows.milestones import milestone_replies
 from bot.flows.progress import progress_reply
@@ -44,7 +43,6 @@ from storage.records import (
     DoseOutcome,
     DoseSlot,
     EnrolmentRecord,
-    HelperState,
     NewDoseSlot,
     OutboxMessage,
     Patient,
@@ -56,12 +54,10 @@ from treatment.adherence import AdherenceSummary, summarise
 from treatment.enrolment import Enrolment, Pause, TimeChange, ZoneChange
 from treatment.errors import TreatmentError
 from treatment.mood import mood_rules
-from treatment.plan import DrugDose, iter_slots, slots_between
+from treatment.plan import iter_slots, slots_between
 from treatment.stock import (
     MAX_TABLETS,
     REFILL_WARNING_DAYS,
-    DoseTablets,
-    tablets_by_product,
     use_tablets,
 )
 
@@ -254,11 +250,11 @@ class Dialogue:
         if name == "progress":
             return [await self._progress(patient, enrolment, now)]
         if name == "stock":
-            products, per_day = self._products(enrolment.enrolment, now)
+            products, per_day = plan_supplies(enrolment.enrolment, now)
             stored = await self.store.pill_stock.get(patient.id)
             counts = dict(stored.counts) if stored else {}
             return await self._begin(
-                stock.begin(now, patient.language, products, counts, _days_left(counts, per_day)),
+                stock.begin(now, patient.language, products, counts, days_left(counts, per_day)),
                 patient,
                 version,
                 event,
@@ -494,7 +490,7 @@ class Dialogue:
                     )
                 )
             if triage.alert_helper:
-                await self._alert_helpers(tx, patient, "red_flag", now)
+                await queue_helper_alerts(tx, patient, "red_flag", now)
             await self._save(tx, patient.id, None, version, event)
         return replies
 
@@ -515,35 +511,9 @@ class Dialogue:
                 score=result.score,
             )
             if result.crisis:
-                await self._alert_helpers(tx, patient, "crisis", now)
+                await queue_helper_alerts(tx, patient, "crisis", now)
             await self._save(tx, patient.id, None, version, event)
         return replies
-
-    async def _alert_helpers(
-        self, tx: Repositories, patient: Patient, what: str, now: datetime
-    ) -> int:
-        """Queue an alert for each active helper, in the caller's transaction, if the patient
-        allowed helper alerts. The helpers issue builds the rest of this path (acknowledging,
-        escalating); here the alert is written with the report that caused it."""
-        if not patient.consent.helper_alerts:
-            return 0
-        queued = 0
-        for helper in await tx.helpers.for_patient(patient.id):
-            if helper.state is not HelperState.ACTIVE:
-                continue
-            entry = await tx.outbox.enqueue(
-                OutboxMessage(
-                    patient_id=patient.id,
-                    recipient=f"helper:{helper.id}",
-                    kind=OutboxKind.HELPER_ALERT.value,
-                    payload=alert_payload(patient, helper, what).to_dict(),
-                    dedupe_key=f"{what}:{helper.id}:{now.isoformat()}",
-                    not_before=now,
-                    priority=int(OutboxKind.HELPER_ALERT.priority),
-                )
-            )
-            queued += entry is not None
-        return queued
 
     async def _apply_setting(
         self,
@@ -811,7 +781,7 @@ class Dialogue:
             short: set[str] = set()
             stocked = await tx.pill_stock.get(patient.id) if outcome is DoseOutcome.TAKEN else None
             if stocked is not None and stocked.counts:
-                counts, short = use_tablets(stocked.counts, _tablets_of(slot))
+                counts, short = use_tablets(stocked.counts, tablets_of(slot))
                 await tx.pill_stock.set(patient.id, counts)
             if outcome is not DoseOutcome.TAKEN or slot.state is SlotState.MISSED:
                 # A missed dose, or one taken after its window closed, moves the phase
@@ -847,20 +817,6 @@ class Dialogue:
         offer = await self._checkin_offer(patient, enrolment, now)
         return [*replies, *([offer] if offer else [])]
 
-    def _products(self, plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
-        """The products the plan uses, in order, and the tablets of each used per day now
-        (averaged over the coming week, so weekly regimens count right too)."""
-        products: list[str] = []
-        for planned in iter_slots(plan):
-            for product in tablets_by_product(_dose_tablets(planned.drugs)):
-                if product not in products:
-                    products.append(product)
-        week: dict[str, float] = {}
-        for planned in slots_between(plan, now, now + timedelta(days=7)):
-            for product, tablets in tablets_by_product(_dose_tablets(planned.drugs)).items():
-                week[product] = week.get(product, 0.0) + tablets
-        return products, {product: tablets / 7 for product, tablets in week.items()}
-
     async def _restock(
         self,
         patient: Patient,
@@ -892,8 +848,8 @@ class Dialogue:
             prefs.pop("stock_warned", None)
             await tx.patients.update(replace(patient, preferences=prefs))
             await self._save(tx, patient.id, None, version, event)
-        _, per_day = self._products(enrolment.enrolment, now)
-        lines = stock.status_lines(t, counts, _days_left(counts, per_day))
+        _, per_day = plan_supplies(enrolment.enrolment, now)
+        lines = stock.status_lines(t, counts, days_left(counts, per_day))
         return [Reply("\n".join([t._("Saved. Your tablets:"), *lines]), sensitive=True)]
 
     async def _stock_notes(
@@ -920,18 +876,18 @@ class Dialogue:
         stored = await self.store.pill_stock.get(patient.id)
         if stored is None:
             return []
-        _, per_day = self._products(enrolment.enrolment, now)
+        _, per_day = plan_supplies(enrolment.enrolment, now)
         warn = int(patient.preferences.get("refill_warn_days", REFILL_WARNING_DAYS))
         warned = set(patient.preferences.get("stock_warned") or [])
-        days = {p: d for p, d in _days_left(stored.counts, per_day).items() if d is not None}
-        low = [p for p in _tablets_of(slot) if p in days and days[p] <= warn and p not in warned]
+        days = {p: d for p, d in days_left(stored.counts, per_day).items() if d is not None}
+        low = [p for p in tablets_of(slot) if p in days and days[p] <= warn and p not in warned]
         if not low:
             return []
         prefs = {**patient.preferences, "stock_warned": sorted(warned | set(low))}
         async with self.store.transaction() as tx:
             await tx.patients.update(replace(patient, preferences=prefs))
             if patient.preferences.get("refill_to_helper"):
-                await self._alert_helpers(tx, patient, "refill", now)
+                await queue_helper_alerts(tx, patient, "refill", now)
         return [
             Reply(
                 t._(
@@ -1019,22 +975,3 @@ class Dialogue:
                 rows,
             )
         ]
-
-
-def _dose_tablets(drugs: Iterable[DrugDose]) -> list[DoseTablets]:
-    return [DoseTablets(d.name, d.tablets, d.combined) for d in drugs]
-
-
-def _tablets_of(slot: DoseSlot) -> dict[str, float]:
-    """The tablets a stored slot's dose uses, per product (see `scheduler.doses.dose_json`)."""
-    drugs = slot.dose.get("drugs", [])
-    return tablets_by_product(
-        DoseTablets(d["name"], d.get("tablets"), bool(d.get("combined"))) for d in drugs
-    )
-
-
-def _days_left(counts: Mapping[str, int], per_day: Mapping[str, float]) -> dict[str, int | None]:
-    return {
-        product: (math.floor(count / per_day[product]) if per_day.get(product) else None)
-        for product, count in counts.items()
-    }
