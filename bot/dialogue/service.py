@@ -281,6 +281,7 @@ class Dialogue:
     async def _begin(
         self, turn: Any, patient: Patient, version: int | None, event: Inbound
     ) -> list[Reply]:
+        """Store a flow's next state (starting or continuing it) and return its replies."""
         await self._store_turn(patient.id, _Turn(turn.replies, turn.conversation), version, event)
         return list(turn.replies)
 
@@ -304,19 +305,19 @@ class Dialogue:
                 # Cancelled or declined before confirming: nothing of theirs may remain.
                 await self.store.forget(patient.id)
                 return done.replies
-            return await self._plain(done, patient, version, event)
+            return await self._begin(done, patient, version, event)
         if flow == symptom.FLOW:
             turn = symptom.handle(conversation, event, now)
             if turn.report is not None:
                 return await self._report(patient, turn.report, turn.replies, version, event, now)
-            return await self._plain(turn, patient, version, event)
+            return await self._begin(turn, patient, version, event)
         if flow == mood.FLOW:
             mood_turn = mood.handle(conversation, event, now)
             if mood_turn.result is not None:
                 return await self._screened(
                     patient, mood_turn.result, mood_turn.replies, version, event, now
                 )
-            return await self._plain(mood_turn, patient, version, event)
+            return await self._begin(mood_turn, patient, version, event)
         if enrolment is None:
             await self._store_turn(patient.id, _Turn([], None), version, event)
             return [info.not_enrolled(translator(patient.language))]
@@ -326,34 +327,28 @@ class Dialogue:
                 return await self._apply_setting(
                     patient, enrolment, set_turn.change, version, event, now
                 )
-            return await self._plain(set_turn, patient, version, event)
+            return await self._begin(set_turn, patient, version, event)
         if flow == pause.FLOW:
             pause_turn = pause.handle(conversation, event, now)
             if pause_turn.reason is not None:
                 return await self._pause(patient, enrolment, pause_turn.reason, version, event, now)
-            return await self._plain(pause_turn, patient, version, event)
+            return await self._begin(pause_turn, patient, version, event)
         if flow == stock.FLOW:
             stock_turn = stock.handle(conversation, event, now)
             if stock_turn.change is not None:
                 return await self._restock(
                     patient, enrolment, stock_turn.change, version, event, now
                 )
-            return await self._plain(stock_turn, patient, version, event)
+            return await self._begin(stock_turn, patient, version, event)
         if flow == forget.FLOW:
             forget_turn = forget.handle(conversation, event, now)
             if forget_turn.erase:
                 await self.store.forget(patient.id)
                 logger.info("patient erased on request")
                 return [forget.erased_reply(patient.language)]
-            return await self._plain(forget_turn, patient, version, event)
+            return await self._begin(forget_turn, patient, version, event)
         await self._store_turn(patient.id, _Turn([], None), version, event)
         return [info.expired_question(translator(patient.language))]
-
-    async def _plain(
-        self, turn: Any, patient: Patient, version: int | None, event: Inbound
-    ) -> list[Reply]:
-        await self._store_turn(patient.id, _Turn(turn.replies, turn.conversation), version, event)
-        return list(turn.replies)
 
     async def _store_turn(
         self, patient_id: str, turn: _Turn, version: int | None, event: Inbound

@@ -55,25 +55,7 @@ class OutboxRepository(Repository):
         """
         async with self._transaction() as session:
             await self._load_keys(session, [message.patient_id])
-            row = OutboxRow(
-                id=new_id(),
-                patient_id=message.patient_id,
-                recipient=message.recipient,
-                kind=message.kind,
-                priority=message.priority,
-                dedupe_key=message.dedupe_key,
-                state=OutboxState.PENDING.value,
-                not_before=message.not_before,
-                expires_at=message.expires_at,
-                attempts=0,
-                lease_owner=None,
-                lease_until=None,
-                last_error=None,
-                created_at=self._now(),
-                sent_at=None,
-                payload=dict(message.payload),
-                sent_message_id=None,
-            )
+            row = self._new_row(message)
             try:
                 async with session.begin_nested():
                     session.add(row)
