@@ -66,7 +66,7 @@ async def run(settings: Settings) -> int:
     engine = Engine(store, clock, BotComposer(), worker_id=me)
     dialogue = Dialogue(store, engine, clock, channel="telegram")
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
-    outbox = SqlOutbox(store, me)
+    outbox = SqlOutbox(store, me, then=engine.on_unreachable)
     dispatcher = Dispatcher(
         outbox, TelegramSender(sender_bot), clock, on_unreachable=outbox.record_unreachable
     )
@@ -84,6 +84,8 @@ async def run(settings: Settings) -> int:
     try:
         async with application, sender_bot:
             await set_command_menus(application)
+            # Invitation links name the bot: known once the application asked Telegram (getMe).
+            dialogue.desk.bot_username = application.bot.username
             await application.start()
             updater = application.updater
             if updater is None:

@@ -6,15 +6,23 @@ with discreet wording when the patient chose it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.flows.reminder import DoseLine, reminder
-from bot.i18n import translator
+from bot.i18n import Translator, translator
+from bot.texts import SYMPTOM_LABELS
+from scheduler.alerts import AlertKind, HelperPrefs
+from scheduler.compose import Note
+from scheduler.doses import DayCount
 from scheduler.ladder import Step
 from scheduler.outbox import Button, Payload
-from storage.records import DoseSlot, Helper, Patient
-from treatment.adherence import AdherenceSummary
+from storage.records import DoseSlot, Helper, Incident, Patient
+
+ACK = "hack"  # "I'll reach out"
+HAND_ON = "hpass"  # "Can't reach them"
 
 
 def to_payload(reply: Reply) -> Payload:
@@ -37,51 +45,134 @@ class BotComposer:
         )
         return to_payload(reply)
 
-    def helper_alert(
-        self, patient: Patient, helper: Helper, slot: DoseSlot, summary: AdherenceSummary
-    ) -> Payload:
-        t = translator(str(helper.permissions.get("language") or patient.language))
-        local = datetime.fromisoformat(slot.dose["local"])
-        if patient.discreet:
-            text = t._(
-                "{alias} has not answered today's check-in from {time}. Maybe reach out to them?",
-                alias=patient.alias,
-                time=t.time(local),
-            )
-        else:
-            text = t._(
-                "{alias} has not confirmed the {time} TB dose. Maybe reach out to them?",
-                alias=patient.alias,
-                time=t.time(local),
-            )
-        return Payload.message(text)
-
-
-def alert_payload(patient: Patient, helper: Helper, what: str) -> Payload:
-    """An alert to a helper about something the patient just reported (`red_flag`, `crisis`)
-    or about to run out of tablets (`refill`).
-
-    Details stay with the patient: the helper learns that something needs a person now,
-    in neutral words when the patient uses discreet mode.
-    """
-    t = translator(str(helper.permissions.get("language") or patient.language))
-    if what == "refill":
-        text = t._(
-            "{alias} will soon need more supplies. Maybe offer a hand with getting them?",
-            alias=patient.alias,
+    def helper_alert(self, patient: Patient, helper: Helper, incident: Incident) -> Payload:
+        prefs = HelperPrefs.of(helper)
+        t = translator(prefs.language or patient.language)
+        text = alert_text(t, patient, prefs, incident)
+        choices = (
+            (Choice(t._("I'll reach out"), ACK, incident.id),),
+            (Choice(t._("Can't reach them"), HAND_ON, incident.id),),
         )
-    elif what == "crisis":
-        text = t._(
+        return to_payload(Reply(text, choices))
+
+    def helper_note(self, patient: Patient, helper: Helper, note: Note) -> Payload:
+        prefs = HelperPrefs.of(helper)
+        t = translator(prefs.language or patient.language)
+        name = shown_name(prefs, patient)
+        return Payload.message(
+            t._("Another helper is reaching out to {alias}. Thank you for being there.", alias=name)
+        )
+
+    def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:
+        prefs = HelperPrefs.of(helper)
+        t = translator(prefs.language or patient.language)
+        return Payload.message(week_text(t, patient, prefs, days))
+
+
+def shown_name(prefs: HelperPrefs, patient: Patient) -> str:
+    """The patient's name as this helper knows it (the patient chose it when inviting)."""
+    return prefs.shown_as or patient.alias
+
+
+def alert_text(t: Translator, patient: Patient, prefs: HelperPrefs, incident: Incident) -> str:
+    """The words of an alert: what happened, with the alias; TB and symptoms are named only
+    when the patient does not use discreet mode (symptoms only if allowed for this helper)."""
+    kind = AlertKind(incident.detail["kind"])
+    facts = incident.detail.get("facts", {})
+    name = shown_name(prefs, patient)
+    discreet = patient.discreet
+    if kind is AlertKind.UNANSWERED:
+        local = t.time(datetime.fromisoformat(facts["local"]))
+        if discreet:
+            return t._(
+                "{alias} has not answered today's check-in from {time}. Maybe reach out to them?",
+                alias=name,
+                time=local,
+            )
+        return t._(
+            "{alias} has not confirmed the {time} TB dose. Maybe reach out to them?",
+            alias=name,
+            time=local,
+        )
+    if kind is AlertKind.MISSED_RUN:
+        if discreet:
+            return t._(
+                "{alias} has not answered the last {n} check-ins. Please reach out to them.",
+                alias=name,
+                n=facts["run"],
+            )
+        return t._(
+            "{alias} has missed the last {n} TB doses. Please reach out to them.",
+            alias=name,
+            n=facts["run"],
+        )
+    if kind is AlertKind.CRISIS:
+        return t._(
             "{alias} may be going through a very hard time right now. Please reach out to them "
             "today, gently.",
-            alias=patient.alias,
+            alias=name,
         )
-    elif patient.discreet:
-        text = t._("{alias} needs care today. Please reach out to them now.", alias=patient.alias)
-    else:
+    if kind is AlertKind.RED_FLAG:
+        if discreet:
+            return t._("{alias} needs care today. Please reach out to them now.", alias=name)
         text = t._(
             "{alias} reported a serious side effect and was told to stop the medicine and get "
             "care today. Please reach out to them now.",
-            alias=patient.alias,
+            alias=name,
         )
-    return Payload.message(text)
+        symptoms = facts.get("symptoms") or []
+        if prefs.details and symptoms:
+            names = ", ".join(t._(SYMPTOM_LABELS[s]) for s in symptoms if s in SYMPTOM_LABELS)
+            text += "\n" + t._("They reported: {symptoms}.", symptoms=names)
+        return text
+    if kind is AlertKind.UNREACHABLE:
+        return t._(
+            "My messages no longer reach {alias}: they may have blocked me or closed their "
+            "account. Please check on them.",
+            alias=name,
+        )
+    if kind is AlertKind.SILENT:
+        return t._(
+            "{alias} has not answered me for {days} days. Please check on them.",
+            alias=name,
+            days=facts.get("days", 3),
+        )
+    if discreet:
+        return t._("{alias} may need support to get back on track. Please reach out.", alias=name)
+    return t._(
+        "{alias} has missed enough TB doses that the treatment may be at risk. They may need "
+        "to see a clinician soon. Please reach out.",
+        alias=name,
+    )
+
+
+def week_text(t: Translator, patient: Patient, prefs: HelperPrefs, days: Sequence[DayCount]) -> str:
+    """Doses per day for a helper: the weekly summary and `/status`."""
+    name = shown_name(prefs, patient)
+    taken = sum(d.taken for d in days)
+    due = sum(d.taken + d.missed for d in days)
+    if patient.discreet:
+        head = t._(
+            "{alias}: {taken} of {due} check-ins answered.", alias=name, taken=taken, due=due
+        )
+    else:
+        head = t._("{alias}: {taken} of {due} doses confirmed.", alias=name, taken=taken, due=due)
+    lines = [head]
+    for day in days:
+        if not day.due:
+            continue
+        marks = "✅" * day.taken + "❌" * day.missed + "⏳" * day.open
+        lines.append(f"{t.date(day.day, 'EEE d MMM')}  {marks}")
+    return "\n".join(lines)
+
+
+def refill_payload(patient: Patient, helper: Helper) -> Payload:
+    """To a helper, when the patient asked that their helper hear about refills too."""
+    prefs = HelperPrefs.of(helper)
+    t = translator(prefs.language or patient.language)
+    return Payload.message(
+        t._(
+            "{alias} will soon need more supplies. Maybe offer a hand with getting them?",
+            alias=shown_name(prefs, patient),
+        )
+    )

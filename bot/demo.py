@@ -3,7 +3,9 @@
 A temporary database and key, a simulated Telegram account, and a clock that runs fast (a day
 per minute by default), so a newcomer can set up a treatment, get reminders, answer them,
 report a symptom, and see, clearly marked, what a helper would receive. Lines such as `+3h`
-jump the clock ahead. Nothing leaves the machine; the temporary folder is deleted at the end.
+jump the clock ahead; lines starting with `@jisoo` are typed by the demo helper, so the helper's
+side (pressing "I'll reach out", `/patients`, `/status`) can be tried too. Nothing leaves the
+machine; the temporary folder is deleted at the end.
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ from scheduler.ratelimit import Limits, RateLimiter
 from scheduler.sending import SendResult, Sent
 from scheduler.sql_outbox import SqlOutbox
 from storage.keyring import create_key_file, load_keyring
-from storage.records import Consent, HelperState
+from storage.records import Consent
 from storage.store import Store
 
 PATIENT = "1000001"
 HELPER = "1000002"
 HELPER_ALIAS = "Jisoo"
 JUMP = re.compile(r"^\+(\d{1,3})\s*([mhd])$")
+AS_HELPER = re.compile(r"^@jisoo\b\s*", re.IGNORECASE)
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -69,8 +72,11 @@ class DemoClock:
 class TerminalSender:
     """The dispatcher's `Sender` for the demo: messages are printed, not sent."""
 
-    def __init__(self, session: TerminalSession, out: TextIO, t: Translator) -> None:
+    def __init__(
+        self, session: TerminalSession, helper: TerminalSession, out: TextIO, t: Translator
+    ) -> None:
         self.session = session
+        self.helper = helper
         self.t = t
         self.out = out
         self.next_id = 1000
@@ -88,16 +94,17 @@ class TerminalSender:
         )
         reply = Reply(payload.text, choices)
         if str(chat_id) == HELPER:
-            heading = self.t._(
-                "──── to your helper {name} (what they would see) ────", name=HELPER_ALIAS
-            )
-            self._print(TerminalSession(HELPER).render(reply, heading))
+            self._print(self.helper.render(reply, helper_heading(self.t)))
         else:
             self._print(self.session.render(reply, "──── tbbot ────"))
         return Sent(self.next_id)
 
     def _print(self, text: str) -> None:
         print(f"\n{text}\n> ", end="", file=self.out, flush=True)
+
+
+def helper_heading(t: Translator) -> str:
+    return t._("──── to your helper {name} (what they would see) ────", name=HELPER_ALIAS)
 
 
 def _verb_arg(data: str) -> tuple[str, str]:
@@ -114,8 +121,10 @@ async def demo(
     """Steps:
     1. Make a key file and a SQLite database in a temporary folder.
     2. Start the engine and the dispatcher on the fast clock, printing what they send.
-    3. Read lines: `+3h` jumps ahead, a number presses a button, anything else is a message.
-    4. Once the patient is set up, link a demo helper so their alerts can be seen too.
+    3. Read lines: `+3h` jumps ahead, a number presses a button, anything else is a message;
+       `@jisoo ...` is the same, typed by the demo helper.
+    4. Once the patient is set up, link a demo helper (through the same invitation, acceptance
+       and confirmation as a real one) so their alerts can be seen and answered too.
     """
     read = read or sys.stdin.readline
     with tempfile.TemporaryDirectory(prefix="tbbot-demo-") as folder:
@@ -126,6 +135,7 @@ async def demo(
             f"sqlite+aiosqlite:///{folder}/demo.db", load_keyring(None, key_file), clock=clock.now
         )
         session = TerminalSession(PATIENT, language=language)
+        helper_session = TerminalSession(HELPER, language=language)
         t = translator(negotiate(language))
         engine = Engine(
             store,
@@ -134,10 +144,10 @@ async def demo(
             config=EngineConfig(max_idle=timedelta(minutes=5)),
             worker_id="demo",
         )
-        outbox = SqlOutbox(store, "demo")
+        outbox = SqlOutbox(store, "demo", then=engine.on_unreachable)
         dispatcher = Dispatcher(
             outbox,
-            TerminalSender(session, out, t),
+            TerminalSender(session, helper_session, out, t),
             clock,
             on_unreachable=outbox.record_unreachable,
             limiter=RateLimiter(Limits(per_chat_interval=0.0, global_rate=None)),
@@ -177,15 +187,14 @@ async def demo(
                     continue
                 if not line.strip():
                     continue
-                event = session.read(line.rstrip("\n"))
-                replies = await dialogue.handle(event)
+                as_helper = AS_HELPER.match(line)
+                who = helper_session if as_helper else session
+                typed = line[as_helper.end() :] if as_helper else line
+                replies = await dialogue.handle(who.read(typed.rstrip("\n")))
+                heading = helper_heading(t) if as_helper else "──── tbbot ────"
                 for reply in replies:
-                    print(
-                        session.render(
-                            reply, "──── tbbot ────" + (" (edited)" if reply.edit else "")
-                        ),
-                        file=out,
-                    )
+                    edited = " (edited)" if reply.edit else ""
+                    print(who.render(reply, heading + edited), file=out)
                 if not helper_linked:
                     helper_linked = await _link_demo_helper(store, clock.now(), out, t)
                     if helper_linked:
@@ -250,22 +259,26 @@ async def _hint_next(
 
 
 async def _link_demo_helper(store: Store, now: datetime, out: TextIO, t: Translator) -> bool:
-    """Once the patient has a plan, link a helper so the demo can show what helpers receive."""
+    """Once the patient has a plan, link a helper so the demo can show what helpers receive:
+    the steps of `/helper` (invite, open, accept, confirm) without the typing."""
     identity = await store.identities.find("telegram", PATIENT)
     if identity is None or not await store.enrolments.active(identity.patient_id):
         return False
     patient = await store.patients.get(identity.patient_id)
-    await store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
     helper = await store.helpers.add(patient.id, alias=HELPER_ALIAS)
-    _, token = await store.helpers.invite(patient.id, helper.id, expires_at=now + timedelta(days=1))
-    accepted = await store.helpers.accept(token, "telegram", HELPER, HELPER)
-    if accepted is not None and accepted.state is HelperState.ACTIVE:
-        print(
-            t._(
-                "[demo] A helper, {name}, is now linked, so you can see what a helper receives "
-                "when doses are missed or something is wrong.",
-                name=HELPER_ALIAS,
-            ),
-            file=out,
-        )
+    _, code = await store.helpers.invite(patient.id, helper.id, expires_at=now + timedelta(days=1))
+    invite = await store.helpers.open(code, "telegram", HELPER)
+    if invite is None or await store.helpers.accept(invite.id, "telegram", HELPER, HELPER) is None:
+        return True
+    await store.helpers.confirm(patient.id, helper.id)
+    await store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
+    print(
+        t._(
+            "[demo] A helper, {name}, is now linked, so you can see what a helper receives "
+            "when doses are missed or something is wrong. Type @jisoo before a message or a "
+            "number to act as {name}, for example @jisoo /patients.",
+            name=HELPER_ALIAS,
+        ),
+        file=out,
+    )
     return True

@@ -11,12 +11,20 @@ characters, which fits a 48-character ``[A-Za-z0-9_.-]`` button argument.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import StrEnum
 from typing import Protocol
 
+from scheduler.doses import DayCount
 from scheduler.ladder import Step
 from scheduler.outbox import Payload
-from storage.records import DoseSlot, Helper, Patient
-from treatment.adherence import AdherenceSummary
+from storage.records import DoseSlot, Helper, Incident, Patient
+
+
+class Note(StrEnum):
+    """Short notes to a helper about an alert they were sent."""
+
+    HANDLED = "handled"  # another helper is reaching out
 
 
 class Composer(Protocol):
@@ -26,9 +34,16 @@ class Composer(Protocol):
         dose: see `scheduler.doses.dose_json`."""
         ...
 
-    def helper_alert(
-        self, patient: Patient, helper: Helper, slot: DoseSlot, summary: AdherenceSummary
-    ) -> Payload:
-        """Tell `helper` that `slot` ended unanswered; `summary` is the adherence as of the
-        close of its window. Only called when the patient's consent allows helper alerts."""
+    def helper_alert(self, patient: Patient, helper: Helper, incident: Incident) -> Payload:
+        """Tell `helper` about `incident` (its sealed ``detail`` holds the kind and facts:
+        see `scheduler.alerts`), with "I'll reach out" and "Can't reach" buttons carrying the
+        incident id. Only called when the patient allows helper alerts."""
+        ...
+
+    def helper_note(self, patient: Patient, helper: Helper, note: Note) -> Payload:
+        """A short note about an alert `helper` received before (e.g. it is handled)."""
+        ...
+
+    def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:
+        """The weekly summary for a helper who asked for it: doses per day, oldest first."""
         ...

@@ -21,11 +21,13 @@ the next timer to run, so claiming due work needs no decryption.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduler.ladder import Step, Timer
-from storage.records import DoseEvent, DoseOutcome, DoseSlot, ReportedVia
+from storage.records import DoseEvent, DoseOutcome, DoseSlot, ReportedVia, SlotState
 from treatment import events as treatment
 from treatment.plan import DoseSlot as PlannedSlot
 
@@ -90,3 +92,35 @@ def treatment_events(
         at = event.reported_at if kind is treatment.EventKind.TAKEN else None
         out.append(treatment.DoseEvent(key, kind, at))
     return out
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """One local day of a patient's doses, as a helper may see it."""
+
+    day: date
+    taken: int
+    missed: int
+    open: int
+
+    @property
+    def due(self) -> int:
+        return self.taken + self.missed + self.open
+
+
+def count_days(slots: Iterable[DoseSlot], zone: str, days: Sequence[date]) -> list[DayCount]:
+    """Doses per local day of `days` (in the patient's `zone`): taken, not taken (missed, no
+    reply, "not today"), and still open or to come. Cancelled slots are not doses."""
+    tz = ZoneInfo(zone)
+    counts = {day: [0, 0, 0] for day in days}
+    for slot in slots:
+        day = slot.due_at.astimezone(tz).date()
+        if day not in counts or slot.state is SlotState.CANCELLED:
+            continue
+        if slot.state is SlotState.TAKEN:
+            counts[day][0] += 1
+        elif slot.state in (SlotState.MISSED, SlotState.SKIPPED):
+            counts[day][1] += 1
+        else:
+            counts[day][2] += 1
+    return [DayCount(day, *counts[day]) for day in days]

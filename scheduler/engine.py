@@ -33,10 +33,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from scheduler.alerts import (
+    SUMMARY_EVERY,
+    AlertKind,
+    HelperPrefs,
+    after_close,
+    escalate,
+    raise_alert,
+)
 from scheduler.clock import Clock
 from scheduler.compose import Composer
-from scheduler.doses import dose_json, timers_json, timers_of, treatment_events
+from scheduler.dispatcher import Unreachable
+from scheduler.doses import count_days, dose_json, timers_json, timers_of, treatment_events
 from scheduler.ladder import (
     DEFAULT_NUDGES,
     DEFAULT_WINDOW,
@@ -47,12 +57,13 @@ from scheduler.ladder import (
     ladder,
 )
 from scheduler.outbox import Kind, Payload
+from scheduler.sql_outbox import parse_recipient
 from storage.errors import NotFound
 from storage.records import (
     DoseOutcome,
     DoseSlot,
     EnrolmentRecord,
-    HelperState,
+    Helper,
     NewDoseSlot,
     OutboxMessage,
     Patient,
@@ -61,6 +72,7 @@ from storage.records import (
 )
 from storage.store import Repositories, Store
 from treatment.adherence import summarise
+from treatment.codes import Severity
 from treatment.enrolment import parse_time
 from treatment.events import NOT_TAKEN_KINDS, latest_events
 from treatment.plan import DoseSlot as PlannedSlot
@@ -123,6 +135,9 @@ class TickReport:
     closed_unreminded: int = 0
     """Closed as missed without any reminder: the window passed while the engine was down."""
     alerts: int = 0
+    """Helper incidents opened by closes."""
+    escalated: int = 0
+    summaries: int = 0
     lost: int = 0
     """Claimed, but the patient answered or another worker took over first: left alone."""
     failed: int = 0
@@ -344,8 +359,15 @@ class Engine:
     # -- timers ---------------------------------------------------------------------------
 
     async def next_due(self) -> datetime | None:
-        """The earliest instant at which a timer needs this engine (None: no open slot)."""
-        return await self.store.doses.next_check(self.clock.now())
+        """The earliest instant at which a timer needs this engine: a dose slot, a helper
+        incident's escalation or a weekly summary (None: nothing is waiting)."""
+        async with self.store.transaction() as tx:
+            found = [
+                await tx.doses.next_check(self.clock.now()),
+                await tx.incidents.next_due(),
+                await tx.helpers.next_summary(),
+            ]
+        return min((at for at in found if at is not None), default=None)
 
     async def tick(self) -> TickReport:
         """Claim due timers and process them; one bounded batch.
@@ -361,9 +383,11 @@ class Engine:
            so that one bad slot does not undo the batch.
         A crash anywhere leaves either nothing (rolled back) or the whole batch done; the
         leases of unprocessed slots run out and another tick claims them again.
+        Before the slots, the helper timers that came due run (see `_helper_timers`).
         """
         report = TickReport()
         now = self.clock.now()
+        await self._helper_timers(now, report)
         owner = f"{self.worker_id}:{secrets.token_hex(6)}"
         async with self.store.transaction() as tx:
             claimed = await tx.doses.claim_timers(
@@ -480,42 +504,93 @@ class Engine:
         record: EnrolmentRecord,
         now: datetime,
     ) -> int:
-        """The helper-alert hook (the helpers issue will extend it): returns rows written.
+        """What the close of a reminded, unanswered dose tells helpers; incidents opened.
 
-        1. Only if the patient consented to helper alerts, and only for a dose that was
-           reminded and went unanswered (a dose whose window passed while the engine was
-           down is recorded missed, but the helper is not alarmed by our outage).
-        2. Summarise adherence as of now (store events mapped to treatment events).
-        3. One outbox row per active helper with an account, deduplicated per incident
-           (``alert:<slot id>:<helper id>``), in this same transaction.
+        1. Only if the patient allows helper alerts, and only for a dose that was reminded
+           and went unanswered (a dose whose window passed while the engine was down is
+           recorded missed, but the helper is not alarmed by our outage).
+        2. Summarise adherence as of now; the findings of the clinical rules that call for a
+           clinician (an interruption, lost to follow-up, a window that cannot be met) are
+           passed on as reason codes. The early lapse warning is not: several doses missed
+           in a row is its own alert, at the number the patient chose.
+        3. `scheduler.alerts.after_close` opens the incidents, in this same transaction.
         """
         if not patient.consent.helper_alerts:
-            return 0
-        helpers = [
-            h
-            for h in await tx.helpers.for_patient(patient.id)
-            if h.state is HelperState.ACTIVE and h.channel is not None
-        ]
-        if not helpers:
             return 0
         events = await tx.doses.events(patient.id)
         slots = await tx.doses.slots_by_id(patient.id, {event.slot_id for event in events})
         summary = summarise(record.enrolment, treatment_events(slots, events), now)
-        written = 0
-        for helper in helpers:
-            payload = self.composer.helper_alert(patient, helper, slot, summary)
-            if await self._enqueue(
-                tx,
-                patient.id,
-                f"{HELPER_PREFIX}{helper.id}",
-                Kind.HELPER_ALERT,
-                payload,
-                f"alert:{slot.id}:{helper.id}",
-                now,
-                None,
-            ):
-                written += 1
-        return written
+        warnings = [
+            status.code.value
+            for status in summary.statuses
+            if status.severity is Severity.CLINICIAN
+        ]
+        return await after_close(tx, self.composer, patient, slot, warnings, now)
+
+    async def on_unreachable(self, event: Unreachable) -> None:
+        """The outbox's ``then`` for a recipient that can no longer be reached: a patient who
+        blocked the bot or deleted their account is an alert for their helpers (once until
+        they answer again)."""
+        patient_id, recipient = parse_recipient(event.recipient)
+        if recipient != PATIENT:
+            return
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            try:
+                patient = await tx.patients.get(patient_id)
+            except NotFound:
+                return
+            events = await tx.doses.events(patient_id)
+            answers = [e for e in events if e.via is not ReportedVia.NO_REPLY]
+            marker = max(answers, key=lambda e: e.recorded_at).id if answers else patient_id
+            facts = {"reason": event.reason.value}
+            await raise_alert(tx, self.composer, patient, AlertKind.UNREACHABLE, marker, facts, now)
+        self.poke()
+
+    async def _helper_timers(self, now: datetime, report: TickReport) -> None:
+        """Escalate the helper incidents whose delay ran out, and send the weekly summaries
+        that came due; a bounded batch of each, each item in its own savepoint."""
+        async with self.store.transaction() as tx:
+            for incident in await tx.incidents.due(now, self.config.batch_size):
+                try:
+                    async with tx.savepoint():
+                        report.escalated += await escalate(tx, self.composer, incident, now)
+                except Exception as exc:
+                    log.error("helper incident %s: %s", incident.id, type(exc).__name__)
+            for helper in await tx.helpers.due_summaries(now, self.config.batch_size):
+                try:
+                    async with tx.savepoint():
+                        report.summaries += await self._summary(tx, helper, now)
+                except Exception as exc:
+                    log.error("helper summary %s: %s", helper.id, type(exc).__name__)
+
+    async def _summary(self, tx: Repositories, helper: Helper, now: datetime) -> bool:
+        """One weekly summary: the last 7 local days of the patient's doses; the next one a
+        week later (weeks missed while down are not sent late)."""
+        patient = await tx.patients.get(helper.patient_id)
+        due = helper.summary_at or now
+        following = due + SUMMARY_EVERY
+        while following <= now:
+            following += SUMMARY_EVERY
+        await tx.helpers.schedule_summary(helper.patient_id, helper.id, following)
+        if not patient.consent.helper_alerts or not HelperPrefs.of(helper).weekly:
+            return False
+        today = now.astimezone(ZoneInfo(patient.time_zone)).date()
+        days = [today - timedelta(days=n) for n in range(7, 0, -1)]
+        slots = await tx.doses.slots_between(patient.id, now - timedelta(days=9), now)
+        payload = self.composer.helper_summary(
+            patient, helper, count_days(slots, patient.time_zone, days)
+        )
+        return await self._enqueue(
+            tx,
+            patient.id,
+            f"{HELPER_PREFIX}{helper.id}",
+            Kind.SUMMARY,
+            payload,
+            f"summary:{helper.id}:{due.isoformat()}",
+            now,
+            None,
+        )
 
     async def _enqueue(
         self,

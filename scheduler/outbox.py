@@ -33,6 +33,7 @@ class Kind(StrEnum):
     HELPER_ALERT = "helper_alert"
     NUDGE = "nudge"
     CHECK_IN = "check_in"
+    NOTICE = "notice"
     SUMMARY = "summary"
     CLEANUP = "cleanup"
 
@@ -48,6 +49,7 @@ _PRIORITY_OF_KIND: Mapping[Kind, Priority] = {
     Kind.HELPER_ALERT: Priority.URGENT,
     Kind.NUDGE: Priority.NORMAL,
     Kind.CHECK_IN: Priority.NORMAL,
+    Kind.NOTICE: Priority.NORMAL,
     Kind.SUMMARY: Priority.LOW,
     Kind.CLEANUP: Priority.LOW,
 }

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 from typing import Literal
 
-LookupKind = Literal["telegram", "sms", "invite"]
+LookupKind = Literal["telegram", "sms", "invite", "incident"]
 DIGEST_BYTES = 32
 
 

@@ -281,15 +281,19 @@ class HelperRow(PatientOwned, Base):
     channel: Mapped[str | None] = mapped_column(String(16))
     lookup: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
     created_at: Mapped[datetime]
+    # Added in revision 0003: when this helper's next weekly summary is due (None: not wanted).
+    summary_at: Mapped[datetime | None] = mapped_column(index=True)
     _alias: Mapped[bytes] = mapped_column("alias")
     _address: Mapped[bytes] = mapped_column("address")
     _chat: Mapped[bytes] = mapped_column("chat")
     _permissions: Mapped[bytes] = mapped_column("permissions")
 
     alias = SealedField(TEXT)
+    """The helper's name as the patient knows them (shown to the patient only)."""
     address = SealedField(OPTIONAL_TEXT)
     chat = SealedField(OPTIONAL_TEXT)
     permissions = SealedField(JSON_OBJECT)
+    """What the helper is told and how they see the patient (`scheduler.alerts.HelperPrefs`)."""
 
 
 class HelperInviteRow(PatientOwned, Base):
@@ -305,6 +309,41 @@ class HelperInviteRow(PatientOwned, Base):
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # Added in revision 0003: the blind index of the account that last opened the invitation;
+    # only that account may accept it.
+    opened_by: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+
+class HelperIncidentRow(PatientOwned, Base):
+    """Something a helper should know about, passed from helper to helper until one answers.
+
+    Plaintext: the state, the dedupe key (a keyed hash: see `IncidentRepository.open`), the
+    instant of the next escalation (the engine's timer) and a version for conditional updates.
+    What happened and who was told is sealed.
+    """
+
+    __tablename__ = "helper_incidents"
+    __table_args__ = (Index("ix_helper_incidents_state_next_at", "state", "next_at"),)
+
+    patient_id: Mapped[str] = _patient_fk()
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    next_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer)
+    _detail: Mapped[bytes] = mapped_column("detail")
+
+    detail = SealedField(JSON_OBJECT)
+
+
+class CodeAttemptRow(Base):
+    """One try at an invitation code, by the blind index of the chat: for the hourly limit."""
+
+    __tablename__ = "code_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ConversationRow(PatientOwned, Base):
@@ -379,6 +418,7 @@ SEALED_MODELS: tuple[type[SealedRow], ...] = (
     MoodScreeningRow,
     PillStockRow,
     HelperRow,
+    HelperIncidentRow,
     ConversationRow,
     OutboxRow,
 )

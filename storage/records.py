@@ -173,7 +173,11 @@ class PillStock:
 
 
 class HelperState(StrEnum):
+    """invited (a name and an invitation) -> accepted (an account took the invitation; the
+    patient has not confirmed yet) -> active; removed at any point, by either side."""
+
     INVITED = "invited"
+    ACCEPTED = "accepted"
     ACTIVE = "active"
     REMOVED = "removed"
 
@@ -189,6 +193,7 @@ class Helper:
     chat: str | None
     permissions: Mapping[str, Any]
     created_at: datetime
+    summary_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,30 @@ class HelperInvite:
     state: str
     created_at: datetime
     expires_at: datetime
+
+
+class IncidentState(StrEnum):
+    OPEN = "open"
+    HANDLED = "handled"  # a helper said they will reach out
+    CLOSED = "closed"  # over without an answer (expired, or nobody left to tell)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Something helpers should know, with who was told (see `scheduler.alerts`).
+
+    ``detail`` (sealed) holds the kind, its facts, the helpers in escalation order, who was
+    told, who passed it on and who took it on. ``next_at`` is the next escalation instant.
+    """
+
+    id: str
+    patient_id: str
+    dedupe_key: str
+    state: IncidentState
+    created_at: datetime
+    next_at: datetime | None
+    version: int
+    detail: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

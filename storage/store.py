@@ -40,6 +40,7 @@ from storage.repositories import (
     EnrolmentRepository,
     HelperRepository,
     IdentityRepository,
+    IncidentRepository,
     MoodRepository,
     OutboxRepository,
     PatientRepository,
@@ -80,6 +81,7 @@ class Repositories:
         self.mood = MoodRepository(context, session)
         self.pill_stock = PillStockRepository(context, session)
         self.helpers = HelperRepository(context, session)
+        self.incidents = IncidentRepository(context, session)
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)

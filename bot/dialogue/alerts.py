@@ -1,19 +1,39 @@
-"""Alerts to the patient's helpers, queued in the transaction of what caused them."""
+"""Alerts to the patient's helpers from what the patient just said, in the same transaction.
+
+Red flags and crisis answers are incidents (`scheduler.alerts`): told to one helper at a time
+until someone takes them on. A refill note is plain information for every active helper.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from bot.compose import alert_payload
+from bot.compose import BotComposer, refill_payload
+from scheduler.alerts import AlertKind, raise_alert
 from scheduler.outbox import Kind
 from storage.records import HelperState, OutboxMessage, Patient
 from storage.store import Repositories
 
+COMPOSER = BotComposer()
 
-async def queue_helper_alerts(tx: Repositories, patient: Patient, what: str, now: datetime) -> int:
-    """Queue an alert for each active helper, in the caller's transaction, if the patient
-    allowed helper alerts; returns how many were queued. The helpers issue builds the rest of
-    this path (acknowledging, escalating)."""
+
+async def alert_helpers(
+    tx: Repositories,
+    patient: Patient,
+    kind: AlertKind,
+    key: str,
+    now: datetime,
+    facts: Mapping[str, Any] | None = None,
+) -> bool:
+    """Open an incident about what the patient reported (`key`: the report's random id)."""
+    incident = await raise_alert(tx, COMPOSER, patient, kind, key, facts or {}, now)
+    return incident is not None
+
+
+async def queue_refill_notes(tx: Repositories, patient: Patient, now: datetime) -> int:
+    """A refill note for each active helper, if the patient allows helper alerts."""
     if not patient.consent.helper_alerts:
         return 0
     queued = 0
@@ -25,8 +45,8 @@ async def queue_helper_alerts(tx: Repositories, patient: Patient, what: str, now
                 patient_id=patient.id,
                 recipient=f"helper:{helper.id}",
                 kind=Kind.HELPER_ALERT.value,
-                payload=alert_payload(patient, helper, what).to_dict(),
-                dedupe_key=f"{what}:{helper.id}:{now.isoformat()}",
+                payload=refill_payload(patient, helper).to_dict(),
+                dedupe_key=f"note:{helper.id}:{now.isoformat()}",
                 not_before=now,
                 priority=int(Kind.HELPER_ALERT.priority),
             )

@@ -24,16 +24,19 @@ from itertools import takewhile
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.dialogue.alerts import queue_helper_alerts
+from bot.dialogue import helpers as helper_desk
+from bot.dialogue.alerts import COMPOSER, alert_helpers, queue_refill_notes
 from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
+from bot.dialogue.helpers import HelperDesk
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.supplies import days_left, plan_supplies, tablets_of
-from bot.flows import forget, info, mood, onboarding, pause, settings, stock, symptom
+from bot.flows import forget, helpers, info, mood, onboarding, pause, settings, stock, symptom
 from bot.flows.milestones import milestone_replies
 from bot.flows.progress import progress_reply
 from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, DoseLine
 from bot.i18n import Translator, negotiate, translator
+from scheduler.alerts import AlertKind
 from scheduler.clock import Clock
 from scheduler.doses import dose_json, treatment_events
 from scheduler.outbox import Kind as OutboxKind
@@ -72,6 +75,10 @@ LATE_DAYS = 3
 OPEN_STATES = (SlotState.PENDING, SlotState.REMINDED)
 
 
+def _is_start(event: Inbound) -> bool:
+    return event.kind is Kind.COMMAND and event.command == "start"
+
+
 class EnginePort(Protocol):
     """What the dialogue needs from the reminder engine."""
 
@@ -93,20 +100,28 @@ class _Turn:
 
 
 class Dialogue:
-    verbs = VERBS
+    verbs = VERBS | helper_desk.VERBS
 
     def __init__(self, store: Store, engine: EnginePort, clock: Clock, *, channel: str) -> None:
         self.store = store
         self.engine = engine
         self.clock = clock
         self.channel = channel
+        self.desk = HelperDesk(store, COMPOSER, clock, channel=channel, poke=engine.poke)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
         if not event.private:
             return [info.private_only(translator(negotiate(event.language)))]
+        if self.desk.claims(event):
+            try:
+                return await self.desk.handle(event)
+            except StaleWrite:
+                return [info.busy(translator(negotiate(event.language)))]
         identity = await self.store.identities.find(self.channel, event.user)  # type: ignore[arg-type]
         if identity is None:
+            if not _is_start(event) and await self.desk.roles(event):
+                return [helper_desk.helper_help(translator(negotiate(event.language)))]
             return await self._stranger(event, now)
         patient = await self.store.patients.get(identity.patient_id)
         stored = await self.store.conversations.get(patient.id, PARTY)
@@ -220,6 +235,8 @@ class Dialogue:
         t = translator(patient.language)
         name = event.command
         if name == "help":
+            if await self.desk.roles(event):  # also someone's helper: their commands too
+                return [info.help_reply(t), helper_desk.helper_help(t)]
             return [info.help_reply(t)]
         if name == "privacy":
             return [info.privacy_reply(t)]
@@ -239,6 +256,10 @@ class Dialogue:
             )
         if enrolment is None:
             return [info.not_enrolled(t)] if name in info.COMMANDS else [info.unknown_command(t)]
+        if name == "helper":
+            async with self.store.transaction() as tx:
+                menu = await self.desk.menu(tx, patient, now)
+            return await self._begin(menu, patient, version, event)
         if name == "taken":
             return await self._taken_latest(event, patient, version, now)
         if name == "late":
@@ -321,6 +342,11 @@ class Dialogue:
         if enrolment is None:
             await self._store_turn(patient.id, _Turn([], None), version, event)
             return [info.not_enrolled(translator(patient.language))]
+        if flow == helpers.FLOW:
+            helper_turn = helpers.handle(conversation, event, now)
+            if helper_turn.change is not None:
+                return await self._helper_change(patient, helper_turn.change, version, event, now)
+            return await self._begin(helper_turn, patient, version, event)
         if flow == settings.FLOW:
             set_turn = settings.handle(conversation, event, now)
             if set_turn.change is not None:
@@ -471,7 +497,7 @@ class Dialogue:
             None if triage.recheck_days is None else now + timedelta(days=triage.recheck_days)
         )
         async with self.store.transaction() as tx:
-            await tx.side_effects.add(
+            stored = await tx.side_effects.add(
                 patient.id,
                 symptoms=[s for s, _ in report.symptoms],
                 level=triage.level.name.lower(),
@@ -485,7 +511,8 @@ class Dialogue:
                     )
                 )
             if triage.alert_helper:
-                await queue_helper_alerts(tx, patient, "red_flag", now)
+                symptoms = {"symptoms": [s for s, _ in report.symptoms]}
+                await alert_helpers(tx, patient, AlertKind.RED_FLAG, stored.id, now, symptoms)
             await self._save(tx, patient.id, None, version, event)
         return replies
 
@@ -499,16 +526,32 @@ class Dialogue:
         now: datetime,
     ) -> list[Reply]:
         async with self.store.transaction() as tx:
-            await tx.mood.add(
+            screening = await tx.mood.add(
                 patient.id,
                 instrument=result.instrument,
                 answers=list(result.answers),
                 score=result.score,
             )
             if result.crisis:
-                await queue_helper_alerts(tx, patient, "crisis", now)
+                await alert_helpers(tx, patient, AlertKind.CRISIS, screening.id, now)
             await self._save(tx, patient.id, None, version, event)
         return replies
+
+    async def _helper_change(
+        self,
+        patient: Patient,
+        change: helpers.Change,
+        version: int | None,
+        event: Inbound,
+        now: datetime,
+    ) -> list[Reply]:
+        async with self.store.transaction() as tx:
+            replies, menu = await self.desk.apply(tx, patient, change, now)
+            await self._save(
+                tx, patient.id, None if menu is None else menu.conversation, version, event
+            )
+        self.engine.poke()
+        return [*replies, *(menu.replies if menu is not None else [])]
 
     async def _apply_setting(
         self,
@@ -882,7 +925,7 @@ class Dialogue:
         async with self.store.transaction() as tx:
             await tx.patients.update(replace(patient, preferences=prefs))
             if patient.preferences.get("refill_to_helper"):
-                await queue_helper_alerts(tx, patient, "refill", now)
+                await queue_refill_notes(tx, patient, now)
         return [
             Reply(
                 t._(

@@ -1,9 +1,10 @@
 """From a Telegram update to the dialogue's `Inbound`, or to nothing at all.
 
 Only what the dialogue needs crosses: ids as strings, the text, the picked choice, the
-client's language tag and whether the chat is private. Edited messages are dropped (acting on
-an edit would record a dose twice); forwarded messages and media are `UNSUPPORTED`, which the
-dialogue answers politely.
+client's language tag, whether the chat is private, and the display name (shown to a patient
+only to confirm that the account accepting their helper invitation is the person they meant).
+Edited messages are dropped (acting on an edit would record a dose twice); forwarded messages
+and media are `UNSUPPORTED`, which the dialogue answers politely.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
             private=private,
             message_ref=None if message is None else str(message.message_id),
             update_ref=update_ref,
+            name=user.full_name[:64],
         )
     message = update.message
     if message is None:
@@ -61,4 +63,5 @@ def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
         language=language,
         private=private,
         update_ref=update_ref,
+        name=user.full_name[:64],
     )

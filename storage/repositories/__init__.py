@@ -6,6 +6,7 @@ from storage.repositories.doses import DoseRepository
 from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.helpers import HelperRepository
 from storage.repositories.identities import IdentityRepository
+from storage.repositories.incidents import IncidentRepository
 from storage.repositories.mood import MoodRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.patients import PatientRepository
@@ -19,6 +20,7 @@ __all__ = [
     "EnrolmentRepository",
     "HelperRepository",
     "IdentityRepository",
+    "IncidentRepository",
     "MoodRepository",
     "OutboxRepository",
     "PatientRepository",

@@ -1,24 +1,51 @@
-"""Helpers the patient chose, and the invitations that link a helper's account."""
+"""Helpers the patient chose, the invitations that link a helper's account, and code tries.
+
+An invitation code is 28 characters of Crockford base 32 (140 random bits). It is returned
+once and stored only as its blind index value, so neither a database copy nor the timing of a
+lookup tells anything about a valid code: the database compares keyed hashes, and the final
+check uses `hmac.compare_digest`.
+"""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.blind_index import normalise
 from storage.errors import NotFound
-from storage.models import HelperInviteRow, HelperRow
-from storage.records import Channel, Helper, HelperInvite, HelperState
+from storage.models import CodeAttemptRow, HelperInviteRow, HelperRow, OutboxRow
+from storage.records import Channel, Helper, HelperInvite, HelperState, OutboxState
 from storage.repositories.base import Repository
 from storage.sealed import new_id
 
 INVITE_PENDING = "pending"
 INVITE_ACCEPTED = "accepted"
+INVITE_WITHDRAWN = "withdrawn"
+HELPER_PREFIX = "helper:"
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+CODE_LENGTH = 28  # 28 x 5 = 140 random bits
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str | None:
+    """The code in `text` as stored (upper case, no separators, look-alike letters read as
+    digits), or None if it cannot be one."""
+    cleaned = "".join(ch for ch in text.upper() if ch not in " -_\u00a0\t")
+    cleaned = cleaned.translate(_LOOKALIKES)
+    if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
+        return None
+    return cleaned
 
 
 def to_helper(row: HelperRow) -> Helper:
@@ -32,6 +59,7 @@ def to_helper(row: HelperRow) -> Helper:
         chat=row.chat,
         permissions=row.permissions,
         created_at=row.created_at,
+        summary_at=row.summary_at,
     )
 
 
@@ -60,6 +88,7 @@ class HelperRepository(Repository):
                 channel=None,
                 lookup=None,
                 created_at=self._now(),
+                summary_at=None,
                 alias=alias,
                 address=None,
                 chat=None,
@@ -72,11 +101,19 @@ class HelperRepository(Repository):
     async def invite(
         self, patient_id: str, helper_id: str, *, expires_at: datetime
     ) -> tuple[HelperInvite, str]:
-        """A new invitation and its token. The token is returned once and stored only as a
-        blind index value, so a database copy cannot be used to accept an invitation."""
-        token = secrets.token_urlsafe(24)
+        """A new invitation and its code (see the module docstring); earlier invitations of
+        this helper that were not used are withdrawn, so only the newest code works."""
+        token = new_code()
         async with self._transaction() as session:
             await self._helper_row(session, patient_id, helper_id)
+            earlier = await session.scalars(
+                select(HelperInviteRow).where(
+                    HelperInviteRow.helper_id == helper_id,
+                    HelperInviteRow.state == INVITE_PENDING,
+                )
+            )
+            for old in earlier:
+                old.state = INVITE_WITHDRAWN
             row = HelperInviteRow(
                 id=new_id(),
                 patient_id=patient_id,
@@ -85,34 +122,82 @@ class HelperRepository(Repository):
                 state=INVITE_PENDING,
                 created_at=self._now(),
                 expires_at=expires_at,
+                opened_by=None,
             )
             session.add(row)
             await session.flush()
             return to_invite(row), token
 
-    async def accept(
-        self, token: str, channel: Channel, address: str, chat: str | None = None
-    ) -> Helper | None:
-        """Link the account that opened an invitation; None if unknown, used or expired."""
-        lookup = self._context.blind_index.lookup("invite", token)
+    async def open(self, token: str, channel: Channel, address: str) -> HelperInvite | None:
+        """The pending, unexpired invitation of `token`, now marked as opened by this account
+        (only it may accept); None for anything else."""
+        code = normalise_code(token)
+        if code is None:
+            return None
+        lookup = self._context.blind_index.lookup("invite", code)
         async with self._transaction() as session:
-            invite = await session.scalar(
+            row = await session.scalar(
                 select(HelperInviteRow)
                 .where(HelperInviteRow.token_lookup == lookup)
                 .with_for_update()
             )
-            if invite is None or invite.state != INVITE_PENDING or invite.expires_at <= self._now():
+            if (
+                row is None
+                or not hmac.compare_digest(row.token_lookup, lookup)
+                or row.state != INVITE_PENDING
+                or row.expires_at <= self._now()
+            ):
+                return None
+            row.opened_by = self._account(channel, address)
+            await session.flush()
+            return to_invite(row)
+
+    async def invite_by_id(self, invite_id: str) -> HelperInvite | None:
+        async with self._transaction() as session:
+            row = await session.get(HelperInviteRow, invite_id)
+            return None if row is None else to_invite(row)
+
+    async def accept(
+        self, invite_id: str, channel: Channel, address: str, chat: str | None = None
+    ) -> Helper | None:
+        """Link the account that opened invitation `invite_id` (state accepted: the patient
+        confirms next). None unless that same account opened it and it is still pending."""
+        async with self._transaction() as session:
+            invite = await session.get(HelperInviteRow, invite_id, with_for_update=True)
+            account = self._account(channel, address)
+            if (
+                invite is None
+                or invite.state != INVITE_PENDING
+                or invite.expires_at <= self._now()
+                or invite.opened_by is None
+                or not hmac.compare_digest(invite.opened_by, account)
+            ):
                 return None
             helper = await self._helper_row(session, invite.patient_id, invite.helper_id)
-            address = normalise(channel, address)
+            if helper.state != HelperState.INVITED.value:
+                return None
             invite.state = INVITE_ACCEPTED
-            helper.state = HelperState.ACTIVE.value
+            helper.state = HelperState.ACCEPTED.value
             helper.channel = channel
-            helper.lookup = self._context.blind_index.lookup(channel, address)
-            helper.address = address
+            helper.lookup = self._context.blind_index.lookup(channel, normalise(channel, address))
+            helper.address = normalise(channel, address)
             helper.chat = chat
             await session.flush()
             return to_helper(helper)
+
+    async def confirm(self, patient_id: str, helper_id: str) -> Helper | None:
+        """The patient confirms an accepted helper: active from now. None if not accepted."""
+        async with self._transaction() as session:
+            row = await self._helper_row(session, patient_id, helper_id, lock=True)
+            if row.state != HelperState.ACCEPTED.value:
+                return None
+            row.state = HelperState.ACTIVE.value
+            await session.flush()
+            return to_helper(row)
+
+    async def get(self, patient_id: str, helper_id: str) -> Helper:
+        async with self._transaction() as session:
+            return to_helper(await self._helper_row(session, patient_id, helper_id))
 
     async def for_patient(self, patient_id: str) -> list[Helper]:
         async with self._transaction() as session:
@@ -124,39 +209,126 @@ class HelperRepository(Repository):
             )
             return [to_helper(row) for row in rows]
 
-    async def find_by_address(self, channel: Channel, address: str) -> list[Helper]:
-        """Every active helper role of an inbound account (one person may help several)."""
+    async def find_by_address(
+        self, channel: Channel, address: str, *, states: tuple[HelperState, ...] | None = None
+    ) -> list[Helper]:
+        """Every helper role of an inbound account (one person may help several patients),
+        active ones unless `states` says otherwise."""
         lookup = self._context.blind_index.lookup(channel, normalise(channel, address))
+        wanted = [s.value for s in states or (HelperState.ACTIVE,)]
         async with self._transaction() as session:
             rows = list(
                 await session.scalars(
-                    select(HelperRow).where(
+                    select(HelperRow)
+                    .where(
                         HelperRow.channel == channel,
                         HelperRow.lookup == lookup,
-                        HelperRow.state == HelperState.ACTIVE.value,
+                        HelperRow.state.in_(wanted),
                     )
+                    .order_by(HelperRow.created_at, HelperRow.id)
                 )
             )
             await self._load_keys(session, {row.patient_id for row in rows})
             return [to_helper(row) for row in rows]
 
-    async def remove(self, patient_id: str, helper_id: str) -> Helper:
-        """Stop a helper: no more alerts, and their account is unlinked."""
+    async def set_permissions(
+        self, patient_id: str, helper_id: str, permissions: Mapping[str, Any]
+    ) -> Helper:
         async with self._transaction() as session:
-            row = await self._helper_row(session, patient_id, helper_id)
+            row = await self._helper_row(session, patient_id, helper_id, lock=True)
+            row.permissions = dict(permissions)
+            await session.flush()
+            return to_helper(row)
+
+    async def remove(self, patient_id: str, helper_id: str) -> Helper:
+        """Stop a helper at once: no more alerts, their account unlinked, their invitations
+        withdrawn and every message still queued for them deleted. Returns the helper as it
+        was (with its address), so the caller can say goodbye."""
+        async with self._transaction() as session:
+            row = await self._helper_row(session, patient_id, helper_id, lock=True)
+            before = to_helper(row)
             row.state = HelperState.REMOVED.value
             row.channel = None
             row.lookup = None
             row.address = None
             row.chat = None
+            row.summary_at = None
+            await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.patient_id == patient_id,
+                    OutboxRow.recipient == f"{HELPER_PREFIX}{helper_id}",
+                    OutboxRow.state.in_([OutboxState.PENDING.value, OutboxState.LEASED.value]),
+                )
+            )
+            invites = await session.scalars(
+                select(HelperInviteRow).where(
+                    HelperInviteRow.helper_id == helper_id,
+                    HelperInviteRow.state == INVITE_PENDING,
+                )
+            )
+            for invite in invites:
+                invite.state = INVITE_WITHDRAWN
             await session.flush()
-            return to_helper(row)
+            return before
+
+    async def schedule_summary(self, patient_id: str, helper_id: str, at: datetime | None) -> None:
+        async with self._transaction() as session:
+            row = await self._helper_row(session, patient_id, helper_id, lock=True)
+            row.summary_at = at
+            await session.flush()
+
+    async def due_summaries(self, now: datetime, limit: int) -> list[Helper]:
+        """Active helpers whose weekly summary has come due."""
+        async with self._transaction() as session:
+            rows = list(
+                await session.scalars(
+                    select(HelperRow)
+                    .where(
+                        HelperRow.summary_at <= now,
+                        HelperRow.state == HelperState.ACTIVE.value,
+                    )
+                    .order_by(HelperRow.summary_at)
+                    .limit(limit)
+                )
+            )
+            await self._load_keys(session, {row.patient_id for row in rows})
+            return [to_helper(row) for row in rows]
+
+    async def next_summary(self) -> datetime | None:
+        async with self._transaction() as session:
+            found: datetime | None = await session.scalar(
+                select(func.min(HelperRow.summary_at)).where(
+                    HelperRow.state == HelperState.ACTIVE.value
+                )
+            )
+            return found
+
+    async def try_code(self, channel: Channel, address: str, *, limit: int, per: timedelta) -> bool:
+        """Count a try at an invitation code from this account; False (and nothing counted)
+        once it has made `limit` tries within `per`. Old tries are cleared on the way."""
+        now = self._now()
+        lookup = self._account(channel, address)
+        async with self._transaction() as session:
+            await session.execute(delete(CodeAttemptRow).where(CodeAttemptRow.at <= now - per))
+            tries = await session.scalar(
+                select(func.count())
+                .select_from(CodeAttemptRow)
+                .where(CodeAttemptRow.lookup == lookup, CodeAttemptRow.at > now - per)
+            )
+            if (tries or 0) >= limit:
+                return False
+            session.add(CodeAttemptRow(lookup=lookup, at=now))
+            await session.flush()
+            return True
+
+    def _account(self, channel: Channel, address: str) -> bytes:
+        return self._context.blind_index.lookup(channel, normalise(channel, address))
 
     async def _helper_row(
-        self, session: AsyncSession, patient_id: str, helper_id: str
+        self, session: AsyncSession, patient_id: str, helper_id: str, *, lock: bool = False
     ) -> HelperRow:
         await self._load_keys(session, [patient_id])
-        row = await session.get(HelperRow, helper_id)
+        row = await session.get(HelperRow, helper_id, with_for_update=lock)
         if row is None or row.patient_id != patient_id:
             raise NotFound("helpers", helper_id)
         return row

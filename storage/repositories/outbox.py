@@ -23,6 +23,9 @@ from storage.sealed import new_id
 
 PATIENT = "patient"
 HELPER_PREFIX = "helper:"
+# A last message to an account no longer linked (a removed helper): the sealed payload
+# carries the address under "to".
+DIRECT = "direct"
 
 
 def to_entry(row: OutboxRow) -> OutboxEntry:
@@ -337,6 +340,11 @@ class OutboxRepository(Repository):
                 return Delivery(entry, None, None, None)
             channel = cast(Channel, identity.channel)
             return Delivery(entry, channel, identity.address, identity.chat)
+        if row.recipient == DIRECT:
+            to = entry.payload.get("to") or {}
+            if not isinstance(to, dict) or not to.get("channel"):
+                return Delivery(entry, None, None, None)
+            return Delivery(entry, cast(Channel, to["channel"]), to.get("address"), to.get("chat"))
         if row.recipient.startswith(HELPER_PREFIX):
             helper = await session.get(HelperRow, row.recipient.removeprefix(HELPER_PREFIX))
             if helper is None or helper.patient_id != row.patient_id or helper.channel is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,8 +11,9 @@ from hypothesis import strategies as st
 
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.service import Dialogue
-from storage.records import Consent, DoseOutcome, SlotState
+from storage.records import DoseOutcome, SlotState
 from tests.bot.world import START, Person, World, onboard
+from tests.helper_links import link_helper
 
 pytestmark = pytest.mark.asyncio
 
@@ -113,13 +113,7 @@ async def test_late_report_from_the_list_counts_as_taken_late(world: World) -> N
 async def test_red_flag_tells_the_patient_to_stop_and_queues_a_helper_alert(world: World) -> None:
     mina = world.person("7001")
     patient_id = await onboard(mina)
-    patient = await world.store.patients.get(patient_id)
-    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
-    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
-    _, token = await world.store.helpers.invite(
-        patient_id, helper.id, expires_at=START + timedelta(days=1)
-    )
-    await world.store.helpers.accept(token, "telegram", "8001", "8001")
+    helper = await link_helper(world.store, patient_id, "8001")
     await mina.say("/symptom")
     await mina.choose("Yellow skin")
     await mina.choose("Mild")
@@ -413,7 +407,7 @@ async def test_impossible_tablet_counts_are_refused_and_nothing_is_stored(
 async def test_a_crisis_answer_shows_help_and_alerts_a_consenting_helper(world: World) -> None:
     mina = world.person("7001")
     patient_id = await onboard(mina)
-    await link_helper(world, patient_id)
+    await jisoo(world, patient_id)
     await mina.say("/mood")
     for answer in ("Nearly every day", "Nearly every day", "Yes, go on"):
         await mina.choose(answer)
@@ -426,21 +420,15 @@ async def test_a_crisis_answer_shows_help_and_alerts_a_consenting_helper(world: 
     assert [s.instrument for s in await world.store.mood.for_patient(patient_id)] == ["phq9"]
 
 
-async def link_helper(world: World, patient_id: str) -> str:
-    patient = await world.store.patients.get(patient_id)
-    await world.store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))
-    helper = await world.store.helpers.add(patient_id, alias="Jisoo")
-    _, token = await world.store.helpers.invite(
-        patient_id, helper.id, expires_at=START + timedelta(days=1)
-    )
-    await world.store.helpers.accept(token, "telegram", "8001", "8001")
+async def jisoo(world: World, patient_id: str) -> str:
+    helper = await link_helper(world.store, patient_id, "8001")
     return helper.id
 
 
 async def test_the_refill_reminder_can_go_to_the_helper_too(world: World) -> None:
     mina = world.person("7001")
     patient_id = await onboard(mina)
-    helper_id = await link_helper(world, patient_id)
+    helper_id = await jisoo(world, patient_id)
     await mina.say("/settings")
     await mina.choose("Reminder to buy more tablets")
     await mina.choose("14 days")

@@ -37,6 +37,8 @@ SCRIPT = [
     "2",  # nothing else
     "1",  # skip own words
     "+2d",
+    "@jisoo 1",  # the helper: "I'll reach out" on the latest alert
+    "@jisoo /patients",
 ]
 
 
@@ -72,6 +74,8 @@ def test_the_demo_runs_a_whole_story_without_configuration(tmp_path: Path) -> No
     assert "✓ Taken" in out
     assert "Stop taking the medicine" in out
     assert "to your helper Jisoo" in out
+    assert "Thank you for reaching out to Mina" in out
+    assert "The people you help, today:" in out
     assert "finished; the temporary database and key are deleted" in out
     assert list(tmp_path.iterdir()) == []  # nothing left behind in the working folder
 

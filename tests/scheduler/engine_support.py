@@ -12,12 +12,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from scheduler.clock import FakeClock
+from scheduler.compose import Note
+from scheduler.doses import DayCount
 from scheduler.engine import Engine, EngineConfig, TickReport
 from scheduler.ladder import Step
 from scheduler.outbox import Button, Payload
-from storage.records import Consent, DoseSlot, Helper, OutboxEntry, Patient
+from storage.records import Consent, DoseSlot, Helper, Incident, OutboxEntry, Patient
 from storage.store import Store
-from treatment.adherence import AdherenceSummary
 from treatment.catalogue import regimen_from_dict
 from treatment.enrolment import Enrolment, enrol
 from treatment.regimen import Regimen
@@ -29,10 +30,16 @@ class PlainComposer:
         buttons = ((Button("Taken", f"taken:{slot.id}"), Button("Later", f"snooze:{slot.id}.15")),)
         return Payload.message(f"{word} {slot.dose['key']} {slot.dose['local']}", buttons)
 
-    def helper_alert(
-        self, patient: Patient, helper: Helper, slot: DoseSlot, summary: AdherenceSummary
-    ) -> Payload:
-        return Payload.message(f"alert {slot.dose['key']} taken={summary.doses_taken}")
+    def helper_alert(self, patient: Patient, helper: Helper, incident: Incident) -> Payload:
+        facts = incident.detail["facts"]
+        buttons = ((Button("I'll reach out", f"hack:{incident.id}"),),)
+        return Payload.message(f"alert {incident.detail['kind']} {facts.get('local')}", buttons)
+
+    def helper_note(self, patient: Patient, helper: Helper, note: Note) -> Payload:
+        return Payload.message(f"note {note.value}")
+
+    def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:
+        return Payload.message(f"summary taken={sum(d.taken for d in days)}")
 
 
 @dataclass(frozen=True)

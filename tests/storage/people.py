@@ -55,6 +55,7 @@ async def add_person(store: Store, name: str, telegram_id: str) -> Person:
         f"{tag}STOCK",
         f"{tag}INSTRUMENT",
         telegram_id,
+        f"{tag}INCIDENT",
     )
     patient = await store.patients.create(
         alias=markers[0],
@@ -105,6 +106,13 @@ async def add_person(store: Store, name: str, telegram_id: str) -> Person:
     _, token = await store.helpers.invite(
         patient.id, helper.id, expires_at=NOON + timedelta(days=9)
     )
-    await store.helpers.accept(token, "telegram", f"7{telegram_id}")
+    invite = await store.helpers.open(token, "telegram", f"7{telegram_id}")
+    assert invite is not None
+    await store.helpers.accept(invite.id, "telegram", f"7{telegram_id}")
+    await store.helpers.confirm(patient.id, helper.id)
     await store.conversations.save(patient.id, {"step": markers[5]}, expected_version=None)
+    # The dedupe key names what happened: it must be stored only as a keyed hash.
+    await store.incidents.open(
+        patient.id, f"red_flag:{markers[10]}", {"facts": {"what": markers[10]}}, next_at=NOON
+    )
     return Person(patient, telegram_id, record.id, tuple(s.id for s in slots), markers)

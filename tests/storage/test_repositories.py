@@ -155,13 +155,53 @@ async def test_helper_invitation_links_once_and_expires(store: Store) -> None:
     mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
     sister = await store.helpers.add(mina.id, alias="Sister", permissions={"alerts": True})
     _, token = await store.helpers.invite(mina.id, sister.id, expires_at=NOON + timedelta(days=1))
-    accepted = await store.helpers.accept(token, "telegram", "555000555")
-    assert accepted is not None and accepted.state == HelperState.ACTIVE
-    assert await store.helpers.accept(token, "telegram", "555000556") is None
-    assert await store.helpers.find_by_address("telegram", "555000555") == [accepted]
-    removed = await store.helpers.remove(mina.id, sister.id)
-    assert (removed.state, removed.address) == (HelperState.REMOVED, None)
+    assert len(token) == 28 and int.bit_length(32**28 - 1) >= 128
+    # Typed by hand: lower case, dashes, an O for a zero and an I for a one still match.
+    typed = "-".join(token[i : i + 4] for i in range(0, 28, 4)).lower()
+    typed = typed.replace("0", "o").replace("1", "i")
+    invite = await store.helpers.open(typed, "telegram", "555000555")
+    assert invite is not None
+    # Only the account that opened it may accept; a forged invite id or a stranger gets None.
+    assert await store.helpers.accept(invite.id, "telegram", "555000556") is None
+    assert await store.helpers.accept("0" * 32, "telegram", "555000555") is None
+    accepted = await store.helpers.accept(invite.id, "telegram", "555000555", "555000555")
+    assert accepted is not None and accepted.state == HelperState.ACCEPTED
+    # Accepted is not yet linked: the patient confirms first.
     assert await store.helpers.find_by_address("telegram", "555000555") == []
+    assert await store.helpers.accept(invite.id, "telegram", "555000555") is None  # single use
+    assert await store.helpers.open(token, "telegram", "555000557") is None
+    active = await store.helpers.confirm(mina.id, sister.id)
+    assert active is not None and active.state == HelperState.ACTIVE
+    assert await store.helpers.find_by_address("telegram", "555000555") == [active]
+    removed = await store.helpers.remove(mina.id, sister.id)
+    assert (removed.state, removed.address) == (HelperState.ACTIVE, "555000555")  # as it was
+    assert (await store.helpers.get(mina.id, sister.id)).address is None
+    assert await store.helpers.find_by_address("telegram", "555000555") == []
+
+
+async def test_a_new_invitation_withdraws_the_old_one_and_codes_are_checked_whole(
+    store: Store,
+) -> None:
+    mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
+    friend = await store.helpers.add(mina.id, alias="Friend")
+    _, first = await store.helpers.invite(mina.id, friend.id, expires_at=NOON + timedelta(days=1))
+    _, second = await store.helpers.invite(mina.id, friend.id, expires_at=NOON + timedelta(days=1))
+    assert await store.helpers.open(first, "telegram", "1") is None
+    wrong_last = second[:-1] + ("0" if second[-1] != "0" else "1")
+    assert await store.helpers.open(wrong_last, "telegram", "1") is None
+    assert await store.helpers.open(second[:-1], "telegram", "1") is None
+    assert await store.helpers.open(second, "telegram", "1") is not None
+
+
+async def test_code_tries_are_limited_per_account_and_hour(
+    store: Store, store_clock: StoreClock
+) -> None:
+    hour = timedelta(hours=1)
+    tries = [await store.helpers.try_code("telegram", "42", limit=5, per=hour) for _ in range(7)]
+    assert tries == [True] * 5 + [False] * 2
+    assert await store.helpers.try_code("telegram", "43", limit=5, per=hour)  # someone else
+    store_clock.advance(hour + timedelta(seconds=1))
+    assert await store.helpers.try_code("telegram", "42", limit=5, per=hour)
 
 
 async def test_expired_invitation_is_refused(store: Store, store_clock: StoreClock) -> None:
@@ -169,8 +209,11 @@ async def test_expired_invitation_is_refused(store: Store, store_clock: StoreClo
     friend = await store.helpers.add(mina.id, alias="Friend")
     expires = store_clock.now + timedelta(hours=1)
     _, token = await store.helpers.invite(mina.id, friend.id, expires_at=expires)
+    invite = await store.helpers.open(token, "telegram", "1")
+    assert invite is not None
     store_clock.advance(timedelta(hours=2))
-    assert await store.helpers.accept(token, "telegram", "1") is None
+    assert await store.helpers.accept(invite.id, "telegram", "1") is None
+    assert await store.helpers.open(token, "telegram", "1") is None
 
 
 async def test_health_records_round_trip(store: Store) -> None:

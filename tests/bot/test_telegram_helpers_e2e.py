@@ -1,0 +1,126 @@
+"""Helpers end to end through Telegram: linking by deep link, one alert per incident (also
+across an engine restart), an acknowledgement that stops escalation, a removed helper who
+hears nothing more. Real python-telegram-bot against the fake Bot API; injected clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot.compose import BotComposer
+from scheduler.engine import Engine
+from tests.bot.telegram_support import MINA, Telegram, onboard
+from tests.bot.telegram_support import database as database
+from tests.bot.telegram_support import telegram as telegram
+from tests.bot.world import START
+from tests.fakebotapi import FakeUser
+from tests.fakebotapi import fake_bot_api as fake_bot_api
+
+pytestmark = pytest.mark.asyncio
+
+ANA = FakeUser(8101, "Ana Lee", "en")
+BO = FakeUser(8102, "Bo", "en")
+LINK = re.compile(r"https://t\.me/companion_test_bot\?start=(join-[0-9A-Z]{28})")
+# Mina's 20:00 Seoul dose is 11:00 UTC; its window closes six hours later.
+CLOSE = START + timedelta(hours=17)
+ALERT = "has not answered today's check-in"
+
+
+async def link_over_telegram(telegram: Telegram, helper: FakeUser, name: str) -> None:
+    """Mina invites `helper` by deep link; they accept; Mina confirms."""
+    telegram.world.clock.advance(timedelta(minutes=1))  # helpers are told in linking order
+    await telegram.say(MINA, "/helper")
+    menu = telegram.api.messages_in(MINA.id)[-1]
+    if any("Invite a helper" in label for row in menu.buttons for label, _ in row):
+        await telegram.press(MINA, "Invite a helper")
+    await telegram.say(MINA, name)
+    await telegram.press(MINA, "Mina")  # the name the helper will see
+    found = LINK.search(telegram.bot_messages(MINA)[-1])
+    assert found, telegram.bot_messages(MINA)[-1]
+    await telegram.say(helper, f"/start {found[1]}")
+    assert "Mina asks you to be their treatment helper" in telegram.bot_messages(helper)[-1]
+    await telegram.press(helper, "I accept")
+    await telegram.deliver()  # the question to Mina
+    assert f"Their Telegram name is “{helper.first_name}”" in telegram.bot_messages(MINA)[-1]
+    await telegram.press(MINA, "Yes, link them")
+    await telegram.deliver()  # the welcome to the helper
+    assert "you are now their helper" in telegram.bot_messages(helper)[-1]
+
+
+def alerts_to(telegram: Telegram, helper: FakeUser) -> list[str]:
+    return [t for t in telegram.api.delivered_texts(helper.id) if ALERT in t]
+
+
+async def test_linked_by_deep_link_one_alert_per_missed_dose_even_across_a_restart(
+    telegram: Telegram,
+) -> None:
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await link_over_telegram(telegram, BO, "Bo")
+    # The engine dies after the reminder; a new one finds the close and the escalation.
+    await world.travel(timedelta(hours=11, minutes=30) - (world.clock.now() - START))
+    await telegram.deliver()
+    world.engine = Engine(world.store, world.clock, BotComposer(), worker_id="restarted")
+    await world.travel(CLOSE - world.clock.now())
+    await telegram.deliver()
+    assert len(alerts_to(telegram, ANA)) == 1 and alerts_to(telegram, BO) == []
+    world.engine = Engine(world.store, world.clock, BotComposer(), worker_id="again")
+    await world.travel(timedelta(hours=1))  # the escalation delay: Bo is told, once
+    await telegram.deliver()
+    await world.travel(timedelta(hours=1))
+    await telegram.deliver()
+    assert len(alerts_to(telegram, ANA)) == 1 and len(alerts_to(telegram, BO)) == 1
+
+
+async def test_ill_reach_out_stops_the_escalation_and_edits_the_alert(telegram: Telegram) -> None:
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await link_over_telegram(telegram, BO, "Bo")
+    await world.travel(CLOSE - world.clock.now())
+    await telegram.deliver()
+    alert = telegram.api.messages_in(ANA.id)[-1]
+    assert ALERT in alert.text
+    await telegram.press(ANA, "I'll reach out")
+    edited = next(m for m in telegram.api.messages_in(ANA.id) if m.message_id == alert.message_id)
+    assert edited.edited and "Thank you for reaching out to Mina" in edited.text
+    await world.travel(timedelta(hours=6))
+    await telegram.deliver()
+    assert alerts_to(telegram, BO) == []
+
+
+async def test_a_removed_helper_is_told_once_and_then_hears_nothing(telegram: Telegram) -> None:
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await telegram.say(MINA, "/helper")
+    await telegram.press(MINA, "Ana")
+    await telegram.press(MINA, "Remove Ana")
+    await telegram.press(MINA, "Yes, remove")
+    assert "Ana is no longer your helper" in telegram.bot_messages(MINA)[-1]
+    await telegram.deliver()
+    assert "removed you as their helper" in telegram.bot_messages(ANA)[-1]
+    before = len(telegram.api.delivered_texts(ANA.id))
+    await world.travel(timedelta(days=4))
+    await telegram.deliver()
+    assert len(telegram.api.delivered_texts(ANA.id)) == before
+    await telegram.say(ANA, "/patients")
+    assert "not helping anyone" in telegram.bot_messages(ANA)[-1]
+
+
+async def test_helper_commands_over_telegram(telegram: Telegram) -> None:
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await world.travel(CLOSE - world.clock.now())
+    await telegram.say(ANA, "/patients")
+    assert "Mina: ⏳" in telegram.bot_messages(ANA)[-1]  # 02:00 in Seoul: tonight's dose to come
+    await telegram.say(ANA, "/status Mina")
+    assert "Mina: 0 of 1 check-ins answered." in telegram.bot_messages(ANA)[-1]
+    await telegram.say(ANA, "/leave")
+    await telegram.press(ANA, "Stop helping Mina")
+    await telegram.deliver()
+    assert "Ana stopped being your helper" in telegram.bot_messages(MINA)[-1]
