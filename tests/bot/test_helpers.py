@@ -33,7 +33,7 @@ async def invite(mina: Person, name: str = "Jisoo", shown: str | None = None) ->
     assert "What is their name?" in mina.text(), mina.text()
     await mina.say(name)
     if shown is None:
-        await mina.choose("Mina")
+        await mina.press("opt:alias")  # the button with the patient's own nickname
     else:
         await mina.say(shown)
     found = CODE.search(mina.text())
@@ -437,3 +437,46 @@ async def test_a_patient_who_blocks_the_bot_or_goes_silent_is_an_alert(world: Wo
     assert len(alerts) == 2 and ana.user, alerts
     assert "no longer reach Mina" in alerts[0]
     assert "has not answered me for 3 days" in alerts[1]
+
+
+async def test_one_helper_supports_many_patients_each_kept_apart(world: World) -> None:
+    nurse = world.person("8100")
+    patients = []
+    for n, name in enumerate(("Mina", "Wei", "Ana")):
+        person = world.person(f"71{n:02d}")
+        patient_id = await onboard(person)
+        patient = await world.store.patients.get(patient_id)
+        await world.store.patients.update(replace(patient, alias=name))
+        await link(world, person, nurse, "Nurse Kim")
+        patients.append((person, patient_id))
+    await nurse.say("/patients")
+    assert all(f"{name}:" in nurse.text() for name in ("Mina", "Wei", "Ana"))
+    await nurse.say("/status")  # several: asks whose
+    choices = [c for r in nurse.last for c in r.all_choices()]
+    assert sorted(c.label for c in choices) == ["Ana", "Mina", "Wei"]
+    await nurse.press(next(c.payload for c in choices if c.label == "Wei"))
+    assert nurse.text().startswith("Wei:")
+    await nurse.say("/leave")
+    await nurse.choose("Stop helping Wei")
+    roles = await world.store.helpers.find_by_address("telegram", "8100")
+    assert {r.patient_id for r in roles} == {patients[0][1], patients[2][1]}
+
+
+async def test_a_korean_helper_is_written_to_in_korean(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    jun = world.person("8001", language="ko")
+    code = await invite(mina, "Jun")
+    await jun.say(f"/join {code}")
+    assert "Mina" in jun.text() and re.search(r"[\uac00-\ud7a3]", jun.text())
+    await jun.press(next(c.payload for r in jun.last for c in r.all_choices()))  # accept
+    (helper,) = await world.store.helpers.for_patient(patient_id)
+    await mina.press(f"hok:{helper.id}")
+    await world.travel(CLOSE - world.clock.now())
+    (alert,) = [
+        e
+        for e in await outbox_to(world, patient_id, f"helper:{helper.id}")
+        if e.kind == "helper_alert"
+    ]
+    assert re.search(r"[\uac00-\ud7a3]", alert.payload["text"])
+    assert "Mina" in alert.payload["text"]
