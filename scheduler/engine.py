@@ -41,6 +41,7 @@ from scheduler.alerts import (
     HelperPrefs,
     after_close,
     escalate,
+    pass_on,
     raise_alert,
 )
 from scheduler.clock import Clock
@@ -64,6 +65,7 @@ from storage.records import (
     DoseSlot,
     EnrolmentRecord,
     Helper,
+    IncidentState,
     NewDoseSlot,
     OutboxMessage,
     Patient,
@@ -528,24 +530,43 @@ class Engine:
         return await after_close(tx, self.composer, patient, slot, warnings, now)
 
     async def on_unreachable(self, event: Unreachable) -> None:
-        """The outbox's ``then`` for a recipient that can no longer be reached: a patient who
-        blocked the bot or deleted their account is an alert for their helpers (once until
-        they answer again)."""
+        """The outbox's ``then`` for a recipient that can no longer be reached.
+
+        - A patient who blocked the bot or deleted their account is an alert for their
+          helpers (once until they answer again).
+        - A helper who can no longer be reached passes on, at once, the open incidents they
+          were the last to be told about, as if they had pressed "Can't reach them".
+        """
         patient_id, recipient = parse_recipient(event.recipient)
-        if recipient != PATIENT:
-            return
         now = self.clock.now()
         async with self.store.transaction() as tx:
             try:
                 patient = await tx.patients.get(patient_id)
             except NotFound:
                 return
-            events = await tx.doses.events(patient_id)
-            answers = [e for e in events if e.via is not ReportedVia.NO_REPLY]
-            marker = max(answers, key=lambda e: e.recorded_at).id if answers else patient_id
-            facts = {"reason": event.reason.value}
-            await raise_alert(tx, self.composer, patient, AlertKind.UNREACHABLE, marker, facts, now)
+            if recipient.startswith(HELPER_PREFIX):
+                await self._helper_unreachable(tx, patient_id, recipient, now)
+            elif recipient == PATIENT:
+                events = await tx.doses.events(patient_id)
+                answers = [e for e in events if e.via is not ReportedVia.NO_REPLY]
+                marker = max(answers, key=lambda e: e.recorded_at).id if answers else patient_id
+                facts = {"reason": event.reason.value}
+                await raise_alert(
+                    tx, self.composer, patient, AlertKind.UNREACHABLE, marker, facts, now
+                )
         self.poke()
+
+    async def _helper_unreachable(
+        self, tx: Repositories, patient_id: str, recipient: str, now: datetime
+    ) -> None:
+        try:
+            helper = await tx.helpers.get(patient_id, recipient.removeprefix(HELPER_PREFIX))
+        except NotFound:
+            return
+        for incident in await tx.incidents.for_patient(patient_id):
+            told = incident.detail.get("told", [])
+            if incident.state is IncidentState.OPEN and told and told[-1] == helper.id:
+                await pass_on(tx, self.composer, incident, helper, now)
 
     async def _helper_timers(self, now: datetime, report: TickReport) -> None:
         """Escalate the helper incidents whose delay ran out, and send the weekly summaries

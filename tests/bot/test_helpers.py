@@ -480,3 +480,22 @@ async def test_a_korean_helper_is_written_to_in_korean(world: World) -> None:
     ]
     assert re.search(r"[\uac00-\ud7a3]", alert.payload["text"])
     assert "Mina" in alert.payload["text"]
+
+
+async def test_a_helper_who_blocked_the_bot_passes_the_alert_on_at_once(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    ana, bo = world.person("8001"), world.person("8002")
+    first = await link(world, mina, ana, "Ana")
+    second = await link(world, mina, bo, "Bo")
+    await world.travel(CLOSE - world.clock.now())
+    event = Unreachable(
+        f"{patient_id}/helper:{first}", FailureReason.BLOCKED, Kind.HELPER_ALERT, "x", CLOSE
+    )
+    await world.engine.on_unreachable(event)
+    to_bo = [
+        e
+        for e in await outbox_to(world, patient_id, f"helper:{second}")
+        if e.kind == "helper_alert"
+    ]
+    assert len(to_bo) == 1  # at once, not an hour later
