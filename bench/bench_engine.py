@@ -293,7 +293,6 @@ async def _dispatch(db: Path) -> dict[str, Any]:
         flood: int | None,
         label: str,
         per_chat: float = 1.0,
-        batched: bool = False,
     ) -> None:
         extra = ["--flood-limit", str(flood)] if flood else []
         server = await asyncio.create_subprocess_exec(
@@ -307,7 +306,7 @@ async def _dispatch(db: Path) -> dict[str, Any]:
         assert server.stdin is not None and server.stdout is not None
         port = int(await server.stdout.readline())
         bot = build_bot(TEST_TOKEN, base_url=f"http://127.0.0.1:{port}/bot", connections=8)
-        outbox = SqlOutbox(store, "bench", batch_sent=batched)
+        outbox = SqlOutbox(store, "bench")
         try:
             async with bot, httpx.AsyncClient() as client:
                 dispatcher = Dispatcher(
@@ -337,12 +336,6 @@ async def _dispatch(db: Path) -> dict[str, Any]:
         results[f"{label}_429"] = stats["too_many_requests"]
 
     await run(None, None, "unlimited")
-    # The same messages again, with sends recorded in batches (`SqlOutbox(batch_sent=True)`).
-    async with store.engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE outbox SET state = 'pending', attempts = 0, sent_at = NULL"),
-        )
-    await run(None, None, "batched", batched=True)
     patient_id = await _first_patient(store)
     now = clock.now()
     for n in range(251):
@@ -534,8 +527,7 @@ def report(r: dict[str, Any]) -> None:
         )
     )
     print(
-        f"dispatcher (SQL outbox): limits off {d['unlimited_rate']:.0f} messages/s "
-        f"(sends recorded in batches: {d.get('batched_rate', 0):.0f}/s) over "
+        f"dispatcher (SQL outbox): limits off {d['unlimited_rate']:.0f} messages/s over "
         f"{d['unlimited_messages']:,}; global limit 25/s: {d['limited_rate']:.2f}/s "
         f"({d['limited_rate'] / 25:.1%}), {d['limited_429']} answered 429"
     )

@@ -7,11 +7,14 @@ worker claimed and maybe sent the message) cannot overwrite the other's result: 
 changes nothing and is logged. PostgreSQL claims skip rows another worker is locking
 (``FOR UPDATE SKIP LOCKED``); SQLite serialises claims with ``BEGIN IMMEDIATE``.
 
-Each send is recorded as it completes (at most the messages in flight are sent again after a
-crash). With ``batch_sent=True`` sends are recorded in batches instead (`flush`, run before
-every claim and every `next_due`): one transaction per batch, several times the throughput on
-SQLite, but a crash re-sends the whole unrecorded batch, and repeated crashes can hit the same
-messages again (the crash test saw 7 sends of one message with batching, at most 2 without).
+Each send is recorded as it completes, before `mark_sent` returns: a crash can re-send only the
+messages whose send had completed and whose record was not yet committed. Records are *group
+committed*: sends that complete while a commit is under way wait for it to finish and then
+share the next transaction (`_commit_sent`). On SQLite each transaction is a synced commit
+(several milliseconds), so one per send capped the dispatcher at about 100 messages a second;
+sharing them keeps each message's window between send and record as short as before (one
+commit at most), unlike recording in batches after the whole claim, which re-sent a whole batch
+after a crash (7 sends of one message under repeated kills).
 
 Unreachable recipients: `record_unreachable` (pass it as the dispatcher's ``on_unreachable``)
 writes an audit event ``recipient_unreachable`` naming the patient (``table_name="patients"``,
@@ -22,6 +25,7 @@ helper path's job (a later issue), which can pass its own handler as ``then``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,6 +37,9 @@ from storage.records import Delivery
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# (outbox entry id, the chat's message id, when, the claim token)
+_Sent = tuple[str, str | None, datetime, str]
 
 UNREACHABLE_EVENT = "recipient_unreachable"
 HELPER_PREFIX = "helper:"
@@ -59,28 +66,13 @@ class SqlOutbox:
         worker_id: str,
         *,
         then: Callable[[Unreachable], Awaitable[None]] | None = None,
-        batch_sent: bool = False,
     ) -> None:
         self.store = store
         self.worker_id = worker_id[:40]
         self._then = then
         self._tokens: dict[str, str] = {}
-        self._batch_sent = batch_sent
-        self._sent: list[tuple[str, str | None, datetime, str]] = []
-
-    async def flush(self) -> None:
-        """Record the sends noted by `mark_sent` since the last flush, in one transaction.
-
-        Why batch: on SQLite each transaction is a synced commit, and recording every send on
-        its own caps the dispatcher at a few hundred messages a second. The price: a crash
-        before the flush re-sends the whole unrecorded batch, where the unbatched path
-        risks only the messages in flight. Off by default (see the module docstring).
-        """
-        sent, self._sent = self._sent, []
-        if sent:
-            recorded = await self.store.outbox.mark_sent_many(sent)
-            for entry_id, *_ in sent:
-                self._check(entry_id, entry_id in recorded)
+        self._waiting: list[tuple[_Sent, asyncio.Future[bool]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     async def claim_due(
         self, now: datetime, limit: int, lease: timedelta
@@ -92,7 +84,6 @@ class SqlOutbox:
         payload) is marked failed at once; with no account the recipient is also recorded
         unreachable.
         """
-        await self.flush()  # the previous batch's sends, before anything is claimed again
         token = f"{self.worker_id}:{secrets.token_hex(6)}"
         deliveries = await self.store.outbox.claim_due(now, limit, lease, token)
         messages: list[OutboxMessage] = []
@@ -141,16 +132,38 @@ class SqlOutbox:
     async def mark_sent(
         self, message_id: str, telegram_message_id: int | None, now: datetime
     ) -> None:
+        """Record a send; returns once it is committed (see the module docstring)."""
         sent_id = None if telegram_message_id is None else str(telegram_message_id)
-        if self._batch_sent:
-            self._sent.append((message_id, sent_id, now, self._token(message_id)))
-            return
-        self._check(
-            message_id,
-            await self.store.outbox.mark_sent(
-                message_id, sent_id, now, owner=self._token(message_id)
-            ),
-        )
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((message_id, sent_id, now, self._token(message_id)), done))
+        if self._committer is None:
+            self._committer = asyncio.ensure_future(self._commit_sent())
+        self._check(message_id, await done)
+
+    async def _commit_sent(self) -> None:
+        """Commit the waiting records, all of them in one transaction, until none is left.
+
+        1. Take every record waiting now; sends completing meanwhile wait for the next round.
+        2. Commit them in one transaction; tell each waiter whether its row was recorded
+           (its lease still held), or pass on the error (the lease runs out and the message
+           is claimed again: at most a duplicate, never a loss).
+        3. Stop when nothing is waiting; the next `mark_sent` starts a new committer.
+        """
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                try:
+                    recorded = await self.store.outbox.mark_sent_many([sent for sent, _ in group])
+                except Exception as exc:
+                    for _, done in group:
+                        if not done.done():  # a waiter cancelled meanwhile needs no answer
+                            done.set_exception(exc)
+                    continue
+                for sent, done in group:
+                    if not done.done():
+                        done.set_result(sent[0] in recorded)
+        finally:
+            self._committer = None
 
     async def retry_later(self, message_id: str, not_before: datetime, reason: str) -> None:
         self._check(
@@ -181,7 +194,6 @@ class SqlOutbox:
         )
 
     async def next_due(self, now: datetime) -> datetime | None:
-        await self.flush()
         return await self.store.outbox.next_due(now)
 
     async def record_unreachable(self, event: Unreachable) -> None:

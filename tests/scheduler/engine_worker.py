@@ -67,7 +67,6 @@ async def run(args: argparse.Namespace) -> None:
         )
         print("ready", flush=True)
         await asyncio.gather(engine.run_forever(stop), dispatcher.run_forever(stop))
-        await outbox.flush()
     await store.close()
     print(json.dumps({"reminded": engine.reminded}), flush=True)
 

@@ -7,7 +7,10 @@ fake clock: the clock jumps to the next due message or the end of a pause instea
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import event
 
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import FakeClock
@@ -88,7 +91,6 @@ async def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_next_claim(
     (second,) = await fast.claim_due(T0 + timedelta(seconds=31), 10, timedelta(seconds=30))
     assert second.id == first.id
     await fast.mark_sent(second.id, 77, T0 + timedelta(seconds=32))
-    await fast.flush()  # sends are recorded in batches
     await slow.retry_later(first.id, T0 + timedelta(minutes=5), "timeout")  # too late
     entry = await store.outbox.get(first.id)
     assert entry.state is OutboxState.SENT and entry.sent_message_id == "77"
@@ -210,3 +212,38 @@ async def test_a_reminder_whose_window_closed_is_not_sent_late(
     reminder = next(e for e in entries if e.kind == "reminder")
     assert reminder.state is OutboxState.EXPIRED
     assert fake_bot_api.delivered_texts(1001) == []
+
+
+async def test_sends_completing_together_share_a_commit_and_each_is_recorded(
+    store: Store,
+) -> None:
+    clock = FakeClock(T0)
+    engine = make_engine(store, clock)
+    who = await enrol_patient(
+        store,
+        engine,
+        T0,
+        alias="Mina",
+        zone="Asia/Shanghai",
+        times=["08:00"],
+        start=START,
+        chat_id=1001,
+    )
+    for n in range(20):
+        await queue(store, who.patient.id, Kind.REMINDER, f"g{n}", T0)
+    outbox = SqlOutbox(store, "group")
+    claimed = await outbox.claim_due(T0, 50, timedelta(minutes=1))
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(store.engine.sync_engine, "commit", count)
+    try:
+        await asyncio.gather(*(outbox.mark_sent(m.id, 500 + n, T0) for n, m in enumerate(claimed)))
+    finally:
+        event.remove(store.engine.sync_engine, "commit", count)
+    entries = [await store.outbox.get(m.id) for m in claimed]
+    assert len(entries) == 20 and all(e.state is OutboxState.SENT for e in entries)
+    assert sorted(int(e.sent_message_id or 0) for e in entries) == list(range(500, 520))
+    assert 1 <= len(commits) <= 2  # the first send starts a commit; the rest share the next
