@@ -71,6 +71,7 @@ from storage.records import (
     Patient,
     ReportedVia,
     SlotState,
+    reminder_key,
 )
 from storage.store import Repositories, Store
 from treatment.adherence import summarise
@@ -96,6 +97,10 @@ class EngineConfig:
       about once per ``horizon - replan_margin``, not every hour);
     - `window`, `nudges`: the default dose window and nudge offsets (patients choose fewer
       nudges and quiet hours in their preferences);
+    - `lookahead`: a first reminder is written this long before its due instant, with the
+      dispatcher told not to send it before then, so that a burst of reminders due at the
+      same instant is already queued when it comes; a dose answered meanwhile cancels its
+      waiting reminder (`DoseRepository.record`). Nudges and closes are never early;
     - `lease`: how long a claim holds a slot; a worker that dies holding it delays those
       slots by at most this much. Must outlast processing one batch;
     - `batch_size`: slots per claim (and per transaction); `plan_chunk`: patients planned
@@ -109,6 +114,7 @@ class EngineConfig:
     replan_margin: timedelta = timedelta(hours=24)
     window: timedelta = DEFAULT_WINDOW
     nudges: tuple[timedelta, ...] = DEFAULT_NUDGES
+    lookahead: timedelta = timedelta(seconds=10)
     lease: timedelta = timedelta(seconds=60)
     batch_size: int = 200
     replan_every: timedelta = timedelta(hours=1)
@@ -124,6 +130,8 @@ class EngineConfig:
             raise ValueError("replan_margin must be between zero and the horizon")
         if self.lease <= timedelta(0) or self.window <= timedelta(0):
             raise ValueError("lease and window must be positive")
+        if not timedelta(0) <= self.lookahead < self.window:
+            raise ValueError("lookahead must be at least zero and shorter than the window")
 
 
 @dataclass
@@ -365,7 +373,7 @@ class Engine:
         incident's escalation or a weekly summary (None: nothing is waiting)."""
         async with self.store.transaction() as tx:
             found = [
-                await tx.doses.next_check(self.clock.now()),
+                await tx.doses.next_check(self.clock.now(), early=self.config.lookahead),
                 await tx.incidents.next_due(),
                 await tx.helpers.next_summary(),
             ]
@@ -393,7 +401,7 @@ class Engine:
         owner = f"{self.worker_id}:{secrets.token_hex(6)}"
         async with self.store.transaction() as tx:
             claimed = await tx.doses.claim_timers(
-                now, self.config.batch_size, self.config.lease, owner
+                now, self.config.batch_size, self.config.lease, owner, early=self.config.lookahead
             )
         report.claimed = len(claimed)
         if not claimed:
@@ -439,7 +447,7 @@ class Engine:
                         kind,
                         payload,
                         decision.dedupe,
-                        now,
+                        decision.send_at,
                         slot.window_ends_at,
                     )
                 )
@@ -448,6 +456,7 @@ class Engine:
                 else:
                     report.reminded += 1
                     due = slot.next_check_at or slot.due_at
+                    # Negative: written ahead of its due instant (`lookahead`).
                     report.latencies.append((now - due).total_seconds())
             await tx.outbox.enqueue_many(messages)
             for patient, slot in closing:
@@ -738,13 +747,17 @@ class _Decision:
     dedupe: str
     state: SlotState
     next_check_at: datetime
+    send_at: datetime
+    """Not before: the due instant of a first reminder written ahead, else now."""
 
 
 def _decide(slot: DoseSlot, now: datetime) -> _Decision:
     """What the timers of one claimed slot whose window is still open call for.
 
     1. Not reminded yet: the reminder (late if the engine was down, still in the window),
-       as a reminder even if a nudge's instant has also passed.
+       as a reminder even if a nudge's instant has also passed; claimed up to `lookahead`
+       early, it is sent from its due instant, and the next check is the first timer after
+       that.
     2. Reminded: if timers came due since ``next_check_at``, the latest of them (a snoozed
        reminder as a reminder, else a nudge); several overdue nudges become one.
     3. The next check is the first timer after now (the close at the latest).
@@ -757,16 +770,18 @@ def _decide(slot: DoseSlot, now: datetime) -> _Decision:
     upcoming = next((t.at for t in timers if t.at > now), slot.window_ends_at)
     snoozes = int(slot.dose.get("snoozes", 0))
     if slot.state is SlotState.PENDING:
-        dedupe = f"remind:{slot.id}" + (f":{snoozes}" if snoozes else "")
-        return _Decision(Step.REMIND, dedupe, SlotState.REMINDED, upcoming)
+        send_at = max(now, since)
+        after = next((t.at for t in timers if t.at > send_at), slot.window_ends_at)
+        dedupe = reminder_key(slot.id) + (f":{snoozes}" if snoozes else "")
+        return _Decision(Step.REMIND, dedupe, SlotState.REMINDED, after, send_at)
     if came_due:
         latest = came_due[-1]
         if latest.step is Step.REMIND:
-            dedupe = f"remind:{slot.id}:{snoozes}"
+            dedupe = f"{reminder_key(slot.id)}:{snoozes}"
         else:
             dedupe = f"nudge:{slot.id}:{snoozes}:{timers.index(latest)}"
-        return _Decision(latest.step, dedupe, SlotState.REMINDED, upcoming)
-    return _Decision(None, "", slot.state, upcoming)
+        return _Decision(latest.step, dedupe, SlotState.REMINDED, upcoming, now)
+    return _Decision(None, "", slot.state, upcoming, now)
 
 
 def _message(

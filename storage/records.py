@@ -97,6 +97,12 @@ class SlotState(StrEnum):
     CANCELLED = "cancelled"
 
 
+def reminder_key(slot_id: str) -> str:
+    """The outbox dedupe key of a slot's first reminder: written at most once, and cancelled
+    (`OutboxRepository.cancel_waiting`) if the dose is answered before the reminder is due."""
+    return f"remind:{slot_id}"
+
+
 class DoseOutcome(StrEnum):
     TAKEN = "taken"
     MISSED = "missed"

@@ -51,6 +51,7 @@ from storage.records import (
     Patient,
     ReportedVia,
     SlotState,
+    reminder_key,
 )
 from storage.store import Repositories, Store
 from treatment.adherence import AdherenceSummary, summarise
@@ -816,6 +817,8 @@ class Dialogue:
             if not won:
                 return [Reply(t._("Already recorded. ✓"), edit=edit)]
             recorded = await tx.doses.record(patient.id, slot.id, outcome, via, reported_at=now)
+            # Answered in the seconds before its reminder was due: that reminder is not sent.
+            await tx.outbox.cancel_waiting(patient.id, reminder_key(slot.id), now)
             short: set[str] = set()
             stocked = await tx.pill_stock.get(patient.id) if outcome is DoseOutcome.TAKEN else None
             if stocked is not None and stocked.counts:

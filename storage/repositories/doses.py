@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
@@ -185,13 +185,21 @@ class DoseRepository(Repository):
     OPEN_STATES = (SlotState.PENDING.value, SlotState.REMINDED.value)
 
     async def claim_timers(
-        self, now: datetime, limit: int, lease: timedelta, owner: str
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        owner: str,
+        *,
+        early: timedelta = timedelta(0),
     ) -> list[DoseSlot]:
         """Lease up to ``limit`` due slots to ``owner``, earliest first.
 
-        1. Select open slots with ``next_check_at <= now`` and no live lease, through the
-           (state, next_check_at) index; on PostgreSQL skip rows another worker is claiming
-           (``FOR UPDATE SKIP LOCKED``); SQLite's ``BEGIN IMMEDIATE`` serialises claims.
+        1. Select open slots with ``next_check_at <= now`` (``<= now + early`` for slots not
+           reminded yet, whose first reminder may be written ahead) and no live lease, through
+           the (state, next_check_at) index; on PostgreSQL skip rows another worker is
+           claiming (``FOR UPDATE SKIP LOCKED``); SQLite's ``BEGIN IMMEDIATE`` serialises
+           claims.
         2. Set ``lease_owner = owner`` and ``lease_until = now + lease``; an expired lease is
            simply claimed again (the sweep), which is how a crashed worker's slots come back.
         3. Decrypt and return them.
@@ -201,8 +209,16 @@ class DoseRepository(Repository):
                 await session.scalars(
                     select(DoseSlotRow)
                     .where(
-                        DoseSlotRow.state.in_(self.OPEN_STATES),
-                        DoseSlotRow.next_check_at <= now,
+                        or_(
+                            and_(
+                                DoseSlotRow.state == SlotState.REMINDED.value,
+                                DoseSlotRow.next_check_at <= now,
+                            ),
+                            and_(
+                                DoseSlotRow.state == SlotState.PENDING.value,
+                                DoseSlotRow.next_check_at <= now + early,
+                            ),
+                        ),
                         or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
                     )
                     .order_by(DoseSlotRow.next_check_at)
@@ -348,17 +364,25 @@ class DoseRepository(Repository):
             await session.flush()
             return True
 
-    async def next_check(self, now: datetime) -> datetime | None:
-        """When the earliest open slot needs attention: its ``next_check_at``, or, if another
-        worker holds it, when that lease runs out. Two indexed MIN queries."""
+    async def next_check(
+        self, now: datetime, *, early: timedelta = timedelta(0)
+    ) -> datetime | None:
+        """When the earliest open slot needs attention: its ``next_check_at`` (``early``
+        before it for a slot not reminded yet, as `claim_timers` takes them), or, if another
+        worker holds it, when that lease runs out. Three indexed MIN queries."""
         async with self._transaction() as session:
-            free = await session.scalar(
-                select(func.min(DoseSlotRow.next_check_at)).where(
-                    DoseSlotRow.state.in_(self.OPEN_STATES),
-                    DoseSlotRow.next_check_at.is_not(None),
-                    or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
+            free_at: list[datetime] = []
+            for state, ahead in ((SlotState.PENDING, early), (SlotState.REMINDED, timedelta(0))):
+                found = await session.scalar(
+                    select(func.min(DoseSlotRow.next_check_at)).where(
+                        DoseSlotRow.state == state.value,
+                        DoseSlotRow.next_check_at.is_not(None),
+                        or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
+                    )
                 )
-            )
+                if found is not None:
+                    free_at.append(found - ahead)
+            free = min(free_at, default=None)
             held = await session.scalar(
                 select(func.min(DoseSlotRow.lease_until)).where(
                     DoseSlotRow.state.in_(self.OPEN_STATES),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,6 +105,20 @@ class OutboxRepository(Repository):
             payload=dict(message.payload),
             sent_message_id=None,
         )
+
+    async def cancel_waiting(self, patient_id: str, dedupe_key: str, now: datetime) -> int:
+        """Delete the patient's message `dedupe_key` if it is still waiting for a later
+        instant (e.g. a reminder written ahead of its due time, for a dose just answered)."""
+        async with self._transaction() as session:
+            result = await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.patient_id == patient_id,
+                    OutboxRow.dedupe_key == dedupe_key,
+                    OutboxRow.state == OutboxState.PENDING.value,
+                    OutboxRow.not_before > now,
+                )
+            )
+            return int(getattr(result, "rowcount", 0))
 
     async def get(self, entry_id: str) -> OutboxEntry:
         async with self._transaction() as session:

@@ -488,3 +488,21 @@ async def test_stock_without_a_tablet_count_says_what_is_needed(world: World) ->
     replies = await mina.say("/stock")
     assert "Add your weight in /settings" in replies[0].text
     assert replies[0].choices == ()
+
+
+async def test_a_reminder_written_ahead_is_not_sent_if_the_dose_is_answered_first(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    due = START + timedelta(hours=11)  # 20:00 in Seoul
+    await world.travel(due - timedelta(seconds=5) - world.clock.now())
+    (waiting,) = [e for e in await world.outbox(patient_id) if e.kind == "reminder"]
+    assert waiting.not_before == due  # queued ahead of its instant, not sent before it
+    slot = (await world.store.doses.slots_between(patient_id, due, due + timedelta(seconds=1)))[0]
+    await mina.press(f"taken:{slot.id}")
+    assert "Taken" in mina.text() or "taken" in mina.text()
+    assert [e for e in await world.outbox(patient_id) if e.kind == "reminder"] == []
+    await world.travel(timedelta(hours=7))  # no nudge and no close for an answered dose
+    kinds = {e.kind for e in await world.outbox(patient_id)}
+    assert not kinds & {"reminder", "nudge"}

@@ -25,6 +25,7 @@ from tests.helper_links import link_helper
 from tests.scheduler.engine_support import (
     Enrolled,
     PlainComposer,
+    enrol_many,
     enrol_patient,
     make_engine,
     outbox_of,
@@ -119,7 +120,8 @@ async def test_answer_stops_the_timers_of_that_dose(store: Store, clock: FakeClo
     )[0]
     assert slot.state is SlotState.REMINDED
     await store.doses.record(patient_id, slot.id, DoseOutcome.TAKEN, ReportedVia.BUTTON)
-    assert await engine.next_due() == FIRST_DUE + timedelta(hours=12)
+    # The next dose's reminder, written a little ahead of its due instant.
+    assert await engine.next_due() == FIRST_DUE + timedelta(hours=12) - engine.config.lookahead
     await run_until(engine, clock, FIRST_DUE + timedelta(hours=8))
     kinds = [r.kind for r in await outbox_of(store, patient_id)]
     assert kinds == ["reminder"]
@@ -342,8 +344,9 @@ async def test_a_wake_up_costs_the_same_however_many_patients_exist(
             await engine.next_due()
             costs.append(len(statements))
         # Per transaction a BEGIN on SQLite: helper timers (due incidents, due summaries),
-        # the claim, and next_due (next slot check, next escalation, next summary).
-        assert costs[0] == costs[1] <= 10
+        # the claim, and next_due (next slot check: pending, reminded and leased; next
+        # escalation, next summary).
+        assert costs[0] == costs[1] <= 11
     finally:
         event.remove(store.engine.sync_engine, "before_cursor_execute", count)
 
@@ -438,3 +441,21 @@ async def test_horizon_job_plans_only_enrolments_running_short_a_chunk_at_a_time
     for patient in people:
         slots = await store.doses.slots_between(patient.id, T0, T0 + timedelta(days=3))
         assert len(slots) == 3
+
+
+async def test_a_burst_due_at_one_instant_is_queued_before_it_and_only_reminders_are_early(
+    store: Store, clock: FakeClock
+) -> None:
+    engine = make_engine(store, clock, batch_size=500)
+    due = FIRST_DUE
+    people = await enrol_many(store, engine, 120, due, chat_base=9000)
+    clock.advance(due - engine.config.lookahead - clock.now())
+    assert await engine.next_due() == due - engine.config.lookahead
+    report = await engine.tick()
+    assert report.reminded == 120 and all(lat < 0 for lat in report.latencies)
+    for person in people[:5]:
+        (row,) = await outbox_of(store, person.patient.id)
+        assert (row.kind, row.not_before) == ("reminder", due)
+    # Nothing else is taken early: the next check is the first nudge, at its own instant.
+    assert await engine.next_due() == due + timedelta(minutes=30)
+    assert (await engine.tick()).claimed == 0
