@@ -235,7 +235,7 @@ async def pass_on(
         return Outcome.OVER
     detail["passed"] = sorted({*detail.get("passed", []), helper.id})
     patient = await tx.patients.get(incident.patient_id)
-    waiting = await _active(tx, patient.id, [h for h in detail["order"] if h not in detail["told"]])
+    waiting = await _waiting(tx, patient, detail)
     if not waiting:
         changed = await tx.incidents.change(
             incident, state=incident.state, next_at=incident.next_at, detail=detail
@@ -255,7 +255,8 @@ async def _tell_next(
 ) -> bool:
     """Tell the next helper in the incident's order who is still active.
 
-    1. Skip helpers removed or paused since the incident began.
+    1. Skip helpers removed since the incident began; tell nobody more while the patient has
+       paused alerts.
     2. Queue the alert to the first one left (dedupe ``incident:<id>:<helper id>``).
     3. Arm the next escalation after the patient's delay while others remain; when nobody
        remains, wake once more at the end of the incident's life to close it.
@@ -263,7 +264,7 @@ async def _tell_next(
     """
     detail = dict(incident.detail)
     told = list(detail.get("told", []))
-    waiting = await _active(tx, patient.id, [h for h in detail["order"] if h not in told])
+    waiting = await _waiting(tx, patient, detail)
     if not waiting:
         end = incident.created_at + INCIDENT_LIFETIME
         return await tx.incidents.change(
@@ -284,6 +285,15 @@ async def _tell_next(
         _alert_row(patient.id, helper.id, f"incident:{incident.id}:{helper.id}", payload, now)
     )
     return True
+
+
+async def _waiting(tx: Repositories, patient: Patient, detail: Mapping[str, Any]) -> list[Helper]:
+    """The helpers of the incident's order not told yet and still active; nobody while the
+    patient has paused alerts."""
+    if not patient.consent.helper_alerts:
+        return []
+    told = detail.get("told", [])
+    return await _active(tx, patient.id, [h for h in detail["order"] if h not in told])
 
 
 async def _active(tx: Repositories, patient_id: str, helper_ids: Sequence[str]) -> list[Helper]:

@@ -499,3 +499,17 @@ async def test_a_helper_who_blocked_the_bot_passes_the_alert_on_at_once(world: W
         if e.kind == "helper_alert"
     ]
     assert len(to_bo) == 1  # at once, not an hour later
+
+
+async def test_pausing_alerts_also_stops_an_alert_already_on_its_way(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    ana, bo = world.person("8001"), world.person("8002")
+    await link(world, mina, ana, "Ana")
+    second = await link(world, mina, bo, "Bo")
+    await world.travel(CLOSE - world.clock.now())  # Ana is told
+    await mina.say("/helper")
+    await mina.choose("Pause all alerts")
+    await world.travel(timedelta(hours=3))  # past the escalation delay
+    to_bo = await outbox_to(world, patient_id, f"helper:{second}")
+    assert [e for e in to_bo if e.kind == "helper_alert"] == []
