@@ -14,6 +14,9 @@ Guarantees:
   between the send and its record causes at most one duplicate per crash;
 - after downtime, a slot whose reminder came due while down is reminded on start if its window
   is still open; if it has closed, the dose is recorded missed (no reply) without a reminder;
+- a first reminder is written `EngineConfig.lookahead` (10 s) before it is due, to be sent
+  from its due instant, so a crowd of patients due at 08:00 is queued by 08:00 rather than
+  worked off after it; nudges and closes are never early;
 - several workers (processes) can tick at once: claims skip rows another worker holds and
   every change is conditional on the claim token and the slot's version.
 
