@@ -7,13 +7,14 @@ lease that runs out (the worker died mid-send) makes the message claimable again
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.errors import NotFound
 from storage.models import ChannelIdentityRow, HelperRow, OutboxRow
@@ -148,7 +149,8 @@ class OutboxRepository(Repository):
            another worker holds are skipped (``FOR UPDATE SKIP LOCKED``); SQLite's
            ``BEGIN IMMEDIATE`` lets one worker claim at a time.
         2. Lease them: state ``leased``, ``lease_owner``, ``lease_until = now + lease``.
-        3. Decrypt each recipient's address (the patient's identity, or the helper's account).
+        3. Decrypt each recipient's address (the patient's identity, or the helper's account),
+           read for the whole batch in one query per table.
         """
         async with self._transaction() as session:
             due = or_(
@@ -164,13 +166,25 @@ class OutboxRepository(Repository):
                     .with_for_update(skip_locked=True)
                 )
             )
+            if not rows:
+                return []
             await self._load_keys(session, {row.patient_id for row in rows})
+            leased: dict[str, Any] = {
+                "state": OutboxState.LEASED.value,
+                "lease_owner": owner,
+                "lease_until": now + lease,
+            }
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([row.id for row in rows]))
+                .values(leased)
+                .execution_options(synchronize_session=False)
+            )
             for row in rows:
-                row.state = OutboxState.LEASED.value
-                row.lease_owner = owner
-                row.lease_until = now + lease
-            await session.flush()
-            return [await self._delivery(session, row) for row in rows]
+                for name, value in leased.items():
+                    set_committed_value(row, name, value)
+            accounts = await self._accounts(session, rows)
+            return [self._delivery(row, accounts) for row in rows]
 
     async def mark_sent(
         self,
@@ -341,27 +355,50 @@ class OutboxRepository(Repository):
         await self._load_keys(session, [row.patient_id])
         return row
 
-    async def _delivery(self, session: AsyncSession, row: OutboxRow) -> Delivery:
+    async def _accounts(
+        self, session: AsyncSession, rows: Sequence[OutboxRow]
+    ) -> dict[str, ChannelIdentityRow | HelperRow]:
+        """Where each row goes, for a batch of rows: the patient's first identity (by patient
+        id) and the helper rows (by ``helper:<id>``), in one query each."""
+        patients = {row.patient_id for row in rows if row.recipient == PATIENT}
+        helpers = {
+            row.recipient.removeprefix(HELPER_PREFIX)
+            for row in rows
+            if row.recipient.startswith(HELPER_PREFIX)
+        }
+        found: dict[str, ChannelIdentityRow | HelperRow] = {}
+        if patients:
+            identities = await session.scalars(
+                select(ChannelIdentityRow)
+                .where(ChannelIdentityRow.patient_id.in_(patients))
+                .order_by(ChannelIdentityRow.created_at.desc(), ChannelIdentityRow.id.desc())
+            )
+            for identity in identities:  # the earliest of each patient is written last
+                found[identity.patient_id] = identity
+        if helpers:
+            for helper in await session.scalars(select(HelperRow).where(HelperRow.id.in_(helpers))):
+                found[f"{HELPER_PREFIX}{helper.id}"] = helper
+        return found
+
+    def _delivery(
+        self, row: OutboxRow, accounts: Mapping[str, ChannelIdentityRow | HelperRow]
+    ) -> Delivery:
         entry = to_entry(row)
         if row.recipient == PATIENT:
-            identity = await session.scalar(
-                select(ChannelIdentityRow)
-                .where(ChannelIdentityRow.patient_id == row.patient_id)
-                .order_by(ChannelIdentityRow.created_at, ChannelIdentityRow.id)
-                .limit(1)
-            )
-            if identity is None:
+            identity = accounts.get(row.patient_id)
+            if not isinstance(identity, ChannelIdentityRow):
                 return Delivery(entry, None, None, None)
-            channel = cast(Channel, identity.channel)
-            return Delivery(entry, channel, identity.address, identity.chat)
+            return Delivery(entry, cast(Channel, identity.channel), identity.address, identity.chat)
         if row.recipient == DIRECT:
             to = entry.payload.get("to") or {}
             if not isinstance(to, dict) or not to.get("channel"):
                 return Delivery(entry, None, None, None)
             return Delivery(entry, cast(Channel, to["channel"]), to.get("address"), to.get("chat"))
-        if row.recipient.startswith(HELPER_PREFIX):
-            helper = await session.get(HelperRow, row.recipient.removeprefix(HELPER_PREFIX))
-            if helper is None or helper.patient_id != row.patient_id or helper.channel is None:
-                return Delivery(entry, None, None, None)
-            return Delivery(entry, cast(Channel, helper.channel), helper.address, helper.chat)
-        return Delivery(entry, None, None, None)
+        helper = accounts.get(row.recipient)
+        if (
+            not isinstance(helper, HelperRow)
+            or helper.patient_id != row.patient_id
+            or helper.channel is None
+        ):
+            return Delivery(entry, None, None, None)
+        return Delivery(entry, cast(Channel, helper.channel), helper.address, helper.chat)
