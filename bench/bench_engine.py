@@ -286,7 +286,12 @@ async def _dispatch(db: Path) -> dict[str, Any]:
 
     async with store.engine.begin() as connection:
         await connection.execute(
-            text("UPDATE outbox SET not_before = :now, expires_at = NULL, attempts = 0"),
+            # Every reminder pending again, so that the phase can be run more than once.
+            text(
+                "UPDATE outbox SET state = 'pending', not_before = :now, expires_at = NULL, "
+                "attempts = 0, sent_at = NULL, lease_owner = NULL, lease_until = NULL "
+                "WHERE dedupe_key NOT LIKE 'bench-rate:%'"
+            ),
             {"now": clock.now().replace(tzinfo=None)},
         )
     results: dict[str, Any] = {}
@@ -348,7 +353,7 @@ async def _dispatch(db: Path) -> dict[str, Any]:
                 recipient="patient",
                 kind=Kind.REMINDER.value,
                 payload=Payload.message(f"r{n}").to_dict(),
-                dedupe_key=f"bench-rate:{n}",
+                dedupe_key=f"bench-rate:{now.timestamp()}:{n}",
                 not_before=now,
                 priority=0,
             )
