@@ -57,8 +57,9 @@ class Backoff:
 
 @dataclass(frozen=True)
 class DispatcherConfig:
-    """`max_in_flight` sends wait on the Bot API at once. At Telegram's usual 50 to 300 ms per
-    call, 8 keeps 25 messages a second flowing; more only adds connection-pool overhead (see
+    """`max_in_flight` sends wait on the Bot API at once (a send that succeeded frees its
+    place before its record is committed). At Telegram's usual 50 to 300 ms per call, 8 keeps
+    25 messages a second flowing; more only adds connection-pool overhead (see
     bench/README.md). `lease` must outlast a cycle: `batch_size` sends at the global rate."""
 
     batch_size: int = 50
@@ -219,6 +220,7 @@ class Dispatcher:
     async def _send_and_record(
         self, message: OutboxMessage, report: CycleReport, in_flight: asyncio.Semaphore
     ) -> None:
+        holding = True
         try:
             try:
                 result = await self.sender.send(message.chat_id, message.payload)
@@ -226,12 +228,18 @@ class Dispatcher:
                 # Exception text may quote a request; only the type is safe to log.
                 log.error("outbox %s: sender raised %s", message.id, type(exc).__name__)
                 result = RetryLater(RetryReason.UNEXPECTED)
+            if isinstance(result, Sent):
+                # The slot limits sends waiting on the Bot API, not records waiting on the
+                # disk: the next send starts while this one is committed.
+                in_flight.release()
+                holding = False
             await self._record(message, result, report)
         except Exception as exc:
             # The lease runs out and the message is claimed again: delayed, not lost.
             log.error("outbox %s: recording outcome failed: %s", message.id, type(exc).__name__)
         finally:
-            in_flight.release()
+            if holding:
+                in_flight.release()
 
     async def _record(
         self, message: OutboxMessage, result: SendResult, report: CycleReport
