@@ -179,7 +179,7 @@ async def demo(
                 jump = JUMP.match(line.strip())
                 if jump:
                     target = clock.now() + timedelta(**{UNITS[jump[2]]: int(jump[1])})
-                    await _travel(engine, dispatcher, clock, target)
+                    await _travel(engine, dispatcher, outbox, clock, target)
                     print(
                         t._("[demo] it is now {now}", now=await _local_now(store, clock, t)),
                         file=out,
@@ -210,18 +210,22 @@ async def demo(
 
 
 async def _travel(
-    engine: Engine, dispatcher: Dispatcher, clock: DemoClock, target: datetime
+    engine: Engine, dispatcher: Dispatcher, outbox: SqlOutbox, clock: DemoClock, target: datetime
 ) -> None:
-    """Jump to `target` one due timer at a time, so every reminder, nudge and close happens in
-    order at its own instant, as it would have had the time passed."""
+    """Jump to `target` one due instant at a time (the engine's timers and the messages
+    waiting in the outbox), so every reminder, nudge and close happens in order at its own
+    instant, as it would have had the time passed."""
     while True:
-        due = await engine.next_due()
+        found = [await engine.next_due(), await outbox.next_due(clock.now())]
+        due = min((at for at in found if at is not None), default=None)
         if due is None or due > target:
             break
         if due > clock.now():
             clock.jump(due - clock.now())
-        await engine.tick()
-        await dispatcher.run_once()
+        ticked = await engine.tick()
+        sent = await dispatcher.run_once()
+        if due <= clock.now() and not ticked.claimed and not sent.claimed:
+            break  # what is due is being handled elsewhere (the running dispatcher)
     if target > clock.now():
         clock.jump(target - clock.now())
     engine.poke()
