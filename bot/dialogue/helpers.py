@@ -17,7 +17,6 @@ Linking, in order:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -48,8 +47,6 @@ from storage.errors import NotFound
 from storage.records import Helper, HelperState, OutboxMessage, Patient
 from storage.repositories.outbox import DIRECT
 from storage.store import Repositories, Store
-
-logger = logging.getLogger(__name__)
 
 JOIN = "hjoin"  # the helper accepts an invitation they opened
 DECLINE = "hno"
