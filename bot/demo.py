@@ -36,7 +36,7 @@ from scheduler.ratelimit import Limits, RateLimiter
 from scheduler.sending import SendResult, Sent
 from scheduler.sql_outbox import SqlOutbox
 from storage.keyring import create_key_file, load_keyring
-from storage.records import Consent
+from storage.records import Consent, SlotState
 from storage.store import Store
 
 PATIENT = "1000001"
@@ -198,7 +198,7 @@ async def demo(
                 if not helper_linked:
                     helper_linked = await _link_demo_helper(store, clock.now(), out, t)
                     if helper_linked:
-                        await _hint_next(engine, store, clock, out, t)
+                        await _hint_next(store, clock, out, t)
                 engine.poke()
         finally:
             stop.set()
@@ -244,12 +244,16 @@ async def _local_now(store: Store, clock: DemoClock, t: Translator) -> str:
     return t.datetime(now, "short")
 
 
-async def _hint_next(
-    engine: Engine, store: Store, clock: DemoClock, out: TextIO, t: Translator
-) -> None:
-    due = await engine.next_due()
+async def _hint_next(store: Store, clock: DemoClock, out: TextIO, t: Translator) -> None:
+    """Where the next reminder is, so a newcomer knows how far to jump."""
+    identity = await store.identities.find("telegram", PATIENT)
     zone = await _patient_zone(store)
-    if due is None or zone is None:
+    if identity is None or zone is None:
+        return
+    now = clock.now()
+    upcoming = await store.doses.slots_between(identity.patient_id, now, now + timedelta(days=3))
+    due = next((s.due_at for s in upcoming if s.state is SlotState.PENDING), None)
+    if due is None:
         return
     hours = max(1, math.ceil((due - clock.now()).total_seconds() / 3600))
     print(
