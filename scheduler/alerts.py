@@ -34,10 +34,10 @@ from storage.records import (
     Patient,
     ReportedVia,
     SlotState,
+    helper_recipient,
 )
 from storage.store import Repositories
 
-HELPER_PREFIX = "helper:"
 MAX_HELPERS = 3
 DEFAULT_ESCALATION = timedelta(hours=1)
 ESCALATION_CHOICES = (30, 60, 180, 720)  # minutes, offered to the patient
@@ -311,7 +311,7 @@ def _alert_row(
 ) -> OutboxMessage:
     return OutboxMessage(
         patient_id=patient_id,
-        recipient=f"{HELPER_PREFIX}{helper_id}",
+        recipient=helper_recipient(helper_id),
         kind=Kind.HELPER_ALERT.value,
         payload=payload.to_dict(),
         dedupe_key=dedupe_key,

@@ -64,6 +64,8 @@ from scheduler.outbox import Kind, Payload
 from scheduler.sql_outbox import parse_recipient
 from storage.errors import NotFound
 from storage.records import (
+    HELPER_PREFIX,
+    PATIENT,
     DoseOutcome,
     DoseSlot,
     EnrolmentRecord,
@@ -74,6 +76,7 @@ from storage.records import (
     Patient,
     ReportedVia,
     SlotState,
+    helper_recipient,
     reminder_key,
 )
 from storage.store import Repositories, Store
@@ -86,8 +89,6 @@ from treatment.plan import iter_slots
 
 log = logging.getLogger(__name__)
 
-PATIENT = "patient"
-HELPER_PREFIX = "helper:"
 OPEN = (SlotState.PENDING, SlotState.REMINDED)
 
 
@@ -617,7 +618,7 @@ class Engine:
         return await self._enqueue(
             tx,
             patient.id,
-            f"{HELPER_PREFIX}{helper.id}",
+            helper_recipient(helper.id),
             Kind.SUMMARY,
             payload,
             f"summary:{helper.id}:{due.isoformat()}",

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 
 from scheduler.dispatcher import Unreachable
 from scheduler.outbox import FailureReason, Kind, OutboxMessage, Payload
-from storage.records import Delivery
+from storage.records import HELPER_PREFIX, Delivery
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 _Sent = tuple[str, str | None, datetime, str]
 
 UNREACHABLE_EVENT = "recipient_unreachable"
-HELPER_PREFIX = "helper:"
 _SEPARATOR = "/"
 _KINDS = frozenset(kind.value for kind in Kind)
 

@@ -258,6 +258,17 @@ class OutboxState(StrEnum):
     EXPIRED = "expired"
 
 
+# An outbox row's recipient: the patient, one of their helpers, or an account no longer linked
+# whose address rides in the sealed payload (`OutboxRepository`).
+PATIENT = "patient"
+HELPER_PREFIX = "helper:"
+DIRECT = "direct"  # the sealed payload carries the address under "to"
+
+
+def helper_recipient(helper_id: str) -> str:
+    return f"{HELPER_PREFIX}{helper_id}"
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     """A message to queue. ``recipient`` is ``"patient"`` or ``"helper:<id>"``;

@@ -13,7 +13,7 @@ from typing import Any
 from bot.compose import BotComposer, refill_payload
 from scheduler.alerts import AlertKind, raise_alert
 from scheduler.outbox import Kind
-from storage.records import HelperState, OutboxMessage, Patient
+from storage.records import HelperState, OutboxMessage, Patient, helper_recipient
 from storage.store import Repositories
 
 COMPOSER = BotComposer()
@@ -43,7 +43,7 @@ async def queue_refill_notes(tx: Repositories, patient: Patient, now: datetime) 
         entry = await tx.outbox.enqueue(
             OutboxMessage(
                 patient_id=patient.id,
-                recipient=f"helper:{helper.id}",
+                recipient=helper_recipient(helper.id),
                 kind=Kind.HELPER_ALERT.value,
                 payload=refill_payload(patient, helper).to_dict(),
                 dedupe_key=f"note:{helper.id}:{now.isoformat()}",

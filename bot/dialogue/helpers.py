@@ -44,8 +44,15 @@ from scheduler.doses import count_days
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from storage.errors import NotFound
-from storage.records import Helper, HelperState, OutboxMessage, Patient
-from storage.repositories.outbox import DIRECT
+from storage.records import (
+    DIRECT,
+    PATIENT,
+    Helper,
+    HelperState,
+    OutboxMessage,
+    Patient,
+    helper_recipient,
+)
 from storage.store import Repositories, Store
 
 JOIN = "hjoin"  # the helper accepts an invitation they opened
@@ -205,7 +212,7 @@ class HelperDesk:
             await tx.outbox.enqueue(
                 _notice(
                     patient.id,
-                    "patient",
+                    PATIENT,
                     f"accepted:{helper.id}",
                     _ask_patient(patient, helper, event.name),
                     now,
@@ -266,7 +273,7 @@ class HelperDesk:
             await tx.outbox.enqueue(
                 _notice(
                     patient.id,
-                    f"helper:{helper.id}",
+                    helper_recipient(helper.id),
                     f"linked:{helper.id}",
                     Payload.message(text),
                     now,
@@ -357,7 +364,7 @@ class HelperDesk:
                 name=role.alias,
             )
             await tx.outbox.enqueue(
-                _notice(patient.id, "patient", f"left:{role.id}", Payload.message(text), now)
+                _notice(patient.id, PATIENT, f"left:{role.id}", Payload.message(text), now)
             )
         self.poke()
         name = shown_name(HelperPrefs.of(role), patient)

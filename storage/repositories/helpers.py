@@ -20,14 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.blind_index import normalise
 from storage.errors import NotFound
 from storage.models import CodeAttemptRow, HelperInviteRow, HelperRow, OutboxRow
-from storage.records import Channel, Helper, HelperInvite, HelperState, OutboxState
+from storage.records import (
+    Channel,
+    Helper,
+    HelperInvite,
+    HelperState,
+    OutboxState,
+    helper_recipient,
+)
 from storage.repositories.base import Repository
 from storage.sealed import new_id
 
 INVITE_PENDING = "pending"
 INVITE_ACCEPTED = "accepted"
 INVITE_WITHDRAWN = "withdrawn"
-HELPER_PREFIX = "helper:"
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH = 28  # 28 x 5 = 140 random bits
@@ -256,7 +262,7 @@ class HelperRepository(Repository):
             await session.execute(
                 delete(OutboxRow).where(
                     OutboxRow.patient_id == patient_id,
-                    OutboxRow.recipient == f"{HELPER_PREFIX}{helper_id}",
+                    OutboxRow.recipient == helper_recipient(helper_id),
                     OutboxRow.state.in_([OutboxState.PENDING.value, OutboxState.LEASED.value]),
                 )
             )

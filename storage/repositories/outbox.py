@@ -18,15 +18,19 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.errors import NotFound
 from storage.models import ChannelIdentityRow, HelperRow, OutboxRow
-from storage.records import Channel, Delivery, OutboxEntry, OutboxMessage, OutboxState
+from storage.records import (
+    DIRECT,
+    HELPER_PREFIX,
+    PATIENT,
+    Channel,
+    Delivery,
+    OutboxEntry,
+    OutboxMessage,
+    OutboxState,
+    helper_recipient,
+)
 from storage.repositories.base import Repository
 from storage.sealed import new_id
-
-PATIENT = "patient"
-HELPER_PREFIX = "helper:"
-# A last message to an account no longer linked (a removed helper): the sealed payload
-# carries the address under "to".
-DIRECT = "direct"
 
 
 def to_entry(row: OutboxRow) -> OutboxEntry:
@@ -377,7 +381,7 @@ class OutboxRepository(Repository):
                 found[identity.patient_id] = identity
         if helpers:
             for helper in await session.scalars(select(HelperRow).where(HelperRow.id.in_(helpers))):
-                found[f"{HELPER_PREFIX}{helper.id}"] = helper
+                found[helper_recipient(helper.id)] = helper
         return found
 
     def _delivery(
