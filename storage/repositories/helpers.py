@@ -112,14 +112,7 @@ class HelperRepository(Repository):
         token = new_code()
         async with self._transaction() as session:
             await self._helper_row(session, patient_id, helper_id)
-            earlier = await session.scalars(
-                select(HelperInviteRow).where(
-                    HelperInviteRow.helper_id == helper_id,
-                    HelperInviteRow.state == INVITE_PENDING,
-                )
-            )
-            for old in earlier:
-                old.state = INVITE_WITHDRAWN
+            await self._withdraw_invites(session, helper_id)
             row = HelperInviteRow(
                 id=new_id(),
                 patient_id=patient_id,
@@ -266,14 +259,7 @@ class HelperRepository(Repository):
                     OutboxRow.state.in_([OutboxState.PENDING.value, OutboxState.LEASED.value]),
                 )
             )
-            invites = await session.scalars(
-                select(HelperInviteRow).where(
-                    HelperInviteRow.helper_id == helper_id,
-                    HelperInviteRow.state == INVITE_PENDING,
-                )
-            )
-            for invite in invites:
-                invite.state = INVITE_WITHDRAWN
+            await self._withdraw_invites(session, helper_id)
             await session.flush()
             return before
 
@@ -326,6 +312,17 @@ class HelperRepository(Repository):
             session.add(CodeAttemptRow(lookup=lookup, at=now))
             await session.flush()
             return True
+
+    async def _withdraw_invites(self, session: AsyncSession, helper_id: str) -> None:
+        """Unused invitations of this helper stop working."""
+        pending = await session.scalars(
+            select(HelperInviteRow).where(
+                HelperInviteRow.helper_id == helper_id,
+                HelperInviteRow.state == INVITE_PENDING,
+            )
+        )
+        for invite in pending:
+            invite.state = INVITE_WITHDRAWN
 
     def _account(self, channel: Channel, address: str) -> bytes:
         return self._context.blind_index.lookup(channel, normalise(channel, address))
