@@ -25,6 +25,8 @@ from scheduler.compose import Composer, Note
 from scheduler.outbox import Kind
 from storage.errors import NotFound
 from storage.records import (
+    DoseEvent,
+    DoseOutcome,
     DoseSlot,
     Helper,
     HelperState,
@@ -336,15 +338,24 @@ def missed_run(slots: Sequence[DoseSlot]) -> int:
     return run
 
 
+def last_answer(events: Sequence[DoseEvent]) -> DoseEvent | None:
+    """The latest dose event the patient gave themselves (not a window closing unanswered):
+    the end of a silence, and the marker that makes "once per silence" keys."""
+    answers = [e for e in events if e.via is not ReportedVia.NO_REPLY]
+    return max(answers, key=lambda e: e.recorded_at, default=None)
+
+
 async def after_close(
     tx: Repositories,
     composer: Composer,
     patient: Patient,
     slot: DoseSlot,
+    events: Sequence[DoseEvent],
     warnings: Sequence[str],
     now: datetime,
 ) -> int:
     """The alerts a dose window that closed unanswered may raise; how many incidents opened.
+    `events` are the patient's dose events, this close's included.
 
     1. Several doses missed in a row: the run that ends here, for helpers whose number it is.
     2. The dose itself, unanswered: for helpers who want each one (and were not just told
@@ -361,7 +372,7 @@ async def after_close(
     run_helpers: set[str] = set()
     if run in MISSED_RUN_CHOICES:
         incident = await raise_alert(
-            tx, composer, patient, AlertKind.MISSED_RUN, f"{slot.id}", facts, now
+            tx, composer, patient, AlertKind.MISSED_RUN, slot.id, facts, now
         )
         if incident is not None:
             opened += 1
@@ -371,9 +382,7 @@ async def after_close(
         await raise_alert(tx, composer, patient, AlertKind.UNANSWERED, slot.id, unanswered, now)
         is not None
     )
-    events = await tx.doses.events(patient.id)
-    answers = [e for e in events if e.via is not ReportedVia.NO_REPLY]
-    last = max(answers, key=lambda e: e.recorded_at, default=None)
+    last = last_answer(events)
     quiet_since = last.recorded_at if last is not None else _first_due(recent, slot)
     if now - quiet_since >= SILENT_AFTER:
         marker = last.id if last is not None else slot.enrolment_id
@@ -382,7 +391,7 @@ async def after_close(
             await raise_alert(tx, composer, patient, AlertKind.SILENT, marker, {"days": days}, now)
             is not None
         )
-    taken = [e for e in events if e.outcome.value == "taken"]
+    taken = [e for e in events if e.outcome is DoseOutcome.TAKEN]
     lapse_marker = max(taken, key=lambda e: e.recorded_at).id if taken else slot.enrolment_id
     for reason in warnings:
         opened += (

@@ -44,6 +44,7 @@ from scheduler.alerts import (
     HelperPrefs,
     after_close,
     escalate,
+    last_answer,
     pass_on,
     raise_alert,
 )
@@ -104,7 +105,8 @@ class EngineConfig:
     - `lookahead`: a first reminder is written this long before its due instant, with the
       dispatcher told not to send it before then, so that a burst of reminders due at the
       same instant is already queued when it comes; a dose answered meanwhile cancels its
-      waiting reminder (`DoseRepository.record`). Nudges and closes are never early;
+      waiting reminder (`OutboxRepository.cancel_waiting`). Nudges and closes are never
+      early;
     - `lease`: how long a claim holds a slot; a worker that dies holding it delays those
       slots by at most this much. Must outlast processing one batch;
     - `batch_size`: slots per claim (and per transaction); `plan_chunk`: patients planned
@@ -540,7 +542,7 @@ class Engine:
             for status in summary.statuses
             if status.severity is Severity.CLINICIAN
         ]
-        return await after_close(tx, self.composer, patient, slot, warnings, now)
+        return await after_close(tx, self.composer, patient, slot, events, warnings, now)
 
     async def on_unreachable(self, event: Unreachable) -> None:
         """The outbox's ``then`` for a recipient that can no longer be reached.
@@ -560,9 +562,8 @@ class Engine:
             if recipient.startswith(HELPER_PREFIX):
                 await self._helper_unreachable(tx, patient_id, recipient, now)
             elif recipient == PATIENT:
-                events = await tx.doses.events(patient_id)
-                answers = [e for e in events if e.via is not ReportedVia.NO_REPLY]
-                marker = max(answers, key=lambda e: e.recorded_at).id if answers else patient_id
+                last = last_answer(await tx.doses.events(patient_id))
+                marker = last.id if last is not None else patient_id
                 facts = {"reason": event.reason.value}
                 await raise_alert(
                     tx, self.composer, patient, AlertKind.UNREACHABLE, marker, facts, now
