@@ -1,7 +1,7 @@
 """The outbox: messages written in the same transaction as the change that caused them.
 
 Delivery is at least once: a dispatcher claims due messages with a lease (`claim_due`), sends,
-then marks each one (`mark_sent`, `retry_later`, `defer`, `mark_failed`, `mark_expired`). A
+then marks each one (`mark_sent_many`, `retry_later`, `defer`, `mark_failed`, `mark_expired`). A
 lease that runs out (the worker died mid-send) makes the message claimable again.
 """
 
@@ -190,38 +190,14 @@ class OutboxRepository(Repository):
             accounts = await self._accounts(session, rows)
             return [self._delivery(row, accounts) for row in rows]
 
-    async def mark_sent(
-        self,
-        entry_id: str,
-        sent_message_id: str | None,
-        now: datetime,
-        *,
-        owner: str | None = None,
-    ) -> bool:
-        """Delivered; the channel's message id is kept (sealed) so it can be edited or deleted.
-
-        With ``owner`` (the claim token), only if that claim still holds the lease: a worker
-        whose lease ran out must not overwrite the result of the worker that took over.
-        Returns whether the row was changed.
-        """
-        async with self._transaction() as session:
-            row = await self._row(session, entry_id, lock=owner is not None)
-            if owner is not None and row.lease_owner != owner:
-                return False
-            row.state = OutboxState.SENT.value
-            row.sent_at = now
-            row.sent_message_id = sent_message_id
-            row.lease_owner = None
-            row.lease_until = None
-            await session.flush()
-            return True
-
     async def mark_sent_many(
         self, sent: Sequence[tuple[str, str | None, datetime, str]]
     ) -> set[str]:
-        """`mark_sent` for several ``(entry id, sent message id, now, owner)`` in one
-        transaction (one commit instead of one per message); returns the ids recorded. Rows
-        whose lease the owner lost are left alone."""
+        """Delivered, for several ``(entry id, sent message id, now, owner)`` in one
+        transaction; returns the ids recorded. The channel's message id is kept (sealed) so
+        the message can be edited or deleted. Only rows whose lease the owner (the claim token)
+        still holds: a worker whose lease ran out must not overwrite the result of the worker
+        that took over."""
         if not sent:
             return set()
         by_id = {entry_id: (message_id, now, owner) for entry_id, message_id, now, owner in sent}
@@ -351,13 +327,6 @@ class OutboxRepository(Repository):
             if not changed and owner is None:
                 raise NotFound("outbox", entry_id)
             return changed
-
-    async def _row(self, session: AsyncSession, entry_id: str, *, lock: bool = False) -> OutboxRow:
-        row = await session.get(OutboxRow, entry_id, with_for_update=lock)
-        if row is None:
-            raise NotFound("outbox", entry_id)
-        await self._load_keys(session, [row.patient_id])
-        return row
 
     async def _accounts(
         self, session: AsyncSession, rows: Sequence[OutboxRow]

@@ -32,7 +32,9 @@ async def test_due_messages_are_claimed_most_urgent_first_with_their_address(sto
     assert reminder.entry.lease_until == NOON + LEASE
     assert await store.outbox.claim_due(NOON, 5, LEASE, "worker-2") == []
 
-    await store.outbox.mark_sent(alert.entry.id, "4711", NOON)
+    assert await store.outbox.mark_sent_many([(alert.entry.id, "4711", NOON, "worker-1")]) == {
+        alert.entry.id
+    }
     sent = await store.outbox.get(alert.entry.id)
     assert (sent.state, sent.sent_message_id, sent.lease_owner) == (OutboxState.SENT, "4711", None)
 
