@@ -146,6 +146,11 @@ def alert_text(t: Translator, patient: Patient, prefs: HelperPrefs, incident: In
     )
 
 
+def day_marks(day: DayCount) -> str:
+    """A day's doses at a glance: ✅ confirmed, ❌ missed, ⏳ still to come."""
+    return "✅" * day.taken + "❌" * day.missed + "⏳" * day.open
+
+
 def week_text(t: Translator, patient: Patient, prefs: HelperPrefs, days: Sequence[DayCount]) -> str:
     """Doses per day for a helper: the weekly summary and `/status`."""
     name = shown_name(prefs, patient)
@@ -161,8 +166,7 @@ def week_text(t: Translator, patient: Patient, prefs: HelperPrefs, days: Sequenc
     for day in days:
         if not day.due:
             continue
-        marks = "✅" * day.taken + "❌" * day.missed + "⏳" * day.open
-        lines.append(f"{t.date(day.day, 'EEE d MMM')}  {marks}")
+        lines.append(f"{t.date(day.day, 'EEE d MMM')}  {day_marks(day)}")
     return "\n".join(lines)
 
 

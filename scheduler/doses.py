@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.ladder import Step, Timer
-from storage.records import DoseEvent, DoseOutcome, DoseSlot, ReportedVia, SlotState
+from storage.records import DoseEvent, DoseOutcome, DoseSlot, Patient, ReportedVia, SlotState
+from storage.repositories.doses import DoseRepository
 from treatment import events as treatment
 from treatment.plan import DoseSlot as PlannedSlot
 
@@ -124,3 +125,14 @@ def count_days(slots: Iterable[DoseSlot], zone: str, days: Sequence[date]) -> li
         else:
             counts[day][2] += 1
     return [DayCount(day, *counts[day]) for day in days]
+
+
+async def day_counts(
+    doses: DoseRepository, patient: Patient, days: Sequence[date]
+) -> list[DayCount]:
+    """`count_days` for local `days` (in order), reading only the slots those days span."""
+    zone = ZoneInfo(patient.time_zone)
+    start = datetime.combine(min(days), time.min, zone)
+    end = datetime.combine(max(days) + timedelta(days=1), time.min, zone)
+    slots = await doses.slots_between(patient.id, start, end)
+    return count_days(slots, patient.time_zone, days)

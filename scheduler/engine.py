@@ -51,7 +51,7 @@ from scheduler.alerts import (
 from scheduler.clock import Clock
 from scheduler.compose import Composer
 from scheduler.dispatcher import Unreachable
-from scheduler.doses import count_days, dose_json, timers_json, timers_of, treatment_events
+from scheduler.doses import day_counts, dose_json, timers_json, timers_of, treatment_events
 from scheduler.ladder import (
     DEFAULT_NUDGES,
     DEFAULT_WINDOW,
@@ -612,10 +612,8 @@ class Engine:
             return False
         today = now.astimezone(ZoneInfo(patient.time_zone)).date()
         days = [today - timedelta(days=n) for n in range(7, 0, -1)]
-        slots = await tx.doses.slots_between(patient.id, now - timedelta(days=9), now)
-        payload = self.composer.helper_summary(
-            patient, helper, count_days(slots, patient.time_zone, days)
-        )
+        counts = await day_counts(tx.doses, patient, days)
+        payload = self.composer.helper_summary(patient, helper, counts)
         return await self._enqueue(
             tx,
             patient.id,

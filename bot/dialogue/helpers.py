@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.compose import ACK, HAND_ON, shown_name, to_payload, week_text
+from bot.compose import ACK, HAND_ON, day_marks, shown_name, to_payload, week_text
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows import helpers as flow
@@ -40,7 +40,7 @@ from scheduler.alerts import (
 )
 from scheduler.clock import Clock
 from scheduler.compose import Composer
-from scheduler.doses import count_days
+from scheduler.doses import day_counts
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from storage.errors import NotFound
@@ -297,16 +297,12 @@ class HelperDesk:
         for role in roles:
             patient = await self.store.patients.get(role.patient_id)
             today = now.astimezone(ZoneInfo(patient.time_zone)).date()
-            slots = await self.store.doses.slots_between(
-                patient.id, now - timedelta(days=2), now + timedelta(days=2)
-            )
-            (day,) = count_days(slots, patient.time_zone, [today])
+            (day,) = await day_counts(self.store.doses, patient, [today])
             name = shown_name(HelperPrefs.of(role), patient)
             if not day.due:
                 lines.append(t._("{alias}: no dose today", alias=name))
             else:
-                marks = "✅" * day.taken + "❌" * day.missed + "⏳" * day.open
-                lines.append(f"{name}: {marks}")
+                lines.append(f"{name}: {day_marks(day)}")
         lines.append(t._("✅ confirmed, ❌ missed, ⏳ still to come. /status NAME shows 7 days."))
         return Reply("\n".join(lines))
 
@@ -330,12 +326,8 @@ class HelperDesk:
         patient = await self.store.patients.get(role.patient_id)
         today = now.astimezone(ZoneInfo(patient.time_zone)).date()
         days = [today - timedelta(days=n) for n in range(6, -1, -1)]
-        slots = await self.store.doses.slots_between(
-            patient.id, now - timedelta(days=8), now + timedelta(days=2)
-        )
-        return Reply(
-            week_text(t, patient, HelperPrefs.of(role), count_days(slots, patient.time_zone, days))
-        )
+        counts = await day_counts(self.store.doses, patient, days)
+        return Reply(week_text(t, patient, HelperPrefs.of(role), counts))
 
     async def _leave_question(self, roles: list[Helper], t: Translator) -> Reply:
         rows = []
