@@ -47,6 +47,7 @@ from storage.errors import NotFound
 from storage.records import (
     DIRECT,
     PATIENT,
+    Channel,
     Helper,
     HelperState,
     OutboxMessage,
@@ -81,7 +82,7 @@ class HelperDesk:
         composer: Composer,
         clock: Clock,
         *,
-        channel: str,
+        channel: Channel,
         poke: Callable[[], None],
     ) -> None:
         self.store = store
@@ -100,7 +101,7 @@ class HelperDesk:
         return event.kind is Kind.PICK and event.pick is not None and event.pick.verb in VERBS
 
     async def roles(self, event: Inbound) -> list[Helper]:
-        return await self.store.helpers.find_by_address(self.channel, event.user)  # type: ignore[arg-type]
+        return await self.store.helpers.find_by_address(self.channel, event.user)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
@@ -148,13 +149,13 @@ class HelperDesk:
         if not code.strip():
             return [Reply(t._("Please send /join followed by the code you were given."))]
         if not await self.store.helpers.try_code(
-            self.channel,  # type: ignore[arg-type]
+            self.channel,
             event.user,
             limit=CODE_TRIES,
             per=CODE_TRIES_PER,
         ):
             return [Reply(t._("Too many tries. Please wait an hour, then try again."))]
-        invite = await self.store.helpers.open(code, self.channel, event.user)  # type: ignore[arg-type]
+        invite = await self.store.helpers.open(code, self.channel, event.user)
         if invite is None:
             return [
                 Reply(
@@ -164,14 +165,14 @@ class HelperDesk:
                     )
                 )
             ]
-        own = await self.store.identities.find(self.channel, event.user)  # type: ignore[arg-type]
+        own = await self.store.identities.find(self.channel, event.user)
         if own is not None and own.patient_id == invite.patient_id:
             return [Reply(t._("This is your own invitation. Please send it to your helper."))]
         patient = await self.store.patients.get(invite.patient_id)
         helper = await self.store.helpers.get(invite.patient_id, invite.helper_id)
         name = shown_name(HelperPrefs.of(helper), patient)
         already = await self.store.helpers.find_by_address(
-            self.channel,  # type: ignore[arg-type]
+            self.channel,
             event.user,
             states=(HelperState.ACTIVE, HelperState.ACCEPTED),
         )
@@ -198,7 +199,7 @@ class HelperDesk:
         async with self.store.transaction() as tx:
             helper = await tx.helpers.accept(
                 invite_id,
-                self.channel,  # type: ignore[arg-type]
+                self.channel,
                 event.user,
                 event.chat,
             )
@@ -234,7 +235,7 @@ class HelperDesk:
         self, event: Inbound, helper_id: str, yes: bool, now: datetime
     ) -> list[Reply]:
         """The patient's answer about an account that accepted their invitation."""
-        identity = await self.store.identities.find(self.channel, event.user)  # type: ignore[arg-type]
+        identity = await self.store.identities.find(self.channel, event.user)
         if identity is None:
             return [not_for_you(translator(negotiate(event.language)))]
         async with self.store.transaction() as tx:

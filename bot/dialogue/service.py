@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from itertools import takewhile
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from bot.dialogue import helpers as helper_desk
@@ -43,6 +43,7 @@ from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from storage.errors import NotFound, StaleWrite
 from storage.records import (
+    Channel,
     DoseOutcome,
     DoseSlot,
     EnrolmentRecord,
@@ -108,7 +109,9 @@ class Dialogue:
         self.engine = engine
         self.clock = clock
         self.channel = channel
-        self.desk = HelperDesk(store, COMPOSER, clock, channel=channel, poke=engine.poke)
+        self.desk = HelperDesk(
+            store, COMPOSER, clock, channel=cast(Channel, channel), poke=engine.poke
+        )
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()

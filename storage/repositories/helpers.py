@@ -151,11 +151,6 @@ class HelperRepository(Repository):
             await session.flush()
             return to_invite(row)
 
-    async def invite_by_id(self, invite_id: str) -> HelperInvite | None:
-        async with self._transaction() as session:
-            row = await session.get(HelperInviteRow, invite_id)
-            return None if row is None else to_invite(row)
-
     async def accept(
         self, invite_id: str, channel: Channel, address: str, chat: str | None = None
     ) -> Helper | None:
