@@ -30,6 +30,7 @@ from bot.flows import helpers as flow
 from bot.i18n import Translator, negotiate, translator
 from scheduler.alerts import (
     MAX_HELPERS,
+    MISSED_RUN_CHOICES,
     SUMMARY_EVERY,
     HelperPrefs,
     Outcome,
@@ -392,11 +393,7 @@ class HelperDesk:
     async def menu(
         self, tx: Repositories, patient: Patient, now: datetime, focus: str | None = None
     ) -> flow.Turn:
-        helpers = [
-            h
-            for h in await tx.helpers.for_patient(patient.id)
-            if h.state is not HelperState.REMOVED
-        ]
+        helpers = await _current(tx, patient.id)
         entries = [flow.entry(h.id, h.alias, h.state.value, HelperPrefs.of(h)) for h in helpers]
         minutes = int(escalation_delay(patient).total_seconds() // 60)
         return flow.begin(
@@ -417,12 +414,7 @@ class HelperDesk:
         t = translator(patient.language)
         value = change.value
         if change.action == "invite":
-            helpers = [
-                h
-                for h in await tx.helpers.for_patient(patient.id)
-                if h.state is not HelperState.REMOVED
-            ]
-            if len(helpers) >= MAX_HELPERS:
+            if len(await _current(tx, patient.id)) >= MAX_HELPERS:
                 return [Reply(t._("You have {n} helpers, the most I allow.", n=MAX_HELPERS))], None
             prefs = HelperPrefs(shown_as=value["shown_as"])
             helper = await tx.helpers.add(
@@ -455,7 +447,7 @@ class HelperDesk:
         if change.action == "remove":
             return [await self._remove(tx, patient, helper, now)], None
         prefs = HelperPrefs.of(helper)
-        if change.action == "run" and value["n"] in (2, 3, 5):
+        if change.action == "run" and value["n"] in MISSED_RUN_CHOICES:
             prefs = replace(prefs, missed_run=int(value["n"]))
         elif change.action == "toggle" and value["switch"] in flow.SWITCHES:
             prefs = prefs.toggled(str(value["switch"]))
@@ -464,7 +456,6 @@ class HelperDesk:
             await tx.helpers.schedule_summary(patient.id, helper.id, now + SUMMARY_EVERY)
         elif not prefs.weekly and helper.summary_at is not None:
             await tx.helpers.schedule_summary(patient.id, helper.id, None)
-        patient = await tx.patients.get(patient.id)
         return [], await self.menu(tx, patient, now, focus=helper.id)
 
     async def _invitation(
@@ -499,6 +490,13 @@ class HelperDesk:
             )
             await tx.outbox.enqueue(_direct(patient.id, gone, f"removed:{helper.id}", text, now))
         return Reply(t._("{name} is no longer your helper.", name=helper.alias))
+
+
+async def _current(tx: Repositories, patient_id: str) -> list[Helper]:
+    """The patient's helpers not removed: invited, accepted or active (at most 3)."""
+    return [
+        h for h in await tx.helpers.for_patient(patient_id) if h.state is not HelperState.REMOVED
+    ]
 
 
 def _ask_patient(patient: Patient, helper: Helper, account_name: str | None) -> Payload:
