@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from scheduler.compose import Composer, Note
-from scheduler.outbox import Kind
+from scheduler.outbox import Kind, Payload
 from storage.errors import NotFound
 from storage.records import (
     DoseEvent,
@@ -213,7 +213,7 @@ async def acknowledge(
     others = await _active(tx, patient.id, [h for h in detail["told"] if h != helper.id])
     await tx.outbox.enqueue_many(
         [
-            _alert_row(
+            helper_alert_row(
                 patient.id,
                 other.id,
                 f"handled:{incident.id}:{other.id}",
@@ -284,7 +284,7 @@ async def _tell_next(
     told_incident = replace(incident, detail=detail)
     payload = composer.helper_alert(patient, helper, told_incident)
     await tx.outbox.enqueue(
-        _alert_row(patient.id, helper.id, f"incident:{incident.id}:{helper.id}", payload, now)
+        helper_alert_row(patient.id, helper.id, f"incident:{incident.id}:{helper.id}", payload, now)
     )
     return True
 
@@ -308,9 +308,10 @@ async def _active(tx: Repositories, patient_id: str, helper_ids: Sequence[str]) 
     ]
 
 
-def _alert_row(
-    patient_id: str, helper_id: str, dedupe_key: str, payload: Any, now: datetime
+def helper_alert_row(
+    patient_id: str, helper_id: str, dedupe_key: str, payload: Payload, now: datetime
 ) -> OutboxMessage:
+    """An outbox row to one helper, due now, with the urgency of a helper alert."""
     return OutboxMessage(
         patient_id=patient_id,
         recipient=helper_recipient(helper_id),

@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.compose import BotComposer, refill_payload
-from scheduler.alerts import AlertKind, raise_alert
-from scheduler.outbox import Kind
-from storage.records import HelperState, OutboxMessage, Patient, helper_recipient
+from scheduler.alerts import AlertKind, helper_alert_row, raise_alert
+from storage.records import HelperState, Patient
 from storage.store import Repositories
 
 COMPOSER = BotComposer()
@@ -40,16 +39,8 @@ async def queue_refill_notes(tx: Repositories, patient: Patient, now: datetime) 
     for helper in await tx.helpers.for_patient(patient.id):
         if helper.state is not HelperState.ACTIVE:
             continue
-        entry = await tx.outbox.enqueue(
-            OutboxMessage(
-                patient_id=patient.id,
-                recipient=helper_recipient(helper.id),
-                kind=Kind.HELPER_ALERT.value,
-                payload=refill_payload(patient, helper).to_dict(),
-                dedupe_key=f"note:{helper.id}:{now.isoformat()}",
-                not_before=now,
-                priority=int(Kind.HELPER_ALERT.priority),
-            )
-        )
+        payload = refill_payload(patient, helper)
+        key = f"note:{helper.id}:{now.isoformat()}"
+        entry = await tx.outbox.enqueue(helper_alert_row(patient.id, helper.id, key, payload, now))
         queued += entry is not None
     return queued
