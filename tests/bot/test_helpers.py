@@ -45,6 +45,15 @@ async def outbox_to(world: World, patient_id: str, recipient: str) -> list[Outbo
     return [e for e in await world.outbox(patient_id) if e.recipient == recipient]
 
 
+async def alerts_to(world: World, patient_id: str, helper_id: str) -> list[OutboxEntry]:
+    """The helper alerts queued for one helper of the patient."""
+    return [
+        e
+        for e in await outbox_to(world, patient_id, f"helper:{helper_id}")
+        if e.kind == Kind.HELPER_ALERT.value
+    ]
+
+
 async def link(world: World, mina: Person, helper: Person, name: str = "Jisoo") -> str:
     """The whole linking conversation; the helper's id. A minute passes first, so helpers
     linked one after another have distinct creation instants (their alert order)."""
@@ -220,17 +229,11 @@ async def test_cant_reach_passes_the_alert_on_at_once(world: World) -> None:
     first = await link(world, mina, ana, "Ana")
     second = await link(world, mina, bo, "Bo")
     await world.travel(CLOSE - world.clock.now())
-    alerts = [
-        e for e in await outbox_to(world, patient_id, f"helper:{first}") if e.kind == "helper_alert"
-    ]
+    alerts = await alerts_to(world, patient_id, first)
     buttons = {label: data for row in alerts[0].payload["buttons"] for label, data in row}
     await ana.press(buttons["Can't reach them"])
     assert "passed this on" in ana.text()
-    to_bo = [
-        e
-        for e in await outbox_to(world, patient_id, f"helper:{second}")
-        if e.kind == "helper_alert"
-    ]
+    to_bo = await alerts_to(world, patient_id, second)
     assert len(to_bo) == 1
     await bo.press(buttons["Can't reach them"])
     assert "no other helper" in bo.text()
@@ -260,11 +263,7 @@ async def test_removing_a_helper_cancels_what_was_queued_and_says_goodbye(world:
     ana = world.person("8001")
     helper_id = await link(world, mina, ana, "Ana")
     await world.travel(CLOSE - world.clock.now())
-    queued = [
-        e
-        for e in await outbox_to(world, patient_id, f"helper:{helper_id}")
-        if e.kind == "helper_alert"
-    ]
+    queued = await alerts_to(world, patient_id, helper_id)
     assert len(queued) == 1 and queued[0].state.value == "pending"
     await mina.say("/helper")
     await mina.choose("Ana")
@@ -343,17 +342,9 @@ async def test_what_each_helper_is_told_is_the_patients_choice(world: World) -> 
         c.label for r in mina.last for c in r.all_choices()
     )
     await world.travel(CLOSE - world.clock.now() + timedelta(days=1))
-    assert [
-        e
-        for e in await outbox_to(world, patient_id, f"helper:{helper_id}")
-        if e.kind == "helper_alert"
-    ] == []
+    assert await alerts_to(world, patient_id, helper_id) == []
     await world.travel(timedelta(days=1))  # the third missed dose in a row
-    alerts = [
-        e
-        for e in await outbox_to(world, patient_id, f"helper:{helper_id}")
-        if e.kind == "helper_alert"
-    ]
+    alerts = await alerts_to(world, patient_id, helper_id)
     assert len(alerts) == 1 and "the last 3 check-ins" in alerts[0].payload["text"], alerts
 
 
@@ -386,11 +377,7 @@ async def test_symptom_names_reach_a_helper_only_when_allowed_and_not_in_discree
         await mina.choose("Mild")
         await mina.choose("No")
         await mina.choose("Skip")
-        alerts = [
-            e
-            for e in await outbox_to(world, patient_id, f"helper:{helper.id}")
-            if e.kind == "helper_alert"
-        ]
+        alerts = await alerts_to(world, patient_id, helper.id)
         return str(alerts[-1].payload["text"])
 
     assert "They reported: Yellow skin or yellow eyes." in await red_flag()
@@ -429,11 +416,7 @@ async def test_a_patient_who_blocks_the_bot_or_goes_silent_is_an_alert(world: Wo
     await world.engine.on_unreachable(event)
     await world.engine.on_unreachable(event)  # every failed message says so: one alert
     await world.travel(timedelta(days=3, hours=18))
-    alerts = [
-        e.payload["text"]
-        for e in await outbox_to(world, patient_id, f"helper:{helper.id}")
-        if e.kind == "helper_alert"
-    ]
+    alerts = [e.payload["text"] for e in await alerts_to(world, patient_id, helper.id)]
     assert len(alerts) == 2 and ana.user, alerts
     assert "no longer reach Mina" in alerts[0]
     assert "has not answered me for 3 days" in alerts[1]
@@ -473,11 +456,7 @@ async def test_a_korean_helper_is_written_to_in_korean(world: World) -> None:
     (helper,) = await world.store.helpers.for_patient(patient_id)
     await mina.press(f"hok:{helper.id}")
     await world.travel(CLOSE - world.clock.now())
-    (alert,) = [
-        e
-        for e in await outbox_to(world, patient_id, f"helper:{helper.id}")
-        if e.kind == "helper_alert"
-    ]
+    (alert,) = await alerts_to(world, patient_id, helper.id)
     assert re.search(r"[\uac00-\ud7a3]", alert.payload["text"])
     assert "Mina" in alert.payload["text"]
 
@@ -493,11 +472,7 @@ async def test_a_helper_who_blocked_the_bot_passes_the_alert_on_at_once(world: W
         f"{patient_id}/helper:{first}", FailureReason.BLOCKED, Kind.HELPER_ALERT, "x", CLOSE
     )
     await world.engine.on_unreachable(event)
-    to_bo = [
-        e
-        for e in await outbox_to(world, patient_id, f"helper:{second}")
-        if e.kind == "helper_alert"
-    ]
+    to_bo = await alerts_to(world, patient_id, second)
     assert len(to_bo) == 1  # at once, not an hour later
 
 
@@ -511,5 +486,4 @@ async def test_pausing_alerts_also_stops_an_alert_already_on_its_way(world: Worl
     await mina.say("/helper")
     await mina.choose("Pause all alerts")
     await world.travel(timedelta(hours=3))  # past the escalation delay
-    to_bo = await outbox_to(world, patient_id, f"helper:{second}")
-    assert [e for e in to_bo if e.kind == "helper_alert"] == []
+    assert await alerts_to(world, patient_id, second) == []
