@@ -15,6 +15,7 @@ from sqlalchemy import event
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import FakeClock
 from scheduler.dispatcher import Backoff, Dispatcher, DispatcherConfig
+from scheduler.engine import Engine
 from scheduler.outbox import Kind, Payload
 from scheduler.ratelimit import Limits, RateLimiter
 from scheduler.sql_outbox import SqlOutbox
@@ -22,11 +23,25 @@ from storage.records import OutboxMessage, OutboxState
 from storage.store import Store
 from tests.fakebotapi import FakeBotApi, Fault
 from tests.scheduler.conftest import TEST_TIMEOUTS
-from tests.scheduler.engine_support import enrol_patient, make_engine
+from tests.scheduler.engine_support import Enrolled, enrol_patient, make_engine
 
 START = date(2026, 12, 1)
 T0 = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 FIRST_DUE = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+
+
+async def mina(store: Store, engine: Engine) -> Enrolled:
+    """Mina in Shanghai, a dose at 08:00 from START, Telegram chat 1001."""
+    return await enrol_patient(
+        store,
+        engine,
+        T0,
+        alias="Mina",
+        zone="Asia/Shanghai",
+        times=["08:00"],
+        start=START,
+        chat_id=1001,
+    )
 
 
 async def queue(store: Store, patient_id: str, kind: Kind, key: str, at: datetime) -> None:
@@ -48,16 +63,7 @@ async def test_when_backed_up_reminders_and_alerts_go_before_nudges_and_summarie
 ) -> None:
     clock = FakeClock(T0)
     engine = make_engine(store, clock)
-    who = await enrol_patient(
-        store,
-        engine,
-        T0,
-        alias="Mina",
-        zone="Asia/Shanghai",
-        times=["08:00"],
-        start=START,
-        chat_id=1001,
-    )
+    who = await mina(store, engine)
     pid = who.patient.id
     await queue(store, pid, Kind.SUMMARY, "s1", T0 - timedelta(minutes=9))
     await queue(store, pid, Kind.NUDGE, "n1", T0 - timedelta(minutes=8))
@@ -74,16 +80,7 @@ async def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_next_claim(
 ) -> None:
     clock = FakeClock(T0)
     engine = make_engine(store, clock)
-    who = await enrol_patient(
-        store,
-        engine,
-        T0,
-        alias="Mina",
-        zone="Asia/Shanghai",
-        times=["08:00"],
-        start=START,
-        chat_id=1001,
-    )
+    who = await mina(store, engine)
     await queue(store, who.patient.id, Kind.REMINDER, "r1", T0)
     slow, fast = SqlOutbox(store, "slow"), SqlOutbox(store, "fast")
     (first,) = await slow.claim_due(T0, 10, timedelta(seconds=30))
@@ -187,16 +184,7 @@ async def test_a_reminder_whose_window_closed_is_not_sent_late(
     clock = FakeClock(T0)
     fake_bot_api.clock = clock.monotonic
     engine = make_engine(store, clock)
-    who = await enrol_patient(
-        store,
-        engine,
-        T0,
-        alias="Mina",
-        zone="Asia/Shanghai",
-        times=["08:00"],
-        start=START,
-        chat_id=1001,
-    )
+    who = await mina(store, engine)
     clock.advance(FIRST_DUE - clock.now())
     await engine.tick()
     # The Bot API is unreachable for longer than the dose window.
@@ -219,16 +207,7 @@ async def test_sends_completing_together_share_a_commit_and_each_is_recorded(
 ) -> None:
     clock = FakeClock(T0)
     engine = make_engine(store, clock)
-    who = await enrol_patient(
-        store,
-        engine,
-        T0,
-        alias="Mina",
-        zone="Asia/Shanghai",
-        times=["08:00"],
-        start=START,
-        chat_id=1001,
-    )
+    who = await mina(store, engine)
     for n in range(20):
         await queue(store, who.patient.id, Kind.REMINDER, f"g{n}", T0)
     outbox = SqlOutbox(store, "group")
