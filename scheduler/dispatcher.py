@@ -125,12 +125,55 @@ class Dispatcher:
         self.config = config or DispatcherConfig()
         self._on_unreachable = on_unreachable
         self._random = random
+        # Shared by every cycle: sends still on the wire from one cycle count against the next.
+        self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
 
     async def run_once(self) -> CycleReport:
-        """Send one batch of due messages and record every outcome.
+        """Send one batch of due messages and record every outcome (`_cycle`, then wait for
+        its sends)."""
+        report = CycleReport()
+        await self._finish(await self._cycle(report))
+        report.paused_until = self._pause_end()
+        return report
+
+    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
+        """Run cycles until `stop` is set: at once while there is a backlog, otherwise after
+        `idle_poll` seconds or when the Bot API's pause ends.
+
+        With a backlog the next batch is claimed as soon as the last message of this one has
+        started, while its sends are still on the wire: waiting for them first would leave
+        the Bot API idle during every claim, and one slow answer would hold up every chat
+        behind it. `max_in_flight` still bounds the sends of all
+        cycles together. Before any wait, and when asked to stop, the sends already started
+        are recorded first.
+        """
+        sends: set[asyncio.Task[None]] = set()
+        try:
+            while stop is None or not stop.is_set():
+                report = CycleReport()
+                started = await self._cycle(report)
+                sends.update(started)
+                for send in started:
+                    send.add_done_callback(sends.discard)
+                if report.claimed >= self.config.batch_size and self._pause_end() is None:
+                    continue
+                await self._finish(list(sends))
+                pause = self._pause_end()
+                if pause is not None:
+                    wait = (pause - self.clock.now()).total_seconds()
+                elif report.claimed >= self.config.batch_size:
+                    wait = 0.0
+                else:
+                    wait = self.config.idle_poll
+                await self.clock.sleep(wait)
+        finally:
+            await self._finish(list(sends))
+
+    async def _cycle(self, report: CycleReport) -> list[asyncio.Task[None]]:
+        """Claim one batch and start its sends; returns them still running.
 
         Steps:
-        1. If the Bot API has paused all sending (429), claim nothing; report the pause's end.
+        1. If the Bot API has paused all sending (429), claim nothing.
         2. Claim up to `batch_size` due messages under a lease, most urgent first.
         3. For each message, in that order, once fewer than `max_in_flight` sends are under way:
            a. its window has closed: mark it expired (not delivered), never send it late;
@@ -139,60 +182,45 @@ class Dispatcher:
               free, so that one busy chat never holds up the others;
            d. book the rate-limit instant and wait for it; if the window closed meanwhile,
               mark it expired;
-           e. send it in the background; its outcome is recorded when it completes (step 5).
-        4. Wait for every send of this cycle to complete.
-        5. Record each outcome (see `_record`).
+           e. send it in the background; its outcome is recorded when it completes
+              (see `_record`).
         Giving a message back (b, c) does not count as an attempt.
         """
-        report = CycleReport()
-        pause = self._pause_end()
-        if pause is not None:
-            report.paused_until = pause
-            return report
-
+        if self._pause_end() is not None:
+            return []
         batch = await self.outbox.claim_due(
             self.clock.now(), self.config.batch_size, self.config.lease
         )
         report.claimed = len(batch)
-        in_flight = asyncio.Semaphore(self.config.max_in_flight)
         sends: list[asyncio.Task[None]] = []
         try:
             for message in batch:
-                await in_flight.acquire()
+                await self._in_flight.acquire()
                 try:
-                    started = await self._start(message, report, in_flight)
+                    started = await self._start(message, report)
                 except BaseException:
-                    in_flight.release()
+                    self._in_flight.release()
                     raise
                 if started is None:
-                    in_flight.release()
+                    self._in_flight.release()
                 else:
                     sends.append(started)
-        finally:
-            # Even when the cycle is cut short, sends already on the wire get their outcome
-            # recorded; the messages not reached keep their lease and come back when it ends.
-            if sends:
-                await asyncio.gather(*sends)
-        report.paused_until = self._pause_end()
-        return report
+        except BaseException:
+            # Sends already on the wire get their outcome recorded; the messages not reached
+            # keep their lease and come back when it ends.
+            await self._finish(sends)
+            raise
+        return sends
 
-    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
-        """Run cycles until `stop` is set: at once while there is a backlog, otherwise after
-        `idle_poll` seconds or when the Bot API's pause ends."""
-        while stop is None or not stop.is_set():
-            report = await self.run_once()
-            if report.paused_until is not None:
-                wait = (report.paused_until - self.clock.now()).total_seconds()
-            elif report.claimed >= self.config.batch_size:
-                wait = 0.0
-            else:
-                wait = self.config.idle_poll
-            await self.clock.sleep(wait)
+    @staticmethod
+    async def _finish(sends: list[asyncio.Task[None]]) -> None:
+        if sends:
+            await asyncio.gather(*sends)
 
     async def _start(
-        self, message: OutboxMessage, report: CycleReport, in_flight: asyncio.Semaphore
+        self, message: OutboxMessage, report: CycleReport
     ) -> asyncio.Task[None] | None:
-        """Steps 3a to 3e of `run_once`; returns the send task, or None if nothing was sent."""
+        """Steps 3a to 3e of `_cycle`; returns the send task, or None if nothing was sent."""
         now = self.clock.now()
         if message.is_expired(now):
             await self._expire(message, report)
@@ -215,11 +243,9 @@ class Dispatcher:
         if message.is_expired(self.clock.now()):
             await self._expire(message, report)
             return None
-        return asyncio.create_task(self._send_and_record(message, report, in_flight))
+        return asyncio.create_task(self._send_and_record(message, report))
 
-    async def _send_and_record(
-        self, message: OutboxMessage, report: CycleReport, in_flight: asyncio.Semaphore
-    ) -> None:
+    async def _send_and_record(self, message: OutboxMessage, report: CycleReport) -> None:
         holding = True
         try:
             try:
@@ -231,7 +257,7 @@ class Dispatcher:
             if isinstance(result, Sent):
                 # The slot limits sends waiting on the Bot API, not records waiting on the
                 # disk: the next send starts while this one is committed.
-                in_flight.release()
+                self._in_flight.release()
                 holding = False
             await self._record(message, result, report)
         except Exception as exc:
@@ -239,7 +265,7 @@ class Dispatcher:
             log.error("outbox %s: recording outcome failed: %s", message.id, type(exc).__name__)
         finally:
             if holding:
-                in_flight.release()
+                self._in_flight.release()
 
     async def _record(
         self, message: OutboxMessage, result: SendResult, report: CycleReport

@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from bot.telegram.sender import TelegramSender, Timeouts, build_bot
 from scheduler.dispatcher import Unreachable
-from scheduler.outbox import FailureReason, Kind
+from scheduler.outbox import FailureReason, Kind, Payload
+from scheduler.sending import SendResult
 from tests.fakebotapi import Fault
 from tests.scheduler.harness import ANA, MINA, TAKEN, WEI, Harness
 
@@ -259,6 +261,48 @@ async def test_failing_unreachable_handler_does_not_stop_other_sends(harness: Ha
     report = await harness.dispatcher(on_unreachable=broken).run_once()
 
     assert (report.failed, report.sent) == (1, 1)
+
+
+async def test_run_forever_claims_the_next_batch_while_sends_are_on_the_wire(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog flows past a slow send: the next batches are claimed and sent while it is
+    still on the wire (waiting for it would stall every chat behind one), and all cycles
+    together keep to `max_in_flight`."""
+    chats = range(3000, 3030)
+    for chat in chats:
+        harness.enqueue(chat, f"dose {chat}")
+    harness.api.add_fault(Fault.slow(1.0), method="sendMessage", chat_id=3000)
+    dispatcher = harness.dispatcher(global_rate=None, max_in_flight=4, batch_size=5)
+    # The harness's read timeout (0.3 s) would turn the slow send into a retry.
+    patient = build_bot(harness.api.token, base_url=harness.api.base_url, timeouts=Timeouts())
+    dispatcher.sender = TelegramSender(patient)
+    on_wire, most, others_when_slow_done = 0, 0, -1
+    send = dispatcher.sender.send
+
+    async def counted_send(chat_id: int, payload: Payload) -> SendResult:
+        nonlocal on_wire, most, others_when_slow_done
+        on_wire += 1
+        most = max(most, on_wire)
+        try:
+            return await send(chat_id, payload)
+        finally:
+            on_wire -= 1
+            if chat_id == 3000:
+                others_when_slow_done = len(harness.api.delivered_texts()) - 1
+
+    monkeypatch.setattr(dispatcher.sender, "send", counted_send)
+    stop = asyncio.Event()
+    async with patient:
+        running = asyncio.create_task(dispatcher.run_forever(stop))
+        await harness.api.wait_for(lambda: len(harness.api.delivered_texts()) == len(chats))
+        stop.set()
+        await asyncio.wait_for(running, 5.0)
+
+    assert sorted(harness.api.delivered_texts()) == sorted(f"dose {chat}" for chat in chats)
+    assert all(row.state == "sent" for row in harness.outbox.rows.values())
+    assert others_when_slow_done == len(chats) - 1
+    assert most == 4
 
 
 async def test_run_forever_sends_what_falls_due_and_stops_when_asked(harness: Harness) -> None:
