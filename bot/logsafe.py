@@ -6,7 +6,8 @@ python-telegram-bot logs every call's parameters (chat ids, texts) at DEBUG, and
 it is rejected. So:
 
 1. httpx and httpcore are held at WARNING and python-telegram-bot at INFO, whatever the level
-   asked for: their DEBUG and INFO lines are exactly the ones that carry requests.
+   asked for: their DEBUG and INFO lines are exactly the ones that carry requests. aiohttp, the
+   dispatcher's transport, is held at WARNING too, as a precaution.
 2. Every record that reaches our handler is redacted: anything shaped like a bot token, and the
    configured token itself, in the message, its arguments, the exception and the stack.
 """
@@ -24,7 +25,12 @@ TOKEN_PATTERN = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}")
 REDACTED = "[redacted]"
 
 # Loggers whose low levels carry request URLs (with the token) or request parameters.
-QUIET_LEVELS = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "telegram": logging.INFO}
+QUIET_LEVELS = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "aiohttp": logging.WARNING,
+    "telegram": logging.INFO,
+}
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

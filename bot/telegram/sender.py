@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
-import httpx
+import aiohttp
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
@@ -29,9 +29,9 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.telegram.transport import AiohttpRequest
 from scheduler.outbox import Action, ButtonRows, FailureReason, Payload
 from scheduler.sending import Permanent, RetryLater, RetryReason, SendResult, Sent
 
@@ -56,11 +56,12 @@ def build_bot(
     timeouts: Timeouts | None = None,
     connections: int = 16,
 ) -> Bot:
-    """A `Bot` for sending. `base_url` points at a self-hosted Bot API server if there is one;
-    `connections` should be at least the dispatcher's `max_in_flight`."""
+    """A `Bot` for sending, over aiohttp (`bot.telegram.transport`). `base_url` points at a
+    self-hosted Bot API server if there is one; `connections` should be at least the
+    dispatcher's `max_in_flight`."""
     timeouts = timeouts or Timeouts()
-    request = HTTPXRequest(
-        connection_pool_size=connections,
+    request = AiohttpRequest(
+        connections=connections,
         connect_timeout=timeouts.connect,
         read_timeout=timeouts.read,
         write_timeout=timeouts.write,
@@ -92,8 +93,8 @@ class TelegramSender:
             return RetryLater(RetryReason.UNAUTHORIZED)
         except NetworkError as exc:
             # PTB raises NetworkError both for 5xx answers and for transport failures; only
-            # the latter carry the httpx exception as their cause.
-            if isinstance(exc.__cause__, httpx.HTTPError):
+            # the latter carry the aiohttp exception as their cause.
+            if isinstance(exc.__cause__, aiohttp.ClientError):
                 return RetryLater(RetryReason.NETWORK)
             return RetryLater(RetryReason.SERVER_ERROR)
         except TelegramError:

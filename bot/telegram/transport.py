@@ -1,0 +1,117 @@
+"""python-telegram-bot's requests carried over aiohttp, for the dispatcher's sends.
+
+PTB's own `HTTPXRequest` spends most of a send's CPU inside httpx and httpcore (about 85% of
+the dispatcher's process in a profile, `bench/README.md`); this `BaseRequest` does the same
+work over aiohttp in well under half the time, which is what lets one process send more than
+500 messages a second. PTB keeps everything above the socket: parameters, status codes and
+their exceptions (`BaseRequest._request_wrapper`), so `TelegramSender` reads the same errors
+either way.
+
+What this class guarantees:
+- every timeout PTB passes is honoured: `read` between bytes of the answer, `connect` for a new
+  connection, `pool` for a free one, and the four together as a ceiling on the whole call
+  (aiohttp has no separate write timeout; a Bot API request is a few hundred bytes);
+- a timeout is `TimedOut` and any other transport failure is `NetworkError` carrying the aiohttp
+  exception as its cause; their messages name only the exception class, because aiohttp's text
+  can quote the URL and a Bot API URL holds the bot token;
+- no file uploads: this bot sends none, so a request with files is refused at once.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+import certifi
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+
+class AiohttpRequest(BaseRequest):
+    """A `BaseRequest` with at most `connections` connections open to the Bot API at once."""
+
+    def __init__(
+        self,
+        *,
+        connections: int,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        write_timeout: float | None,
+        pool_timeout: float | None,
+    ) -> None:
+        if connections < 1:
+            raise ValueError("connections must be at least 1")
+        self._connections = connections
+        self._defaults = (connect_timeout, read_timeout, write_timeout, pool_timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._defaults[1]
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            # certifi's roots, as httpx uses: a slim container image may have no system store.
+            context = ssl.create_default_context(cafile=certifi.where())
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections, ssl=context),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None:
+            raise RuntimeError("AiohttpRequest is not initialized (use `async with bot:`)")
+        if request_data is not None and request_data.contains_files:
+            raise NetworkError("this bot sends no files; AiohttpRequest does not upload them")
+        connect, read, write, pool = (
+            _seconds(given, default)
+            for given, default in zip(
+                (connect_timeout, read_timeout, write_timeout, pool_timeout),
+                self._defaults,
+                strict=True,
+            )
+        )
+        timeout = aiohttp.ClientTimeout(
+            total=_ceiling(connect, read, write, pool),
+            connect=None if connect is None or pool is None else connect + pool,
+            sock_connect=connect,
+            sock_read=read,
+        )
+        data = request_data.json_parameters if request_data is not None else None
+        try:
+            async with self._session.request(method, url, data=data, timeout=timeout) as answer:
+                return answer.status, await answer.read()
+        except TimeoutError as exc:
+            raise TimedOut(f"aiohttp: {type(exc).__name__}") from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp: {type(exc).__name__}") from exc
+
+
+def _seconds(given: object, default: float | None) -> float | None:
+    """A timeout PTB passed, or this request's default when it passed none."""
+    if given is BaseRequest.DEFAULT_NONE:
+        return default
+    if given is None or isinstance(given, int | float):
+        return given
+    raise TypeError(f"a timeout is a number of seconds or None, not {type(given).__name__}")
+
+
+def _ceiling(*timeouts: float | None) -> float | None:
+    """The longest a whole call may take: every phase at its limit; none if one is unlimited."""
+    if any(timeout is None for timeout in timeouts):
+        return None
+    return sum(timeout for timeout in timeouts if timeout is not None)

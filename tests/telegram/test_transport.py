@@ -1,0 +1,86 @@
+"""The aiohttp transport under python-telegram-bot, against the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from telegram import Bot
+from telegram.error import NetworkError, TimedOut
+
+from bot.telegram.sender import Timeouts, build_bot
+from tests.fakebotapi import BOT_USER_ID, FakeBotApi, Fault
+
+MINA = 1001
+
+
+async def test_a_call_may_wait_longer_than_the_default_read_timeout_when_it_asks(
+    bot: Bot, fake_bot_api: FakeBotApi
+) -> None:
+    # getUpdates long polling passes its own, longer read timeout on every call.
+    fake_bot_api.add_fault(Fault.slow(0.6), method="getMe", times=2)
+
+    with pytest.raises(TimedOut):
+        await bot.get_me()
+    me = await bot.get_me(read_timeout=3.0)
+
+    assert me.id == BOT_USER_ID
+
+
+async def test_waiting_for_a_free_connection_is_bounded_by_the_pool_timeout(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    one = build_bot(
+        fake_bot_api.token,
+        base_url=fake_bot_api.base_url,
+        timeouts=Timeouts(connect=0.2, read=5.0, write=1.0, pool=0.2),
+        connections=1,
+    )
+    fake_bot_api.add_fault(Fault.slow(1.5), method="sendMessage", chat_id=MINA)
+    async with one:
+        slow = asyncio.create_task(one.send_message(MINA, "slow"))
+        await fake_bot_api.wait_for(lambda: fake_bot_api.answering == 1)
+        with pytest.raises(TimedOut):
+            await one.send_message(MINA + 1, "queued behind it")
+        await slow
+
+    assert fake_bot_api.delivered_texts() == ["slow"]
+
+
+async def test_failures_name_the_exception_class_and_never_the_token(
+    bot: Bot, fake_bot_api: FakeBotApi
+) -> None:
+    async with fake_bot_api.down():
+        with pytest.raises(NetworkError) as refused:
+            await bot.send_message(MINA, "Dose time")
+    fake_bot_api.add_fault(Fault.slow(2.0), method="sendMessage")
+    with pytest.raises(TimedOut) as late:
+        await bot.send_message(MINA, "Dose time")
+
+    assert isinstance(refused.value.__cause__, aiohttp.ClientError)
+    secret = fake_bot_api.token.split(":", 1)[1]
+    for failure in (refused.value, late.value):
+        assert secret not in str(failure)
+        assert secret not in repr(failure)
+        assert failure.message.startswith("aiohttp: ")
+
+
+async def test_files_are_refused_before_anything_is_sent(
+    bot: Bot, fake_bot_api: FakeBotApi
+) -> None:
+    with pytest.raises(NetworkError, match="sends no files"):
+        await bot.send_document(MINA, document=b"%PDF-1.4 lab results")
+
+    assert fake_bot_api.calls("sendDocument") == []
+
+
+async def test_the_bot_can_be_started_and_stopped_again(fake_bot_api: FakeBotApi) -> None:
+    bot = build_bot(fake_bot_api.token, base_url=fake_bot_api.base_url)
+    for text in ("first run", "after a restart"):
+        async with bot:
+            await bot.send_message(MINA, text)
+
+    assert fake_bot_api.delivered_texts() == ["first run", "after a restart"]
+    with pytest.raises(NetworkError, match="not initialized"):
+        await bot.request.post(f"{fake_bot_api.base_url}{fake_bot_api.token}/getMe")
