@@ -14,14 +14,12 @@ import os
 import signal
 import socket
 
-from telegram.ext import Application
-
 from bot.compose import BotComposer
 from bot.config import Settings
 from bot.dialogue.service import Dialogue
 from bot.errors import UsageError
 from bot.logsafe import configure_logging
-from bot.telegram.app import TelegramAdapter, set_command_menus
+from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher
@@ -70,10 +68,7 @@ async def run(settings: Settings) -> int:
     dispatcher = Dispatcher(
         outbox, TelegramSender(sender_bot), clock, on_unreachable=outbox.record_unreachable
     )
-    builder = Application.builder().token(token)
-    if settings.telegram_api_base_url:
-        builder = builder.base_url(settings.telegram_api_base_url)
-    application = builder.build()
+    application = build_application(token, settings.telegram_api_base_url)
     TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
 
     stop = asyncio.Event()

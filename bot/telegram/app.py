@@ -18,6 +18,7 @@ from bot.dialogue.messages import Inbound, Reply
 from bot.flows.info import command_descriptions
 from bot.i18n import DEFAULT_LOCALE, LOCALES, negotiate, translator
 from bot.telegram.inbound import to_inbound
+from bot.telegram.transport import AiohttpRequest, Timeouts
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,25 @@ Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 Sent = Callable[[Inbound, Reply, int], Awaitable[None]]
 # Telegram matches a user's app language by its code; Chinese users' apps report "zh".
 TELEGRAM_LANGUAGE = {"en": None, "ko": "ko", "zh_Hans": "zh"}
+
+
+# Updates are handled one at a time (PTB's default), so a few connections carry every reply.
+REPLY_CONNECTIONS = 4
+
+
+def build_application(token: str, base_url: str | None = None) -> Application:
+    """The application that receives updates and sends the replies, over the same aiohttp
+    transport as the dispatcher (`bot.telegram.transport`): one connection for getUpdates long
+    polling, `REPLY_CONNECTIONS` for everything else. `base_url` points at a self-hosted Bot API
+    server if there is one."""
+    builder = Application.builder().token(token)
+    if base_url:
+        builder = builder.base_url(base_url)
+    return (
+        builder.request(AiohttpRequest(connections=REPLY_CONNECTIONS, timeouts=Timeouts()))
+        .get_updates_request(AiohttpRequest(connections=1, timeouts=Timeouts()))
+        .build()
+    )
 
 
 def markup(reply: Reply) -> InlineKeyboardMarkup | None:

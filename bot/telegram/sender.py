@@ -14,7 +14,6 @@ library exception. The mapping, from PTB 22's `BaseRequest._request_wrapper`:
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from datetime import timedelta
 
 import aiohttp
@@ -31,22 +30,11 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest, Timeouts
 from scheduler.outbox import Action, ButtonRows, FailureReason, Payload
 from scheduler.sending import Permanent, RetryLater, RetryReason, SendResult, Sent
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds. A send answered after `read` is treated as failed and retried, so it may
-    arrive twice; longer is fewer duplicates, shorter is a stuck connection noticed sooner."""
-
-    connect: float = 5.0
-    read: float = 10.0
-    write: float = 10.0
-    pool: float = 5.0
 
 
 def build_bot(
@@ -59,14 +47,7 @@ def build_bot(
     """A `Bot` for sending, over aiohttp (`bot.telegram.transport`). `base_url` points at a
     self-hosted Bot API server if there is one; `connections` should be at least the
     dispatcher's `max_in_flight`."""
-    timeouts = timeouts or Timeouts()
-    request = AiohttpRequest(
-        connections=connections,
-        connect_timeout=timeouts.connect,
-        read_timeout=timeouts.read,
-        write_timeout=timeouts.write,
-        pool_timeout=timeouts.pool,
-    )
+    request = AiohttpRequest(connections=connections, timeouts=timeouts or Timeouts())
     return Bot(token, base_url=base_url or DEFAULT_BASE_URL, request=request)
 
 

@@ -1,11 +1,11 @@
-"""python-telegram-bot's requests carried over aiohttp, for the dispatcher's sends.
+"""python-telegram-bot's requests carried over aiohttp: every call the bot makes to the Bot API.
 
 PTB's own `HTTPXRequest` spends most of a send's CPU inside httpx and httpcore (about 85% of
 the dispatcher's process in a profile, `bench/README.md`); this `BaseRequest` does the same
 work over aiohttp in well under half the time, which is what lets one process send more than
 500 messages a second. PTB keeps everything above the socket: parameters, status codes and
-their exceptions (`BaseRequest._request_wrapper`), so `TelegramSender` reads the same errors
-either way.
+their exceptions (`BaseRequest._request_wrapper`), so `TelegramSender` and the handlers see
+the same errors either way.
 
 What this class guarantees:
 - every timeout PTB passes is honoured: `read` between bytes of the answer, `connect` for a new
@@ -20,6 +20,7 @@ What this class guarantees:
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 
 import aiohttp
 import certifi
@@ -27,22 +28,25 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. A send answered after `read` is treated as failed and retried, so it may
+    arrive twice; longer is fewer duplicates, shorter is a stuck connection noticed sooner."""
+
+    connect: float = 5.0
+    read: float = 10.0
+    write: float = 10.0
+    pool: float = 5.0
+
+
 class AiohttpRequest(BaseRequest):
     """A `BaseRequest` with at most `connections` connections open to the Bot API at once."""
 
-    def __init__(
-        self,
-        *,
-        connections: int,
-        connect_timeout: float | None,
-        read_timeout: float | None,
-        write_timeout: float | None,
-        pool_timeout: float | None,
-    ) -> None:
+    def __init__(self, *, connections: int, timeouts: Timeouts) -> None:
         if connections < 1:
             raise ValueError("connections must be at least 1")
         self._connections = connections
-        self._defaults = (connect_timeout, read_timeout, write_timeout, pool_timeout)
+        self._defaults = (timeouts.connect, timeouts.read, timeouts.write, timeouts.pool)
         self._session: aiohttp.ClientSession | None = None
 
     @property

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
-from telegram.ext import Application
 
-from bot.telegram.app import TelegramAdapter
+from bot.telegram.app import TelegramAdapter, build_application
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import Limits, RateLimiter
@@ -84,9 +83,7 @@ def database(sqlite_database: TestDatabase) -> TestDatabase:
 @pytest_asyncio.fixture
 async def telegram(fake_bot_api: FakeBotApi, world: World) -> AsyncIterator[Telegram]:
     dialogue = world.dialogue
-    application = (
-        Application.builder().token(fake_bot_api.token).base_url(fake_bot_api.base_url).build()
-    )
+    application = build_application(fake_bot_api.token, fake_bot_api.base_url)
     TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
     sender_bot = build_bot(fake_bot_api.token, base_url=fake_bot_api.base_url)
     outbox = SqlOutbox(world.store, "test", then=world.engine.on_unreachable)

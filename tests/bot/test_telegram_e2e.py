@@ -9,10 +9,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from telegram.ext import Application
 
 from bot.logsafe import configure_logging
-from bot.telegram.app import set_command_menus
+from bot.telegram.app import build_application, set_command_menus
 from storage.records import DoseOutcome
 from tests.bot.telegram_support import JISOO, MINA, Telegram, onboard
 from tests.bot.telegram_support import database as database
@@ -147,9 +146,7 @@ async def test_no_log_record_holds_the_token_a_chat_id_an_alias_or_symptom_text(
 async def test_command_menus_are_set_per_language_and_a_failure_does_not_stop_the_bot(
     fake_bot_api: FakeBotApi,
 ) -> None:
-    application = (
-        Application.builder().token(fake_bot_api.token).base_url(fake_bot_api.base_url).build()
-    )
+    application = build_application(fake_bot_api.token, fake_bot_api.base_url)
     fake_bot_api.add_fault(Fault.server_error(500), method="setMyCommands", times=1)
     async with application:
         await set_command_menus(application)  # must not raise

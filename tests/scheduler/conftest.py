@@ -4,7 +4,8 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from bot.telegram.sender import Timeouts, build_bot
+from bot.telegram.sender import build_bot
+from bot.telegram.transport import Timeouts
 from scheduler.clock import FakeClock
 from tests.fakebotapi import FakeBotApi
 from tests.fakebotapi import fake_bot_api as fake_bot_api

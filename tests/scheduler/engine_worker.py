@@ -17,7 +17,8 @@ import os
 import signal
 from datetime import timedelta
 
-from bot.telegram.sender import TelegramSender, Timeouts, build_bot
+from bot.telegram.sender import TelegramSender, build_bot
+from bot.telegram.transport import Timeouts
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.engine import Engine, EngineConfig

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.telegram.sender import TelegramSender, Timeouts, build_bot
+from bot.telegram.sender import TelegramSender, build_bot
+from bot.telegram.transport import Timeouts
 from scheduler.dispatcher import Unreachable
 from scheduler.outbox import FailureReason, Kind, Payload
 from scheduler.sending import SendResult

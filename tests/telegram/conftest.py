@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from telegram import Bot
 
-from bot.telegram.sender import Timeouts, build_bot
+from bot.telegram.sender import build_bot
+from bot.telegram.transport import Timeouts
 from tests.fakebotapi import FakeBotApi
 from tests.fakebotapi import fake_bot_api as fake_bot_api
 

@@ -9,7 +9,8 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot.telegram.sender import Timeouts, build_bot
+from bot.telegram.sender import build_bot
+from bot.telegram.transport import Timeouts
 from tests.fakebotapi import BOT_USER_ID, FakeBotApi, Fault
 
 MINA = 1001
