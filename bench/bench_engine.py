@@ -276,10 +276,9 @@ async def _dispatch(db: Path) -> dict[str, Any]:
     from bot.telegram.sender import TelegramSender, build_bot
     from scheduler.clock import SystemClock
     from scheduler.dispatcher import Dispatcher, DispatcherConfig
-    from scheduler.outbox import Kind, Payload
     from scheduler.ratelimit import Limits, RateLimiter
     from scheduler.sql_outbox import SqlOutbox
-    from storage.records import OutboxMessage, OutboxState
+    from storage.records import OutboxState
     from storage.store import Store
     from tests.fakebotapi import STATS_PATH, TEST_TOKEN
 
@@ -355,15 +354,7 @@ async def _dispatch(db: Path) -> dict[str, Any]:
     now = clock.now()
     for n in range(251):
         await store.outbox.enqueue(
-            OutboxMessage(
-                patient_id=patient_id,
-                recipient="patient",
-                kind=Kind.REMINDER.value,
-                payload=Payload.message(f"r{n}").to_dict(),
-                dedupe_key=f"bench-rate:{now.timestamp()}:{n}",
-                not_before=now,
-                priority=0,
-            )
+            _reminder(patient_id, f"r{n}", f"bench-rate:{now.timestamp()}:{n}", now)
         )
     # One patient, one chat: the per-chat limit is lifted for this run, the global one kept.
     await run(25.0, 30, "limited", per_chat=0.0)
@@ -377,9 +368,6 @@ async def _top_up(store: Any, total: int) -> None:
     that throughput is measured over a sustained run (the burst at 10,000 patients is 1,000,
     two seconds of sending). Idempotent: the extra reminders have fixed dedupe keys."""
     from sqlalchemy import text
-
-    from scheduler.outbox import Kind, Payload
-    from storage.records import OutboxMessage
 
     async with store.engine.connect() as connection:
         queued = (
@@ -396,16 +384,24 @@ async def _top_up(store: Any, total: int) -> None:
     now = datetime.now(UTC)
     for n, patient_id in enumerate(others[: max(0, total - int(queued or 0))]):
         await store.outbox.enqueue(
-            OutboxMessage(
-                patient_id=patient_id,
-                recipient="patient",
-                kind=Kind.REMINDER.value,
-                payload=Payload.message(f"Time for your dose ({n})").to_dict(),
-                dedupe_key=f"bench-extra:{n}",
-                not_before=now,
-                priority=0,
-            )
+            _reminder(patient_id, f"Time for your dose ({n})", f"bench-extra:{n}", now)
         )
+
+
+def _reminder(patient_id: str, text: str, dedupe_key: str, now: datetime) -> Any:
+    """A first reminder to the patient, due now."""
+    from scheduler.outbox import Kind, Payload
+    from storage.records import OutboxMessage
+
+    return OutboxMessage(
+        patient_id=patient_id,
+        recipient="patient",
+        kind=Kind.REMINDER.value,
+        payload=Payload.message(text).to_dict(),
+        dedupe_key=dedupe_key,
+        not_before=now,
+        priority=0,
+    )
 
 
 async def _first_patient(store: Any) -> str:
