@@ -14,6 +14,7 @@ What this class guarantees:
 - a timeout is `TimedOut` and any other transport failure is `NetworkError` carrying the aiohttp
   exception as its cause; their messages name only the exception class, because aiohttp's text
   can quote the URL and a Bot API URL holds the bot token;
+- a proxy named in the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) is used;
 - no file uploads: this bot sends none, so a request with files is refused at once.
 """
 
@@ -60,6 +61,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections, ssl=context),
                 headers={"User-Agent": self.USER_AGENT},
+                # HTTP(S)_PROXY and NO_PROXY, as PTB's httpx transport honours them: where
+                # Telegram is blocked, an operator reaches it through a proxy.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:

@@ -67,6 +67,22 @@ async def test_failures_name_the_exception_class_and_never_the_token(
         assert failure.message.startswith("aiohttp: ")
 
 
+async def test_a_proxy_named_in_the_environment_carries_the_calls(
+    fake_bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake answers a proxy's absolute-form request lines, so it can stand in for the proxy
+    # in front of a Bot API host that does not resolve.
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{fake_bot_api.port}")
+    bot = build_bot(fake_bot_api.token, base_url="http://api.telegram.invalid/bot")
+
+    async with bot:
+        await bot.send_message(MINA, "through the proxy")
+
+    assert fake_bot_api.delivered_texts() == ["through the proxy"]
+
+
 async def test_files_are_refused_before_anything_is_sent(
     bot: Bot, fake_bot_api: FakeBotApi
 ) -> None:
