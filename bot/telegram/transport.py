@@ -101,7 +101,11 @@ class AiohttpRequest(BaseRequest):
         )
         data = request_data.json_parameters if request_data is not None else None
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as answer:
+            # No redirects, as with PTB's httpx transport: a Bot API call is never redirected,
+            # and following one would carry a patient's message to another address.
+            async with self._session.request(
+                method, url, data=data, timeout=timeout, allow_redirects=False
+            ) as answer:
                 return answer.status, await answer.read()
         except TimeoutError as exc:
             raise TimedOut(f"aiohttp: {type(exc).__name__}") from exc
