@@ -276,8 +276,8 @@ async def test_run_forever_claims_the_next_batch_while_sends_are_on_the_wire(
     harness.api.add_fault(Fault.slow(1.0), method="sendMessage", chat_id=3000)
     dispatcher = harness.dispatcher(global_rate=None, max_in_flight=4, batch_size=5)
     # The harness's read timeout (0.3 s) would turn the slow send into a retry.
-    patient = build_bot(harness.api.token, base_url=harness.api.base_url, timeouts=Timeouts())
-    dispatcher.sender = TelegramSender(patient)
+    unhurried = build_bot(harness.api.token, base_url=harness.api.base_url, timeouts=Timeouts())
+    dispatcher.sender = TelegramSender(unhurried)
     on_wire, most, others_when_slow_done = 0, 0, -1
     send = dispatcher.sender.send
 
@@ -294,7 +294,7 @@ async def test_run_forever_claims_the_next_batch_while_sends_are_on_the_wire(
 
     monkeypatch.setattr(dispatcher.sender, "send", counted_send)
     stop = asyncio.Event()
-    async with patient:
+    async with unhurried:
         running = asyncio.create_task(dispatcher.run_forever(stop))
         await harness.api.wait_for(lambda: len(harness.api.delivered_texts()) == len(chats))
         stop.set()
