@@ -1,0 +1,1 @@
+"""The bot's own HTTP server: webhooks (SMS gateway, later Telegram), health and metrics."""
