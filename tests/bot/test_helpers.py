@@ -170,7 +170,7 @@ async def test_a_patient_who_does_not_recognise_the_account_cancels_the_link(
     assert (await world.store.helpers.get(patient_id, helper.id)).state is HelperState.REMOVED
     (bye,) = await outbox_to(world, patient_id, "direct")
     assert "did not confirm" in bye.payload["text"]
-    assert bye.payload["to"]["address"] == "8666"
+    assert bye.to is not None and bye.to.address == "8666"
     await stranger.say("/patients")
     assert "not helping anyone" in stranger.text()
 
