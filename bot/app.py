@@ -22,6 +22,7 @@ from bot.telegram.app import TelegramAdapter, build_application, set_command_men
 from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import SystemClock
+from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,11 @@ async def run(settings: Settings) -> int:
     clock = SystemClock()
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
     runtime = build_runtime(
-        store, clock, worker_id=worker_id(), senders={TELEGRAM.name: TelegramSender(sender_bot)}
+        store,
+        clock,
+        worker_id=worker_id(),
+        senders={TELEGRAM.name: TelegramSender(sender_bot)},
+        wakeup=ApschedulerWakeup(),
     )
     dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)

@@ -11,6 +11,7 @@ machine; the temporary folder is deleted at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
 import sys
@@ -44,13 +45,18 @@ PATIENT_HEADING = "──── tbbot ────"
 
 
 class DemoClock:
-    """Wall time that runs `speed` times faster than real time, and can jump ahead."""
+    """Wall time that runs `speed` times faster than real time, and can jump ahead.
+
+    A jump ends the sleeps it jumps over, so whoever waits on this clock (the engine, the
+    dispatcher) wakes at the new time as if it had passed.
+    """
 
     def __init__(self, speed: float, start: datetime | None = None) -> None:
         self.speed = speed
         self._start = start or datetime.now(UTC)
         self._real = time.monotonic()
         self._jumped = 0.0
+        self._jump = asyncio.Event()
 
     def monotonic(self) -> float:
         return (time.monotonic() - self._real) * self.speed + self._jumped
@@ -60,9 +66,14 @@ class DemoClock:
 
     def jump(self, by: timedelta) -> None:
         self._jumped += by.total_seconds()
+        self._jump.set()
+        self._jump = asyncio.Event()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.speed)
+        until = self.monotonic() + max(0.0, seconds)
+        while (left := until - self.monotonic()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._jump.wait(), left / self.speed)
 
 
 def helper_heading(t: Translator) -> str:
@@ -149,10 +160,8 @@ async def demo(
                     helper_linked = await _link_demo_helper(store, clock.now(), out, t)
                     if helper_linked:
                         await _hint_next(store, clock, out, t)
-                engine.poke()
         finally:
             stop.set()
-            engine.poke()
             await asyncio.gather(workers, return_exceptions=True)
             await store.close()
     print(t._("[demo] finished; the temporary database and key are deleted."), file=out)
@@ -178,7 +187,6 @@ async def _travel(
             break  # what is due is being handled elsewhere (the running dispatcher)
     if target > clock.now():
         clock.jump(target - clock.now())
-    engine.poke()
 
 
 async def _patient_zone(store: Store) -> str | None:

@@ -1,4 +1,5 @@
-"""The reminder engine: dose slots as timers in the database, woken by APScheduler.
+"""The reminder engine: dose slots as timers in the database, woken by APScheduler (or, in the
+demo and in tests, by the injected clock: `scheduler.wakeup`).
 
 Each planned dose is a row of ``dose_slots`` (materialised over a rolling horizon) whose
 plaintext ``next_check_at`` is the instant of its next timer: the reminder at the due instant,
@@ -29,12 +30,11 @@ hook: `DoseRepository.record` sets ``next_check_at`` to None, which stops the sl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,7 @@ from scheduler.ladder import (
 )
 from scheduler.outbox import Kind, Payload
 from scheduler.sql_outbox import parse_recipient
+from scheduler.wakeup import ClockWakeup, Wakeup
 from storage.errors import NotFound
 from storage.records import (
     HELPER_PREFIX,
@@ -195,11 +196,13 @@ class Engine:
         *,
         config: EngineConfig | None = None,
         worker_id: str,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.composer = composer
         self.config = config or EngineConfig()
+        self.wakeup = wakeup or ClockWakeup(clock)
         self.worker_id = worker_id[:48]
         self._wake = asyncio.Event()
         self._sooner: datetime | None = None
@@ -648,67 +651,41 @@ class Engine:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Tick whenever a timer comes due, until `stop` is set.
 
-        APScheduler's AsyncIOScheduler holds three jobs: a one-off ``wake`` job re-armed at
-        the next due instant after every round, and the periodic horizon and sweep jobs.
         Each round:
         1. Tick until a batch comes back short (a backlog is worked off at once).
-        2. Run the periodic jobs whose flag the scheduler raised (planning one chunk of
-           patients per round while more are due for it).
-        3. Ask the database for the next due instant (also sooner instants given to `poke`);
-           arm ``wake`` there, but no later than `max_idle` from now (timers written by
-           other processes cannot poke this one).
-        4. Sleep until ``wake`` fires, `poke` is called, or `stop` is set.
+        2. Run the periodic jobs that have come due (the horizon, every `replan_every`; the
+           lease sweep, every `sweep_every`; both at start), planning one chunk of patients
+           per round while more are due for it.
+        3. Ask the database for the next due instant (also sooner instants given to `poke`,
+           and the next periodic job); wait for it through the `Wakeup`, but no later than
+           `max_idle` from now (timers written by other processes cannot poke this one).
+        4. Wait until then, until `poke` is called, or until `stop` is set.
         """
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-        due_jobs: set[str] = {"replan", "sweep"}  # both run once at start
-
-        def flag(name: str) -> None:
-            due_jobs.add(name)
-            self._wake.set()
-
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(
-            flag,
-            "interval",
-            args=["replan"],
-            id="replan",
-            seconds=self.config.replan_every.total_seconds(),
-        )
-        scheduler.add_job(
-            flag,
-            "interval",
-            args=["sweep"],
-            id="sweep",
-            seconds=self.config.sweep_every.total_seconds(),
-        )
-        scheduler.start()
+        due_jobs: set[str] = set()
+        every = {"replan": self.config.replan_every, "sweep": self.config.sweep_every}
+        next_job = dict.fromkeys(every, self.clock.now())
         stopper = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
                 self._wake.clear()
+                now = self.clock.now()
+                for job, at in next_job.items():
+                    if at <= now:
+                        due_jobs.add(job)
+                        next_job[job] = now + every[job]
                 try:
                     await self._round(due_jobs)
                 except Exception as exc:
                     # The database may be briefly unavailable: try again shortly.
                     log.error("engine round failed: %s", type(exc).__name__)
                     self._sooner = self.clock.now() + timedelta(seconds=1)
-                wake_at = await self._wake_at()
-                scheduler.add_job(
-                    self._wake.set,
-                    "date",
-                    run_date=wake_at,
-                    id="wake",
-                    replace_existing=True,
-                    misfire_grace_time=None,
-                )
-                waiter = asyncio.ensure_future(self._wake.wait())
+                wake_at = min(await self._wake_at(), *next_job.values())
+                waiter = asyncio.ensure_future(self.wakeup.until(wake_at, self._wake))
                 await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
         finally:
             stopper.cancel()
-            with contextlib.suppress(Exception):
-                scheduler.shutdown(wait=False)
+            self.wakeup.close()
 
     async def _round(self, due_jobs: set[str]) -> None:
         while True:
@@ -740,7 +717,7 @@ class Engine:
         if self._sooner is not None:
             candidates.append(self._sooner)
             self._sooner = None
-        # APScheduler runs a past date job at once; never ask for an instant before now.
+        # Never ask to be woken before now: a past instant is now.
         return max(now, min(candidates))
 
 
