@@ -30,7 +30,7 @@ from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.helpers import HelperDesk
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.dialogue.supplies import days_left, plan_supplies, tablets_of
+from bot.dialogue.supplies import days_left, plan_supplies, refills_due, tablets_of
 from bot.flows import forget, helpers, info, mood, onboarding, pause, settings, stock, symptom
 from bot.flows.milestones import milestone_replies
 from bot.flows.progress import progress_reply
@@ -66,6 +66,7 @@ from treatment.stock import (
     REFILL_WARNING_DAYS,
     use_tablets,
 )
+from treatment.weight import load_weight_bands
 
 logger = logging.getLogger(__name__)
 
@@ -612,7 +613,7 @@ class Dialogue:
             old = plan.weight_kg
             plan = replace(plan, weight_kg=value)
             replan = True
-            if old is not None and abs(old - value) >= 5:
+            if old is not None and load_weight_bands().weight_change_notice(old, value):
                 notes.append("weight")
         profile = replace(profile, preferences=prefs)
         async with self.store.transaction() as tx:
@@ -936,10 +937,11 @@ class Dialogue:
         _, per_day = plan_supplies(enrolment.enrolment, now)
         warn = int(patient.preferences.get("refill_warn_days", REFILL_WARNING_DAYS))
         warned = set(patient.preferences.get("stock_warned") or [])
-        days = {p: d for p, d in days_left(stored.counts, per_day).items() if d is not None}
-        low = [p for p in tablets_of(slot) if p in days and days[p] <= warn and p not in warned]
+        due = refills_due(stored.counts, per_day, tablets_of(slot), warn)
+        low = [product for product in due if product not in warned]
         if not low:
             return []
+        days = days_left(stored.counts, per_day)
         prefs = {**patient.preferences, "stock_warned": sorted(warned | set(low))}
         async with self.store.transaction() as tx:
             await tx.patients.update(replace(patient, preferences=prefs))

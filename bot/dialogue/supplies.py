@@ -1,15 +1,18 @@
-"""Counting tablets: which products a plan uses, how fast, and how long a count lasts."""
+"""Counting tablets: which products a plan uses, how fast, and how long a count lasts.
+
+How long a count lasts and when to buy more are the domain's (`treatment.stock.Balance`);
+this module only reads the plan and the stored counts for it.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from storage.records import DoseSlot
 from treatment.enrolment import Enrolment
 from treatment.plan import DrugDose, iter_slots, slots_between
-from treatment.stock import DoseTablets, tablets_by_product
+from treatment.stock import Balance, DoseTablets, tablets_by_product
 
 
 def plan_supplies(plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
@@ -39,9 +42,32 @@ def tablets_of(slot: DoseSlot) -> dict[str, float]:
     )
 
 
+def _balances(counts: Mapping[str, int]) -> dict[str, Balance]:
+    # The stored counts are what the patient counted, less the doses since: never short.
+    return {
+        product: Balance(product, count, needs_recount=False) for product, count in counts.items()
+    }
+
+
 def days_left(counts: Mapping[str, int], per_day: Mapping[str, float]) -> dict[str, int | None]:
     """Whole days each count lasts at the current use; None for a product not used now."""
     return {
-        product: (math.floor(count / per_day[product]) if per_day.get(product) else None)
-        for product, count in counts.items()
+        product: balance.days_left(per_day.get(product, 0.0))
+        for product, balance in _balances(counts).items()
     }
+
+
+def refills_due(
+    counts: Mapping[str, int],
+    per_day: Mapping[str, float],
+    products: Iterable[str],
+    warn_days: int,
+) -> list[str]:
+    """Which of `products` the patient counts and should buy more of now."""
+    balances = _balances(counts)
+    return [
+        product
+        for product in products
+        if product in balances
+        and balances[product].refill_due(per_day.get(product, 0.0), warn_days)
+    ]
