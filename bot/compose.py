@@ -19,6 +19,7 @@ from scheduler.compose import Note
 from scheduler.doses import DayCount
 from scheduler.ladder import Step
 from scheduler.outbox import Button, ButtonRows, Payload
+from scheduler.preferences import Preferences
 from storage.records import DoseSlot, Helper, Incident, Patient
 
 ACK = "hack"  # "I'll reach out"
@@ -44,7 +45,7 @@ class BotComposer:
             local_due=datetime.fromisoformat(dose["local"]),
             drugs=drugs,
             discreet=patient.discreet,
-            cover_word=patient.preferences.get("cover_word"),
+            cover_word=Preferences.of(patient).cover_word,
             nudge=nudge,
         )
         return to_payload(reply)

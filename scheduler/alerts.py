@@ -23,6 +23,7 @@ from typing import Any
 
 from scheduler.compose import Composer, Note
 from scheduler.outbox import Kind, Payload
+from scheduler.preferences import Preferences
 from storage.errors import NotFound
 from storage.records import (
     DoseEvent,
@@ -41,8 +42,6 @@ from storage.records import (
 from storage.store import Repositories
 
 MAX_HELPERS = 3
-DEFAULT_ESCALATION = timedelta(hours=1)
-ESCALATION_CHOICES = (30, 60, 180, 720)  # minutes, offered to the patient
 INCIDENT_LIFETIME = timedelta(days=3)
 SILENT_AFTER = timedelta(days=3)
 MISSED_RUN_CHOICES = (2, 3, 5)
@@ -123,13 +122,6 @@ class HelperPrefs:
             return replace(self, missed_run=0 if self.missed_run else 3)
         flipped: dict[str, Any] = {switch: not getattr(self, switch)}
         return replace(self, **flipped)
-
-
-def escalation_delay(patient: Patient) -> timedelta:
-    minutes = patient.preferences.get("escalate_minutes")
-    if isinstance(minutes, int) and minutes in ESCALATION_CHOICES:
-        return timedelta(minutes=minutes)
-    return DEFAULT_ESCALATION
 
 
 class Outcome(StrEnum):
@@ -276,7 +268,11 @@ async def _tell_next(
     told.append(helper.id)
     detail["told"] = told
     more = len(waiting) > 1
-    next_at = now + escalation_delay(patient) if more else incident.created_at + INCIDENT_LIFETIME
+    next_at = (
+        now + Preferences.of(patient).escalation_delay()
+        if more
+        else incident.created_at + INCIDENT_LIFETIME
+    )
     if not await tx.incidents.change(
         incident, state=IncidentState.OPEN, next_at=next_at, detail=detail
     ):

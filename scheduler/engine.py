@@ -32,10 +32,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.alerts import (
@@ -56,12 +54,12 @@ from scheduler.ladder import (
     DEFAULT_NUDGES,
     DEFAULT_WINDOW,
     LadderSettings,
-    QuietHours,
     Step,
     Timer,
     ladder,
 )
 from scheduler.outbox import Kind, Payload
+from scheduler.preferences import Preferences
 from scheduler.sql_outbox import parse_recipient
 from scheduler.wakeup import ClockWakeup, Wakeup
 from storage.errors import NotFound
@@ -84,7 +82,6 @@ from storage.records import (
 from storage.store import Repositories, Store
 from treatment.adherence import summarise
 from treatment.codes import Severity
-from treatment.enrolment import parse_time
 from treatment.events import NOT_TAKEN_KINDS, latest_events
 from treatment.plan import DoseSlot as PlannedSlot
 from treatment.plan import iter_slots
@@ -163,30 +160,6 @@ class TickReport:
     """Seconds from each reminder's due instant to its outbox row (for the benchmark)."""
 
 
-def ladder_settings(preferences: Mapping[str, Any], config: EngineConfig) -> LadderSettings:
-    """A patient's ladder from their preferences (keys documented on `storage.records.Patient`).
-
-    Unknown or malformed values fall back to the default: a bad setting must never silence
-    reminders.
-    """
-    nudges = config.nudges
-    choice = preferences.get("nudges")
-    if choice == "one":
-        nudges = config.nudges[:1]
-    elif choice == "none":
-        nudges = ()
-    quiet = None
-    span = preferences.get("quiet_hours")
-    if isinstance(span, list | tuple) and len(span) == 2:
-        try:
-            start, end = parse_time(span[0]), parse_time(span[1])
-        except ValueError:
-            log.warning("ignoring malformed quiet hours")
-        else:
-            quiet = QuietHours(start, end)
-    return LadderSettings(nudges=nudges, window=config.window, quiet=quiet)
-
-
 class Engine:
     def __init__(
         self,
@@ -223,7 +196,7 @@ class Engine:
         4. Note the enrolment planned up to ``now + horizon``.
         """
         patient = await tx.patients.get(patient_id)
-        settings = ladder_settings(patient.preferences, self.config)
+        settings = Preferences.of(patient).ladder(self.config.nudges, self.config.window)
         active = await tx.enrolments.active(patient_id)
         for record in active:
             await self._plan_enrolment(tx, record, settings, now)
@@ -513,7 +486,7 @@ class Engine:
         if slot.state is SlotState.REMINDED:
             report.alerts += await self._alert_helpers(tx, patient, slot, record, now)
         if record.active:
-            settings = ladder_settings(patient.preferences, self.config)
+            settings = Preferences.of(patient).ladder(self.config.nudges, self.config.window)
             await self._plan_enrolment(tx, record, settings, now)
 
     async def _alert_helpers(

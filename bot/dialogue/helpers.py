@@ -34,7 +34,6 @@ from scheduler.alerts import (
     HelperPrefs,
     Outcome,
     acknowledge,
-    escalation_delay,
     pass_on,
     was_told,
 )
@@ -44,6 +43,7 @@ from scheduler.compose import Composer
 from scheduler.doses import day_counts
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
+from scheduler.preferences import Preferences
 from storage.errors import NotFound
 from storage.records import (
     DIRECT,
@@ -394,7 +394,7 @@ class HelperDesk:
     ) -> flow.Turn:
         helpers = await _current(tx, patient.id)
         entries = [flow.entry(h.id, h.alias, h.state.value, HelperPrefs.of(h)) for h in helpers]
-        minutes = int(escalation_delay(patient).total_seconds() // 60)
+        minutes = int(Preferences.of(patient).escalation_delay().total_seconds() // 60)
         return flow.begin(
             now,
             patient.language,
