@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from scheduler.compose import Composer, Note
+from scheduler.doses import DoseSnapshot
 from scheduler.outbox import Kind, Payload
 from scheduler.preferences import Preferences
 from storage.errors import NotFound
@@ -365,7 +366,7 @@ async def after_close(
     opened = 0
     recent = await tx.doses.slots_between(patient.id, now - timedelta(days=21), now)
     run = missed_run([s for s in recent if s.enrolment_id == slot.enrolment_id])
-    facts = {"slot": slot.id, "local": slot.dose.get("local"), "run": run}
+    facts = {"slot": slot.id, "local": DoseSnapshot.of(slot).local.isoformat(), "run": run}
     run_helpers: set[str] = set()
     if run in MISSED_RUN_CHOICES:
         incident = await raise_alert(

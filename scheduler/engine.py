@@ -49,7 +49,7 @@ from scheduler.alerts import (
 from scheduler.clock import Clock
 from scheduler.compose import Composer
 from scheduler.dispatcher import Unreachable
-from scheduler.doses import day_counts, dose_json, timers_json, timers_of, treatment_events
+from scheduler.doses import DoseSnapshot, day_counts, dose_json, treatment_events
 from scheduler.ladder import (
     DEFAULT_NUDGES,
     DEFAULT_WINDOW,
@@ -230,7 +230,7 @@ class Engine:
                 break
             planned.append(slot)
         existing = await tx.doses.slots_of_enrolment(patient_id, record.id, since=now)
-        by_existing_key = {str(slot.dose.get("key")): slot for slot in existing}
+        by_existing_key = {DoseSnapshot.of(slot).key: slot for slot in existing}
         remove: list[str] = []
         add: list[NewDoseSlot] = []
         wanted: set[str] = set()
@@ -323,14 +323,10 @@ class Engine:
             return False
         if slot.state not in OPEN or not now < until < slot.window_ends_at:
             return False
-        timers = timers_of(slot.dose)
+        snapshot = DoseSnapshot.of(slot)
+        timers = snapshot.timers
         rest = [t for t in timers[:-1] if t.step is Step.NUDGE and t.at > until]
-        new = [Timer(Step.REMIND, until), *rest, timers[-1]]
-        dose = {
-            **slot.dose,
-            "timers": timers_json(new),
-            "snoozes": int(slot.dose.get("snoozes", 0)) + 1,
-        }
+        dose = snapshot.snoozed([Timer(Step.REMIND, until), *rest, timers[-1]]).to_dict()
         return await tx.doses.reschedule(
             patient_id,
             slot_id,
@@ -717,11 +713,11 @@ def _decide(slot: DoseSlot, now: datetime) -> _Decision:
     Dedupe keys: ``remind:<slot>`` for the first reminder, ``remind:<slot>:<n>`` after the
     n-th snooze, ``nudge:<slot>:<snoozes>:<timer index>``.
     """
-    timers = timers_of(slot.dose)
+    snapshot = DoseSnapshot.of(slot)
+    timers, snoozes = snapshot.timers, snapshot.snoozes
     since = slot.next_check_at or slot.due_at
     came_due = [t for t in timers[:-1] if since <= t.at <= now]
     upcoming = next((t.at for t in timers if t.at > now), slot.window_ends_at)
-    snoozes = int(slot.dose.get("snoozes", 0))
     if slot.state is SlotState.PENDING:
         send_at = max(now, since)
         after = next((t.at for t in timers if t.at > send_at), slot.window_ends_at)

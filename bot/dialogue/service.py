@@ -34,13 +34,13 @@ from bot.dialogue.supplies import days_left, plan_supplies, refills_due, tablets
 from bot.flows import forget, helpers, info, mood, onboarding, pause, settings, stock, symptom
 from bot.flows.milestones import milestone_replies
 from bot.flows.progress import progress_reply
-from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, DoseLine
+from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN
 from bot.i18n import Translator, negotiate, translator
 from scheduler.alerts import AlertKind
 from scheduler.channels import ChannelRegistry
 from scheduler.clock import Clock
 from scheduler.compose import Composer
-from scheduler.doses import dose_json, treatment_events
+from scheduler.doses import DoseSnapshot, dose_json, treatment_events
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from storage.errors import NotFound, StaleWrite
@@ -722,14 +722,7 @@ class Dialogue:
             )
             if slot.state is SlotState.PENDING
         ]
-        next_drugs = (
-            [
-                DoseLine(d["name"], d.get("mg"), d.get("tablets"))
-                for d in upcoming[0].dose.get("drugs", [])
-            ]
-            if upcoming
-            else []
-        )
+        next_drugs = DoseSnapshot.of(upcoming[0]).drugs if upcoming else ()
         replies = milestone_replies(
             t, before, after, first_week_doses=first_week, next_phase_drugs=next_drugs
         )

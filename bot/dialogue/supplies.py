@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
+from scheduler.doses import DoseSnapshot
 from storage.records import DoseSlot
 from treatment.enrolment import Enrolment
 from treatment.plan import DrugDose, iter_slots, slots_between
@@ -35,11 +36,8 @@ def dose_tablets(drugs: Iterable[DrugDose]) -> list[DoseTablets]:
 
 
 def tablets_of(slot: DoseSlot) -> dict[str, float]:
-    """The tablets a stored slot's dose uses, per product (see `scheduler.doses.dose_json`)."""
-    drugs = slot.dose.get("drugs", [])
-    return tablets_by_product(
-        DoseTablets(d["name"], d.get("tablets"), bool(d.get("combined"))) for d in drugs
-    )
+    """The tablets a stored slot's dose uses, per product."""
+    return DoseSnapshot.of(slot).tablets()
 
 
 def _balances(counts: Mapping[str, int]) -> dict[str, Balance]:

@@ -7,9 +7,10 @@ import math
 from collections.abc import Sequence
 
 from bot.dialogue.messages import Reply
-from bot.flows.reminder import DoseLine, dose_lines
+from bot.flows.reminder import dose_lines
 from bot.i18n import Translator
 from treatment.adherence import AdherenceSummary
+from treatment.plan import DrugDose
 from treatment.regimen import PhaseKind
 
 
@@ -19,7 +20,7 @@ def milestone_replies(
     after: AdherenceSummary,
     *,
     first_week_doses: int,
-    next_phase_drugs: Sequence[DoseLine],
+    next_phase_drugs: Sequence[DrugDose],
 ) -> list[Reply]:
     """The messages earned by the dose that turned `before` into `after` (usually none).
 

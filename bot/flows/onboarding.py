@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.flows.reminder import DoseLine, dose_lines
+from bot.flows.reminder import dose_lines
 from bot.i18n import LOCALES, Translator, negotiate, translator
 from bot.parsing import (
     ParseError,
@@ -455,7 +455,7 @@ def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
-        drugs = [DoseLine(d.name, d.mg, d.tablets) for d in first.drugs]
+        drugs = first.drugs
         lines.extend(f"• {line}" for line in dose_lines(t, drugs))
     if str(data.get("today", setup.start.isoformat())) > setup.start.isoformat():
         lines.append(t._("Doses from your first dose until now are counted as taken."))

@@ -7,12 +7,12 @@ Discreet mode never names the illness or a drug: anyone glancing at the phone se
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.i18n import Translator
+from treatment.plan import DrugDose
 
 TAKEN = "taken"
 SNOOZE = "snooze"
@@ -21,20 +21,11 @@ SYMPTOM = "symptom"
 SNOOZE_MINUTES = (15, 60)
 
 
-@dataclass(frozen=True, slots=True)
-class DoseLine:
-    """One drug of a dose as the reminder shows it."""
-
-    name: str
-    mg: float | None
-    tablets: float | None
-
-
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def dose_lines(t: Translator, drugs: Sequence[DoseLine]) -> list[str]:
+def dose_lines(t: Translator, drugs: Sequence[DrugDose]) -> list[str]:
     """One line per drug: name, mg and tablets when known, "as prescribed" otherwise."""
     lines = []
     for drug in drugs:
@@ -69,7 +60,7 @@ def reminder(
     *,
     slot_ref: str,
     local_due: datetime,
-    drugs: Sequence[DoseLine],
+    drugs: Sequence[DrugDose],
     discreet: bool,
     cover_word: str | None,
     nudge: bool = False,

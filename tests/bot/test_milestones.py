@@ -6,17 +6,16 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 
 from bot.flows.milestones import milestone_replies
-from bot.flows.reminder import DoseLine
 from bot.i18n import translator
 from treatment.adherence import AdherenceSummary, summarise
 from treatment.enrolment import enrol
 from treatment.events import DoseEvent, EventKind
-from treatment.plan import iter_slots
+from treatment.plan import DrugDose, iter_slots
 
 START = date(2026, 3, 2)
 PLAN = enrol(regimen="2HRZE/4HR", start=START, times=["08:00"], zone="Asia/Seoul", today=START)
 SLOTS = list(iter_slots(PLAN))
-HR = [DoseLine("isoniazid", 225, 3), DoseLine("rifampicin", 450, 3)]
+HR = [DrugDose("isoniazid", 225, 3), DrugDose("rifampicin", 450, 3)]
 T = translator("en")
 
 
