@@ -35,9 +35,6 @@ class Inbound:
     private: bool = True
     message_ref: str | None = None  # the message a pick was made on, to edit it
     update_ref: str | None = None  # the channel's id of this event, to drop re-deliveries
-    name: str | None = (
-        None  # the account's display name, shown only when a patient confirms a helper
-    )
 
     def option(self, offered: Reply) -> str | None:
         """The argument of the option picked, only if `offered` (the question now open) shows
@@ -57,7 +54,6 @@ class Inbound:
         language: str | None = None,
         private: bool = True,
         update_ref: str | None = None,
-        name: str | None = None,
     ) -> Inbound:
         """A typed line: `/cmd args` becomes a command, anything else stays text."""
         stripped = text.strip()
@@ -76,7 +72,6 @@ class Inbound:
             language=language,
             private=private,
             update_ref=update_ref,
-            name=name,
         )
 
 

@@ -40,7 +40,6 @@ def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
             private=private,
             message_ref=None if message is None else str(message.message_id),
             update_ref=update_ref,
-            name=user.full_name[:64],
         )
     message = update.message
     if message is None:
@@ -63,5 +62,4 @@ def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
         language=language,
         private=private,
         update_ref=update_ref,
-        name=user.full_name[:64],
     )
