@@ -81,12 +81,15 @@ class Reply:
 
     `edit` replaces the message the pick was made on instead of sending a new one.
     `sensitive` marks health details that discreet mode deletes from the chat after a delay.
+    `leave`: after this message the channel leaves the chat (a group the bot was added to),
+    where it can.
     """
 
     text: str
     choices: tuple[tuple[Choice, ...], ...] = field(default_factory=tuple)
     edit: bool = False
     sensitive: bool = False
+    leave: bool = False
 
     def all_choices(self) -> list[Choice]:
         return [choice for row in self.choices for choice in row]
