@@ -575,3 +575,48 @@ async def test_a_reminder_written_ahead_is_not_sent_if_the_dose_is_answered_firs
     await world.travel(timedelta(hours=7))  # no nudge and no close for an answered dose
     kinds = {e.kind for e in await world.outbox(patient_id)}
     assert not kinds & {"reminder", "nudge"}
+
+
+async def test_a_count_already_low_warns_at_once_not_after_the_next_dose(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)  # 52 kg: 3 tablets a day, warned at 7 days or less
+    await mina.say("/stock")
+    await mina.choose("I counted what I have")
+    replies = await mina.say("12")  # 4 days
+    assert "vitamins: 12 tablets, enough for about 4 days" in replies[0].text
+    assert replies[1].text == "You have vitamins for about 4 more days. Time to get more."
+    prefs = (await world.store.patients.get(patient_id)).preferences
+    assert prefs["stock_warned"] == ["HRZE"]
+    await world.travel(timedelta(hours=11))
+    after = await take_todays_dose(world, patient_id, mina, 0)
+    assert not any("more days" in r.text for r in after)  # said once until restocked
+
+
+async def test_one_day_left_reads_naturally_in_each_language(world: World) -> None:
+    for user, language, expected in (
+        ("7001", "en", "for about 1 more day."),
+        ("7002", "ko", "약 1일분"),
+        ("7003", "zh-CN", "还够大约1天"),
+    ):
+        person = world.person(user, language)
+        await onboard_plainly(person)
+        await person.say("/stock")
+        await person.press("opt:counted")
+        replies = await person.say("3")
+        assert expected in replies[-1].text, replies[-1].text
+        assert "(s)" not in replies[-1].text and "들" not in replies[-1].text
+
+
+async def onboard_plainly(person: Person) -> None:
+    """Onboarding by button position, whatever the language: plain wording, 52 kg."""
+    await person.say("/start")
+    await person.press("opt:yes")
+    await person.say("Mina")
+    await person.press("opt:Asia.Seoul")
+    await person.press("opt:2HRZE_4HR")
+    await person.press("opt:today")
+    await person.say("20:00")
+    await person.say("52")
+    await person.press("opt:off")
+    await person.press("opt:start")
+    assert await person.world.patient_id(person.user)
