@@ -1,8 +1,9 @@
 """`tbbot run`: the real bot. This module only wires the parts together.
 
 One process receives updates by long polling, runs the reminder engine and the outbox
-dispatcher, and stops cleanly on SIGINT or SIGTERM (what it was doing is either committed
-or left to be retried: nothing is lost by stopping).
+dispatcher, and stops cleanly on SIGINT or SIGTERM within a bounded time (what it was doing is
+either committed or left to be retried: nothing is lost by stopping). Telegram being out of
+reach at start, or later, stops none of it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import os
 import signal
 import socket
 
+from telegram.ext import Application
+
 from bot.compose import BotComposer
 from bot.config import Settings
 from bot.dialogue.service import Dialogue
 from bot.errors import UsageError
+from bot.lifecycle import run_until_stopped
 from bot.logsafe import configure_logging
 from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher
@@ -43,8 +48,10 @@ async def run(settings: Settings) -> int:
     """Steps:
     1. Refuse to start without a token or without the right master key (nothing is written).
     2. Open (and migrate) the store.
-    3. Start polling, the engine and the dispatcher; wait for a stop signal.
-    4. Stop polling first, so no new work arrives, then the engine and dispatcher.
+    3. Run the engine, the dispatcher and the Telegram link side by side until a stop signal.
+       The link connects in the background, with backoff, so reminders and other channels run
+       whether or not Telegram can be reached (`bot.telegram.link`).
+    4. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
     """
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise UsageError(NO_BOT_CREDENTIALS)
@@ -71,31 +78,29 @@ async def run(settings: Settings) -> int:
     application = build_application(token, settings.telegram_api_base_url)
     TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
 
+    async def connected(app: Application) -> None:
+        await set_command_menus(app)
+        # Invitation links name the bot: known once Telegram answered getMe.
+        dialogue.desk.bot_username = app.bot.username
+
+    link = TelegramLink(application, connected)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     try:
-        async with application, sender_bot:
-            await set_command_menus(application)
-            # Invitation links name the bot: known once the application asked Telegram (getMe).
-            dialogue.desk.bot_username = application.bot.username
-            await application.start()
-            updater = application.updater
-            if updater is None:
-                raise RuntimeError("the application was built without an updater")
-            await updater.start_polling()
+        async with sending(sender_bot):
             log.info("tbbot is running")
-            workers = [
-                asyncio.create_task(engine.run_forever(stop)),
-                asyncio.create_task(dispatcher.run_forever(stop)),
-            ]
-            await stop.wait()
-            await updater.stop()
-            await application.stop()
-            await asyncio.gather(*workers)
+            ok = await run_until_stopped(
+                {
+                    "the reminder engine": engine.run_forever(stop),
+                    "the dispatcher": dispatcher.run_forever(stop),
+                    "the Telegram link": link.run(stop),
+                },
+                stop,
+            )
     finally:
         await store.close()
     log.info("tbbot stopped")
-    return 0
+    return 0 if ok else 1
