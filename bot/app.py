@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 
 from telegram.ext import Application
 
@@ -29,6 +28,7 @@ from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher
 from scheduler.engine import Engine
+from scheduler.leases import release_dead, worker_id
 from scheduler.sql_outbox import SqlOutbox
 from storage.errors import KeyConfigError, StoreError
 
@@ -40,14 +40,10 @@ NO_BOT_CREDENTIALS = (
 )
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()[:24]}-{os.getpid()}"
-
-
 async def run(settings: Settings) -> int:
     """Steps:
     1. Refuse to start without a token or without the right master key (nothing is written).
-    2. Open (and migrate) the store.
+    2. Open (and migrate) the store; give back the leases of this host's dead processes.
     3. Run the engine, the dispatcher and the Telegram link side by side until a stop signal.
        The link connects in the background, with backoff, so reminders and other channels run
        whether or not Telegram can be reached (`bot.telegram.link`).
@@ -68,6 +64,7 @@ async def run(settings: Settings) -> int:
         raise UsageError(f"the database could not be opened: {exc}") from None
     clock = SystemClock()
     me = worker_id()
+    await release_dead(store, me)  # a crash before this start must not delay anyone
     engine = Engine(store, clock, BotComposer(), worker_id=me)
     dialogue = Dialogue(store, engine, clock, channel="telegram")
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)

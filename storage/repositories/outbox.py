@@ -7,7 +7,7 @@ lease that runs out (the worker died mid-send) makes the message claimable again
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -266,6 +266,33 @@ class OutboxRepository(Repository):
             result = await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.state == OutboxState.LEASED.value, OutboxRow.lease_until < now)
+                .values(state=OutboxState.PENDING.value, lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
+
+    async def lease_owners(self) -> set[str]:
+        """The owners of the leases held now, live or run out."""
+        async with self._transaction() as session:
+            owners = await session.scalars(
+                select(OutboxRow.lease_owner)
+                .where(OutboxRow.state == OutboxState.LEASED.value)
+                .distinct()
+            )
+            return {owner for owner in owners if owner is not None}
+
+    async def release_leases(self, owners: Collection[str]) -> int:
+        """Put the messages leased by `owners` (workers known to be dead) back in the queue
+        at once, instead of when their leases run out; returns how many."""
+        if not owners:
+            return 0
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.state == OutboxState.LEASED.value,
+                    OutboxRow.lease_owner.in_(list(owners)),
+                )
                 .values(state=OutboxState.PENDING.value, lease_owner=None, lease_until=None)
                 .execution_options(synchronize_session=False)
             )
