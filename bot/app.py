@@ -20,11 +20,13 @@ from bot.compose import BotComposer
 from bot.config import Settings
 from bot.dialogue.service import Dialogue
 from bot.errors import UsageError
-from bot.lifecycle import run_until_stopped
+from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
+from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
 from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
+from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher
 from scheduler.engine import Engine
@@ -47,10 +49,13 @@ async def run(settings: Settings) -> int:
     3. Run the engine, the dispatcher and the Telegram link side by side until a stop signal.
        The link connects in the background, with backoff, so reminders and other channels run
        whether or not Telegram can be reached (`bot.telegram.link`).
-    4. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
+    4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`); with `TBBOT_HEALTHCHECK_URL`,
+       ping that dead-man's switch while healthy.
+    5. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
     """
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise UsageError(NO_BOT_CREDENTIALS)
+    listen = _listen_address(settings)
     token = settings.telegram_bot_token.get_secret_value()
     configure_logging(token=token)
     if settings.crisis_lines_file is not None:
@@ -63,15 +68,15 @@ async def run(settings: Settings) -> int:
     except StoreError as exc:
         raise UsageError(f"the database could not be opened: {exc}") from None
     clock = SystemClock()
+    stop = asyncio.Event()
     me = worker_id()
     await release_dead(store, me)  # a crash before this start must not delay anyone
     engine = Engine(store, clock, BotComposer(), worker_id=me)
     dialogue = Dialogue(store, engine, clock, channel="telegram")
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
     outbox = SqlOutbox(store, me, then=engine.on_unreachable)
-    dispatcher = Dispatcher(
-        outbox, TelegramSender(sender_bot), clock, on_unreachable=outbox.record_unreachable
-    )
+    telegram_sends = SendWatch(TelegramSender(sender_bot), clock)
+    dispatcher = Dispatcher(outbox, telegram_sends, clock, on_unreachable=outbox.record_unreachable)
     application = build_application(token, settings.telegram_api_base_url)
     TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
 
@@ -81,23 +86,51 @@ async def run(settings: Settings) -> int:
         dialogue.desk.bot_username = app.bot.username
 
     link = TelegramLink(application, connected)
-    stop = asyncio.Event()
+    health = Health(
+        store, clock, {"telegram": ChannelWatch(lambda: link.connected, telegram_sends)}
+    )
+    parts: dict[str, Part] = {
+        "the reminder engine": engine.run_forever,
+        "the dispatcher": dispatcher.run_forever,
+        "the Telegram link": link.run,
+    }
+    if settings.healthcheck_url is not None:
+        switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
+        parts["the dead-man's switch"] = switch.run
+    server = WebServer()
+    server.add_routes(health.routes())
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     try:
+        if listen is not None:
+            await _serve(server, listen)
         async with sending(sender_bot):
             log.info("tbbot is running")
-            ok = await run_until_stopped(
-                {
-                    "the reminder engine": engine.run_forever(stop),
-                    "the dispatcher": dispatcher.run_forever(stop),
-                    "the Telegram link": link.run(stop),
-                },
-                stop,
-            )
+            ok = await run_until_stopped(parts, stop)
     finally:
+        await server.stop()
         await store.close()
     log.info("tbbot stopped")
     return 0 if ok else 1
+
+
+def _listen_address(settings: Settings) -> tuple[str, int] | None:
+    if settings.http_listen is None:
+        return None
+    try:
+        return parse_listen(settings.http_listen)
+    except ValueError as exc:
+        raise UsageError(f"TBBOT_HTTP_LISTEN: {exc}") from None
+
+
+async def _serve(server: WebServer, listen: tuple[str, int]) -> None:
+    host, port = listen
+    try:
+        await server.start(host, port)
+    except OSError as exc:
+        raise UsageError(
+            f"TBBOT_HTTP_LISTEN: cannot listen on {host}:{port} ({exc.strerror})"
+        ) from None
+    log.info("serving /health on %s:%d", host, server.port)

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     forgotten_file: Path | None = Field(default=None, validation_alias="TBBOT_FORGOTTEN_FILE")
     """The forgotten list (`storage.forgotten`); default ``state_dir()/forgotten.txt``."""
 
+    http_listen: str | None = Field(default=None, validation_alias="TBBOT_HTTP_LISTEN")
+    """``HOST:PORT`` of the web server (health endpoint, webhooks); off when unset."""
+
+    healthcheck_url: SecretStr | None = Field(
+        default=None, validation_alias="TBBOT_HEALTHCHECK_URL"
+    )
+    """The dead-man's switch (`bot.health.DeadMansSwitch`): pinged while healthy; off when
+    unset. Secret: whoever has it can fake the pings."""
+
     @field_validator(
         "telegram_bot_token",
         "telegram_api_base_url",
@@ -78,6 +87,8 @@ class Settings(BaseSettings):
         "master_key_file",
         "crisis_lines_file",
         "forgotten_file",
+        "http_listen",
+        "healthcheck_url",
         mode="before",
     )
     @classmethod

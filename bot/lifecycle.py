@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
 
 logger = logging.getLogger(__name__)
 
@@ -20,16 +19,19 @@ STOP_WITHIN = 8.0
 CANCEL_GRACE = 1.0
 """Seconds a cancelled part may take to unwind."""
 
+Part = Callable[[asyncio.Event], Awaitable[None]]
+"""A long-lived part: runs until the event it is given is set."""
+
 
 async def run_until_stopped(
-    parts: Mapping[str, Coroutine[Any, Any, None]],
+    parts: Mapping[str, Part],
     stop: asyncio.Event,
     *,
     within: float = STOP_WITHIN,
 ) -> bool:
     """Run every part until `stop` is set, then give them `within` seconds to finish.
 
-    1. Start each part as a task; each watches `stop` itself.
+    1. Start each part as a task, given `stop`, which each watches itself.
     2. Wait for `stop`, or for a part to end on its own (a crash: nothing here ends early on
        purpose). Then set `stop`, so every other part begins to finish.
     3. Wait up to `within` seconds for them; cancel those still running, and give them
@@ -37,7 +39,7 @@ async def run_until_stopped(
     Returns False if a part failed or ended before `stop` (the caller exits non-zero then);
     a part cancelled at the deadline is only logged: the stop itself went as asked.
     """
-    tasks = {asyncio.ensure_future(part): name for name, part in parts.items()}
+    tasks = {asyncio.ensure_future(part(stop)): name for name, part in parts.items()}
     stopper = asyncio.ensure_future(stop.wait())
     await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()

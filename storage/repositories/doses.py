@@ -407,6 +407,19 @@ class DoseRepository(Repository):
             )
             return int(getattr(result, "rowcount", 0))
 
+    async def oldest_overdue(self, now: datetime) -> datetime | None:
+        """The earliest `next_check_at` of an open slot that is due by `now` and not claimed
+        under a live lease; None when the engine is up to date. For the health report."""
+        async with self._transaction() as session:
+            found: datetime | None = await session.scalar(
+                select(func.min(DoseSlotRow.next_check_at)).where(
+                    DoseSlotRow.state.in_(self.OPEN_STATES),
+                    DoseSlotRow.next_check_at <= now,
+                    or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
+                )
+            )
+            return found
+
     async def lease_owners(self) -> set[str]:
         """The owners of the slot leases held now, live or run out."""
         async with self._transaction() as session:

@@ -271,6 +271,33 @@ class OutboxRepository(Repository):
             )
             return int(getattr(result, "rowcount", 0))
 
+    async def backlog(self, now: datetime) -> tuple[datetime | None, int]:
+        """For the health report, through the state index and with nothing decrypted:
+
+        - since when the longest-waiting message has been due (a pending one whose
+          ``not_before`` came, first try or retry, or a leased one whose lease ran out):
+          this grows when nothing sends; None when nothing waits;
+        - how many messages wait for a retry after a failed attempt.
+        """
+        async with self._transaction() as session:
+            pending: datetime | None = await session.scalar(
+                select(func.min(OutboxRow.not_before)).where(
+                    OutboxRow.state == OutboxState.PENDING.value, OutboxRow.not_before <= now
+                )
+            )
+            stale: datetime | None = await session.scalar(
+                select(func.min(OutboxRow.lease_until)).where(
+                    OutboxRow.state == OutboxState.LEASED.value, OutboxRow.lease_until < now
+                )
+            )
+            retrying = await session.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.state == OutboxState.PENDING.value, OutboxRow.attempts > 0)
+            )
+        found = [t for t in (pending, stale) if t is not None]
+        return (min(found) if found else None), int(retrying or 0)
+
     async def lease_owners(self) -> set[str]:
         """The owners of the leases held now, live or run out."""
         async with self._transaction() as session:

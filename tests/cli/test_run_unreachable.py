@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.cli.run_support import Installation, enrol_patient, queue_message
@@ -19,10 +21,19 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 CHAT = 7001
 
 
+async def health(port: int) -> tuple[int, dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}/health") as answer,
+    ):
+        return answer.status, await answer.json()
+
+
 async def test_the_api_unreachable_at_start_keeps_the_bot_running_until_it_answers(
-    fake_bot_api: FakeBotApi, tmp_path: Path
+    fake_bot_api: FakeBotApi, tmp_path: Path, unused_tcp_port: int
 ) -> None:
-    place = Installation.create(tmp_path, fake_bot_api)
+    port = unused_tcp_port
+    place = Installation.create(tmp_path, fake_bot_api, TBBOT_HTTP_LISTEN=f"127.0.0.1:{port}")
     store = await place.open_store()
     try:
         patient_id = await enrol_patient(store, CHAT)
@@ -46,6 +57,10 @@ async def test_the_api_unreachable_at_start_keeps_the_bot_running_until_it_answe
         finally:
             await store.close()
         assert run.process.returncode is None
+        # The operator's monitor sees it: reminders fine, Telegram not connected.
+        status, body = await health(port)
+        assert status == 503 and body["engine"]["ok"] and body["outbox"]["ok"]
+        assert body["channels"]["telegram"]["connected"] is False
 
         await fake_bot_api.come_back()
         try:
@@ -56,6 +71,8 @@ async def test_the_api_unreachable_at_start_keeps_the_bot_running_until_it_answe
         except TimeoutError:
             raise AssertionError(run.log) from None
         await run.wait_for_log("connected to Telegram", within=30)
+        status, body = await health(port)
+        assert status == 200 and body["channels"]["telegram"]["last_sent_at"] is not None
         assert "Traceback" not in run.log
     finally:
         code = await run.stop()
