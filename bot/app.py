@@ -57,7 +57,7 @@ async def run(settings: Settings) -> int:
         raise UsageError(NO_BOT_CREDENTIALS)
     listen = _listen_address(settings)
     token = settings.telegram_bot_token.get_secret_value()
-    configure_logging(token=token)
+    configure_logging(settings.log_level, token=token)
     if settings.crisis_lines_file is not None:
         # `bot.crisis` reads the process environment; a value from .env must reach it too.
         os.environ["TBBOT_CRISIS_LINES_FILE"] = str(settings.crisis_lines_file)

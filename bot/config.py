@@ -11,9 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.logsafe import LEVELS
 from storage.db import default_sqlite_url, sqlite_path
 from storage.errors import KeyConfigError
 from storage.forgotten import ForgottenList
@@ -35,6 +36,15 @@ def state_dir() -> Path:
     """``$XDG_STATE_HOME/tbbot`` (``~/.local/state/tbbot``): the forgotten list."""
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "tbbot"
+
+
+def setting_problem(exc: ValidationError) -> str:
+    """What is wrong with the settings, in their own words: never pydantic's echo of the
+    value, which may be a secret."""
+    error = exc.errors()[0]
+    names = ", ".join(str(part) for part in error.get("loc", ()))
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{names}: {message}" if names else message
 
 
 class Settings(BaseSettings):
@@ -70,6 +80,9 @@ class Settings(BaseSettings):
     forgotten_file: Path | None = Field(default=None, validation_alias="TBBOT_FORGOTTEN_FILE")
     """The forgotten list (`storage.forgotten`); default ``state_dir()/forgotten.txt``."""
 
+    log_level: str = Field(default="INFO", validation_alias="TBBOT_LOG_LEVEL")
+    """DEBUG, INFO, WARNING or ERROR (`tbbot run --log-level` overrides it)."""
+
     http_listen: str | None = Field(default=None, validation_alias="TBBOT_HTTP_LISTEN")
     """``HOST:PORT`` of the web server (health endpoint, webhooks); off when unset."""
 
@@ -98,6 +111,15 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return "INFO"
+        if isinstance(value, str) and value.strip().upper() in LEVELS:
+            return value.strip().upper()
+        raise ValueError(f"must be one of {', '.join(LEVELS)}")
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -21,14 +21,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import crypto
 from storage.blind_index import BlindIndex
 from storage.context import StoreContext
 from storage.crypto import AuthenticationFailed, DataKeyCache
-from storage.db import DEFAULT_BUSY_TIMEOUT_MS, create_engine, database_errors
+from storage.db import DEFAULT_BUSY_TIMEOUT_MS, create_engine, database_errors, sqlite_path
 from storage.errors import KeyConfigError, NotFound, StoreError
 from storage.forgotten import ForgottenList
 from storage.keyring import Keyring
@@ -129,13 +129,16 @@ class Store(Repositories):
            A wrong or missing key raises `KeyConfigError` and the transaction is rolled back.
         2. Migrate to the newest revision (or, with ``migrate=False``, refuse an old schema).
         3. Create the blind index key on first start, wrapped by the newest master key.
+        4. Write once (a no-op update), so that a read-only database (file, folder, mount, or
+           a PostgreSQL standby or read-only default) is refused now, with
+           `DatabaseReadOnly`, not at the first dose a patient reports.
 
         Then, with a `forgotten` list, forget again every listed patient the database holds
         (a restored backup brings them back).
         """
         engine = create_engine(database_url, busy_timeout_ms=busy_timeout_ms)
         try:
-            with database_errors():
+            with database_errors(sqlite_path(database_url)):
                 async with engine.begin() as connection:
                     await lock_for_migration(connection)
                     await verify_keys(connection, keyring)
@@ -146,6 +149,7 @@ class Store(Repositories):
                             "the database schema is not up to date; run `tbbot migrate` first"
                         )
                     blind_key = await _blind_index_key(connection, keyring)
+                    await _probe_write(connection)
         except BaseException:
             await engine.dispose()
             raise
@@ -265,6 +269,11 @@ class Store(Repositories):
                     await cursor.close()
         except StoreError as exc:
             logger.warning("WAL checkpoint after forget postponed: %s", exc)
+
+
+async def _probe_write(connection: AsyncConnection) -> None:
+    """Step 4 of `Store.open`: a write that changes nothing."""
+    await connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
 
 
 async def has_schema(connection: AsyncConnection) -> bool:
