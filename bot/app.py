@@ -16,22 +16,19 @@ import signal
 
 from telegram.ext import Application
 
-from bot.compose import BotComposer
 from bot.config import Settings
-from bot.dialogue.service import Dialogue
 from bot.errors import UsageError
 from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
 from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
+from bot.runtime import build_runtime
 from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
 from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
-from scheduler.dispatcher import Dispatcher
-from scheduler.engine import Engine
 from scheduler.leases import release_dead, worker_id
-from scheduler.sql_outbox import SqlOutbox
 from storage.errors import KeyConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -46,7 +43,9 @@ async def run(settings: Settings) -> int:
     """Steps:
     1. Refuse to start without a token or without the right master key (nothing is written).
     2. Open (and migrate) the store; give back the leases of this host's dead processes.
-    3. Run the engine, the dispatcher and the Telegram link side by side until a stop signal.
+    3. Build the runtime (`bot.runtime`) with Telegram's sender, watched for the health
+       report. Run the engine, the dispatcher and the Telegram link side by side until a stop
+       signal.
        The link connects in the background, with backoff, so reminders and other channels run
        whether or not Telegram can be reached (`bot.telegram.link`).
     4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`); with `TBBOT_HEALTHCHECK_URL`,
@@ -71,27 +70,27 @@ async def run(settings: Settings) -> int:
     stop = asyncio.Event()
     me = worker_id()
     await release_dead(store, me)  # a crash before this start must not delay anyone
-    engine = Engine(store, clock, BotComposer(), worker_id=me)
-    dialogue = Dialogue(store, engine, clock, channel="telegram")
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
-    outbox = SqlOutbox(store, me, then=engine.on_unreachable)
     telegram_sends = SendWatch(TelegramSender(sender_bot), clock)
-    dispatcher = Dispatcher(outbox, telegram_sends, clock, on_unreachable=outbox.record_unreachable)
+    runtime = build_runtime(store, clock, worker_id=me, senders={TELEGRAM.name: telegram_sends})
+    dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
-    TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
+    TelegramAdapter(
+        dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
+    ).install(application)
 
     async def connected(app: Application) -> None:
         await set_command_menus(app)
         # Invitation links name the bot: known once Telegram answered getMe.
-        dialogue.desk.bot_username = app.bot.username
+        runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))
 
     link = TelegramLink(application, connected)
     health = Health(
-        store, clock, {"telegram": ChannelWatch(lambda: link.connected, telegram_sends)}
+        store, clock, {TELEGRAM.name: ChannelWatch(lambda: link.connected, telegram_sends)}
     )
     parts: dict[str, Part] = {
-        "the reminder engine": engine.run_forever,
-        "the dispatcher": dispatcher.run_forever,
+        "the reminder engine": runtime.engine.run_forever,
+        "the dispatcher": runtime.dispatcher.run_forever,
         "the Telegram link": link.run,
     }
     if settings.healthcheck_url is not None:
