@@ -32,7 +32,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.engine import Engine, EngineConfig
 from scheduler.sql_outbox import SqlOutbox
 from storage.keyring import create_key_file, load_keyring
-from storage.records import Consent, SlotState
+from storage.records import Consent, OutboxState, SlotState
 from storage.store import Store
 
 PATIENT = "1000001"
@@ -173,7 +173,9 @@ async def _travel(
 ) -> None:
     """Jump to `target` one due instant at a time (the engine's timers and the messages
     waiting in the outbox), so every reminder, nudge and close happens in order at its own
-    instant, as it would have had the time passed."""
+    instant, as it would have had the time passed. What the running engine or dispatcher took
+    on meanwhile is waited for, so it is on screen before the next line is read."""
+    waited = False
     while True:
         found = [await engine.next_due(), await outbox.next_due(clock.now())]
         due = min((at for at in found if at is not None), default=None)
@@ -183,10 +185,24 @@ async def _travel(
             clock.jump(due - clock.now())
         ticked = await engine.tick()
         sent = await dispatcher.run_once()
-        if due <= clock.now() and not ticked.claimed and not sent.claimed:
-            break  # what is due is being handled elsewhere (the running dispatcher)
+        if ticked.claimed or sent.claimed:
+            waited = False
+        elif waited:
+            break  # still due and nobody can take it: leave it to its lease
+        else:
+            await _sends_done(outbox)
+            waited = True
+    await _sends_done(outbox)
     if target > clock.now():
         clock.jump(target - clock.now())
+
+
+async def _sends_done(outbox: SqlOutbox, tries: int = 100) -> None:
+    """Wait (real time, at most `tries` short waits) until no message is being sent."""
+    for _ in range(tries):
+        if not (await outbox.store.outbox.count_by_state()).get(OutboxState.LEASED):
+            return
+        await asyncio.sleep(0.02)
 
 
 async def _patient_zone(store: Store) -> str | None:
@@ -233,10 +249,9 @@ async def _link_demo_helper(store: Store, now: datetime, out: TextIO, t: Transla
     patient = await store.patients.get(identity.patient_id)
     helper = await store.helpers.add(patient.id, alias=HELPER_ALIAS)
     _, code = await store.helpers.invite(patient.id, helper.id, expires_at=now + timedelta(days=1))
-    invite = await store.helpers.open(code, TERMINAL.name, HELPER)
-    if (
-        invite is None
-        or await store.helpers.accept(invite.id, TERMINAL.name, HELPER, HELPER) is None
+    opened = await store.helpers.open(code, TERMINAL.name, HELPER)
+    if opened is None or not await store.helpers.accept(
+        opened.invite.id, TERMINAL.name, HELPER, HELPER
     ):
         return True
     await store.helpers.confirm(patient.id, helper.id)

@@ -78,10 +78,7 @@ class DoseSnapshot:
             regimen=str(data["regimen"]),
             phase=str(data["phase"]),
             phase_kind=str(data["phase_kind"]),
-            drugs=tuple(
-                DrugDose(d["name"], d.get("mg"), d.get("tablets"), combined=bool(d.get("combined")))
-                for d in data.get("drugs", ())
-            ),
+            drugs=drugs_of(data),
             timers=tuple(timers_of(data)),
             snoozes=int(data.get("snoozes", 0)),
         )
@@ -114,6 +111,14 @@ class DoseSnapshot:
 def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
     """The sealed dose of a planned slot with its timers (see the module docstring)."""
     return DoseSnapshot.planned(slot, timers).to_dict()
+
+
+def drugs_of(dose: Mapping[str, Any]) -> tuple[DrugDose, ...]:
+    """The drugs stored in a slot's dose."""
+    return tuple(
+        DrugDose(d["name"], d.get("mg"), d.get("tablets"), combined=bool(d.get("combined")))
+        for d in dose.get("drugs", ())
+    )
 
 
 def timers_of(dose: Mapping[str, Any]) -> list[Timer]:

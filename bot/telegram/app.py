@@ -90,6 +90,11 @@ class TelegramAdapter:
             return
         replies = await self.handle(event)
         await send_replies(self.lane, self.clock, event, replies, self.sent)
+        if any(reply.leave for reply in replies):
+            try:
+                await context.bot.leave_chat(int(event.chat))
+            except TelegramError as exc:
+                logger.warning("could not leave a group chat: %s", type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the kind of failure only (never the update: it holds ids and text) and tell the
