@@ -14,15 +14,18 @@ import logging
 import os
 import signal
 
-from telegram.ext import Application
-
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
 from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.runtime import build_runtime
-from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+from bot.telegram.app import (
+    TelegramAdapter,
+    TelegramApplication,
+    build_application,
+    set_command_menus,
+)
 from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
@@ -86,7 +89,7 @@ async def run(settings: Settings) -> int:
         dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
     ).install(application)
 
-    async def connected(app: Application) -> None:
+    async def connected(app: TelegramApplication) -> None:
         await set_command_menus(app)
         # Invitation links name the bot: known once Telegram answered getMe.
         runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))
