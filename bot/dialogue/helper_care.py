@@ -62,45 +62,46 @@ async def apply(
     and the menu to show again (None: the flow ends). `channel` is the one the patient
     is on: invitations take its form."""
     t = translator(patient.language)
-    value = change.value
-    if change.action == "invite":
-        if len(await current(tx, patient.id)) >= MAX_HELPERS:
-            return [Reply(t._("You have {n} helpers, the most I allow.", n=MAX_HELPERS))], None
-        prefs = HelperPrefs(shown_as=value["shown_as"])
-        helper = await tx.helpers.add(
-            patient.id, alias=value["name"], permissions=prefs.to_permissions()
-        )
-        return [await invitation(tx, patient, helper, now, channel)], None
-    if change.action == "pause":
-        consent = replace(patient.consent, helper_alerts=not value["paused"])
-        await tx.patients.update(replace(patient, consent=consent))
-        text = (
-            t._("Alerts to your helpers are paused. Crisis help is still shown to you.")
-            if value["paused"]
-            else t._("Alerts to your helpers are on again.")
-        )
-        return [Reply(text)], None
-    if change.action == "escalate":
-        chosen = replace(Preferences.of(patient), escalate_minutes=int(value["minutes"]))
-        await tx.patients.update(chosen.saved_into(patient))
-        return [Reply(t._("Saved."))], None
+    match change:
+        case flow.Invite(name, shown_as):
+            if len(await current(tx, patient.id)) >= MAX_HELPERS:
+                return [Reply(t._("You have {n} helpers, the most I allow.", n=MAX_HELPERS))], None
+            prefs = HelperPrefs(shown_as=shown_as)
+            helper = await tx.helpers.add(
+                patient.id, alias=name, permissions=prefs.to_permissions()
+            )
+            return [await invitation(tx, patient, helper, now, channel)], None
+        case flow.PauseAlerts(paused):
+            consent = replace(patient.consent, helper_alerts=not paused)
+            await tx.patients.update(replace(patient, consent=consent))
+            text = (
+                t._("Alerts to your helpers are paused. Crisis help is still shown to you.")
+                if paused
+                else t._("Alerts to your helpers are on again.")
+            )
+            return [Reply(text)], None
+        case flow.Escalate(minutes):
+            chosen = replace(Preferences.of(patient), escalate_minutes=minutes)
+            await tx.patients.update(chosen.saved_into(patient))
+            return [Reply(t._("Saved."))], None
     try:
-        helper = await tx.helpers.get(patient.id, str(value["helper"]))
+        helper = await tx.helpers.get(patient.id, change.helper)
     except NotFound:
         return [info_gone(t)], None
     if helper.state is HelperState.REMOVED:
         return [info_gone(t)], None
-    if change.action == "reinvite":
-        if helper.state is not HelperState.INVITED:
-            return [info_gone(t)], None
-        return [await invitation(tx, patient, helper, now, channel)], None
-    if change.action == "remove":
-        return [await remove(tx, patient, helper, now)], None
     prefs = HelperPrefs.of(helper)
-    if change.action == "run" and value["n"] in MISSED_RUN_CHOICES:
-        prefs = replace(prefs, missed_run=int(value["n"]))
-    elif change.action == "toggle" and value["switch"] in flow.SWITCHES:
-        prefs = prefs.toggled(str(value["switch"]))
+    match change:
+        case flow.Reinvite():
+            if helper.state is not HelperState.INVITED:
+                return [info_gone(t)], None
+            return [await invitation(tx, patient, helper, now, channel)], None
+        case flow.Remove():
+            return [await remove(tx, patient, helper, now)], None
+        case flow.MissedRun(n=n) if n in MISSED_RUN_CHOICES:
+            prefs = replace(prefs, missed_run=n)
+        case flow.Toggle(switch=switch) if switch in flow.SWITCHES:
+            prefs = prefs.toggled(switch)
     await tx.helpers.set_permissions(patient.id, helper.id, prefs.to_permissions())
     if prefs.weekly and helper.summary_at is None:
         await tx.helpers.schedule_summary(patient.id, helper.id, now + SUMMARY_EVERY)

@@ -4,7 +4,7 @@ re-planned when it moves them), `/pause` and `/resume`."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.dialogue.messages import Reply
@@ -15,9 +15,6 @@ from bot.i18n import translator
 from scheduler.preferences import Preferences
 from treatment.enrolment import Pause, TimeChange, ZoneChange
 from treatment.weight import load_weight_bands
-
-# Settings the reminder engine plans with: changing one re-plans the coming doses.
-_LADDER = frozenset({"nudges", "quiet_hours", "delete_after_minutes"})
 
 
 async def settings_command(ctx: TurnContext) -> list[Reply]:
@@ -43,40 +40,43 @@ async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
        the patient to check the dose with a clinician.
     """
     patient, enrolment, now = ctx.patient, ctx.enrolled, ctx.now
-    value = change.value
     profile = patient
     plan = enrolment.enrolment
+    prefs = Preferences.of(patient)
     tomorrow = now.astimezone(ZoneInfo(patient.time_zone)).date() + timedelta(days=1)
-    stored = Preferences.of(patient).to_dict()
-    replan = change.setting in _LADDER
+    replan = True  # unless the change leaves the reminders as they are
     weight_notice = False
-    if change.setting == "language":
-        profile = replace(patient, language=value)
-    elif change.setting == "discreet":
-        profile = replace(patient, discreet=value["discreet"])
-        stored["cover_word"] = value["cover_word"]
-    elif change.setting in (*_LADDER, "mood_every_days"):
-        stored[change.setting] = value
-    elif change.setting == "refill":
-        stored.update(value)
-        stored.pop("stock_warned", None)
-    elif change.setting == "zone":
-        plan = plan.with_zone_change(ZoneChange(tomorrow, value))
-        profile = replace(patient, time_zone=value)
-        replan = True
-    elif change.setting == "times":
-        plan = plan.with_time_change(
-            TimeChange(tomorrow, tuple(time.fromisoformat(v) for v in value))
-        )
-        replan = True
-    elif change.setting == "weight_kg":
-        old = plan.weight_kg
-        plan = replace(plan, weight_kg=value)
-        replan = True
-        weight_notice = (
-            old is not None and load_weight_bands().weight_change_notice(old, value) is not None
-        )
-    profile = Preferences.from_dict(stored).saved_into(profile)
+    match change:
+        case flow.SetLanguage(locale):
+            profile, replan = replace(patient, language=locale), False
+        case flow.SetDiscreet(on, cover_word):
+            profile, replan = replace(patient, discreet=on), False
+            prefs = replace(prefs, cover_word=cover_word)
+        case flow.SetNudges(nudges):
+            prefs = replace(prefs, nudges=nudges)
+        case flow.SetQuietHours(span):
+            prefs = replace(prefs, quiet_hours=span)
+        case flow.SetDeleteAfter(minutes):
+            prefs = replace(prefs, delete_after_minutes=minutes)
+        case flow.SetMoodEvery(days):
+            prefs, replan = replace(prefs, mood_every_days=days), False
+        case flow.SetRefill(warn_days, to_helper):
+            told = prefs.refill_to_helper if to_helper is None else to_helper
+            prefs = replace(
+                prefs, refill_warn_days=warn_days, refill_to_helper=told, stock_warned=frozenset()
+            )
+            replan = False
+        case flow.SetZone(zone):
+            plan = plan.with_zone_change(ZoneChange(tomorrow, zone))
+            profile = replace(patient, time_zone=zone)
+        case flow.SetTimes(times):
+            plan = plan.with_time_change(TimeChange(tomorrow, times))
+        case flow.SetWeight(kg):
+            old = plan.weight_kg
+            plan = replace(plan, weight_kg=kg)
+            notice = None if old is None else load_weight_bands().weight_change_notice(old, kg)
+            weight_notice = notice is not None
+    profile = prefs.saved_into(profile)
     async with ctx.store.transaction() as tx:
         await tx.patients.update(profile)
         if plan is not enrolment.enrolment:
@@ -87,7 +87,7 @@ async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
     ctx.app.engine.poke()
     t = translator(profile.language)
     said = [Reply(t._("Saved."))]
-    if change.setting in ("zone", "times"):
+    if isinstance(change, flow.SetZone | flow.SetTimes):
         said = [Reply(t._("Saved. This applies from tomorrow."))]
     if weight_notice:
         said.append(

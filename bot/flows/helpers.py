@@ -45,13 +45,45 @@ ESCALATION_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """What to apply: ``invite`` (name, shown_as), ``toggle`` (helper, switch), ``run``
-    (helper, n), ``remove`` (helper), ``reinvite`` (helper), ``pause`` (bool), ``escalate``
-    (minutes)."""
+class Invite:
+    name: str  # as the patient knows them
+    shown_as: str  # the patient's name as the helper will see it
 
-    action: str
-    value: dict[str, Any]
+
+@dataclass(frozen=True, slots=True)
+class Reinvite:
+    helper: str
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    helper: str
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle:
+    helper: str
+    switch: str  # one of `SWITCHES`
+
+
+@dataclass(frozen=True, slots=True)
+class MissedRun:
+    helper: str
+    n: int  # doses missed in a row before the helper is told
+
+
+@dataclass(frozen=True, slots=True)
+class PauseAlerts:
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    minutes: int
+
+
+# What to apply, as a tagged union: the type says what, the fields with what.
+Change = Invite | Reinvite | Remove | Toggle | MissedRun | PauseAlerts | Escalate
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +145,13 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         if shown is None:
             return _again(t, conversation, now, text)
         name = conversation.data["name"]
-        return Turn([], None, Change("invite", {"name": name, "shown_as": shown}))
+        return Turn([], None, Invite(name, shown))
     if step == "escalate" and option is not None and option.isdigit():
-        return Turn([], None, Change("escalate", {"minutes": int(option)}))
+        return Turn([], None, Escalate(int(option)))
     if step.startswith("helper:"):
         return _helper_page(conversation, step.removeprefix("helper:"), option, now)
     if step.startswith("remove:") and option == "yes":
-        return Turn([], None, Change("remove", {"helper": step.removeprefix("remove:")}))
+        return Turn([], None, Remove(step.removeprefix("remove:")))
     return _again(t, conversation, now, text)
 
 
@@ -130,7 +162,7 @@ def _menu(conversation: Conversation, option: str | None, now: datetime) -> Turn
     if option == "escalate":
         return _to(conversation.at("escalate", now))
     if option in ("pause", "unpause"):
-        return Turn([], None, Change("pause", {"paused": option == "pause"}))
+        return Turn([], None, PauseAlerts(option == "pause"))
     if option is not None and option.startswith("h."):
         return _to(conversation.at(f"helper:{option.removeprefix('h.')}", now))
     return _again(t, conversation, now, None)
@@ -145,12 +177,12 @@ def _helper_page(
     if option == "remove":
         return _to(conversation.at(f"remove:{helper_id}", now))
     if option == "reinvite":
-        return Turn([], None, Change("reinvite", {"helper": helper_id}))
+        return Turn([], None, Reinvite(helper_id))
     if option.startswith("t."):
         switch = option.removeprefix("t.")
-        return Turn([], None, Change("toggle", {"helper": helper_id, "switch": switch}))
+        return Turn([], None, Toggle(helper_id, switch))
     if option.startswith("n."):
-        return Turn([], None, Change("run", {"helper": helper_id, "n": int(option[2:])}))
+        return Turn([], None, MissedRun(helper_id, int(option[2:])))
     return _again(t, conversation, now, None)
 
 

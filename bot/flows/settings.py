@@ -1,14 +1,15 @@
 """`/settings`: change one thing at a time, each checked like at onboarding.
 
-The flow returns a `Change` (a setting name and its new value); the caller applies it in one
-transaction and replies only after it is stored.
+The flow returns a `Change`, one of the `Set...` values below (a tagged union: the type says
+which setting, the fields its new value); the caller applies it in one transaction and replies
+only after it is stored.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from bot.dialogue.choices import OPT, Choice
@@ -18,6 +19,7 @@ from bot.flows.onboarding import MAX_COVER, find_zone
 from bot.i18n import LOCALES, Translator, translator
 from bot.parsing import ParseError, parse_time, parse_times, parse_weight
 from bot.texts import LANGUAGE_NAMES, N_
+from scheduler.preferences import Nudges
 
 FLOW = "settings"
 ITEMS = {
@@ -48,9 +50,81 @@ DELETE_CHOICES = {"0": N_("Never"), "60": N_("After 1 hour"), "1440": N_("After 
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    setting: str
-    value: Any
+class SetLanguage:
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetNudges:
+    nudges: Nudges
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuietHours:
+    span: tuple[time, time] | None  # local start and end; None: no quiet hours
+
+
+@dataclass(frozen=True, slots=True)
+class SetDeleteAfter:
+    minutes: int  # 0: never
+
+
+@dataclass(frozen=True, slots=True)
+class SetMoodEvery:
+    days: int  # 0: never
+
+
+@dataclass(frozen=True, slots=True)
+class SetRefill:
+    warn_days: int
+    to_helper: bool | None = None  # None: as before
+
+
+@dataclass(frozen=True, slots=True)
+class SetDiscreet:
+    on: bool
+    cover_word: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetZone:
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimes:
+    times: tuple[time, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetWeight:
+    kg: float
+
+
+Change = (
+    SetLanguage
+    | SetNudges
+    | SetQuietHours
+    | SetDeleteAfter
+    | SetMoodEvery
+    | SetRefill
+    | SetDiscreet
+    | SetZone
+    | SetTimes
+    | SetWeight
+)
+CHANGES = (
+    SetLanguage,
+    SetNudges,
+    SetQuietHours,
+    SetDeleteAfter,
+    SetMoodEvery,
+    SetRefill,
+    SetDiscreet,
+    SetZone,
+    SetTimes,
+    SetWeight,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +153,12 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
             return Turn([_ask(moved)], moved)
         return _again(t, conversation, now, None)
     result = _read(step, option, text, conversation.data, t)
-    if isinstance(result, Change):
-        if step == "discreet" and result.value["discreet"]:
+    if isinstance(result, CHANGES):
+        if step == "discreet" and isinstance(result, SetDiscreet) and result.on:
             moved = conversation.at("cover", now)
             return Turn([_ask(moved)], moved)
-        if step == "refill":
-            moved = conversation.at(
-                "refill_helper", now, refill_days=result.value["refill_warn_days"]
-            )
+        if step == "refill" and isinstance(result, SetRefill):
+            moved = conversation.at("refill_helper", now, refill_days=result.warn_days)
             return Turn([_ask(moved)], moved)
         return Turn([], None, result)
     return _again(t, conversation, now, result)
@@ -102,26 +174,26 @@ def _read(
 ) -> Change | str | None:
     typed = text or ""
     if step == "language" and option in LOCALES:
-        return Change("language", option)
+        return SetLanguage(option)
     if step == "nudges" and option in NUDGE_CHOICES:
-        return Change("nudges", option)
+        return SetNudges(Nudges(option))
     if step == "refill" and option in REFILL_CHOICES:
-        return Change("refill", {"refill_warn_days": int(option)})
+        return SetRefill(int(option))
     if step == "refill_helper" and option in REFILL_HELPER_CHOICES:
         days = int(data["refill_days"])
-        return Change("refill", {"refill_warn_days": days, "refill_to_helper": option == "yes"})
+        return SetRefill(days, to_helper=option == "yes")
     if step == "mood" and option in MOOD_CHOICES:
-        return Change("mood_every_days", int(option))
+        return SetMoodEvery(int(option))
     if step == "delete_after" and option in DELETE_CHOICES:
-        return Change("delete_after_minutes", int(option))
+        return SetDeleteAfter(int(option))
     if step == "discreet" and option in ("on", "off"):
-        return Change("discreet", {"discreet": option == "on", "cover_word": None})
+        return SetDiscreet(option == "on")
     if step == "cover":
         if option == "none":
-            return Change("discreet", {"discreet": True, "cover_word": None})
+            return SetDiscreet(True)
         cover = " ".join(unicodedata.normalize("NFKC", typed).split())
         if cover and len(cover) <= MAX_COVER:
-            return Change("discreet", {"discreet": True, "cover_word": cover})
+            return SetDiscreet(True, cover)
         return (
             t._("Please type a short word, at most {max} characters.", max=MAX_COVER)
             if typed
@@ -129,17 +201,17 @@ def _read(
         )
     if step == "quiet":
         if option == "off":
-            return Change("quiet_hours", None)
+            return SetQuietHours(None)
         return _quiet(typed, t) if typed else None
     if step == "weight" and typed:
         try:
-            return Change("weight_kg", parse_weight(typed))
+            return SetWeight(parse_weight(typed))
         except ParseError:
             return t._("Please type your weight in kg as a number from 3 to 250.")
     if step == "zone" and typed:
         zone = find_zone(typed)
         return (
-            Change("zone", zone)
+            SetZone(zone)
             if zone
             else t._(
                 "I don't know that place. Try a bigger city nearby, or a UTC offset such as UTC+9."
@@ -154,7 +226,7 @@ def _read(
             return t.ngettext(
                 "Please give exactly one time.", "Please give exactly {n} times.", data["doses"]
             )
-        return Change("times", [x.strftime("%H:%M") for x in times])
+        return SetTimes(tuple(times))
     return None
 
 
@@ -168,7 +240,7 @@ def _quiet(typed: str, t: Translator) -> Change | str:
         return t._("Please type quiet hours like 22:00-07:00.")
     if start == end:
         return t._("Quiet hours need a different start and end.")
-    return Change("quiet_hours", [start.strftime("%H:%M"), end.strftime("%H:%M")])
+    return SetQuietHours((start, end))
 
 
 def _ask(conversation: Conversation) -> Reply:

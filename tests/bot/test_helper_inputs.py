@@ -81,13 +81,13 @@ def test_the_helper_menu_answers_anything_and_changes_only_what_it_offered(
     change = turn.change
     if change is None:
         return
-    if change.action in ("toggle", "run", "remove", "reinvite"):
-        assert change.value["helper"] in ("a" * 32, "x")  # only the helper on screen
-    if change.action == "invite":
-        assert 0 < len(change.value["name"]) <= flow.MAX_NAME
-        assert 0 < len(change.value["shown_as"]) <= flow.MAX_NAME
-    if change.action == "toggle":
-        assert change.value["switch"] in flow.SWITCHES
+    if isinstance(change, flow.Toggle | flow.MissedRun | flow.Remove | flow.Reinvite):
+        assert change.helper in ("a" * 32, "x")  # only the helper on screen
+    if isinstance(change, flow.Invite):
+        assert 0 < len(change.name) <= flow.MAX_NAME
+        assert 0 < len(change.shown_as) <= flow.MAX_NAME
+    if isinstance(change, flow.Toggle):
+        assert change.switch in flow.SWITCHES
 
 
 @pytest.mark.asyncio

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 
 from bot.dialogue.choices import Picked
 from bot.dialogue.messages import Inbound, Kind
-from bot.flows.settings import Change, Turn, begin, handle
+from bot.flows.settings import (
+    Change,
+    SetDeleteAfter,
+    SetDiscreet,
+    SetLanguage,
+    SetMoodEvery,
+    SetNudges,
+    SetQuietHours,
+    SetRefill,
+    SetTimes,
+    SetWeight,
+    SetZone,
+    Turn,
+    begin,
+    handle,
+)
+from scheduler.preferences import Nudges
 
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
 
@@ -31,26 +47,26 @@ def run(turn: Turn, *events: Inbound) -> Turn:
 @pytest.mark.parametrize(
     ("events", "change"),
     [
-        ((pick("times"), say("21:30")), Change("times", ["21:30"])),
-        ((pick("zone"), say("서울")), Change("zone", "Asia/Seoul")),
-        ((pick("language"), pick("zh_Hans")), Change("language", "zh_Hans")),
-        ((pick("weight"), say("61.5")), Change("weight_kg", 61.5)),
-        ((pick("nudges"), pick("none")), Change("nudges", "none")),
-        ((pick("quiet"), say("22:00-07:00")), Change("quiet_hours", ["22:00", "07:00"])),
-        ((pick("quiet"), pick("off")), Change("quiet_hours", None)),
-        ((pick("delete_after"), pick("60")), Change("delete_after_minutes", 60)),
-        ((pick("mood"), pick("0")), Change("mood_every_days", 0)),
+        ((pick("times"), say("21:30")), SetTimes((time(21, 30),))),
+        ((pick("zone"), say("서울")), SetZone("Asia/Seoul")),
+        ((pick("language"), pick("zh_Hans")), SetLanguage("zh_Hans")),
+        ((pick("weight"), say("61.5")), SetWeight(61.5)),
+        ((pick("nudges"), pick("none")), SetNudges(Nudges.NONE)),
+        ((pick("quiet"), say("22:00-07:00")), SetQuietHours((time(22, 0), time(7, 0)))),
+        ((pick("quiet"), pick("off")), SetQuietHours(None)),
+        ((pick("delete_after"), pick("60")), SetDeleteAfter(60)),
+        ((pick("mood"), pick("0")), SetMoodEvery(0)),
         (
             (pick("refill"), pick("14"), pick("yes")),
-            Change("refill", {"refill_warn_days": 14, "refill_to_helper": True}),
+            SetRefill(14, to_helper=True),
         ),
         (
             (pick("discreet"), pick("on"), say("candy")),
-            Change("discreet", {"discreet": True, "cover_word": "candy"}),
+            SetDiscreet(True, "candy"),
         ),
         (
             (pick("discreet"), pick("off")),
-            Change("discreet", {"discreet": False, "cover_word": None}),
+            SetDiscreet(False, None),
         ),
     ],
 )
@@ -81,7 +97,7 @@ def test_bad_answers_change_nothing_and_say_why(events: tuple[Inbound, ...], rea
 
 def test_twice_daily_patients_give_two_times() -> None:
     done = run(begin(NOW, "en", 2), pick("times"), say("20:00, 08:00"))
-    assert done.change == Change("times", ["08:00", "20:00"])
+    assert done.change == SetTimes((time(8, 0), time(20, 0)))
 
 
 def test_close_changes_nothing() -> None:
