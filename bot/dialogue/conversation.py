@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from bot.dialogue.messages import Reply
+
+T = TypeVar("T")
 
 EXPIRES_AFTER = timedelta(hours=24)
 
@@ -44,3 +48,15 @@ class Conversation:
             data=dict(raw.get("data") or {}),
             updated_at=None if stamp is None else datetime.fromisoformat(stamp),
         )
+
+
+# No slots: calling the alias of one flow (`FlowTurn[Setup](...)`) records it on the instance.
+@dataclass(frozen=True)
+class FlowTurn(Generic[T]):
+    """What one event did in a flow, whichever flow: what to say, the conversation to keep
+    (None: the flow is over), and the flow's outcome once it has one (a set-up to enrol, a
+    report to store, a change to apply)."""
+
+    replies: list[Reply]
+    conversation: Conversation | None
+    outcome: T | None = None

@@ -56,8 +56,8 @@ async def start_command(ctx: TurnContext) -> list[Reply]:
 
 async def onboarding_flow(ctx: TurnContext) -> list[Reply]:
     done = onboarding.handle(ctx.asked, ctx.event, ctx.now)
-    if done.setup is not None:
-        return await enrol(ctx, done.setup, done.replies)
+    if done.outcome is not None:
+        return await enrol(ctx, done.outcome, done.replies)
     if done.conversation is None and ctx.enrolment is None:
         # Cancelled or declined before confirming: nothing of theirs may remain.
         await ctx.store.forget(ctx.patient.id)
@@ -133,7 +133,7 @@ async def forget_command(ctx: TurnContext) -> list[Reply]:
 
 async def forget_flow(ctx: TurnContext) -> list[Reply]:
     turn = forget.handle(ctx.asked, ctx.event, ctx.now)
-    if not turn.erase:
+    if not turn.outcome:
         return await ctx.begin(turn)
     await ctx.store.forget(ctx.patient.id)
     logger.info("patient erased on request")

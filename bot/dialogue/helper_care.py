@@ -145,10 +145,10 @@ async def helper_flow(ctx: TurnContext) -> list[Reply]:
     """An answer in the `/helper` flow; a change is applied with the conversation, in one
     transaction."""
     turn = flow.handle(ctx.asked, ctx.event, ctx.now)
-    if turn.change is None:
+    if turn.outcome is None:
         return await ctx.begin(turn)
     async with ctx.store.transaction() as tx:
-        said, shown = await apply(tx, ctx.patient, turn.change, ctx.now, ctx.channel)
+        said, shown = await apply(tx, ctx.patient, turn.outcome, ctx.now, ctx.channel)
         await ctx.save(tx, None if shown is None else shown.conversation)
     ctx.app.engine.poke()
     return [*said, *(shown.replies if shown is not None else [])]

@@ -35,9 +35,9 @@ async def symptom_command(ctx: TurnContext) -> list[Reply]:
 
 async def symptom_flow(ctx: TurnContext) -> list[Reply]:
     turn = symptom.handle(ctx.asked, ctx.event, ctx.now)
-    if turn.report is None:
+    if turn.outcome is None:
         return await ctx.begin(turn)
-    return await _report(ctx, turn.report, turn.replies)
+    return await _report(ctx, turn.outcome, turn.replies)
 
 
 async def _report(ctx: TurnContext, report: symptom.Report, said: list[Reply]) -> list[Reply]:
@@ -79,9 +79,9 @@ async def mood_command(ctx: TurnContext) -> list[Reply]:
 
 async def mood_flow(ctx: TurnContext) -> list[Reply]:
     turn = mood.handle(ctx.asked, ctx.event, ctx.now)
-    if turn.result is None:
+    if turn.outcome is None:
         return await ctx.begin(turn)
-    return await _screened(ctx, turn.result, turn.replies)
+    return await _screened(ctx, turn.outcome, turn.replies)
 
 
 async def _screened(ctx: TurnContext, result: mood.Result, said: list[Reply]) -> list[Reply]:

@@ -24,9 +24,9 @@ async def settings_command(ctx: TurnContext) -> list[Reply]:
 
 async def settings_flow(ctx: TurnContext) -> list[Reply]:
     turn = flow.handle(ctx.asked, ctx.event, ctx.now)
-    if turn.change is None:
+    if turn.outcome is None:
         return await ctx.begin(turn)
-    return await apply_setting(ctx, turn.change)
+    return await apply_setting(ctx, turn.outcome)
 
 
 async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
@@ -104,18 +104,18 @@ async def pause_command(ctx: TurnContext) -> list[Reply]:
 
 async def pause_flow(ctx: TurnContext) -> list[Reply]:
     turn = pause.handle(ctx.asked, ctx.event, ctx.now)
-    if turn.reason is None:
+    if turn.outcome is None:
         return await ctx.begin(turn)
     patient, enrolment, now = ctx.patient, ctx.enrolled, ctx.now
     today = now.astimezone(ZoneInfo(patient.time_zone)).date()
     plan = enrolment.enrolment.with_pause(Pause(today))
-    paused = replace(Preferences.of(patient), pause_reason=turn.reason)
+    paused = replace(Preferences.of(patient), pause_reason=turn.outcome)
     async with ctx.store.transaction() as tx:
         await tx.enrolments.replace(patient.id, enrolment.id, plan)
         await tx.patients.update(paused.saved_into(patient))
         await ctx.app.engine.enrolled(tx, patient.id, now)
         await ctx.save(tx)
-    return [pause.paused_reply(patient.language, turn.reason, discreet=patient.discreet)]
+    return [pause.paused_reply(patient.language, turn.outcome, discreet=patient.discreet)]
 
 
 async def resume_command(ctx: TurnContext) -> list[Reply]:

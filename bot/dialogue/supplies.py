@@ -96,9 +96,9 @@ async def stock_command(ctx: TurnContext) -> list[Reply]:
 
 async def stock_flow(ctx: TurnContext) -> list[Reply]:
     turn = stock.handle(ctx.asked, ctx.event, ctx.now)
-    if turn.change is None:
+    if turn.outcome is None:
         return await ctx.begin(turn)
-    return await restock(ctx, turn.change)
+    return await restock(ctx, turn.outcome)
 
 
 async def restock(ctx: TurnContext, change: stock.Change) -> list[Reply]:

@@ -6,20 +6,19 @@ active enrolment, the open conversation and its version) and the parts of the pr
 (`save` in their own transaction, `begin` for a flow's next question), so the version check
 and the remembered update id are written in one place.
 
-A `FlowTurn` is what a conversation flow (`bot.flows`) answers to one event: its replies, the
-conversation to keep (None: the flow is over), and, when the flow has gathered everything, its
-`outcome` for the feature to act on.
+Flows answer with a `bot.dialogue.conversation.FlowTurn`: replies, the conversation to keep,
+and, once the flow has gathered everything, its `outcome` for the feature to act on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 from bot.dialogue.choices import Picked
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Reply
 from bot.i18n import Translator, translator
 from scheduler.channels import ChannelRegistry, ChannelSpec
@@ -29,28 +28,6 @@ from storage.records import EnrolmentRecord, Patient
 from storage.store import Repositories, Store
 
 PARTY = "patient"
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class FlowTurn(Generic[T]):
-    """What one event did in a flow: what to say, the conversation to keep (None: over), and
-    the flow's outcome once it has one (a set-up to enrol, a change to apply...)."""
-
-    replies: list[Reply]
-    conversation: Conversation | None
-    outcome: T | None = None
-
-
-class Asked(Protocol):
-    """Any flow's turn, as far as storing it goes."""
-
-    @property
-    def replies(self) -> Sequence[Reply]: ...
-
-    @property
-    def conversation(self) -> Conversation | None: ...
 
 
 class EnginePort(Protocol):
@@ -131,7 +108,7 @@ class TurnContext:
         async with self.store.transaction() as tx:
             await self.save(tx, conversation)
 
-    async def begin(self, turn: Asked) -> list[Reply]:
+    async def begin(self, turn: FlowTurn[Any]) -> list[Reply]:
         """Store a flow's next state (starting or continuing it) and return its replies."""
         await self.close(turn.conversation)
         return list(turn.replies)

@@ -6,22 +6,17 @@ shared or borrowed phone should not be enough.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.dialogue.choices import OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Reply
 from bot.i18n import translator
 
 FLOW = "forget"
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None
-    erase: bool = False
+Turn = FlowTurn[bool]
 
 
 def begin(now: datetime, language: str) -> Turn:
@@ -36,7 +31,7 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         moved = conversation.at("second", now)
         return Turn([_ask(moved)], moved)
     if picked == "erase_now" and conversation.step == "second":
-        return Turn([], None, erase=True)
+        return Turn([], None, outcome=True)
     if picked == "keep":
         return Turn([Reply(t._("Nothing was erased."), edit=True)], None)
     return Turn([_ask(conversation)], conversation.at(conversation.step, now))

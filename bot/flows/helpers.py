@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.dialogue.choices import OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.i18n import Translator, translator
 from bot.texts import N_
@@ -86,11 +86,7 @@ class Escalate:
 Change = Invite | Reinvite | Remove | Toggle | MissedRun | PauseAlerts | Escalate
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None
-    change: Change | None = None
+Turn = FlowTurn[Change]
 
 
 def entry(helper_id: str, alias: str, state: str, prefs: HelperPrefs) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.crisis import load_crisis_lines
 from bot.dialogue.choices import OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Reply
 from bot.i18n import Translator, translator
 from bot.texts import N_
@@ -56,11 +56,7 @@ class Result:
     crisis: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None
-    result: Result | None = None
+Turn = FlowTurn[Result]
 
 
 def begin(now: datetime, language: str, zone: str | None, *, discreet: bool = False) -> Turn:

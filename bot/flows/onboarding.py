@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.dialogue.choices import CANCEL, OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows.reminder import dose_lines
 from bot.i18n import LOCALES, Translator, negotiate, spoken, translator
@@ -92,11 +92,7 @@ class Setup:
     """What the patient said about the doses due before set-up (None: there were none)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None  # None: the flow is over (confirmed or cancelled)
-    setup: Setup | None = None
+Turn = FlowTurn[Setup]
 
 
 def begin(now: datetime, language_tag: str | None) -> Turn:

@@ -7,11 +7,10 @@ clinician conversation, never shown to helpers beyond "paused".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.dialogue.choices import OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Reply
 from bot.i18n import translator
 from bot.texts import N_
@@ -26,11 +25,7 @@ REASONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None
-    reason: str | None = None
+Turn = FlowTurn[str]
 
 
 def begin(now: datetime, language: str) -> Turn:
@@ -44,7 +39,7 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     if picked == "cancel":
         return Turn([Reply(t._("Nothing changed; reminders continue."))], None)
     if picked in REASONS:
-        return Turn([], None, reason=picked)
+        return Turn([], None, outcome=picked)
     return Turn([_ask(conversation)], conversation.at("reason", now))
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, time
 from typing import Any
 
 from bot.dialogue.choices import OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows.onboarding import MAX_COVER, find_zone
 from bot.i18n import LOCALES, Translator, translator
@@ -127,11 +127,7 @@ CHANGES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None
-    change: Change | None = None
+Turn = FlowTurn[Change]
 
 
 def begin(now: datetime, language: str, doses_per_day: int) -> Turn:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.dialogue.choices import OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows.reminder import Wording
 from bot.i18n import Translator, translator
@@ -28,11 +28,7 @@ class Change:
     bought: bool  # True: add `count`; False: the patient counted `count` left
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None
-    change: Change | None = None
+Turn = FlowTurn[Change]
 
 
 def label(t: Translator, wording: Wording, product: str, products: Sequence[str]) -> str:

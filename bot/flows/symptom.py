@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.dialogue.choices import CANCEL, OPT, Choice
-from bot.dialogue.conversation import Conversation
+from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.i18n import Translator, translator
 from bot.texts import ADVICE, SYMPTOM_LABELS
@@ -30,11 +30,7 @@ class Report:
     triage: Triage
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    replies: list[Reply]
-    conversation: Conversation | None
-    report: Report | None = None
+Turn = FlowTurn[Report]
 
 
 def begin(now: datetime, language: str, drugs: Sequence[str], *, contraception_told: bool) -> Turn:

@@ -77,8 +77,8 @@ def test_the_helper_menu_answers_anything_and_changes_only_what_it_offered(
 ) -> None:
     conversation = _conversation(step)
     turn = flow.handle(conversation, event, NOW)
-    assert turn.replies or turn.change is not None
-    change = turn.change
+    assert turn.replies or turn.outcome is not None
+    change = turn.outcome
     if change is None:
         return
     if isinstance(change, flow.Toggle | flow.MissedRun | flow.Remove | flow.Reinvite):

@@ -30,25 +30,25 @@ def run(turn: Turn, *answers: str) -> Turn:
 
 def test_a_low_phq2_ends_warmly_and_is_kept() -> None:
     done = run(begin(NOW, "en", "Asia/Seoul"), "1", "1")
-    assert done.conversation is None and done.result is not None
-    assert (done.result.instrument, done.result.score, done.result.crisis) == ("phq2", 2, False)
+    assert done.conversation is None and done.outcome is not None
+    assert (done.outcome.instrument, done.outcome.score, done.outcome.crisis) == ("phq2", 2, False)
 
 
 def test_a_phq2_of_three_asks_consent_then_runs_the_phq9_reusing_both_answers() -> None:
     turn = run(begin(NOW, "en", None), "2", "1")
     assert turn.conversation is not None and turn.conversation.step == "more"
     done = run(turn, "yes", "2", "2", "2", "1", "1", "1", "0")
-    assert done.result is not None
-    assert done.result.instrument == "phq9"
-    assert done.result.answers == (2, 1, 2, 2, 2, 1, 1, 1, 0)
-    assert (done.result.score, done.result.band) == (12, "moderate")
+    assert done.outcome is not None
+    assert done.outcome.instrument == "phq9"
+    assert done.outcome.answers == (2, 1, 2, 2, 2, 1, 1, 1, 0)
+    assert (done.outcome.score, done.outcome.band) == (12, "moderate")
     assert "clinician" in done.replies[0].text
 
 
 def test_self_harm_answer_stops_at_once_with_crisis_help_for_the_patients_place() -> None:
     turn = run(begin(NOW, "ko", "Asia/Seoul"), "3", "3", "yes", "0", "0", "0", "0", "0", "0")
     done = run(turn, "1")
-    assert done.conversation is None and done.result is not None and done.result.crisis
+    assert done.conversation is None and done.outcome is not None and done.outcome.crisis
     text = done.replies[0].text
     assert "109" in text  # the Korean line, for a patient in Seoul
     assert "988" not in text
@@ -56,9 +56,9 @@ def test_self_harm_answer_stops_at_once_with_crisis_help_for_the_patients_place(
 
 def test_not_now_keeps_a_complete_phq2_but_not_half_a_questionnaire() -> None:
     half = run(begin(NOW, "en", None), "2", "stop")
-    assert half.conversation is None and half.result is None
+    assert half.conversation is None and half.outcome is None
     later = run(begin(NOW, "en", None), "2", "2", "stop")
-    assert later.result is not None and later.result.instrument == "phq2"
+    assert later.outcome is not None and later.outcome.instrument == "phq2"
 
 
 @pytest.mark.parametrize("bad", ["4", "-1", "yes", "x"])
@@ -109,7 +109,7 @@ def test_crisis_is_raised_exactly_when_item_nine_was_answered_above_zero(
         if turn.conversation is None:
             break
         turn = handle(turn.conversation, pick(answer), NOW)
-    if turn.result is not None:
-        result = turn.result
+    if turn.outcome is not None:
+        result = turn.outcome
         assert result.crisis == (len(result.answers) == 9 and result.answers[8] > 0)
         assert result.score == sum(result.answers)

@@ -54,7 +54,7 @@ def test_a_korean_patient_goes_from_start_to_a_confirmed_setup() -> None:
     assert turn.replies[-1].sensitive
     done = run(turn, pick("start"))
     assert done.conversation is None
-    assert done.setup == Setup(
+    assert done.outcome == Setup(
         language="ko",
         alias="Mina",
         zone="Asia/Seoul",
@@ -101,7 +101,7 @@ def test_the_onboarding_of_a_patient_starting_today_takes_eight_answers() -> Non
     )
     turn = run(begin(NOW, "en"), *answers)
     assert turn.conversation is not None and turn.conversation.step == "confirm"
-    assert run(turn, pick("start")).setup is not None
+    assert run(turn, pick("start")).outcome is not None
 
 
 def test_weight_is_not_asked_when_the_tablets_do_not_depend_on_it() -> None:
@@ -113,12 +113,12 @@ def test_weight_is_not_asked_when_the_tablets_do_not_depend_on_it() -> None:
 def test_cancel_at_any_step_ends_with_nothing_saved() -> None:
     for steps in range(len(HAPPY)):
         turn = run(begin(NOW, "en"), *HAPPY[:steps], pick("", verb="cancel"))
-        assert turn.conversation is None and turn.setup is None
+        assert turn.conversation is None and turn.outcome is None
 
 
 def test_declining_consent_ends_politely_with_nothing_saved() -> None:
     turn = run(begin(NOW, "en"), pick("no"))
-    assert turn.conversation is None and turn.setup is None
+    assert turn.conversation is None and turn.outcome is None
     assert "Nothing was saved" in turn.replies[0].text
 
 
@@ -189,7 +189,7 @@ def test_random_input_never_raises_and_never_confirms_by_accident(events: list[I
             break
         turn = handle(turn.conversation, event, NOW)
         assert isinstance(turn.replies, list) and turn.replies
-    assert turn.setup is None or isinstance(turn.setup, Setup)
+    assert turn.outcome is None or isinstance(turn.outcome, Setup)
 
 
 def test_a_stored_conversation_round_trips_and_resumes() -> None:

@@ -75,7 +75,7 @@ def test_each_setting_yields_one_checked_change(
 ) -> None:
     done = run(begin(NOW, "en", 1), *events)
     assert done.conversation is None
-    assert done.change == change
+    assert done.outcome == change
 
 
 @pytest.mark.parametrize(
@@ -91,15 +91,15 @@ def test_each_setting_yields_one_checked_change(
 )
 def test_bad_answers_change_nothing_and_say_why(events: tuple[Inbound, ...], reason: str) -> None:
     turn = run(begin(NOW, "en", 1), *events)
-    assert turn.change is None and turn.conversation is not None
+    assert turn.outcome is None and turn.conversation is not None
     assert reason in turn.replies[0].text
 
 
 def test_twice_daily_patients_give_two_times() -> None:
     done = run(begin(NOW, "en", 2), pick("times"), say("20:00, 08:00"))
-    assert done.change == SetTimes((time(8, 0), time(20, 0)))
+    assert done.outcome == SetTimes((time(8, 0), time(20, 0)))
 
 
 def test_close_changes_nothing() -> None:
     done = run(begin(NOW, "en", 1), pick("weight"), pick("close"))
-    assert done.conversation is None and done.change is None
+    assert done.conversation is None and done.outcome is None

@@ -38,24 +38,24 @@ def start(told: bool = True) -> Turn:
 
 def test_yellow_eyes_tells_the_patient_to_stop_and_get_care_today() -> None:
     done = run(start(), pick("jaundice"), pick("1"), pick("no"), pick("skip"))
-    assert done.conversation is None and done.report is not None
-    assert done.report.triage.level is Level.RED_FLAG and done.report.triage.alert_helper
+    assert done.conversation is None and done.outcome is not None
+    assert done.outcome.triage.level is Level.RED_FLAG and done.outcome.triage.alert_helper
     assert "Stop taking the medicine" in done.replies[0].text
     assert done.replies[0].sensitive
 
 
 def test_mild_nausea_advises_a_clinician_food_and_a_recheck() -> None:
     done = run(start(), pick("mild_nausea"), pick("1"), pick("no"), say("since Monday"))
-    assert done.report is not None
-    assert done.report.triage.level is Level.SOON
-    assert done.report.free_text == "since Monday"
+    assert done.outcome is not None
+    assert done.outcome.triage.level is Level.SOON
+    assert done.outcome.free_text == "since Monday"
     text = done.replies[0].text
     assert "clinician" in text and "food" in text and "2 days" in text
 
 
 def test_orange_urine_reassures_and_mentions_contraception_once() -> None:
     first = run(start(told=False), pick("orange_fluids"), pick("1"), pick("no"), pick("skip"))
-    assert first.report is not None and first.report.triage.level is Level.REASSURE
+    assert first.outcome is not None and first.outcome.triage.level is Level.REASSURE
     assert "birth-control" in first.replies[0].text
     later = run(start(told=True), pick("orange_fluids"), pick("1"), pick("no"), pick("skip"))
     assert "birth-control" not in later.replies[0].text
@@ -72,19 +72,19 @@ def test_two_symptoms_are_triaged_together() -> None:
         pick("no"),
         pick("skip"),
     )
-    assert done.report is not None
-    assert done.report.symptoms == (("headache", Severity.MILD), ("vision", Severity.MODERATE))
-    assert done.report.triage.level is Level.RED_FLAG
+    assert done.outcome is not None
+    assert done.outcome.symptoms == (("headache", Severity.MILD), ("vision", Severity.MODERATE))
+    assert done.outcome.triage.level is Level.RED_FLAG
 
 
 def test_something_else_needs_the_patients_words() -> None:
     turn = run(start(), pick("other"), pick("2"), pick("no"))
     assert turn.conversation is not None
     assert "skip" not in {c.arg for c in turn.replies[-1].all_choices()}
-    assert run(turn, pick("skip")).report is None
+    assert run(turn, pick("skip")).outcome is None
     done = run(turn, say("my ears feel blocked"))
-    assert done.report is not None and done.report.free_text == "my ears feel blocked"
-    assert done.report.triage.level is Level.SOON
+    assert done.outcome is not None and done.outcome.free_text == "my ears feel blocked"
+    assert done.outcome.triage.level is Level.SOON
 
 
 def test_symptoms_of_other_drugs_are_not_offered_but_red_flags_always_are() -> None:
@@ -98,13 +98,13 @@ def test_symptoms_of_other_drugs_are_not_offered_but_red_flags_always_are() -> N
 
 def test_cancel_records_nothing() -> None:
     done = run(start(), pick("headache"), pick("", verb="cancel"))
-    assert done.conversation is None and done.report is None
+    assert done.conversation is None and done.outcome is None
 
 
 def test_free_text_is_bounded() -> None:
     done = run(start(), pick("headache"), pick("1"), pick("no"), say("x" * 5000))
-    assert done.report is not None and done.report.free_text is not None
-    assert len(done.report.free_text) == symptom.MAX_TEXT
+    assert done.outcome is not None and done.outcome.free_text is not None
+    assert len(done.outcome.free_text) == symptom.MAX_TEXT
 
 
 @settings(max_examples=80, deadline=None)
@@ -126,5 +126,5 @@ def test_any_sequence_of_answers_is_handled_without_error(events: list[Inbound])
             break
         turn = handle(turn.conversation, event, NOW)
         assert turn.replies
-    if turn.report is not None:
-        assert turn.report.symptoms
+    if turn.outcome is not None:
+        assert turn.outcome.symptoms
