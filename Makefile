@@ -22,8 +22,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy --strict treatment storage
-	$(BIN)/mypy scheduler bot
+	$(BIN)/mypy --strict treatment storage scheduler bot
 
 security: install
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive $(SRC)

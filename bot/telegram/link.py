@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application
+
+from bot.telegram.app import TelegramApplication
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ class TelegramLink:
 
     def __init__(
         self,
-        application: Application,
-        on_connected: Callable[[Application], Awaitable[None]],
+        application: TelegramApplication,
+        on_connected: Callable[[TelegramApplication], Awaitable[None]],
         backoff: Backoff | None = None,
     ) -> None:
         self.application = application
