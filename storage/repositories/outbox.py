@@ -164,6 +164,27 @@ class OutboxRepository(Repository):
             )
             return [to_entry(row) for row in rows]
 
+    async def sent_reminders(self, patient_id: str, slot_id: str) -> list[str]:
+        """The channel message ids of the reminders and nudges sent to the patient for one
+        dose (keys ``remind:<slot>``, ``remind:<slot>:<n>``, ``nudge:<slot>:...``), oldest first."""
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            rows = await session.scalars(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.patient_id == patient_id,
+                    OutboxRow.recipient == PATIENT,
+                    OutboxRow.state == OutboxState.SENT.value,
+                    or_(
+                        OutboxRow.dedupe_key == f"remind:{slot_id}",
+                        OutboxRow.dedupe_key.startswith(f"remind:{slot_id}:", autoescape=True),
+                        OutboxRow.dedupe_key.startswith(f"nudge:{slot_id}:", autoescape=True),
+                    ),
+                )
+                .order_by(OutboxRow.sent_at, OutboxRow.id)
+            )
+            return [row.sent_message_id for row in rows if row.sent_message_id]
+
     async def claim_due(
         self, now: datetime, limit: int, lease: timedelta, owner: str, channel: str | None = None
     ) -> list[Delivery]:
