@@ -541,10 +541,14 @@ class HelperDesk:
     async def _remove(
         self, tx: Repositories, patient: Patient, helper: Helper, now: datetime
     ) -> Reply:
-        """Remove at once (queued alerts deleted); a short goodbye goes to the helper's
-        account directly, since their role no longer has one."""
+        """Remove at once (the row, and queued alerts, deleted); a short goodbye goes to the
+        helper's account directly, since their role no longer has one. What they were sent
+        about the patient is deleted from their chat where the channel allows it."""
         t = translator(patient.language)
+        sent = await self._deletable(tx, patient.id, helper, now)
         gone = await tx.helpers.remove(patient.id, helper.id)
+        for message_id in sent:
+            await tx.outbox.enqueue(_cleanup(patient.id, gone, message_id, now))
         if gone.state in (HelperState.ACTIVE, HelperState.ACCEPTED) and gone.address:
             prefs = HelperPrefs.of(gone)
             ht = translator(prefs.language or patient.language)
@@ -555,6 +559,19 @@ class HelperDesk:
             )
             await tx.outbox.enqueue(_direct(patient.id, gone, f"removed:{helper.id}", text, now))
         return Reply(t._("{name} is no longer your helper.", name=helper.alias))
+
+    async def _deletable(
+        self, tx: Repositories, patient_id: str, helper: Helper, now: datetime
+    ) -> list[str]:
+        """The messages in `helper`'s chat that their channel still lets us delete."""
+        if helper.channel is None or helper.channel not in self.channels:
+            return []
+        spec = self.channels[helper.channel]
+        if not spec.deletes:
+            return []
+        # No limit: since the helper was added (nothing was sent to them before).
+        since = helper.created_at if spec.delete_within is None else now - spec.delete_within
+        return await tx.outbox.sent_to(patient_id, helper_recipient(helper.id), since)
 
 
 async def _current(tx: Repositories, patient_id: str) -> list[Helper]:
@@ -601,6 +618,22 @@ def _direct(patient_id: str, helper: Helper, key: str, text: str, now: datetime)
     """A last message to an account whose role is gone: addressed to the account itself,
     since the helper row no longer holds it."""
     message = _notice(patient_id, DIRECT, key, Payload.message(text), now)
+    if helper.channel is None or helper.address is None:
+        return message
+    return replace(message, to=Address(helper.channel, helper.address, helper.chat))
+
+
+def _cleanup(patient_id: str, helper: Helper, message_id: str, now: datetime) -> OutboxMessage:
+    """Delete one message from the chat of a helper who was removed."""
+    message = OutboxMessage(
+        patient_id=patient_id,
+        recipient=DIRECT,
+        kind=OutboxKind.CLEANUP.value,
+        payload=Payload.delete(int(message_id)).to_dict(),
+        dedupe_key=f"cleanup:{helper.id}:{message_id}",
+        not_before=now,
+        priority=int(OutboxKind.CLEANUP.priority),
+    )
     if helper.channel is None or helper.address is None:
         return message
     return replace(message, to=Address(helper.channel, helper.address, helper.chat))
