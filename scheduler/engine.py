@@ -612,7 +612,9 @@ class Engine:
         return await tx.outbox.enqueue(message) is not None
 
     async def sweep(self) -> int:
-        """Clear expired slot leases (housekeeping: claims take expired leases anyway)."""
+        """Clear expired slot leases (housekeeping: claims take expired leases anyway), and
+        forget tries at helper codes older than the hourly limit needs."""
+        await self.store.helpers.prune_code_tries(self.clock.now())
         return await self.store.doses.sweep_leases(self.clock.now())
 
     # -- running --------------------------------------------------------------------------

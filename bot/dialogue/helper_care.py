@@ -23,13 +23,19 @@ from scheduler.alerts import (
     SUMMARY_EVERY,
     HelperPrefs,
 )
-from scheduler.channels import ChannelSpec
+from scheduler.channels import ChannelRegistry, ChannelSpec
+from scheduler.outbox import Kind as OutboxKind
+from scheduler.outbox import Payload
 from scheduler.preferences import Preferences
 from storage.errors import NotFound
 from storage.records import (
+    DIRECT,
+    Address,
     Helper,
     HelperState,
+    OutboxMessage,
     Patient,
+    helper_recipient,
 )
 from storage.store import Repositories
 
@@ -57,10 +63,12 @@ async def apply(
     change: flow.Change,
     now: datetime,
     channel: ChannelSpec,
+    channels: ChannelRegistry,
 ) -> tuple[list[Reply], flow.Turn | None]:
     """Apply a change from the `/helper` flow in the caller's transaction: the replies,
     and the menu to show again (None: the flow ends). `channel` is the one the patient
-    is on: invitations take its form."""
+    is on: invitations take its form; `channels` says what a removed helper's channel lets
+    us delete."""
     t = translator(patient.language)
     match change:
         case flow.Invite(name, shown_as):
@@ -97,7 +105,7 @@ async def apply(
                 return [info_gone(t)], None
             return [await invitation(tx, patient, helper, now, channel)], None
         case flow.Remove():
-            return [await remove(tx, patient, helper, now)], None
+            return [await remove(tx, patient, helper, now, channels)], None
         case flow.MissedRun(n=n) if n in MISSED_RUN_CHOICES:
             prefs = replace(prefs, missed_run=n)
         case flow.Toggle(switch=switch) if switch in flow.SWITCHES:
@@ -110,11 +118,17 @@ async def apply(
     return [], await menu(tx, patient, now, focus=helper.id)
 
 
-async def remove(tx: Repositories, patient: Patient, helper: Helper, now: datetime) -> Reply:
-    """Remove at once (queued alerts deleted); a short goodbye goes to the helper's
-    account directly, since their role no longer has one."""
+async def remove(
+    tx: Repositories, patient: Patient, helper: Helper, now: datetime, channels: ChannelRegistry
+) -> Reply:
+    """Remove at once (the row, and queued alerts, deleted); a short goodbye goes to the
+    helper's account directly, since their role no longer has one. What they were sent
+    about the patient is deleted from their chat where the channel allows it."""
     t = translator(patient.language)
+    sent = await deletable(tx, patient.id, helper, now, channels)
     gone = await tx.helpers.remove(patient.id, helper.id)
+    for message_id in sent:
+        await tx.outbox.enqueue(cleanup(patient.id, gone, message_id, now))
     if gone.state in (HelperState.ACTIVE, HelperState.ACCEPTED) and gone.address:
         prefs = HelperPrefs.of(gone)
         ht = translator(prefs.language or patient.language)
@@ -125,6 +139,36 @@ async def remove(tx: Repositories, patient: Patient, helper: Helper, now: dateti
         )
         await tx.outbox.enqueue(direct(patient.id, gone, f"removed:{helper.id}", text, now))
     return Reply(t._("{name} is no longer your helper.", name=helper.alias))
+
+
+async def deletable(
+    tx: Repositories, patient_id: str, helper: Helper, now: datetime, channels: ChannelRegistry
+) -> list[str]:
+    """The messages in `helper`'s chat that their channel still lets us delete."""
+    if helper.channel is None or helper.channel not in channels:
+        return []
+    spec = channels[helper.channel]
+    if not spec.deletes:
+        return []
+    # No limit: since the helper was added (nothing was sent to them before).
+    since = helper.created_at if spec.delete_within is None else now - spec.delete_within
+    return await tx.outbox.sent_to(patient_id, helper_recipient(helper.id), since)
+
+
+def cleanup(patient_id: str, helper: Helper, message_id: str, now: datetime) -> OutboxMessage:
+    """Delete one message from the chat of a helper who was removed."""
+    message = OutboxMessage(
+        patient_id=patient_id,
+        recipient=DIRECT,
+        kind=OutboxKind.CLEANUP.value,
+        payload=Payload.delete(int(message_id)).to_dict(),
+        dedupe_key=f"cleanup:{helper.id}:{message_id}",
+        not_before=now,
+        priority=int(OutboxKind.CLEANUP.priority),
+    )
+    if helper.channel is None or helper.address is None:
+        return message
+    return replace(message, to=Address(helper.channel, helper.address, helper.chat))
 
 
 async def current(tx: Repositories, patient_id: str) -> list[Helper]:
@@ -148,7 +192,9 @@ async def helper_flow(ctx: TurnContext) -> list[Reply]:
     if turn.outcome is None:
         return await ctx.begin(turn)
     async with ctx.store.transaction() as tx:
-        said, shown = await apply(tx, ctx.patient, turn.outcome, ctx.now, ctx.channel)
+        said, shown = await apply(
+            tx, ctx.patient, turn.outcome, ctx.now, ctx.channel, ctx.app.channels
+        )
         await ctx.save(tx, None if shown is None else shown.conversation)
     ctx.app.engine.poke()
     return [*said, *(shown.replies if shown is not None else [])]

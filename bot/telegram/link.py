@@ -37,7 +37,8 @@ class Backoff:
     def delays(self) -> Iterator[float]:
         delay = self.first
         while True:
-            yield delay * random.uniform(1 - self.jitter, 1 + self.jitter)  # noqa: S311 (not a secret)
+            # Not a secret: spreading retries needs no cryptographic randomness.
+            yield delay * random.uniform(1 - self.jitter, 1 + self.jitter)  # noqa: S311  # nosec B311
             delay = min(delay * self.factor, self.most)
 
 
