@@ -84,3 +84,32 @@ async def test_two_workers_claiming_at_once_never_get_the_same_message(store: St
     )
     ids = [d.entry.id for d in first + second]
     assert len(ids) == len(set(ids)) == 20
+
+
+async def test_rows_carry_their_channel_and_each_channel_claims_only_its_own(store: Store) -> None:
+    mina = await add_person(store, "mina", "5550193847")  # on Telegram; a reminder at NOON
+    wei = await store.patients.create(alias="Wei", language="zh", time_zone="Asia/Shanghai")
+    await store.identities.link(wei.id, "sms", "+8613800138000")
+    await store.outbox.enqueue(OutboxMessage(wei.id, "patient", "reminder", {}, "r:wei", NOON))
+
+    (sms,) = await store.outbox.claim_due(NOON, 5, LEASE, "w", channel="sms")
+    assert (sms.channel, sms.address, sms.entry.patient_id) == ("sms", "+8613800138000", wei.id)
+    (telegram,) = await store.outbox.claim_due(NOON, 5, LEASE, "w", channel="telegram")
+    assert telegram.entry.patient_id == mina.patient.id
+    assert telegram.entry.to is not None and telegram.entry.to.chat == mina.telegram_id
+
+
+async def test_a_row_queued_before_its_recipient_had_an_account_is_addressed_when_claimed(
+    store: Store,
+) -> None:
+    wei = await store.patients.create(alias="Wei", language="zh", time_zone="Asia/Shanghai")
+    await store.outbox.enqueue(OutboxMessage(wei.id, "patient", "reminder", {}, "r:wei", NOON))
+    assert (await store.outbox.for_patient(wei.id))[0].to is None
+    await store.identities.link(wei.id, "sms", "+8613800138000")
+
+    # Telegram's lane takes it, sees it is for SMS, and puts it back for SMS's lane.
+    assert await store.outbox.claim_due(NOON, 5, LEASE, "w1", channel="telegram") == []
+    (back,) = await store.outbox.for_patient(wei.id)
+    assert back.state is OutboxState.PENDING and back.lease_owner is None
+    (sms,) = await store.outbox.claim_due(NOON, 5, LEASE, "w2", channel="sms")
+    assert (sms.channel, sms.address) == ("sms", "+8613800138000")
