@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
-from bot.flows.reminder import DoseLine, reminder
+from bot.flows.reminder import DoseLine, ProductLine, reminder
 from bot.i18n import Translator, translator
 from bot.texts import SYMPTOM_LABELS
 from scheduler.alerts import AlertKind, HelperPrefs
@@ -34,6 +34,9 @@ class BotComposer:
     def reminder(self, patient: Patient, slot: DoseSlot, step: Step, *, nudge: bool) -> Payload:
         dose = slot.dose
         drugs = [DoseLine(d["name"], d.get("mg"), d.get("tablets")) for d in dose.get("drugs", [])]
+        products = (
+            [ProductLine.from_json(p) for p in dose["products"]] if "products" in dose else None
+        )
         reply = reminder(
             translator(patient.language),
             slot_ref=slot.id,
@@ -42,6 +45,7 @@ class BotComposer:
             discreet=patient.discreet,
             cover_word=patient.preferences.get("cover_word"),
             nudge=nudge,
+            products=products,
         )
         return to_payload(reply)
 
@@ -61,6 +65,16 @@ class BotComposer:
         name = shown_name(prefs, patient)
         return Payload.message(
             t._("Another helper is reaching out to {alias}. Thank you for being there.", alias=name)
+        )
+
+    def patient_told(self, patient: Patient, helper: Helper) -> Payload:
+        t = translator(patient.language)
+        return Payload.message(
+            t._(
+                "Some doses have not been confirmed lately, so I have let {name} know. They may "
+                "get in touch to see how you are.",
+                name=helper.alias,
+            )
         )
 
     def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:

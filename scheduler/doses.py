@@ -7,7 +7,9 @@ A materialised slot's sealed ``dose`` JSON is written by `dose_json` and holds:
       "local": "2026-03-02T08:00:00+08:00",  # wall time on the patient's clock (ISO)
       "zone": "Asia/Shanghai",
       "regimen": "2HRZE/4HR", "phase": "intensive", "phase_kind": "intensive",
-      "drugs": [{"name": "isoniazid", "mg": 300.0, "tablets": 1.0}],
+      "drugs": [{"name": "isoniazid", "mg": 300.0, "tablets": 4.0, "combined": true}, ...],
+      "products": [{"name": "HRZE", "tablets": 4.0, "mg": null,   # what is in the hand:
+                    "contains": [["isoniazid", 75.0], ...]}],     # one tablet holds this
       "timers": [{"step": "remind", "at": "...Z"}, {"step": "nudge", "at": ...},
                  {"step": "close", "at": ...}],   # UTC instants, time order
       "snoozes": 0
@@ -45,6 +47,15 @@ def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
         "drugs": [
             {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
             for d in slot.drugs
+        ],
+        "products": [
+            {
+                "name": p.name,
+                "tablets": p.tablets,
+                "contains": [[drug, mg] for drug, mg in p.contains],
+                "mg": p.mg,
+            }
+            for p in slot.products
         ],
         "timers": timers_json(timers),
         "snoozes": 0,

@@ -7,9 +7,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from storage.records import DoseSlot
+from treatment.catalogue import ABBREVIATIONS
 from treatment.enrolment import Enrolment
-from treatment.plan import DrugDose, iter_slots, slots_between
-from treatment.stock import DoseTablets, tablets_by_product
+from treatment.plan import DoseSlot as PlannedSlot
+from treatment.plan import iter_slots, slots_between
+from treatment.stock import tablets_by_product
 
 
 def plan_supplies(plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
@@ -21,25 +23,34 @@ def plan_supplies(plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, 
     products are."""
     week: dict[str, float] = {}
     for planned in slots_between(plan, now, now + timedelta(days=7)):
-        for product, tablets in tablets_by_product(dose_tablets(planned.drugs)).items():
+        for product, tablets in planned_tablets(planned).items():
             week[product] = week.get(product, 0.0) + tablets
     if week:
         return list(week), {product: tablets / 7 for product, tablets in week.items()}
     upcoming = next((s for s in iter_slots(plan) if s.utc >= now), None)
-    products = [] if upcoming is None else list(tablets_by_product(dose_tablets(upcoming.drugs)))
+    products = [] if upcoming is None else list(planned_tablets(upcoming))
     return products, {}
 
 
-def dose_tablets(drugs: Iterable[DrugDose]) -> list[DoseTablets]:
-    return [DoseTablets(d.name, d.tablets, d.combined) for d in drugs]
+def planned_tablets(slot: PlannedSlot) -> dict[str, float]:
+    return tablets_by_product((p.name, p.tablets) for p in slot.products)
 
 
 def tablets_of(slot: DoseSlot) -> dict[str, float]:
-    """The tablets a stored slot's dose uses, per product (see `scheduler.doses.dose_json`)."""
-    drugs = slot.dose.get("drugs", [])
-    return tablets_by_product(
-        DoseTablets(d["name"], d.get("tablets"), bool(d.get("combined"))) for d in drugs
-    )
+    """The tablets a stored slot's dose uses, per product (see `scheduler.doses.dose_json`).
+
+    A slot planned before products were stored has only its drugs: a combination's drugs are
+    then one product named by their letters, as it was counted then."""
+    dose = slot.dose
+    if "products" in dose:
+        return tablets_by_product((p["name"], p.get("tablets")) for p in dose["products"])
+    drugs = dose.get("drugs", [])
+    combined = [d for d in drugs if d.get("combined") and d.get("tablets") is not None]
+    pairs = [(d["name"], d.get("tablets")) for d in drugs if not d.get("combined")]
+    if combined:
+        name = "".join(ABBREVIATIONS.get(d["name"], d["name"][:1].upper()) for d in combined)
+        pairs.insert(0, (name, max(float(d["tablets"]) for d in combined)))
+    return tablets_by_product(pairs)
 
 
 def days_left(counts: Mapping[str, int], per_day: Mapping[str, float]) -> dict[str, int | None]:

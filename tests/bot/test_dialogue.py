@@ -304,6 +304,7 @@ async def started_a_week_ago(mina: Person) -> None:
 
 async def answer_the_rest(mina: Person) -> None:
     await mina.choose("Skip")  # weight
+    await mina.choose("Combined tablets")
     await mina.choose("Plain wording")
 
 
@@ -552,6 +553,7 @@ async def test_stock_without_a_tablet_count_says_what_is_needed(world: World) ->
     await mina.choose("Today")
     await mina.say("20:00")
     await mina.choose("Skip")  # no weight: the combination tablets per dose are unknown
+    await mina.choose("Combined tablets")
     await mina.choose("Plain wording")
     await mina.choose("Start")
     replies = await mina.say("/stock")
@@ -617,6 +619,23 @@ async def onboard_plainly(person: Person) -> None:
     await person.press("opt:today")
     await person.say("20:00")
     await person.say("52")
+    await person.press("opt:combination")
     await person.press("opt:off")
     await person.press("opt:start")
     assert await person.world.patient_id(person.user)
+
+
+async def test_late_doses_are_listed_in_the_patients_own_date_style(world: World) -> None:
+    for user, language in (("7001", "en"), ("7002", "ko"), ("7003", "zh-CN")):
+        await onboard_plainly(world.person(user, language))
+    await world.travel(timedelta(days=1))
+    for user, expected in (
+        ("7001", "Mar 2, 8:00\u202fPM"),
+        ("7002", "3월 2일 오후 8:00"),
+        ("7003", "3月2日 20:00"),
+    ):
+        person = world.person(user)
+        replies = await person.say("/late")
+        labels = [c.label for c in replies[0].all_choices()]
+        assert labels[0] == expected, labels
+        assert "/26" not in " ".join(labels)  # not the numeric "3/2/26, 8:00 PM" for everyone
