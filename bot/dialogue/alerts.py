@@ -10,18 +10,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.compose import BotComposer, refill_payload
+from bot.compose import refill_payload
 from bot.dialogue.messages import Reply
 from bot.i18n import translator
 from scheduler.alerts import AlertKind, helper_alert_row, raise_alert
+from scheduler.compose import Composer
 from storage.records import HelperState, Incident, Patient
 from storage.store import Repositories
-
-COMPOSER = BotComposer()
 
 
 async def alert_helpers(
     tx: Repositories,
+    composer: Composer,
     patient: Patient,
     kind: AlertKind,
     key: str,
@@ -29,7 +29,7 @@ async def alert_helpers(
     facts: Mapping[str, Any] | None = None,
 ) -> Incident | None:
     """Open an incident about what the patient reported (`key`: the report's random id)."""
-    return await raise_alert(tx, COMPOSER, patient, kind, key, facts or {}, now)
+    return await raise_alert(tx, composer, patient, kind, key, facts or {}, now)
 
 
 async def who_was_told(tx: Repositories, patient: Patient, incident: Incident | None) -> Reply:
