@@ -667,3 +667,40 @@ async def test_late_doses_are_listed_in_the_patients_own_date_style(world: World
         labels = [c.label for c in replies[0].all_choices()]
         assert labels[0] == expected, labels
         assert "/26" not in " ".join(labels)  # not the numeric "3/2/26, 8:00 PM" for everyone
+
+
+async def report_a_red_flag(mina: Person) -> list[Reply]:
+    await mina.say("/symptom")
+    await mina.press("opt:jaundice")
+    await mina.press("opt:3")
+    await mina.press("opt:no")
+    return await mina.press("opt:skip")
+
+
+async def test_a_red_flag_without_a_helper_says_nobody_was_told_and_how_to_choose_one(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    await onboard(mina)
+    advice, told = await report_a_red_flag(mina)
+    assert "Stop taking the medicine" in advice.text
+    assert told.text.startswith("No helper is set up, so nobody was told.") and "/helper" in (
+        told.text
+    )
+
+
+async def test_a_red_flag_with_alerts_paused_says_so(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await link_helper(world.store, patient_id, "8001", consent=False)
+    _, told = await report_a_red_flag(mina)
+    assert told.text.startswith("Alerts to your helpers are paused, so nobody was told.")
+    assert [e for e in await world.outbox(patient_id) if e.kind == "helper_alert"] == []
+
+
+async def test_a_red_flag_names_the_helper_who_was_told(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await link_helper(world.store, patient_id, "8001", alias="Jisoo")
+    _, told = await report_a_red_flag(mina)
+    assert told.text == "I have let Jisoo know, so they can reach out to you."
