@@ -4,13 +4,20 @@ exactly the weight-banded drugs, each in one product, with contiguous weight ban
 from __future__ import annotations
 
 import copy
+import itertools
+from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from treatment.catalogue import load_catalogue, regimen_from_dict, regimen_to_dict
+from treatment.enrolment import enrol
 from treatment.errors import RegimenFileError
+from treatment.plan import iter_slots
 from treatment.regimen import COMBINATION
+from treatment.weight import load_weight_bands
 
 STANDARD = regimen_to_dict(load_catalogue().get("2HRZE/4HR"))
 
@@ -85,3 +92,28 @@ def test_a_combination_without_a_name_is_named_by_its_drugs_letters() -> None:
     data.pop("product_sets")
     regimen = regimen_from_dict(data, "test")
     assert [p.combination for p in regimen.phases] == ["HRZE", "HR"]
+
+
+@given(st.floats(min_value=3, max_value=250), st.sampled_from([None, "separate"]))
+def test_each_drug_dose_is_what_its_products_hold(weight: float, products: str | None) -> None:
+    """For any weight: a combination's count is the band's, shared by its drugs; in any set,
+    a drug's mg per dose is the tablets of its product times what one tablet holds."""
+    plan = enrol(
+        regimen="2HRZE/4HR",
+        start=date(2026, 3, 2),
+        times=["08:00"],
+        zone="Asia/Seoul",
+        today=date(2026, 3, 2),
+        weight_kg=weight,
+        product_set=products,
+    )
+    band = load_weight_bands().default.tablets_for(weight)
+    for slot in itertools.islice(iter_slots(plan), 0, None, 60):
+        held = {drug: (p.tablets, mg) for p in slot.products for drug, mg in p.contains}
+        assert set(held) == {d.name for d in slot.drugs}
+        for drug in slot.drugs:
+            tablets, strength = held[drug.name]
+            assert strength is not None
+            assert drug.mg == (None if tablets is None else tablets * strength)
+        if products is None:
+            assert [p.tablets for p in slot.products] == [band]
