@@ -133,14 +133,16 @@ async def deliver(world: World) -> None:
 
 async def onboard(mina: Perch) -> None:
     await mina.say("/start")
-    for step in ("English", "I agree"):
-        await mina.choose(step)
+    if any("English" in b.label for b in mina.shown):
+        await mina.choose("English")
+    await mina.choose("I agree")
     await mina.say("Mina")
     await mina.choose("Seoul")
     await mina.choose("Standard TB treatment, 6 months, every")
     await mina.choose("Today")
     await mina.say("20:00")
-    await mina.say("52")
+    if "weight" in mina.text():
+        await mina.say("52")
     for step in ("Combined tablets", "Discreet, call it “vitamins”", "Start"):
         await mina.choose(step)
     assert "All set" in mina.text(), mina.text()
