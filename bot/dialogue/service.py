@@ -982,10 +982,10 @@ class Dialogue:
         low = running_low(stored.counts, per_day, warn, among - warned)
         if not low:
             return []
-        prefs = {**patient.preferences, "stock_warned": sorted(warned | set(low))}
         async with self.store.transaction() as tx:
             fresh = await tx.patients.get(patient.id)
-            await tx.patients.update(replace(fresh, preferences={**fresh.preferences, **prefs}))
+            prefs = {**fresh.preferences, "stock_warned": sorted(warned | set(low))}
+            await tx.patients.update(replace(fresh, preferences=prefs))
             if patient.preferences.get("refill_to_helper"):
                 await queue_refill_notes(tx, patient, now)
         t = translator(patient.language)
