@@ -314,8 +314,9 @@ class Dialogue:
             )
         if name == "settings":
             doses = len(enrolment.enrolment.times)
+            regimen_id = enrolment.enrolment.regimen_id
             return await self._begin(
-                settings.begin(now, patient.language, doses), patient, version, event
+                settings.begin(now, patient.language, doses, regimen_id), patient, version, event
             )
         if name == "pause":
             if enrolment.enrolment.open_pause() is not None:
@@ -633,6 +634,9 @@ class Dialogue:
             plan = plan.with_time_change(
                 TimeChange(tomorrow, tuple(time.fromisoformat(v) for v in value))
             )
+            replan = True
+        elif change.setting == "product_set":
+            plan = replace(plan, product_set=value)
             replan = True
         elif change.setting == "weight_kg":
             old = plan.weight_kg

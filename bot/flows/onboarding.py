@@ -39,7 +39,7 @@ from treatment.backfill import Earlier, EarlierDoses, due_before, last_dose_day,
 from treatment.catalogue import load_catalogue
 from treatment.enrolment import Enrolment, enrol
 from treatment.plan import iter_slots
-from treatment.regimen import COMBINATION
+from treatment.regimen import COMBINATION, Regimen
 
 FLOW = "onboarding"
 MAX_ALIAS = 32
@@ -524,20 +524,28 @@ def _after_weight(c: Conversation, now: datetime) -> Conversation:
     return c.at("discreet", now, products=None)
 
 
-def _ask_products(t: Translator, data: dict[str, object]) -> Reply:
-    regimen = load_catalogue().get(str(data["regimen"]))
+def product_choices(t: Translator, regimen: Regimen) -> list[tuple[Choice, ...]]:
+    """One choice per way the regimen's tablets come: the combination, then its other sets."""
     names = " / ".join(p.combination for p in regimen.phases if p.combination)
-    rows = [(Choice(t._("Combined tablets ({names})", names=names), OPT, COMBINATION),)]
+    rows: list[tuple[Choice, ...]] = [
+        (Choice(t._("Combined tablets ({names})", names=names), OPT, COMBINATION),)
+    ]
     rows.extend(
         (Choice(t._(PRODUCT_SET_NAMES.get(p.id, p.name)), OPT, p.id),) for p in regimen.product_sets
     )
-    return Reply(
-        t._(
-            "Which tablets do you have? Combined tablets hold several medicines in one tablet; "
-            "some clinics give separate tablets, one kind for each medicine."
-        ),
-        _with_cancel(t, rows),
+    return rows
+
+
+def products_question(t: Translator) -> str:
+    return t._(
+        "Which tablets do you have? Combined tablets hold several medicines in one tablet; "
+        "some clinics give separate tablets, one kind for each medicine."
     )
+
+
+def _ask_products(t: Translator, data: dict[str, object]) -> Reply:
+    regimen = load_catalogue().get(str(data["regimen"]))
+    return Reply(products_question(t), _with_cancel(t, product_choices(t, regimen)))
 
 
 def _accept_products(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:

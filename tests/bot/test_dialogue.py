@@ -704,3 +704,21 @@ async def test_a_red_flag_names_the_helper_who_was_told(world: World) -> None:
     await link_helper(world.store, patient_id, "8001", alias="Jisoo")
     _, told = await report_a_red_flag(mina)
     assert told.text == "I have let Jisoo know, so they can reach out to you."
+
+
+async def test_switching_to_separate_tablets_changes_the_next_reminders(world: World) -> None:
+    mina = world.person("7001")
+    await onboard_plainly(mina)  # 52 kg, combined tablets
+    patient_id = await world.patient_id("7001")
+    await mina.say("/settings")
+    await mina.press("opt:products")
+    await mina.press("opt:separate")
+    assert "Saved" in mina.text()
+    await world.travel(timedelta(hours=11))
+    [reminder] = [e.payload["text"] for e in await world.outbox(patient_id) if e.kind == "reminder"]
+    assert reminder.splitlines()[1:] == [
+        "• 3 tablets of isoniazid 100 mg",
+        "• 4 tablets of rifampicin 150 mg",
+        "• 7 tablets of pyrazinamide 250 mg",
+        "• 4 tablets of ethambutol 250 mg",
+    ]
