@@ -1,6 +1,7 @@
 """The sealed dose of a slot, its timers, and the bridge from store events to treatment events.
 
-A materialised slot's sealed ``dose`` JSON is written by `dose_json` and holds:
+A materialised slot's sealed ``dose`` JSON is a `DoseSnapshot` (read it with
+`DoseSnapshot.of(slot)`, never by its keys), written by `dose_json`, and holds:
 
     {
       "key": "2026-03-02#0",              # the treatment plan's slot key
@@ -23,7 +24,7 @@ the next timer to run, so claiming due work needs no decryption.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,38 +33,140 @@ from scheduler.ladder import Step, Timer
 from storage.records import DoseEvent, DoseOutcome, DoseSlot, Patient, ReportedVia, SlotState
 from storage.repositories.doses import DoseRepository
 from treatment import events as treatment
+from treatment.catalogue import ABBREVIATIONS
 from treatment.plan import DoseSlot as PlannedSlot
+from treatment.plan import DrugDose, ProductDose
+from treatment.stock import tablets_by_product
+
+
+@dataclass(frozen=True)
+class DoseSnapshot:
+    """What one materialised dose is: the plan's slot as it stood when planned, with its
+    timers. `local` is the wall time on the patient's clock; `drugs` carry no dose step (the
+    plan's concern, not the reminder's)."""
+
+    key: str
+    local: datetime
+    zone: str
+    regimen: str
+    phase: str
+    phase_kind: str
+    drugs: tuple[DrugDose, ...]
+    timers: tuple[Timer, ...]
+    snoozes: int = 0
+    products: tuple[ProductDose, ...] | None = None
+    """What is in the hand, one entry per kind of tablet; None for a dose stored before
+    products were (its drugs then say it, as they did)."""
+
+    @classmethod
+    def planned(cls, slot: PlannedSlot, timers: Sequence[Timer]) -> DoseSnapshot:
+        return cls(
+            key=slot.key,
+            local=slot.local,
+            zone=slot.zone,
+            regimen=slot.regimen_id,
+            phase=slot.phase,
+            phase_kind=slot.phase_kind.value,
+            drugs=tuple(DrugDose(d.name, d.mg, d.tablets, combined=d.combined) for d in slot.drugs),
+            timers=tuple(timers),
+            products=slot.products,
+        )
+
+    @classmethod
+    def of(cls, slot: DoseSlot) -> DoseSnapshot:
+        return cls.from_dict(slot.dose)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DoseSnapshot:
+        return cls(
+            key=str(data["key"]),
+            local=datetime.fromisoformat(data["local"]),
+            zone=str(data["zone"]),
+            regimen=str(data["regimen"]),
+            phase=str(data["phase"]),
+            phase_kind=str(data["phase_kind"]),
+            drugs=drugs_of(data),
+            timers=tuple(timers_of(data)),
+            snoozes=int(data.get("snoozes", 0)),
+            products=products_of(data),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "local": self.local.isoformat(),
+            "zone": self.zone,
+            "regimen": self.regimen,
+            "phase": self.phase,
+            "phase_kind": self.phase_kind,
+            "drugs": [
+                {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
+                for d in self.drugs
+            ],
+            "timers": [{"step": t.step.value, "at": t.at.isoformat()} for t in self.timers],
+            "snoozes": self.snoozes,
+            **(
+                {}
+                if self.products is None
+                else {
+                    "products": [
+                        {
+                            "name": p.name,
+                            "tablets": p.tablets,
+                            "contains": [[drug, mg] for drug, mg in p.contains],
+                            "mg": p.mg,
+                        }
+                        for p in self.products
+                    ]
+                }
+            ),
+        }
+
+    def snoozed(self, timers: Sequence[Timer]) -> DoseSnapshot:
+        """After one more snooze, with the timers that remain."""
+        return replace(self, timers=tuple(timers), snoozes=self.snoozes + 1)
+
+    def tablets(self) -> dict[str, float]:
+        """The tablets this dose uses, per product a patient buys (`treatment.stock`).
+
+        A dose stored before products were has only its drugs: a combination's drugs are then
+        one product named by their letters, as it was counted then."""
+        if self.products is not None:
+            return tablets_by_product((p.name, p.tablets) for p in self.products)
+        combined = [d for d in self.drugs if d.combined and d.tablets is not None]
+        pairs = [(d.name, d.tablets) for d in self.drugs if not d.combined]
+        if combined:
+            name = "".join(ABBREVIATIONS.get(d.name, d.name[:1].upper()) for d in combined)
+            pairs.insert(0, (name, max(d.tablets or 0.0 for d in combined)))
+        return tablets_by_product(pairs)
 
 
 def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
     """The sealed dose of a planned slot with its timers (see the module docstring)."""
-    return {
-        "key": slot.key,
-        "local": slot.local.isoformat(),
-        "zone": slot.zone,
-        "regimen": slot.regimen_id,
-        "phase": slot.phase,
-        "phase_kind": slot.phase_kind.value,
-        "drugs": [
-            {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
-            for d in slot.drugs
-        ],
-        "products": [
-            {
-                "name": p.name,
-                "tablets": p.tablets,
-                "contains": [[drug, mg] for drug, mg in p.contains],
-                "mg": p.mg,
-            }
-            for p in slot.products
-        ],
-        "timers": timers_json(timers),
-        "snoozes": 0,
-    }
+    return DoseSnapshot.planned(slot, timers).to_dict()
 
 
-def timers_json(timers: Iterable[Timer]) -> list[dict[str, str]]:
-    return [{"step": t.step.value, "at": t.at.isoformat()} for t in timers]
+def drugs_of(dose: Mapping[str, Any]) -> tuple[DrugDose, ...]:
+    """The drugs stored in a slot's dose."""
+    return tuple(
+        DrugDose(d["name"], d.get("mg"), d.get("tablets"), combined=bool(d.get("combined")))
+        for d in dose.get("drugs", ())
+    )
+
+
+def products_of(dose: Mapping[str, Any]) -> tuple[ProductDose, ...] | None:
+    """The products stored in a slot's dose; None when it was stored before products were."""
+    if "products" not in dose:
+        return None
+    return tuple(
+        ProductDose(
+            str(p["name"]),
+            p.get("tablets"),
+            tuple((str(drug), mg) for drug, mg in p.get("contains", [])),
+            p.get("mg"),
+        )
+        for p in dose["products"]
+    )
 
 
 def timers_of(dose: Mapping[str, Any]) -> list[Timer]:

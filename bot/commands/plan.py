@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.errors import UsageError
-from bot.flows.reminder import ProductLine, product_line
+from bot.flows.reminder import product_line
 from bot.i18n import translator
 from treatment.enrolment import Enrolment, enrol, parse_date
 from treatment.errors import TreatmentError
@@ -173,7 +173,7 @@ def _product(product: ProductDose) -> dict[str, Any]:
         "tablets_per_dose": _number(product.tablets),
         "each_tablet": [{"drug": drug, "mg": _number(mg)} for drug, mg in product.contains],
         "mg_per_dose": _number(product.mg),
-        "text": product_line(translator("en"), ProductLine.of(product)),
+        "text": product_line(translator("en"), product),
     }
 
 

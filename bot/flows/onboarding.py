@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.flows.reminder import ProductLine, Wording, product_lines
+from bot.flows.reminder import Wording, product_lines
 from bot.i18n import LOCALES, Translator, negotiate, spoken, translator
 from bot.parsing import (
     ParseError,
@@ -603,8 +603,7 @@ def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
-        products = [ProductLine.of(p) for p in first.products]
-        lines.extend(f"• {line}" for line in product_lines(t, products, Wording()))
+        lines.extend(f"• {line}" for line in product_lines(t, first.products, Wording()))
     chosen = regimen.product_set(setup.product_set)
     if chosen is not None and not chosen.verified:
         lines.append(

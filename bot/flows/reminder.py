@@ -14,8 +14,10 @@ from typing import Any
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.i18n import Translator
+from scheduler.doses import drugs_of, products_of
+from scheduler.preferences import Preferences
 from storage.records import Patient
-from treatment.plan import ProductDose
+from treatment.plan import DrugDose, ProductDose
 
 TAKEN = "taken"
 SNOOZE = "snooze"
@@ -34,27 +36,17 @@ class Wording:
 
     @classmethod
     def of(cls, patient: Patient) -> Wording:
-        cover = patient.preferences.get("cover_word")
-        return cls(patient.discreet, cover if isinstance(cover, str) and cover else None)
+        return cls(patient.discreet, Preferences.of(patient).cover_word or None)
 
     def pills(self, t: Translator) -> str:
         return self.cover or t._("your pills")
-
-
-@dataclass(frozen=True, slots=True)
-class DoseLine:
-    """One drug of a dose as the reminder shows it."""
-
-    name: str
-    mg: float | None
-    tablets: float | None
 
 
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def dose_lines(t: Translator, drugs: Sequence[DoseLine]) -> list[str]:
+def dose_lines(t: Translator, drugs: Sequence[DrugDose]) -> list[str]:
     """One line per drug: name, mg and tablets when known, "as prescribed" otherwise."""
     lines = []
     for drug in drugs:
@@ -84,32 +76,13 @@ def dose_lines(t: Translator, drugs: Sequence[DoseLine]) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class ProductLine:
-    """One kind of tablet of a dose as the patient reads it (see `treatment.plan.ProductDose`)."""
-
-    name: str
-    tablets: float | None
-    contains: tuple[tuple[str, float | None], ...]
-    mg: float | None = None
-
-    @classmethod
-    def of(cls, product: ProductDose) -> ProductLine:
-        return cls(product.name, product.tablets, product.contains, product.mg)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ProductLine:
-        contains = tuple((str(drug), mg) for drug, mg in data.get("contains", []))
-        return cls(str(data["name"]), data.get("tablets"), contains, data.get("mg"))
-
-
-def _contents(product: ProductLine) -> str:
+def _contents(product: ProductDose) -> str:
     return ", ".join(
         drug if mg is None else f"{drug} {_number(mg)} mg" for drug, mg in product.contains
     )
 
 
-def product_line(t: Translator, product: ProductLine) -> str:
+def product_line(t: Translator, product: ProductDose) -> str:
     """What to take of one product: "4 tablets of HRZE (each: isoniazid 75 mg, ...)" for a
     combination, "3 tablets of isoniazid 100 mg" for a single drug; without a count, the
     dose if known, else "as prescribed" (never a guess)."""
@@ -155,7 +128,7 @@ def product_line(t: Translator, product: ProductLine) -> str:
 
 
 def discreet_line(
-    t: Translator, wording: Wording, product: ProductLine, index: int, count: int
+    t: Translator, wording: Wording, product: ProductDose, index: int, count: int
 ) -> str:
     """A product's count without naming it: the cover word (numbered when several)."""
     pills = wording.pills(t)
@@ -169,7 +142,7 @@ def discreet_line(
     return t._("{pills}: {tablets} tablets", pills=name, tablets=_number(product.tablets))
 
 
-def product_lines(t: Translator, products: Sequence[ProductLine], wording: Wording) -> list[str]:
+def product_lines(t: Translator, products: Sequence[ProductDose], wording: Wording) -> list[str]:
     """One line per product, as `wording` allows (discreet: counts, no names)."""
     if wording.discreet:
         return [discreet_line(t, wording, p, i, len(products)) for i, p in enumerate(products)]
@@ -180,13 +153,12 @@ def stored_dose_lines(t: Translator, dose: Mapping[str, Any], wording: Wording) 
     """The lines of a stored slot's dose (`scheduler.doses.dose_json`) as `wording` allows.
     A slot stored before products were has only its drugs, shown as they were then (never
     in discreet mode, which must not name them)."""
-    if "products" in dose:
-        lines = [ProductLine.from_json(p) for p in dose["products"]]
-        return product_lines(t, lines, wording)
+    products = products_of(dose)
+    if products is not None:
+        return product_lines(t, products, wording)
     if wording.discreet:
         return []
-    drugs = [DoseLine(d["name"], d.get("mg"), d.get("tablets")) for d in dose.get("drugs", [])]
-    return dose_lines(t, drugs)
+    return dose_lines(t, drugs_of(dose))
 
 
 def reminder(
@@ -194,11 +166,11 @@ def reminder(
     *,
     slot_ref: str,
     local_due: datetime,
-    drugs: Sequence[DoseLine],
+    drugs: Sequence[DrugDose],
     discreet: bool,
     cover_word: str | None,
     nudge: bool = False,
-    products: Sequence[ProductLine] | None = None,
+    products: Sequence[ProductDose] | None = None,
 ) -> Reply:
     """The reminder (or a nudge) for one dose, with its buttons: the products in the hand
     (`products`), or for a slot stored before products were, its drugs."""
