@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.dialogue.supplies import plan_supplies, running_low, tablets_of
-from scheduler.doses import dose_json
+from scheduler.doses import DoseSnapshot, dose_json
 from storage.records import DoseSlot, SlotState
 from treatment.enrolment import enrol
 from treatment.plan import iter_slots
@@ -66,12 +66,13 @@ def test_a_dose_uses_the_tablets_in_the_hand_not_one_per_drug() -> None:
 
 
 def test_a_slot_stored_before_products_were_still_counts_its_combination_once() -> None:
-    legacy = {
-        "drugs": [
-            {"name": "isoniazid", "mg": 225, "tablets": 3, "combined": True},
-            {"name": "rifampicin", "mg": 450, "tablets": 3, "combined": True},
-        ]
-    }
+    slot = next(iter(iter_slots(PLAN)))
+    legacy = dose_json(slot, [])
+    legacy.pop("products")
+    legacy["drugs"] = [
+        {"name": "isoniazid", "mg": 225, "tablets": 3, "combined": True},
+        {"name": "rifampicin", "mg": 450, "tablets": 3, "combined": True},
+    ]
     assert tablets_of(stored(legacy)) == {"HR": 3.0}
 
 
@@ -80,3 +81,14 @@ def test_running_low_is_at_or_below_the_warning_days_and_only_among_those_asked(
     counts = {"HRZE": 21, "HR": 5}
     assert running_low(counts, per_day, 7, {"HRZE", "HR"}) == {"HRZE": 7}
     assert running_low(counts, per_day, 6, {"HRZE"}) == {}
+
+
+def test_the_sealed_dose_keeps_its_products_as_planned() -> None:
+    for plan in (
+        PLAN,
+        enrol(regimen="BPaLM", start=START, times=["08:00"], zone="Asia/Seoul", today=START),
+    ):
+        slot = next(iter(iter_slots(plan)))
+        snapshot = DoseSnapshot.from_dict(dose_json(slot, []))
+        assert snapshot.products == slot.products
+        assert DoseSnapshot.from_dict(snapshot.to_dict()) == snapshot
