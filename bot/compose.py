@@ -46,6 +46,7 @@ class BotComposer:
             discreet=patient.discreet,
             cover_word=Preferences.of(patient).cover_word,
             nudge=nudge,
+            products=dose.products,
         )
         return to_payload(reply)
 
@@ -65,6 +66,16 @@ class BotComposer:
         name = shown_name(prefs, patient)
         return Payload.message(
             t._("Another helper is reaching out to {alias}. Thank you for being there.", alias=name)
+        )
+
+    def patient_told(self, patient: Patient, helper: Helper) -> Payload:
+        t = translator(patient.language)
+        return Payload.message(
+            t._(
+                "Some doses have not been confirmed lately, so I have let {name} know. They may "
+                "get in touch to see how you are.",
+                name=helper.alias,
+            )
         )
 
     def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:
@@ -100,15 +111,17 @@ def alert_text(t: Translator, patient: Patient, prefs: HelperPrefs, incident: In
         )
     if kind is AlertKind.MISSED_RUN:
         if discreet:
-            return t._(
+            return t.ngettext(
+                "{alias} has not answered the last check-in. Please reach out to them.",
                 "{alias} has not answered the last {n} check-ins. Please reach out to them.",
+                int(facts["run"]),
                 alias=name,
-                n=facts["run"],
             )
-        return t._(
+        return t.ngettext(
+            "{alias} has missed the last TB dose. Please reach out to them.",
             "{alias} has missed the last {n} TB doses. Please reach out to them.",
+            int(facts["run"]),
             alias=name,
-            n=facts["run"],
         )
     if kind is AlertKind.CRISIS:
         return t._(
@@ -136,10 +149,11 @@ def alert_text(t: Translator, patient: Patient, prefs: HelperPrefs, incident: In
             alias=name,
         )
     if kind is AlertKind.SILENT:
-        return t._(
-            "{alias} has not answered me for {days} days. Please check on them.",
+        return t.ngettext(
+            "{alias} has not answered me for {n} day. Please check on them.",
+            "{alias} has not answered me for {n} days. Please check on them.",
+            int(facts.get("days", 3)),
             alias=name,
-            days=facts.get("days", 3),
         )
     if discreet:
         return t._("{alias} may need support to get back on track. Please reach out.", alias=name)
@@ -161,11 +175,21 @@ def week_text(t: Translator, patient: Patient, prefs: HelperPrefs, days: Sequenc
     taken = sum(d.taken for d in days)
     due = sum(d.taken + d.missed for d in days)
     if patient.discreet:
-        head = t._(
-            "{alias}: {taken} of {due} check-ins answered.", alias=name, taken=taken, due=due
+        head = t.ngettext(
+            "{alias}: {taken} of {n} check-in answered.",
+            "{alias}: {taken} of {n} check-ins answered.",
+            due,
+            alias=name,
+            taken=taken,
         )
     else:
-        head = t._("{alias}: {taken} of {due} doses confirmed.", alias=name, taken=taken, due=due)
+        head = t.ngettext(
+            "{alias}: {taken} of {n} dose confirmed.",
+            "{alias}: {taken} of {n} doses confirmed.",
+            due,
+            alias=name,
+            taken=taken,
+        )
     lines = [head]
     for day in days:
         if not day.due:

@@ -215,7 +215,7 @@ async def _patient_zone(store: Store) -> str | None:
 async def _local_now(store: Store, clock: DemoClock, t: Translator) -> str:
     zone = await _patient_zone(store)
     now = clock.now().astimezone(ZoneInfo(zone)) if zone else clock.now().astimezone()
-    return t.datetime(now, "short")
+    return t.moment(now)
 
 
 async def _hint_next(store: Store, clock: DemoClock, out: TextIO, t: Translator) -> None:
@@ -233,7 +233,7 @@ async def _hint_next(store: Store, clock: DemoClock, out: TextIO, t: Translator)
     print(
         t._(
             "[demo] Your next reminder is due at {when}. Type +{hours}h to jump there.",
-            when=t.datetime(due.astimezone(ZoneInfo(zone)), "short"),
+            when=t.moment(due.astimezone(ZoneInfo(zone))),
             hours=hours,
         ),
         file=out,

@@ -26,6 +26,11 @@ REGIMEN_NAMES = {
     "9H": N_("Preventive treatment, every day for 9 months (9H)"),
 }
 
+# The product sets a regimen file may offer besides the combination tablets, by id.
+PRODUCT_SET_NAMES = {
+    "separate": N_("Separate tablets, one kind per medicine"),
+}
+
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어", "zh_Hans": "简体中文"}
 
 SYMPTOM_LABELS = {

@@ -27,6 +27,7 @@ from scheduler.outbox import Kind, Payload
 from scheduler.preferences import Preferences
 from storage.errors import NotFound
 from storage.records import (
+    PATIENT,
     DoseEvent,
     DoseOutcome,
     DoseSlot,
@@ -375,6 +376,7 @@ async def after_close(
         if incident is not None:
             opened += 1
             run_helpers = set(incident.detail["order"])
+            await _tell_patient(tx, composer, patient, incident, now)
     unanswered = {**facts, "skip": sorted(run_helpers)}
     opened += (
         await raise_alert(tx, composer, patient, AlertKind.UNANSWERED, slot.id, unanswered, now)
@@ -405,6 +407,28 @@ async def after_close(
             is not None
         )
     return opened
+
+
+async def _tell_patient(
+    tx: Repositories, composer: Composer, patient: Patient, incident: Incident, now: datetime
+) -> None:
+    """Tell the patient which helper heard about the missed doses (the first one told)."""
+    fresh = await tx.incidents.get(patient.id, incident.id)
+    told = fresh.detail.get("told") or []
+    if not told:
+        return
+    helper = await tx.helpers.get(patient.id, str(told[0]))
+    await tx.outbox.enqueue(
+        OutboxMessage(
+            patient_id=patient.id,
+            recipient=PATIENT,
+            kind=Kind.NOTICE.value,
+            payload=composer.patient_told(patient, helper).to_dict(),
+            dedupe_key=f"told:{incident.id}",
+            not_before=now,
+            priority=int(Kind.NOTICE.priority),
+        )
+    )
 
 
 def _first_due(recent: Sequence[DoseSlot], slot: DoseSlot) -> datetime:

@@ -44,6 +44,11 @@ class Composer(Protocol):
         """A short note about an alert `helper` received before (e.g. it is handled)."""
         ...
 
+    def patient_told(self, patient: Patient, helper: Helper) -> Payload:
+        """To the patient: doses stopped and `helper` was told, so nobody reaches out to them
+        unannounced (the patient chose the helper; they must know when one is alerted)."""
+        ...
+
     def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:
         """The weekly summary for a helper who asked for it: doses per day, oldest first."""
         ...

@@ -8,7 +8,9 @@ A materialised slot's sealed ``dose`` JSON is a `DoseSnapshot` (read it with
       "local": "2026-03-02T08:00:00+08:00",  # wall time on the patient's clock (ISO)
       "zone": "Asia/Shanghai",
       "regimen": "2HRZE/4HR", "phase": "intensive", "phase_kind": "intensive",
-      "drugs": [{"name": "isoniazid", "mg": 300.0, "tablets": 1.0}],
+      "drugs": [{"name": "isoniazid", "mg": 300.0, "tablets": 4.0, "combined": true}, ...],
+      "products": [{"name": "HRZE", "tablets": 4.0, "mg": null,   # what is in the hand:
+                    "contains": [["isoniazid", 75.0], ...]}],     # one tablet holds this
       "timers": [{"step": "remind", "at": "...Z"}, {"step": "nudge", "at": ...},
                  {"step": "close", "at": ...}],   # UTC instants, time order
       "snoozes": 0
@@ -31,9 +33,10 @@ from scheduler.ladder import Step, Timer
 from storage.records import DoseEvent, DoseOutcome, DoseSlot, Patient, ReportedVia, SlotState
 from storage.repositories.doses import DoseRepository
 from treatment import events as treatment
+from treatment.catalogue import ABBREVIATIONS
 from treatment.plan import DoseSlot as PlannedSlot
-from treatment.plan import DrugDose
-from treatment.stock import DoseTablets, tablets_by_product
+from treatment.plan import DrugDose, ProductDose
+from treatment.stock import tablets_by_product
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class DoseSnapshot:
     drugs: tuple[DrugDose, ...]
     timers: tuple[Timer, ...]
     snoozes: int = 0
+    products: tuple[ProductDose, ...] | None = None
+    """What is in the hand, one entry per kind of tablet; None for a dose stored before
+    products were (its drugs then say it, as they did)."""
 
     @classmethod
     def planned(cls, slot: PlannedSlot, timers: Sequence[Timer]) -> DoseSnapshot:
@@ -63,6 +69,7 @@ class DoseSnapshot:
             phase_kind=slot.phase_kind.value,
             drugs=tuple(DrugDose(d.name, d.mg, d.tablets, combined=d.combined) for d in slot.drugs),
             timers=tuple(timers),
+            products=slot.products,
         )
 
     @classmethod
@@ -81,6 +88,7 @@ class DoseSnapshot:
             drugs=drugs_of(data),
             timers=tuple(timers_of(data)),
             snoozes=int(data.get("snoozes", 0)),
+            products=products_of(data),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +105,21 @@ class DoseSnapshot:
             ],
             "timers": [{"step": t.step.value, "at": t.at.isoformat()} for t in self.timers],
             "snoozes": self.snoozes,
+            **(
+                {}
+                if self.products is None
+                else {
+                    "products": [
+                        {
+                            "name": p.name,
+                            "tablets": p.tablets,
+                            "contains": [[drug, mg] for drug, mg in p.contains],
+                            "mg": p.mg,
+                        }
+                        for p in self.products
+                    ]
+                }
+            ),
         }
 
     def snoozed(self, timers: Sequence[Timer]) -> DoseSnapshot:
@@ -104,8 +127,18 @@ class DoseSnapshot:
         return replace(self, timers=tuple(timers), snoozes=self.snoozes + 1)
 
     def tablets(self) -> dict[str, float]:
-        """The tablets this dose uses, per product a patient buys (`treatment.stock`)."""
-        return tablets_by_product(DoseTablets(d.name, d.tablets, d.combined) for d in self.drugs)
+        """The tablets this dose uses, per product a patient buys (`treatment.stock`).
+
+        A dose stored before products were has only its drugs: a combination's drugs are then
+        one product named by their letters, as it was counted then."""
+        if self.products is not None:
+            return tablets_by_product((p.name, p.tablets) for p in self.products)
+        combined = [d for d in self.drugs if d.combined and d.tablets is not None]
+        pairs = [(d.name, d.tablets) for d in self.drugs if not d.combined]
+        if combined:
+            name = "".join(ABBREVIATIONS.get(d.name, d.name[:1].upper()) for d in combined)
+            pairs.insert(0, (name, max(d.tablets or 0.0 for d in combined)))
+        return tablets_by_product(pairs)
 
 
 def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
@@ -118,6 +151,21 @@ def drugs_of(dose: Mapping[str, Any]) -> tuple[DrugDose, ...]:
     return tuple(
         DrugDose(d["name"], d.get("mg"), d.get("tablets"), combined=bool(d.get("combined")))
         for d in dose.get("drugs", ())
+    )
+
+
+def products_of(dose: Mapping[str, Any]) -> tuple[ProductDose, ...] | None:
+    """The products stored in a slot's dose; None when it was stored before products were."""
+    if "products" not in dose:
+        return None
+    return tuple(
+        ProductDose(
+            str(p["name"]),
+            p.get("tablets"),
+            tuple((str(drug), mg) for drug, mg in p.get("contains", [])),
+            p.get("mg"),
+        )
+        for p in dose["products"]
     )
 
 

@@ -19,12 +19,22 @@ File schema (see `06-BPaLM.toml` for every feature in use):
       doses_required                 doses that complete the phase (dose counting)
       pattern                        { kind = "daily" | "weekdays" | "weekly", weekdays = [...] }
       window                         optional, as above, counted from the regimen start
+      combination                    the name of the fixed-dose combination tablet holding
+                                     the phase's weight-banded drugs; default: their letters
       [[phases.drugs]]               name, note, and either one dose or `steps = [...]`
         mg, tablets                  fixed dose as the source or prescription gives it
         mg_per_tablet                weight-banded fixed-dose combination (tablets by band)
         (neither)                    dose as prescribed: shown as such, never guessed
         weekdays, for_days,          a step on some weekdays only, for the first N calendar
         min_gap_hours                days of the phase, at least N hours between doses
+    [[product_sets]]                 other ways the weight-banded drugs are dispensed:
+      id, name, source               id other than "combination"; `source` is required
+      verified, note                 verified = false plus a note, as for windows
+      phases.<phase name> = [...]    per phase with weight-banded drugs, its products:
+        name                         as the patient reads it ("isoniazid 100 mg")
+        contains = { drug = mg }     what one tablet holds; each banded drug in one product
+        bands = [{min_kg, max_kg, tablets}]   tablets per dose by whole-kg weight,
+                                     ascending and contiguous, the last open-ended
 """
 
 from __future__ import annotations
@@ -40,18 +50,35 @@ from typing import Any
 from treatment.codes import ErrorCode
 from treatment.errors import RegimenFileError, TreatmentError
 from treatment.regimen import (
+    COMBINATION,
     WEEKDAY_NAMES,
     DoseStep,
     DosingPattern,
     Drug,
     Duration,
+    Ingredient,
     PatternKind,
     Phase,
     PhaseKind,
+    Product,
+    ProductSet,
     Regimen,
+    TabletBand,
     Window,
 )
 
+# The letters WHO uses for TB drugs; a fixed-dose combination is named by its drugs' letters.
+ABBREVIATIONS = {
+    "isoniazid": "H",
+    "rifampicin": "R",
+    "pyrazinamide": "Z",
+    "ethambutol": "E",
+    "rifapentine": "P",
+    "moxifloxacin": "M",
+    "bedaquiline": "B",
+    "pretomanid": "Pa",
+    "linezolid": "L",
+}
 MAX_DOSES_PER_DAY = 6
 MAX_DOSES_PER_PHASE = 1000
 MAX_MG = 10_000
@@ -221,6 +248,7 @@ def regimen_from_dict(data: Mapping[str, Any], source: str) -> Regimen:
             "phases",
             "custom",
             "note",
+            "product_sets",
         ),
     )
     doses_per_day = top.integer("doses_per_day", 1, MAX_DOSES_PER_DAY, default=1)
@@ -231,6 +259,13 @@ def regimen_from_dict(data: Mapping[str, Any], source: str) -> Regimen:
     names = [phase.name for phase in phases]
     if len(set(names)) != len(names):
         raise top.fail("phases", "two phases have the same name")
+    raw_sets = top.tables("product_sets") if top.has("product_sets") else []
+    product_sets = tuple(
+        _product_set(item, source, f"product_sets[{i}]", phases) for i, item in enumerate(raw_sets)
+    )
+    ids = [COMBINATION, *(p.id for p in product_sets)]
+    if len(set(ids)) != len(ids):
+        raise top.fail("product_sets", f"ids must be unique and not {COMBINATION!r}")
     return Regimen(
         id=top.text("id"),
         name=top.text("name"),
@@ -241,6 +276,7 @@ def regimen_from_dict(data: Mapping[str, Any], source: str) -> Regimen:
         window=_window(top.data["window"], source, "window") if top.has("window") else None,
         custom=top.boolean("custom", False),
         note=top.text("note", ""),
+        product_sets=product_sets,
     )
 
 
@@ -264,7 +300,10 @@ def _window(data: object, source: str, path: str) -> Window:
 
 def _phase(data: object, source: str, path: str, doses_per_day: int) -> Phase:
     fields = _Fields(
-        data, source, path, ("name", "kind", "doses_required", "pattern", "window", "drugs")
+        data,
+        source,
+        path,
+        ("name", "kind", "doses_required", "pattern", "window", "drugs", "combination"),
     )
     kind_name = fields.text("kind", PhaseKind.SINGLE.value)
     if kind_name not in PhaseKind.__members__.values():
@@ -274,6 +313,13 @@ def _phase(data: object, source: str, path: str, doses_per_day: int) -> Phase:
         _drug(item, source, f"{path}.drugs[{i}]", pattern, doses_per_day)
         for i, item in enumerate(fields.tables("drugs"))
     )
+    combination = fields.text("combination", "")
+    banded = [d.name for d in drugs if any(step.weight_banded for step in d.steps)]
+    if combination and not banded:
+        raise fields.fail("combination", "only a phase with weight-banded drugs has one")
+    if banded and not combination.strip():
+        # As pharmacies label them: the drugs' letters ("HRZE").
+        combination = "".join(ABBREVIATIONS.get(name, name[:1].upper()) for name in banded)
     return Phase(
         name=fields.text("name"),
         kind=PhaseKind(kind_name),
@@ -283,7 +329,73 @@ def _phase(data: object, source: str, path: str, doses_per_day: int) -> Phase:
         window=_window(fields.data["window"], source, f"{path}.window")
         if fields.has("window")
         else None,
+        combination=combination,
     )
+
+
+def _product_set(data: object, source: str, path: str, phases: Sequence[Phase]) -> ProductSet:
+    """A product set, checked against the phases: it must dispense exactly the weight-banded
+    drugs of each phase that has them, each drug in one product."""
+    fields = _Fields(data, source, path, ("id", "name", "source", "verified", "note", "phases"))
+    verified = fields.boolean("verified", True)
+    note = fields.text("note", "")
+    if not verified and not note:
+        raise fields.fail("note", "an unverified product set must say why in a note")
+    raw = fields.data.get("phases")
+    if not isinstance(raw, Mapping):
+        raise fields.fail("phases", "must be a table of phase name = [products]")
+    known = {phase.name: phase for phase in phases}
+    out: list[tuple[str, tuple[Product, ...]]] = []
+    for phase_name, items in raw.items():
+        where = f"{path}.phases.{phase_name}"
+        phase = known.get(phase_name)
+        if phase is None or not phase.combination:
+            raise RegimenFileError(source, where, "not a phase with weight-banded drugs")
+        if not isinstance(items, list) or not items:
+            raise RegimenFileError(source, where, "must be a non-empty list of products")
+        products = tuple(_product(item, source, f"{where}[{i}]") for i, item in enumerate(items))
+        given = [ing.drug for product in products for ing in product.contains]
+        banded = [d.name for d in phase.drugs if any(s.weight_banded for s in d.steps)]
+        if sorted(given) != sorted(banded):
+            raise RegimenFileError(
+                source, where, f"must hold each of {', '.join(banded)} in exactly one product"
+            )
+        out.append((phase_name, products))
+    missing = [p.name for p in phases if p.combination and p.name not in raw]
+    if missing:
+        raise fields.fail("phases", f"no products for phase {missing[0]!r}")
+    return ProductSet(
+        id=fields.text("id"),
+        name=fields.text("name"),
+        source=fields.text("source"),
+        verified=verified,
+        note=note,
+        phases=tuple(out),
+    )
+
+
+def _product(data: object, source: str, path: str) -> Product:
+    fields = _Fields(data, source, path, ("name", "contains", "bands"))
+    raw = fields.data.get("contains")
+    if not isinstance(raw, Mapping) or not raw:
+        raise fields.fail("contains", "must be a table of drug = mg in one tablet")
+    contains = []
+    for drug, mg in raw.items():
+        if isinstance(mg, bool) or not isinstance(mg, int | float) or not 0 < mg <= MAX_MG:
+            raise fields.fail(f"contains.{drug}", f"must be mg above 0 and at most {MAX_MG}")
+        contains.append(Ingredient(str(drug), float(mg)))
+    bands: list[TabletBand] = []
+    for i, item in enumerate(fields.tables("bands")):
+        band = _Fields(item, source, f"{path}.bands[{i}]", ("min_kg", "max_kg", "tablets"))
+        low = band.integer("min_kg", 1, 250)
+        high = band.optional_integer("max_kg", low, 250)
+        tablets = band.integer("tablets", 1, MAX_TABLETS)
+        if bands and (bands[-1].max_kg is None or low != bands[-1].max_kg + 1):
+            raise band.fail("min_kg", "must follow the previous band's max_kg")
+        bands.append(TabletBand(low, high, tablets))
+    if bands[-1].max_kg is not None:
+        raise fields.fail("bands", "the last band must be open-ended (no max_kg)")
+    return Product(name=fields.text("name"), contains=tuple(contains), bands=tuple(bands))
 
 
 def _pattern(data: object, source: str, path: str) -> DosingPattern:
@@ -395,6 +507,35 @@ def regimen_to_dict(regimen: Regimen) -> dict[str, Any]:
     if regimen.window is not None:
         out["window"] = _window_to_dict(regimen.window)
     out["phases"] = [_phase_to_dict(phase) for phase in regimen.phases]
+    if regimen.product_sets:
+        out["product_sets"] = [_product_set_to_dict(p) for p in regimen.product_sets]
+    return out
+
+
+def _product_set_to_dict(product_set: ProductSet) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": product_set.id,
+        "name": product_set.name,
+        "source": product_set.source,
+        "verified": product_set.verified,
+    }
+    if product_set.note:
+        out["note"] = product_set.note
+    out["phases"] = {
+        name: [
+            {
+                "name": product.name,
+                "contains": {i.drug: i.mg for i in product.contains},
+                "bands": [
+                    {"min_kg": b.min_kg, "tablets": b.tablets}
+                    | ({} if b.max_kg is None else {"max_kg": b.max_kg})
+                    for b in product.bands
+                ],
+            }
+            for product in products
+        ]
+        for name, products in product_set.phases
+    }
     return out
 
 
@@ -423,6 +564,8 @@ def _phase_to_dict(phase: Phase) -> dict[str, Any]:
     }
     if phase.window is not None:
         out["window"] = _window_to_dict(phase.window)
+    if phase.combination:
+        out["combination"] = phase.combination
     out["drugs"] = [_drug_to_dict(drug) for drug in phase.drugs]
     return out
 

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     INVALID_TIME_CHANGE = "invalid_time_change"
     INVALID_SWITCH = "invalid_switch"
     UNKNOWN_BAND_TABLE = "unknown_band_table"
+    UNKNOWN_PRODUCT_SET = "unknown_product_set"
     INVALID_ENROLMENT = "invalid_enrolment"
     INVALID_EVENT = "invalid_event"
     INVALID_DATA_FILE = "invalid_data_file"

@@ -16,6 +16,8 @@ Storage contract (`to_dict` / `from_dict`, format version 1). All values are JSO
       "zone": "Europe/Berlin",          # IANA time zone at the start
       "weight_kg": 61.5,                # or null
       "band_table": null,               # weight band table id, or null for the default
+      "product_set": null,              # optional key: the regimen's product set the patient
+                                        # holds ("separate"), or null for the combination
       "pauses": [{"start": "2026-04-01", "end": "2026-04-03"}],   # inclusive; end may be null
       "zone_changes": [{"effective": "2026-05-01", "zone": "Asia/Seoul"}],
       "time_changes": [{"effective": "2026-05-10", "times": ["09:00"]}],   # optional key
@@ -40,7 +42,7 @@ from typing import Any
 from treatment.catalogue import Catalogue, load_catalogue, regimen_from_dict, regimen_to_dict
 from treatment.codes import ErrorCode
 from treatment.errors import TreatmentError
-from treatment.regimen import Duration, Regimen
+from treatment.regimen import COMBINATION, Duration, Regimen
 from treatment.weight import check_weight, load_weight_bands
 
 FORMAT_VERSION = 1
@@ -96,6 +98,7 @@ class Enrolment:
     weight_kg: float | None = None
     band_table: str | None = None
     custom_regimen: Regimen | None = None
+    product_set: str | None = None
     pauses: tuple[Pause, ...] = ()
     zone_changes: tuple[ZoneChange, ...] = ()
     switches: tuple[RegimenSwitch, ...] = ()
@@ -155,6 +158,7 @@ class Enrolment:
             "zone": self.zone,
             "weight_kg": self.weight_kg,
             "band_table": self.band_table,
+            "product_set": self.product_set,
             "pauses": [
                 {"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
                 for p in self.pauses
@@ -190,6 +194,7 @@ class Enrolment:
                 zone=_str(data, "zone"),
                 weight_kg=_weight(data.get("weight_kg")),
                 band_table=_optional_str(data, "band_table"),
+                product_set=_optional_str(data, "product_set"),
                 custom_regimen=_custom_from_dict(data.get("custom_regimen")),
                 pauses=tuple(
                     Pause(
@@ -236,6 +241,7 @@ def enrol(
     today: date,
     weight_kg: float | None = None,
     band_table: str | None = None,
+    product_set: str | None = None,
     catalogue: Catalogue | None = None,
 ) -> Enrolment:
     """Validate the input of a new enrolment and build it; nothing exists if this raises.
@@ -252,6 +258,7 @@ def enrol(
         weight_kg=weight_kg,
         band_table=band_table,
         custom_regimen=custom,
+        product_set=product_set,
     )
     return validate(enrolment, today, catalogue)
 
@@ -261,7 +268,8 @@ def validate(enrolment: Enrolment, today: date | None, catalogue: Catalogue | No
 
     1. The start date is within a year of `today`, when `today` is given (new enrolments).
     2. The regimen resolves, and the number of dose times equals its doses per day.
-    3. Zones are IANA zones; the weight is within range; the band table exists.
+    3. Zones are IANA zones; the weight is within range; the band table exists; the product
+       set is one the regimen offers (a later regimen without it uses its combination).
     4. Pauses, zone changes, switches and time changes are ordered, after the start, and do
        not overlap; a time change gives as many times as the regimen then in force needs.
     """
@@ -281,6 +289,14 @@ def validate(enrolment: Enrolment, today: date | None, catalogue: Catalogue | No
     if enrolment.weight_kg is not None:
         check_weight(enrolment.weight_kg)
     load_weight_bands().table(enrolment.band_table)
+    chosen = enrolment.product_set
+    if chosen not in (None, COMBINATION) and regimen.product_set(chosen) is None:
+        allowed = ", ".join([COMBINATION, *(p.id for p in regimen.product_sets)])
+        raise TreatmentError(
+            ErrorCode.UNKNOWN_PRODUCT_SET,
+            f"unknown product set {chosen!r} for {regimen.id}; allowed: {allowed}",
+            field="product_set",
+        )
     _check_pauses(enrolment)
     previous = enrolment.start
     for change in enrolment.zone_changes:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from treatment.catalogue import Catalogue, load_catalogue
 from treatment.codes import Reason
 from treatment.enrolment import Enrolment, Pause
-from treatment.regimen import DoseStep, PhaseKind, Regimen
+from treatment.regimen import DoseStep, Phase, PhaseKind, ProductSet, Regimen
 from treatment.weight import BandTable, load_weight_bands
 
 HORIZON_DAYS = 3660
@@ -39,6 +39,25 @@ class DrugDose:
     combined: bool = False
     """Part of a fixed-dose combination tablet: `tablets` counts combination tablets, the same
     for every drug in it, not tablets of this drug alone."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDose:
+    """One kind of tablet in a slot, as the patient holds it: a fixed-dose combination is one
+    product (its tablets hold several drugs), any other tablet is its own.
+
+    `tablets` per dose is None when the weight is unknown or outside every band, or the dose is
+    as prescribed; `contains` is what one tablet holds (mg None where the source gives no
+    strength); `mg` is the whole dose of a single-drug product when known without a count."""
+
+    name: str
+    tablets: float | None
+    contains: tuple[tuple[str, float | None], ...]
+    mg: float | None = None
+
+    @property
+    def combined(self) -> bool:
+        return len(self.contains) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +88,8 @@ class DoseSlot:
     local: datetime
     position: PhasePosition
     drugs: tuple[DrugDose, ...]
+    products: tuple[ProductDose, ...] = ()
+    """What is in the hand for this dose: one entry per kind of tablet."""
 
     @property
     def zone(self) -> str:
@@ -161,7 +182,8 @@ def iter_slots(
     one_day = timedelta(days=1)
     previous_utc: datetime | None = None
     for segment in segments(enrolment, catalogue):
-        doses = _DoseTable(segment.regimen, enrolment.weight_kg, table)
+        chosen = segment.regimen.product_set(enrolment.product_set)
+        doses = _DoseTable(segment.regimen, enrolment.weight_kg, table, chosen)
         phases = segment.regimen.phases
         phase_count = len(phases)
         # A time change made before a regimen switch does not reach past it: the switch's
@@ -194,6 +216,7 @@ def iter_slots(
             weekday = day.weekday()
             prefix = day.isoformat()
             drugs: tuple[DrugDose, ...] | None = None
+            products: tuple[ProductDose, ...] = ()
             for index, at in times:
                 if phase_number == phase_count:
                     break
@@ -212,9 +235,11 @@ def iter_slots(
                         segment.regimen.id, segment.number, phase.name, phase.kind, phase_number
                     )
                 if drugs is None:
-                    drugs = doses.for_day(phase_number, (day - phase_first_day).days, weekday)
+                    drugs, products = doses.for_day(
+                        phase_number, (day - phase_first_day).days, weekday
+                    )
                 key = prefix + suffixes[index]
-                yield DoseSlot(key, day, index, utc, local, position, drugs)
+                yield DoseSlot(key, day, index, utc, local, position, drugs, products)
                 previous_utc = utc
                 if key not in not_taken:
                     counted += 1
@@ -286,22 +311,31 @@ def _pause_on(pauses: tuple[Pause, ...], day: date) -> Pause | None:
 
 
 class _DoseTable:
-    """The drugs of a slot by phase, day of the phase and weekday, resolved once.
+    """The drugs and products of a slot by phase, day of the phase and weekday, resolved once.
 
     Doses are resolved when the table is built: fixed doses as written, weight-banded ones as
-    tablets from the band table times mg per tablet, as-prescribed ones as unknown. A step
+    tablets of the products that hold them (the combination's count from the band table, or
+    each product's own count in another product set), as-prescribed ones as unknown. A step
     applies from the end of the previous step's `for_days` (calendar days from the phase's
     first dose, so a missed loading dose is not made up); results are cached per
     (phase, step boundary bucket, weekday), which keeps generation cheap.
     """
 
-    def __init__(self, regimen: Regimen, weight_kg: float | None, table: BandTable) -> None:
+    def __init__(
+        self,
+        regimen: Regimen,
+        weight_kg: float | None,
+        table: BandTable,
+        chosen: ProductSet | None = None,
+    ) -> None:
         tablets = None if weight_kg is None else table.tablets_for(weight_kg)
         self._boundaries: list[list[int]] = []
         self._resolved: list[list[list[tuple[DoseStep, DrugDose, int | None]]]] = []
+        self._banded: list[tuple[ProductDose, ...]] = []
         for phase in regimen.phases:
             boundaries: set[int] = set()
             drugs = []
+            separate = {} if chosen is None else _separate(chosen, phase.name, weight_kg)
             for drug in phase.drugs:
                 steps: list[tuple[DoseStep, DrugDose, int | None]] = []
                 elapsed = 0
@@ -311,26 +345,81 @@ class _DoseTable:
                         elapsed += step.for_days
                         until = elapsed
                         boundaries.add(elapsed)
-                    dose = _dose(drug.name, step, tablets, len(steps))
+                    dose = separate.get(drug.name) or _dose(drug.name, step, tablets, len(steps))
                     steps.append((step, dose, until))
                 drugs.append(steps)
             self._boundaries.append(sorted(boundaries))
             self._resolved.append(drugs)
-        self._cache: dict[tuple[int, int, int], tuple[DrugDose, ...]] = {}
+            self._banded.append(
+                _combination(phase, tablets)
+                if chosen is None
+                else _products(chosen, phase.name, weight_kg)
+            )
+        self._cache: dict[
+            tuple[int, int, int], tuple[tuple[DrugDose, ...], tuple[ProductDose, ...]]
+        ] = {}
 
-    def for_day(self, phase_number: int, offset: int, weekday: int) -> tuple[DrugDose, ...]:
+    def for_day(
+        self, phase_number: int, offset: int, weekday: int
+    ) -> tuple[tuple[DrugDose, ...], tuple[ProductDose, ...]]:
         bucket = bisect.bisect_right(self._boundaries[phase_number], offset)
         key = (phase_number, bucket, weekday)
         cached = self._cache.get(key)
         if cached is None:
-            cached = tuple(
-                dose
+            entries = [
+                (step, dose)
                 for steps in self._resolved[phase_number]
                 for step, dose, _ in [_step_on(steps, offset)]
                 if not step.weekdays or weekday in step.weekdays
+            ]
+            drugs = tuple(dose for _, dose in entries)
+            own = tuple(
+                _own_product(dose, step) for step, dose in entries if not step.weight_banded
             )
+            cached = (drugs, self._banded[phase_number] + own)
             self._cache[key] = cached
         return cached
+
+
+def _combination(phase: Phase, tablets: int | None) -> tuple[ProductDose, ...]:
+    """The phase's fixed-dose combination: one product, the band's count of tablets."""
+    contents = tuple(
+        (drug.name, step.mg_per_tablet)
+        for drug in phase.drugs
+        for step in drug.steps[:1]
+        if step.weight_banded
+    )
+    return (ProductDose(phase.combination, tablets, contents),) if contents else ()
+
+
+def _products(chosen: ProductSet, phase: str, weight_kg: float | None) -> tuple[ProductDose, ...]:
+    return tuple(
+        ProductDose(
+            product.name,
+            product.tablets_for(weight_kg),
+            tuple((i.drug, i.mg) for i in product.contains),
+        )
+        for product in chosen.products(phase)
+    )
+
+
+def _separate(chosen: ProductSet, phase: str, weight_kg: float | None) -> dict[str, DrugDose]:
+    """The dose of each weight-banded drug when it comes in the chosen set's products."""
+    out: dict[str, DrugDose] = {}
+    for product in chosen.products(phase):
+        count = product.tablets_for(weight_kg)
+        for ingredient in product.contains:
+            mg = None if count is None else count * ingredient.mg
+            out[ingredient.drug] = DrugDose(ingredient.drug, mg, count)
+    return out
+
+
+def _own_product(dose: DrugDose, step: DoseStep) -> ProductDose:
+    """A drug that is not part of a weight-banded product is its own kind of tablet."""
+    strength = None
+    if step.mg is not None and step.tablets:
+        strength = step.mg / step.tablets
+    return ProductDose(dose.name, dose.tablets, ((dose.name, strength),), mg=dose.mg)
 
 
 def _step_on(

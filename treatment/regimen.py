@@ -12,6 +12,7 @@ without a special case in the code.
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -124,6 +125,65 @@ class Phase:
     pattern: DosingPattern
     drugs: tuple[Drug, ...]
     window: Window | None = None
+    combination: str = ""
+    """The name of the fixed-dose combination tablet that holds the phase's weight-banded
+    drugs ("HRZE"): one product, whose tablet count is the weight band's, not one per drug."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ingredient:
+    """What one tablet of a product holds of one drug."""
+
+    drug: str
+    mg: float
+
+
+@dataclass(frozen=True, slots=True)
+class TabletBand:
+    """Tablets of one product per dose for whole-kilogram weights `min_kg`..`max_kg`."""
+
+    min_kg: int
+    max_kg: int | None
+    tablets: int
+
+    def contains(self, whole_kg: int) -> bool:
+        return self.min_kg <= whole_kg and (self.max_kg is None or whole_kg <= self.max_kg)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """One kind of tablet as the patient holds it, in a product set other than the
+    combination: what one tablet contains, and tablets per dose by weight."""
+
+    name: str
+    contains: tuple[Ingredient, ...]
+    bands: tuple[TabletBand, ...]
+
+    def tablets_for(self, weight_kg: float | None) -> int | None:
+        if weight_kg is None:
+            return None
+        whole = math.floor(weight_kg + 0.5)
+        return next((b.tablets for b in self.bands if b.contains(whole)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSet:
+    """Another way the weight-banded drugs are dispensed (separate tablets, as many clinics
+    in China do): per phase, the products that replace the combination."""
+
+    id: str
+    name: str
+    source: str
+    verified: bool
+    note: str
+    phases: tuple[tuple[str, tuple[Product, ...]], ...]
+
+    def products(self, phase: str) -> tuple[Product, ...]:
+        return next((products for name, products in self.phases if name == phase), ())
+
+
+COMBINATION = "combination"
+"""The id of the product set every regimen has: the combination tablet of each phase."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +197,20 @@ class Regimen:
     window: Window | None = None
     custom: bool = False
     note: str = ""
+    product_sets: tuple[ProductSet, ...] = ()
+    """Product sets besides the combination (`COMBINATION`), which every regimen has."""
 
     @property
     def doses_required(self) -> int:
         return sum(phase.doses_required for phase in self.phases)
+
+    @property
+    def weight_banded(self) -> bool:
+        """Whether some tablet count depends on the patient's weight."""
+        return any(s.weight_banded for p in self.phases for d in p.drugs for s in d.steps)
+
+    def product_set(self, set_id: str | None) -> ProductSet | None:
+        """The product set chosen (None: the combination)."""
+        if set_id is None or set_id == COMBINATION:
+            return None
+        return next((s for s in self.product_sets if s.id == set_id), None)

@@ -91,44 +91,17 @@ def balances(events: Iterable[StockEvent]) -> dict[str, Balance]:
     return {name: Balance(name, count, short[name]) for name, count in tablets.items()}
 
 
-# The letters WHO uses for TB drugs; a fixed-dose combination is named by its drugs' letters.
-ABBREVIATIONS = {
-    "isoniazid": "H",
-    "rifampicin": "R",
-    "pyrazinamide": "Z",
-    "ethambutol": "E",
-    "rifapentine": "P",
-    "moxifloxacin": "M",
-    "bedaquiline": "B",
-    "pretomanid": "Pa",
-    "linezolid": "L",
-}
+def tablets_by_product(products: Iterable[tuple[str, float | None]]) -> dict[str, float]:
+    """The tablets one dose uses, per product a patient buys, from ``(product, tablets)``.
 
-
-@dataclass(frozen=True, slots=True)
-class DoseTablets:
-    """One drug of a dose as stock counts it (see `treatment.plan.DrugDose`)."""
-
-    name: str
-    tablets: float | None
-    combined: bool = False
-
-
-def tablets_by_product(drugs: Iterable[DoseTablets]) -> dict[str, float]:
-    """The tablets one dose uses, per product a patient buys.
-
-    Drugs in a fixed-dose combination are one product (named by their letters, "HRZE") whose
-    tablet count is shared, not added up; any other drug with a known tablet count is its own
-    product. Drugs taken "as prescribed" have no count and are not tracked.
+    A fixed-dose combination is one product (`treatment.plan.ProductDose`): its count is the
+    band's, never one per drug in it. A product the same dose lists twice adds up; one with no
+    count ("as prescribed", weight unknown) is not tracked.
     """
-    combined = [d for d in drugs if d.combined and d.tablets is not None]
     used: dict[str, float] = {}
-    if combined:
-        name = "".join(ABBREVIATIONS.get(d.name, d.name[:1].upper()) for d in combined)
-        used[name] = max(d.tablets or 0.0 for d in combined)
-    for drug in drugs:
-        if not drug.combined and drug.tablets is not None:
-            used[drug.name] = used.get(drug.name, 0.0) + drug.tablets
+    for name, tablets in products:
+        if tablets is not None:
+            used[name] = used.get(name, 0.0) + tablets
     return used
 
 

@@ -9,10 +9,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.errors import UsageError
+from bot.flows.reminder import product_line
+from bot.i18n import translator
 from treatment.enrolment import Enrolment, enrol, parse_date
 from treatment.errors import TreatmentError
-from treatment.plan import DoseSlot, DrugDose, dose_for_step, dose_notices, iter_slots
-from treatment.regimen import WEEKDAY_NAMES, DoseStep, Regimen
+from treatment.plan import (
+    DoseSlot,
+    DrugDose,
+    ProductDose,
+    dose_for_step,
+    dose_notices,
+    iter_slots,
+)
+from treatment.regimen import COMBINATION, WEEKDAY_NAMES, DoseStep, Regimen
 from treatment.weight import load_weight_bands
 
 DEFAULT_SLOTS = 10
@@ -37,6 +46,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--tz", required=True, metavar="ZONE", help="IANA time zone")
     parser.add_argument("--weight", type=float, metavar="KG", help="body weight (3 to 250 kg)")
     parser.add_argument("--band-table", metavar="ID", help="weight band table (default: first)")
+    parser.add_argument(
+        "--products",
+        metavar="ID",
+        help=f"the product set the patient holds (default: {COMBINATION}; see `tbbot regimens`)",
+    )
     parser.add_argument(
         "--missed",
         nargs="+",
@@ -69,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             today=today,
             weight_kg=args.weight,
             band_table=args.band_table,
+            product_set=args.products,
         )
         missed = {parse_date(value, "missed") for value in args.missed}
     except TreatmentError as exc:
@@ -102,8 +117,9 @@ def build_report(enrolment: Enrolment, missed: set[date], slot_count: int) -> di
         "times": [t.strftime("%H:%M") for t in enrolment.times],
         "zone": enrolment.zone,
         "weight_kg": enrolment.weight_kg,
+        "products": enrolment.product_set or COMBINATION,
         "doses_required": regimen.doses_required,
-        "phases": _phases(regimen, enrolment),
+        "phases": _phases(regimen, enrolment, slots),
         "missed": sorted(day.isoformat() for day in missed),
         "projected_completion": slots[-1].local_date.isoformat(),
         "complete_by": _deadline(regimen, enrolment.start),
@@ -119,8 +135,16 @@ def _deadline(regimen: Regimen, start: date) -> str | None:
     return deadline.isoformat() if deadline else None
 
 
-def _phases(regimen: Regimen, enrolment: Enrolment) -> list[dict[str, Any]]:
+def _phases(regimen: Regimen, enrolment: Enrolment, slots: list[DoseSlot]) -> list[dict[str, Any]]:
+    """Per phase: its doses, the drugs with their schedule, and the products in the hand
+    (each way the phase's doses are taken, in order: BPaLM's loading and three-times-a-week
+    bedaquiline are two)."""
     table = load_weight_bands().table(enrolment.band_table)
+    held: dict[str, dict[ProductDose, None]] = {}
+    for slot in slots:
+        seen = held.setdefault(slot.phase, {})
+        for product in slot.products:
+            seen.setdefault(product, None)
     phases = []
     for phase in regimen.phases:
         drugs = []
@@ -135,10 +159,22 @@ def _phases(regimen: Regimen, enrolment: Enrolment) -> list[dict[str, Any]]:
                 "doses_required": phase.doses_required,
                 "pattern": phase.pattern.kind.value,
                 "weekdays": [WEEKDAY_NAMES[d] for d in phase.pattern.weekdays],
+                "products": [_product(p) for p in held.get(phase.name, {})],
                 "drugs": drugs,
             }
         )
     return phases
+
+
+def _product(product: ProductDose) -> dict[str, Any]:
+    """A product as JSON: tablets per dose and what one tablet contains."""
+    return {
+        "name": product.name,
+        "tablets_per_dose": _number(product.tablets),
+        "each_tablet": [{"drug": drug, "mg": _number(mg)} for drug, mg in product.contains],
+        "mg_per_dose": _number(product.mg),
+        "text": product_line(translator("en"), product),
+    }
 
 
 def _schedule(step: DoseStep) -> dict[str, Any]:
@@ -157,7 +193,9 @@ def _number(value: float | None) -> float | int | None:
 
 
 def _dose(dose: DrugDose) -> dict[str, Any]:
-    return {"name": dose.name, "mg": _number(dose.mg), "tablets": _number(dose.tablets)}
+    """A drug's mg per dose. Its tablets are the products' (a combination's count is shared
+    by its drugs: listing it per drug would read as several times the dose)."""
+    return {"name": dose.name, "mg": _number(dose.mg)}
 
 
 def _slot(slot: DoseSlot) -> dict[str, Any]:
@@ -166,6 +204,7 @@ def _slot(slot: DoseSlot) -> dict[str, Any]:
         "phase": slot.phase,
         "local": slot.local.isoformat(),
         "utc": slot.utc.isoformat(),
+        "products": [_product(product) for product in slot.products],
         "drugs": [_dose(dose) for dose in slot.drugs],
     }
 
@@ -182,6 +221,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"\n  {phase['name']} ({phase['kind']}): {phase['doses_required']} doses, "
             f"{phase['pattern']} {' '.join(phase['weekdays'])}".rstrip()
         )
+        for product in phase["products"]:
+            print(f"    {product['text']}")
         for drug in phase["drugs"]:
             when = []
             if "for_days" in drug:
@@ -189,7 +230,7 @@ def print_report(report: dict[str, Any]) -> None:
             if "weekdays" in drug:
                 when.append(" ".join(drug["weekdays"]))
             suffix = f"  ({'; '.join(when)})" if when else ""
-            print(f"    {drug['name']:<14} {_dose_text(drug)}{suffix}")
+            print(f"      = {drug['name']:<14} {_dose_text(drug)}{suffix}")
     if report["missed"]:
         print(f"\nmissed: {', '.join(report['missed'])}")
     print(f"\nprojected completion: {report['projected_completion']}")
@@ -199,14 +240,13 @@ def print_report(report: dict[str, Any]) -> None:
     for notice in report["notices"]:
         print(f"notice: {notice}")
     if report["slots"]:
-        print(f"\n  {'local time':<25} {'UTC':<25} phase / drugs")
+        print(f"\n  {'local time':<25} {'UTC':<25} phase: what to take")
         for slot in report["slots"]:
-            drugs = ", ".join(f"{d['name']} {_dose_text(d)}" for d in slot["drugs"])
-            print(f"  {slot['local']:<25} {slot['utc']:<25} {slot['phase']}: {drugs}")
+            held = "; ".join(p["text"] for p in slot["products"])
+            print(f"  {slot['local']:<25} {slot['utc']:<25} {slot['phase']}: {held}")
 
 
 def _dose_text(drug: dict[str, Any]) -> str:
     if drug["mg"] is None:
         return "as prescribed"
-    tablets = f" ({drug['tablets']} tab)" if drug["tablets"] is not None else ""
-    return f"{drug['mg']} mg{tablets}"
+    return f"{drug['mg']} mg per dose"

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from treatment.catalogue import load_catalogue
-from treatment.regimen import Regimen
+from treatment.regimen import COMBINATION, Regimen
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -31,6 +31,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{regimen.id:<{width}}  {doses:<9}  {regimen.name}")
         print(f"{'':<{width}}  {'':<9}  for: {regimen.population}")
         print(f"{'':<{width}}  {'':<9}  source: {regimen.source}")
+        for product_set in regimen.product_sets:
+            unverified = "" if product_set.verified else " (not verified: check before use)"
+            print(
+                f"{'':<{width}}  {'':<9}  --products {product_set.id}: {product_set.name}"
+                f"{unverified}; source: {product_set.source}"
+            )
     return 0
 
 
@@ -47,4 +53,11 @@ def _as_json(regimen: Regimen) -> dict[str, Any]:
             {"name": phase.name, "doses_required": phase.doses_required} for phase in regimen.phases
         ],
         "window_verified": window.verified if window else None,
+        "product_sets": [
+            {"id": COMBINATION, "verified": True},
+            *(
+                {"id": p.id, "name": p.name, "source": p.source, "verified": p.verified}
+                for p in regimen.product_sets
+            ),
+        ],
     }

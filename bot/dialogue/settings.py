@@ -18,8 +18,10 @@ from treatment.weight import load_weight_bands
 
 
 async def settings_command(ctx: TurnContext) -> list[Reply]:
-    doses = len(ctx.enrolled.enrolment.times)
-    return await ctx.begin(flow.begin(ctx.now, ctx.patient.language, doses))
+    plan = ctx.enrolled.enrolment
+    return await ctx.begin(
+        flow.begin(ctx.now, ctx.patient.language, len(plan.times), plan.regimen_id)
+    )
 
 
 async def settings_flow(ctx: TurnContext) -> list[Reply]:
@@ -71,6 +73,8 @@ async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
             profile = replace(patient, time_zone=zone)
         case flow.SetTimes(times):
             plan = plan.with_time_change(TimeChange(tomorrow, times))
+        case flow.SetProducts(product_set):
+            plan = replace(plan, product_set=product_set)
         case flow.SetWeight(kg):
             old = plan.weight_kg
             plan = replace(plan, weight_kg=kg)

@@ -20,8 +20,9 @@ from scheduler.doses import DoseSnapshot
 from scheduler.preferences import Preferences
 from storage.records import DoseSlot, EnrolmentRecord, Patient
 from treatment.enrolment import Enrolment
-from treatment.plan import DrugDose, iter_slots, slots_between
-from treatment.stock import MAX_TABLETS, Balance, DoseTablets, tablets_by_product
+from treatment.plan import DoseSlot as PlannedSlot
+from treatment.plan import iter_slots, slots_between
+from treatment.stock import MAX_TABLETS, Balance, tablets_by_product
 
 
 def plan_supplies(plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
@@ -33,17 +34,18 @@ def plan_supplies(plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, 
     products are."""
     week: dict[str, float] = {}
     for planned in slots_between(plan, now, now + timedelta(days=7)):
-        for product, tablets in tablets_by_product(dose_tablets(planned.drugs)).items():
+        for product, tablets in planned_tablets(planned).items():
             week[product] = week.get(product, 0.0) + tablets
     if week:
         return list(week), {product: tablets / 7 for product, tablets in week.items()}
     upcoming = next((s for s in iter_slots(plan) if s.utc >= now), None)
-    products = [] if upcoming is None else list(tablets_by_product(dose_tablets(upcoming.drugs)))
+    products = [] if upcoming is None else list(planned_tablets(upcoming))
     return products, {}
 
 
-def dose_tablets(drugs: Iterable[DrugDose]) -> list[DoseTablets]:
-    return [DoseTablets(d.name, d.tablets, d.combined) for d in drugs]
+def planned_tablets(slot: PlannedSlot) -> dict[str, float]:
+    """The tablets a planned dose uses, per product in the hand."""
+    return tablets_by_product((p.name, p.tablets) for p in slot.products)
 
 
 def tablets_of(slot: DoseSlot) -> dict[str, float]:

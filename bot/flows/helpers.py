@@ -267,7 +267,13 @@ def _menu_reply(t: Translator, data: dict[str, Any], close: tuple[Choice, ...]) 
     if len(helpers) < MAX_HELPERS:
         rows.append((Choice(t._("Invite a helper"), OPT, "invite"),))
     else:
-        lines.append(t._("You have {n} helpers, the most I allow.", n=MAX_HELPERS))
+        lines.append(
+            t.ngettext(
+                "You have {n} helper, the most I allow.",
+                "You have {n} helpers, the most I allow.",
+                MAX_HELPERS,
+            )
+        )
     if any(h["state"] == "active" for h in helpers):
         if data["alerts_on"]:
             rows.append((Choice(t._("Pause all alerts"), OPT, "pause"),))
@@ -292,7 +298,9 @@ def _page(t: Translator, helper: dict[str, Any], back: tuple[Choice, ...]) -> Re
             on = bool(getattr(prefs, switch))
             mark = "✅" if on else "⬜"
             if switch == "missed_run" and on:
-                label_text = t._("{n} doses missed in a row", n=prefs.missed_run)
+                label_text = t.ngettext(
+                    "{n} dose missed in a row", "{n} doses missed in a row", prefs.missed_run
+                )
             else:
                 label_text = t._(label)
             rows.append((Choice(f"{mark} {label_text}", OPT, f"t.{switch}"),))

@@ -6,9 +6,10 @@ stored before the patient confirms, so cancelling at any step leaves nothing beh
 
 Order: language (only when the client's language is not one we speak), privacy consent,
 alias, time zone, regimen, start date, dose times, the doses since a past start (only then),
-weight (only when the regimen's tablets depend on it), discreet mode with its cover word in one
-question, summary. The time zone comes before the start date so that "today" means the
-patient's today.
+weight (only when the regimen's tablets depend on it), which tablets the patient holds (only
+where the regimen comes as a combination or as separate tablets), discreet mode with its
+cover word in one question, summary. The time zone comes before the start date so that
+"today" means the patient's today.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.flows.reminder import dose_lines
+from bot.flows.reminder import Wording, product_lines
 from bot.i18n import LOCALES, Translator, negotiate, spoken, translator
 from bot.parsing import (
     ParseError,
@@ -33,11 +34,12 @@ from bot.parsing import (
     parse_utc_offset,
     parse_weight,
 )
-from bot.texts import LANGUAGE_NAMES, REGIMEN_NAMES
+from bot.texts import LANGUAGE_NAMES, PRODUCT_SET_NAMES, REGIMEN_NAMES
 from treatment.backfill import Earlier, EarlierDoses, due_before, last_dose_day, not_taken
 from treatment.catalogue import load_catalogue
 from treatment.enrolment import Enrolment, enrol
 from treatment.plan import iter_slots
+from treatment.regimen import COMBINATION, Regimen
 
 FLOW = "onboarding"
 MAX_ALIAS = 32
@@ -90,6 +92,8 @@ class Setup:
     cover_word: str | None
     earlier: EarlierDoses | None = None
     """What the patient said about the doses due before set-up (None: there were none)."""
+    product_set: str | None = None
+    """The regimen's product set the patient holds (None: the combination tablets)."""
 
 
 Turn = FlowTurn[Setup]
@@ -479,12 +483,11 @@ def _after_earlier(c: Conversation, now: datetime) -> Conversation:
     """Weight is asked only when the regimen's tablet count depends on it."""
     if _needs_weight(str(c.data["regimen"])):
         return c.at("weight", now)
-    return c.at("discreet", now, weight=None)
+    return _after_weight(c.at(c.step, now, weight=None), now)
 
 
 def _needs_weight(regimen_id: str) -> bool:
-    regimen = load_catalogue().get(regimen_id)
-    return any(s.weight_banded for p in regimen.phases for d in p.drugs for s in d.steps)
+    return load_catalogue().get(regimen_id).weight_banded
 
 
 def _ask_weight(t: Translator, data: dict[str, object]) -> Reply:
@@ -501,12 +504,50 @@ def _ask_weight(t: Translator, data: dict[str, object]) -> Reply:
 def _accept_weight(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
     t = translator(str(c.data.get("language", "en")))
     if a.option == "skip":
-        return c.at("discreet", now, weight=None)
+        return _after_weight(c.at(c.step, now, weight=None), now)
     try:
         weight = parse_weight(a.text or "")
     except ParseError:
         return t._("Please type your weight in kg as a number from 3 to 250, or press Skip.")
-    return c.at("discreet", now, weight=weight)
+    return _after_weight(c.at(c.step, now, weight=weight), now)
+
+
+def _after_weight(c: Conversation, now: datetime) -> Conversation:
+    """Which tablets the patient holds is asked only where the regimen comes more than one
+    way (a combination tablet, or separate tablets)."""
+    if load_catalogue().get(str(c.data["regimen"])).product_sets:
+        return c.at("products", now)
+    return c.at("discreet", now, products=None)
+
+
+def product_choices(t: Translator, regimen: Regimen) -> list[tuple[Choice, ...]]:
+    """One choice per way the regimen's tablets come: the combination, then its other sets."""
+    names = " / ".join(p.combination for p in regimen.phases if p.combination)
+    rows: list[tuple[Choice, ...]] = [
+        (Choice(t._("Combined tablets ({names})", names=names), OPT, COMBINATION),)
+    ]
+    rows.extend(
+        (Choice(t._(PRODUCT_SET_NAMES.get(p.id, p.name)), OPT, p.id),) for p in regimen.product_sets
+    )
+    return rows
+
+
+def products_question(t: Translator) -> str:
+    return t._(
+        "Which tablets do you have? Combined tablets hold several medicines in one tablet; "
+        "some clinics give separate tablets, one kind for each medicine."
+    )
+
+
+def _ask_products(t: Translator, data: dict[str, object]) -> Reply:
+    regimen = load_catalogue().get(str(data["regimen"]))
+    return Reply(products_question(t), _with_cancel(t, product_choices(t, regimen)))
+
+
+def _accept_products(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
+    if a.option is None:
+        return None
+    return c.at("discreet", now, products=None if a.option == COMBINATION else a.option)
 
 
 def _ask_discreet(t: Translator, data: dict[str, object]) -> Reply:
@@ -558,7 +599,15 @@ def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
-        lines.extend(f"• {line}" for line in dose_lines(t, first.drugs))
+        lines.extend(f"• {line}" for line in product_lines(t, first.products, Wording()))
+    chosen = regimen.product_set(setup.product_set)
+    if chosen is not None and not chosen.verified:
+        lines.append(
+            t._(
+                "Separate tablets come in different strengths: please check each count against "
+                "your prescription."
+            )
+        )
     if setup.earlier is not None:
         lines.append(earlier_line(t, setup, setup.earlier, data))
     if setup.discreet:
@@ -619,6 +668,7 @@ def _setup(data: dict[str, object]) -> Setup:
     weight = data.get("weight")
     cover = data.get("cover")
     earlier = data.get("earlier")
+    products = data.get("products")
     return Setup(
         language=str(data["language"]),
         alias=str(data["alias"]),
@@ -630,6 +680,7 @@ def _setup(data: dict[str, object]) -> Setup:
         discreet=bool(data["discreet"]),
         cover_word=None if cover is None else str(cover),
         earlier=EarlierDoses.from_dict(earlier) if isinstance(earlier, dict) else None,
+        product_set=str(products) if products else None,
     )
 
 
@@ -642,6 +693,7 @@ def to_enrolment(setup: Setup, today: date) -> Enrolment:
         zone=setup.zone,
         today=today,
         weight_kg=setup.weight_kg,
+        product_set=setup.product_set,
     )
 
 
@@ -671,6 +723,7 @@ STEPS: dict[str, Step] = {
     "weight": Step(_ask_weight, _accept_weight),
     "earlier": Step(_ask_earlier, _accept_earlier),
     "missed": Step(_ask_missed, _accept_missed),
+    "products": Step(_ask_products, _accept_products),
     "discreet": Step(_ask_discreet, _accept_discreet),
     "confirm": Step(_ask_confirm, _accept_confirm),
 }

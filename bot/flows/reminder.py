@@ -14,10 +14,10 @@ from typing import Any
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.i18n import Translator
-from scheduler.doses import drugs_of
+from scheduler.doses import drugs_of, products_of
 from scheduler.preferences import Preferences
 from storage.records import Patient
-from treatment.plan import DrugDose
+from treatment.plan import DrugDose, ProductDose
 
 TAKEN = "taken"
 SNOOZE = "snooze"
@@ -76,9 +76,86 @@ def dose_lines(t: Translator, drugs: Sequence[DrugDose]) -> list[str]:
     return lines
 
 
+def _contents(product: ProductDose) -> str:
+    return ", ".join(
+        drug if mg is None else f"{drug} {_number(mg)} mg" for drug, mg in product.contains
+    )
+
+
+def product_line(t: Translator, product: ProductDose) -> str:
+    """What to take of one product: "4 tablets of HRZE (each: isoniazid 75 mg, ...)" for a
+    combination, "3 tablets of isoniazid 100 mg" for a single drug; without a count, the
+    dose if known, else "as prescribed" (never a guess)."""
+    (drug, strength), *more = product.contains
+    if product.tablets is None:
+        if more:
+            return t._(
+                "{product} (each: {contents}): ask your clinician how many tablets",
+                product=product.name,
+                contents=_contents(product),
+            )
+        if product.mg is not None:
+            return t._("{drug} {mg} mg", drug=drug, mg=_number(product.mg))
+        if strength is not None:
+            return t._(
+                "{drug} {mg} mg tablets: ask your clinician how many",
+                drug=drug,
+                mg=_number(strength),
+            )
+        return t._("{drug}, as prescribed", drug=drug)
+    whole = float(product.tablets).is_integer()
+    if more:
+        if whole:
+            return t.ngettext(
+                "{n} tablet of {product} (each: {contents})",
+                "{n} tablets of {product} (each: {contents})",
+                int(product.tablets),
+                product=product.name,
+                contents=_contents(product),
+            )
+        return t._(
+            "{tablets} tablets of {product} (each: {contents})",
+            tablets=_number(product.tablets),
+            product=product.name,
+            contents=_contents(product),
+        )
+    what = drug if strength is None else f"{drug} {_number(strength)} mg"
+    if whole:
+        return t.ngettext(
+            "{n} tablet of {what}", "{n} tablets of {what}", int(product.tablets), what=what
+        )
+    return t._("{tablets} tablets of {what}", tablets=_number(product.tablets), what=what)
+
+
+def discreet_line(
+    t: Translator, wording: Wording, product: ProductDose, index: int, count: int
+) -> str:
+    """A product's count without naming it: the cover word (numbered when several)."""
+    pills = wording.pills(t)
+    name = pills if count == 1 else t._("{pills} no. {n}", pills=pills, n=index + 1)
+    if product.tablets is None:
+        return t._("{pills}: as prescribed", pills=name)
+    if float(product.tablets).is_integer():
+        return t.ngettext(
+            "{pills}: {n} tablet", "{pills}: {n} tablets", int(product.tablets), pills=name
+        )
+    return t._("{pills}: {tablets} tablets", pills=name, tablets=_number(product.tablets))
+
+
+def product_lines(t: Translator, products: Sequence[ProductDose], wording: Wording) -> list[str]:
+    """One line per product, as `wording` allows (discreet: counts, no names)."""
+    if wording.discreet:
+        return [discreet_line(t, wording, p, i, len(products)) for i, p in enumerate(products)]
+    return [product_line(t, p) for p in products]
+
+
 def stored_dose_lines(t: Translator, dose: Mapping[str, Any], wording: Wording) -> list[str]:
-    """The lines of a stored slot's dose (`scheduler.doses.dose_json`) as `wording` allows:
-    in discreet mode no drug is named, only the tablets of the patient's pills."""
+    """The lines of a stored slot's dose (`scheduler.doses.dose_json`) as `wording` allows.
+    A slot stored before products were has only its drugs, shown as they were then (never
+    in discreet mode, which must not name them)."""
+    products = products_of(dose)
+    if products is not None:
+        return product_lines(t, products, wording)
     if wording.discreet:
         return []
     return dose_lines(t, drugs_of(dose))
@@ -93,8 +170,10 @@ def reminder(
     discreet: bool,
     cover_word: str | None,
     nudge: bool = False,
+    products: Sequence[ProductDose] | None = None,
 ) -> Reply:
-    """The reminder (or a nudge) for one dose, with its buttons."""
+    """The reminder (or a nudge) for one dose, with its buttons: the products in the hand
+    (`products`), or for a slot stored before products were, its drugs."""
     at = t.time(local_due)
     if discreet:
         if nudge:
@@ -115,7 +194,12 @@ def reminder(
             if nudge
             else t._("It's {time}: time for your TB medicine.", time=at)
         )
-        text = "\n".join([head, *(f"• {line}" for line in dose_lines(t, drugs))])
+        lines = (
+            dose_lines(t, drugs)
+            if products is None
+            else product_lines(t, products, Wording(False, cover_word))
+        )
+        text = "\n".join([head, *(f"• {line}" for line in lines)])
     return Reply(text, dose_buttons(t, slot_ref))
 
 

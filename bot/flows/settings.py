@@ -15,11 +15,13 @@ from typing import Any
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.flows.onboarding import MAX_COVER, find_zone
+from bot.flows.onboarding import MAX_COVER, find_zone, product_choices, products_question
 from bot.i18n import LOCALES, Translator, translator
 from bot.parsing import ParseError, parse_time, parse_times, parse_weight
 from bot.texts import LANGUAGE_NAMES, N_
 from scheduler.preferences import Nudges
+from treatment.catalogue import load_catalogue
+from treatment.regimen import COMBINATION
 
 FLOW = "settings"
 ITEMS = {
@@ -30,6 +32,7 @@ ITEMS = {
     "nudges": N_("Follow-up reminders"),
     "quiet": N_("Quiet hours"),
     "weight": N_("Weight"),
+    "products": N_("Which tablets I have"),
     "delete_after": N_("Delete health messages from the chat"),
     "mood": N_("Mood check-ins"),
     "refill": N_("Reminder to buy more tablets"),
@@ -101,6 +104,11 @@ class SetWeight:
     kg: float
 
 
+@dataclass(frozen=True, slots=True)
+class SetProducts:
+    product_set: str | None  # None: the combination tablets
+
+
 Change = (
     SetLanguage
     | SetNudges
@@ -112,6 +120,7 @@ Change = (
     | SetZone
     | SetTimes
     | SetWeight
+    | SetProducts
 )
 CHANGES = (
     SetLanguage,
@@ -124,15 +133,25 @@ CHANGES = (
     SetZone,
     SetTimes,
     SetWeight,
+    SetProducts,
 )
 
 
 Turn = FlowTurn[Change]
 
 
-def begin(now: datetime, language: str, doses_per_day: int) -> Turn:
-    conversation = Conversation(FLOW, "menu", {"language": language, "doses": doses_per_day}, now)
+def begin(now: datetime, language: str, doses_per_day: int, regimen_id: str | None = None) -> Turn:
+    """The menu; "Which tablets I have" only for a regimen that comes more than one way."""
+    conversation = Conversation(
+        FLOW, "menu", {"language": language, "doses": doses_per_day, "regimen": regimen_id}, now
+    )
     return Turn([_ask(conversation)], conversation)
+
+
+def _items(data: dict[str, Any]) -> dict[str, str]:
+    regimen = data.get("regimen")
+    offered = bool(regimen) and bool(load_catalogue().get(str(regimen)).product_sets)
+    return {key: label for key, label in ITEMS.items() if key != "products" or offered}
 
 
 def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
@@ -144,7 +163,7 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         return Turn([Reply(t._("Settings closed."))], None)
     step = conversation.step
     if step == "menu":
-        if option in ITEMS:
+        if option in _items(conversation.data):
             moved = conversation.at(option, now)
             return Turn([_ask(moved)], moved)
         return _again(t, conversation, now, None)
@@ -171,6 +190,8 @@ def _read(
     typed = text or ""
     if step == "language" and option in LOCALES:
         return SetLanguage(option)
+    if step == "products" and option is not None:
+        return SetProducts(None if option == COMBINATION else option)
     if step == "nudges" and option in NUDGE_CHOICES:
         return SetNudges(Nudges(option))
     if step == "refill" and option in REFILL_CHOICES:
@@ -244,8 +265,12 @@ def _ask(conversation: Conversation) -> Reply:
     close = (Choice(t._("Close"), OPT, "close"),)
     step = conversation.step
     if step == "menu":
-        rows = [(Choice(t._(label), OPT, key),) for key, label in ITEMS.items()]
+        items = _items(conversation.data).items()
+        rows = [(Choice(t._(label), OPT, key),) for key, label in items]
         return Reply(t._("What would you like to change?"), (*rows, close))
+    if step == "products":
+        regimen = load_catalogue().get(str(conversation.data["regimen"]))
+        return Reply(products_question(t), (*product_choices(t, regimen), close))
     if step == "language":
         rows = [(Choice(LANGUAGE_NAMES[code], OPT, code),) for code in LOCALES]
         return Reply(t._("Which language should I use?"), (*rows, close))

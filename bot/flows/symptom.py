@@ -139,11 +139,14 @@ def advice(t: Translator, triage: Triage) -> list[Reply]:
         ]
     elif triage.level is Level.SOON:
         lines = [
-            t._(
+            t.ngettext(
+                "Please see a clinician in the next few days and tell them about this. Keep "
+                "taking your medicine unless they tell you otherwise. I will ask again in {n} "
+                "day.",
                 "Please see a clinician in the next few days and tell them about this. Keep "
                 "taking your medicine unless they tell you otherwise. I will ask again in {n} "
                 "days.",
-                n=triage.recheck_days,
+                int(triage.recheck_days or 0),
             )
         ]
     else:

@@ -114,9 +114,42 @@ async def telegram(
 
 # Each user's client reports their language, which we speak: no language question.
 ANSWERS = {
-    "en": ["I agree", "Mina", "Seoul", "2HRZE/4HR)", "Today", "20:00", "Skip", "vitamins", "Start"],
-    "ko": ["동의", "민아", "Seoul", "2HRZE/4HR)", "오늘", "20:00", "건너뛰", "비타민", "시작"],
-    "zh": ["同意", "米娜", "Seoul", "2HRZE/4HR)", "今天", "20:00", "跳过", "维生素", "开始"],
+    "en": [
+        "I agree",
+        "Mina",
+        "Seoul",
+        "2HRZE/4HR)",
+        "Today",
+        "20:00",
+        "Skip",
+        "Combined",
+        "vitamins",
+        "Start",
+    ],
+    "ko": [
+        "동의",
+        "민아",
+        "Seoul",
+        "2HRZE/4HR)",
+        "오늘",
+        "20:00",
+        "건너뛰",
+        "복합정",
+        "비타민",
+        "시작",
+    ],
+    "zh": [
+        "同意",
+        "米娜",
+        "Seoul",
+        "2HRZE/4HR)",
+        "今天",
+        "20:00",
+        "跳过",
+        "复合片",
+        "维生素",
+        "开始",
+    ],
 }
 TYPED = {1, 5}  # alias and time are typed, the rest are buttons
 

@@ -332,6 +332,7 @@ async def started_a_week_ago(mina: Person) -> None:
 
 async def answer_the_rest(mina: Person) -> None:
     await mina.choose("Skip")  # weight
+    await mina.choose("Combined tablets")
     await mina.choose("Plain wording")
 
 
@@ -580,6 +581,7 @@ async def test_stock_without_a_tablet_count_says_what_is_needed(world: World) ->
     await mina.choose("Today")
     await mina.say("20:00")
     await mina.choose("Skip")  # no weight: the combination tablets per dose are unknown
+    await mina.choose("Combined tablets")
     await mina.choose("Plain wording")
     await mina.choose("Start")
     replies = await mina.say("/stock")
@@ -645,9 +647,81 @@ async def onboard_plainly(person: Person) -> None:
     await person.press("opt:today")
     await person.say("20:00")
     await person.say("52")
+    await person.press("opt:combination")
     await person.press("opt:off")
     await person.press("opt:start")
     assert await person.world.patient_id(person.user)
+
+
+async def test_late_doses_are_listed_in_the_patients_own_date_style(world: World) -> None:
+    for user, language in (("7001", "en"), ("7002", "ko"), ("7003", "zh-CN")):
+        await onboard_plainly(world.person(user, language))
+    await world.travel(timedelta(days=1))
+    for user, expected in (
+        ("7001", "Mar 2, 8:00\u202fPM"),
+        ("7002", "3월 2일 오후 8:00"),
+        ("7003", "3月2日 20:00"),
+    ):
+        person = world.person(user)
+        replies = await person.say("/late")
+        labels = [c.label for c in replies[0].all_choices()]
+        assert labels[0] == expected, labels
+        assert "/26" not in " ".join(labels)  # not the numeric "3/2/26, 8:00 PM" for everyone
+
+
+async def report_a_red_flag(mina: Person) -> list[Reply]:
+    await mina.say("/symptom")
+    await mina.press("opt:jaundice")
+    await mina.press("opt:3")
+    await mina.press("opt:no")
+    return await mina.press("opt:skip")
+
+
+async def test_a_red_flag_without_a_helper_says_nobody_was_told_and_how_to_choose_one(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    await onboard(mina)
+    advice, told = await report_a_red_flag(mina)
+    assert "Stop taking the medicine" in advice.text
+    assert told.text.startswith("No helper is set up, so nobody was told.") and "/helper" in (
+        told.text
+    )
+
+
+async def test_a_red_flag_with_alerts_paused_says_so(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await link_helper(world.store, patient_id, "8001", consent=False)
+    _, told = await report_a_red_flag(mina)
+    assert told.text.startswith("Alerts to your helpers are paused, so nobody was told.")
+    assert [e for e in await world.outbox(patient_id) if e.kind == "helper_alert"] == []
+
+
+async def test_a_red_flag_names_the_helper_who_was_told(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await link_helper(world.store, patient_id, "8001", alias="Jisoo")
+    _, told = await report_a_red_flag(mina)
+    assert told.text == "I have let Jisoo know, so they can reach out to you."
+
+
+async def test_switching_to_separate_tablets_changes_the_next_reminders(world: World) -> None:
+    mina = world.person("7001")
+    await onboard_plainly(mina)  # 52 kg, combined tablets
+    patient_id = await world.patient_id("7001")
+    await mina.say("/settings")
+    await mina.press("opt:products")
+    await mina.press("opt:separate")
+    assert "Saved" in mina.text()
+    await world.travel(timedelta(hours=11))
+    [reminder] = [e.payload["text"] for e in await world.outbox(patient_id) if e.kind == "reminder"]
+    assert reminder.splitlines()[1:] == [
+        "• 3 tablets of isoniazid 100 mg",
+        "• 4 tablets of rifampicin 150 mg",
+        "• 7 tablets of pyrazinamide 250 mg",
+        "• 4 tablets of ethambutol 250 mg",
+    ]
 
 
 async def test_a_weight_change_of_five_kg_asks_for_a_clinician_and_a_smaller_one_does_not(

@@ -470,6 +470,16 @@ async def test_what_each_helper_is_told_is_the_patients_choice(world: World) -> 
     await world.travel(timedelta(days=1))  # the third missed dose in a row
     alerts = await alerts_to(world, patient_id, helper_id)
     assert len(alerts) == 1 and "the last 3 check-ins" in alerts[0].payload["text"], alerts
+    # The patient knows who was told, once, in words that name nothing medical.
+    told = [
+        e.payload["text"]
+        for e in await world.outbox(patient_id)
+        if e.recipient == "patient" and "let Ana know" in e.payload["text"]
+    ]
+    assert told == [
+        "Some doses have not been confirmed lately, so I have let Ana know. They may get in "
+        "touch to see how you are."
+    ]
 
 
 async def test_paused_alerts_tell_nobody(world: World) -> None:

@@ -42,6 +42,7 @@ HAPPY = (
     say("오후 8시"),
     pick("all"),  # the 8 doses since 2 March
     say("52"),
+    pick("combination"),
     pick("vitamins"),
 )
 
@@ -85,10 +86,10 @@ def test_a_language_we_do_not_speak_asks_which_language() -> None:
         assert turn.conversation is not None and turn.conversation.step == "language"
 
 
-def test_the_onboarding_of_a_patient_starting_today_takes_eight_answers() -> None:
-    """Consent, nickname, place, treatment, first dose, time, weight, discreet mode; then
-    Start. The language question, the earlier doses and a separate cover-word question are
-    gone where they decide nothing."""
+def test_the_onboarding_of_a_patient_starting_today_takes_nine_answers() -> None:
+    """Consent, nickname, place, treatment, first dose, time, weight, which tablets, discreet
+    mode; then Start. The language question, the earlier doses and a separate cover-word
+    question are gone where they decide nothing."""
     answers = (
         pick("yes"),
         say("Mina"),
@@ -97,6 +98,7 @@ def test_the_onboarding_of_a_patient_starting_today_takes_eight_answers() -> Non
         pick("today"),
         say("20:00"),
         say("52"),
+        pick("combination"),
         pick("vitamins"),
     )
     turn = run(begin(NOW, "en"), *answers)

@@ -15,6 +15,7 @@ from bot.flows.settings import (
     SetLanguage,
     SetMoodEvery,
     SetNudges,
+    SetProducts,
     SetQuietHours,
     SetRefill,
     SetTimes,
@@ -103,3 +104,16 @@ def test_twice_daily_patients_give_two_times() -> None:
 def test_close_changes_nothing() -> None:
     done = run(begin(NOW, "en", 1), pick("weight"), pick("close"))
     assert done.conversation is None and done.outcome is None
+
+
+def test_which_tablets_is_offered_only_where_the_regimen_comes_more_than_one_way() -> None:
+    standard = begin(NOW, "en", 1, "2HRZE/4HR")
+    assert "products" in [c.arg for c in standard.replies[0].all_choices()]
+    done = run(standard, pick("products"), pick("separate"))
+    assert done.outcome == SetProducts("separate")
+    back = run(begin(NOW, "en", 1, "2HRZE/4HR"), pick("products"), pick("combination"))
+    assert back.outcome == SetProducts(None)
+    bpalm = begin(NOW, "en", 1, "BPaLM")
+    assert "products" not in [c.arg for c in bpalm.replies[0].all_choices()]
+    refused = run(bpalm, pick("products"))
+    assert refused.outcome is None and refused.conversation is not None

@@ -259,3 +259,43 @@ async def test_a_nudge_answered_settles_the_first_reminder_too(telegram: Telegra
     assert by_id[nudge.message_id].text.startswith("Dose of Mar 2, 8:00\u202fPM: not taken")
     assert by_id[first.message_id].text == "Dose of Mar 2, 8:00\u202fPM: not taken"
     assert by_id[first.message_id].buttons == []
+
+
+async def test_a_past_start_asks_about_the_doses_since_over_telegram(telegram: Telegram) -> None:
+    jun = FakeUser(7200, "J", "ko")
+    await telegram.say(jun, "/start")
+    await telegram.press(jun, "동의")
+    await telegram.say(jun, "준")
+    await telegram.press(jun, "Seoul")
+    await telegram.press(jun, "2HRZE/4HR)")
+    await telegram.say(jun, "2026-02-23")
+    await telegram.say(jun, "08:00")
+    assert "8번 복용할 차례" in telegram.bot_messages(jun)[-1]  # 23 Feb to 2 Mar
+    await telegram.press(jun, "몇 번 빠뜨렸어요")
+    await telegram.say(jun, "２")  # full-width, as a phone keyboard may type it
+    await telegram.press(jun, "건너뛰")
+    await telegram.press(jun, "복합정")
+    await telegram.press(jun, "있는 그대로")
+    summary = telegram.bot_messages(jun)[-1]
+    assert "이전 복용 중 2번은 복용으로 세지 않아요." in summary
+    await telegram.press(jun, "시작")
+    patient_id = await telegram.world.patient_id(str(jun.id))
+    events = await telegram.world.store.doses.events(patient_id)
+    assert sorted(e.outcome.value for e in events) == ["missed"] * 2 + ["taken"] * 6
+
+
+async def test_numbers_and_dates_read_naturally_over_telegram(telegram: Telegram) -> None:
+    jun = FakeUser(7201, "J", "ko")
+    await onboard(telegram, jun, "ko")
+    await telegram.world.travel(timedelta(days=1))
+    await telegram.deliver()
+    await telegram.say(jun, "/late")
+    labels = [label for row in telegram.api.messages_in(jun.id)[-1].buttons for label, _ in row]
+    assert labels[0] == "3월 2일 오후 8:00", labels
+    await telegram.say(jun, "/settings")
+    await telegram.press(jun, "몸무게")
+    await telegram.say(jun, "52")
+    await telegram.say(jun, "/stock")
+    await telegram.press(jun, "남은 알약")
+    await telegram.say(jun, "3")  # one day's tablets: the warning comes at once
+    assert telegram.bot_messages(jun)[-1] == "비타민이(가) 약 1일분 남았어요. 더 구할 때예요."

@@ -193,7 +193,7 @@ async def test_helper_commands_over_telegram(telegram: Telegram) -> None:
     await telegram.say(ANA, "/patients")
     assert "Mina: ⏳" in telegram.bot_messages(ANA)[-1]  # 02:00 in Seoul: tonight's dose to come
     await telegram.say(ANA, "/status Mina")
-    assert "Mina: 0 of 1 check-ins answered." in telegram.bot_messages(ANA)[-1]
+    assert "Mina: 0 of 1 check-in answered." in telegram.bot_messages(ANA)[-1]
     await telegram.say(ANA, "/leave")
     await telegram.press(ANA, "Stop helping Mina")
     await telegram.deliver()

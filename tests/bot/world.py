@@ -155,7 +155,7 @@ async def onboard(
 ) -> str:
     """Take `person` through onboarding in English with sensible answers; their patient id.
     The language question comes only for a client language we do not speak, the weight only
-    for a regimen whose tablets depend on it."""
+    for a regimen whose tablets depend on it, which tablets only where there is a choice."""
     await person.say("/start")
     if person.offered("English"):
         await person.choose("English")
@@ -167,6 +167,8 @@ async def onboard(
     await person.say("20:00")
     if "weight" in person.text():
         await person.say("52")
+    if person.offered("Combined tablets"):
+        await person.choose("Combined tablets")
     await person.choose("Discreet, call it “vitamins”")
     await person.choose("Start")
     assert "All set" in person.text(), person.text()

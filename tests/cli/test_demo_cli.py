@@ -27,6 +27,7 @@ SCRIPT = [
     "08:00",
     "1",  # all earlier doses taken (yesterday's, and today's if 08:00 has passed)
     "1",  # skip weight
+    "1",  # combined tablets
     "1",  # discreet, called vitamins
     "1",  # start
     "+{hours}h",  # to just after the next 08:00 in Seoul (computed below)

@@ -38,7 +38,23 @@ def test_plan_json_gives_phases_doses_and_completion(capsys: pytest.CaptureFixtu
         ("intensive", 56),
         ("continuation", 126),
     ]
-    assert phases[0]["drugs"][1] == {"name": "rifampicin", "mg": 600, "tablets": 4}
+    assert phases[0]["drugs"][1] == {"name": "rifampicin", "mg": 600}
+    assert phases[0]["products"] == [
+        {
+            "name": "HRZE",
+            "tablets_per_dose": 4,
+            "each_tablet": [
+                {"drug": "isoniazid", "mg": 75},
+                {"drug": "rifampicin", "mg": 150},
+                {"drug": "pyrazinamide", "mg": 400},
+                {"drug": "ethambutol", "mg": 275},
+            ],
+            "mg_per_dose": None,
+            "text": "4 tablets of HRZE (each: isoniazid 75 mg, rifampicin 150 mg, "
+            "pyrazinamide 400 mg, ethambutol 275 mg)",
+        }
+    ]
+    assert [p["name"] for p in phases[1]["products"]] == ["HR"]
     start = date.fromisoformat(START)
     assert plan["projected_completion"] == (start + timedelta(days=181)).isoformat()
     complete_by = plan["complete_by"]

@@ -38,6 +38,9 @@ class PlainComposer:
     def helper_note(self, patient: Patient, helper: Helper, note: Note) -> Payload:
         return Payload.message(f"note {note.value}")
 
+    def patient_told(self, patient: Patient, helper: Helper) -> Payload:
+        return Payload.message(f"told {helper.alias}")
+
     def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:
         return Payload.message(f"summary taken={sum(d.taken for d in days)}")
 
