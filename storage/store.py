@@ -46,6 +46,7 @@ from storage.repositories import (
     PatientRepository,
     PillStockRepository,
     SideEffectRepository,
+    SmsRepository,
 )
 from storage.session import StoreSession
 
@@ -85,6 +86,7 @@ class Repositories:
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)
+        self.sms = SmsRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager
