@@ -157,7 +157,7 @@ class FakeGateway:
         self,
         *,
         user: str = "sms",
-        password: str = "fake-gateway-password",
+        password: str = "fake-gateway-password",  # noqa: S107 - a fake phone's password
         signing_key: str | None = "fake-signing-key",
         passphrase: str | None = None,
         prefix: str = "",
@@ -299,7 +299,7 @@ class FakeGateway:
         return web.json_response(
             {"message": "Unauthorized"},
             status=401,
-            headers={"WWW-Authenticate": 'Basic realm="Access to the \'/\' path"'},
+            headers={"WWW-Authenticate": "Basic realm=\"Access to the '/' path\""},
         )
 
     async def _health(self, request: web.Request) -> web.Response:
