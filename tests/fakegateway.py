@@ -217,9 +217,7 @@ class FakeGateway:
             web.post("/webhook", self._create_webhook),
             web.delete("/webhooks/{id}", self._delete_webhook),
         ]
-        app.add_routes(
-            [web.route(r.method, self.prefix + r.path, r.handler) for r in routes]  # type: ignore[attr-defined]
-        )
+        app.add_routes([web.route(r.method, self.prefix + r.path, r.handler) for r in routes])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port or self._port)
@@ -543,28 +541,35 @@ class FakeGateway:
     async def _emit(self, event: str, payload: dict[str, Any]) -> list[str]:
         """Queue one envelope per webhook registered for `event`; they are posted in the
         background, like the app's WorkManager jobs. Returns the envelope ids."""
-        ids = []
+        ids: list[str] = []
         for hook in [h for h in self.webhooks.values() if h["event"] == event]:
-            envelope = {
-                "id": secrets.token_urlsafe(15),
+            envelope_id = secrets.token_urlsafe(15)
+            envelope: dict[str, Any] = {
+                "id": envelope_id,
                 "webhookId": hook["id"],
                 "event": event,
                 "deviceId": self.device_id,
                 "payload": payload,
             }
-            ids.append(envelope["id"])
+            ids.append(envelope_id)
             self._spawn(self._deliver(hook["url"], envelope))
             if self.duplicate_webhooks:
                 self._spawn(self._deliver(hook["url"], envelope))
         return ids
 
     async def post_envelope(
-        self, url: str, envelope: dict[str, Any], *, key: str | None = None
+        self,
+        url: str,
+        envelope: dict[str, Any],
+        *,
+        key: str | None = None,
+        at: datetime | None = None,
     ) -> Delivery:
-        """Post one envelope once, signed with `key` (default: the phone's signing key)."""
+        """Post one envelope once, signed with `key` (default: the phone's signing key) and
+        the time `at` (default: now)."""
         assert self._session is not None
         body = gson_dumps(envelope)
-        timestamp = str(int(datetime.now(UTC).timestamp()))
+        timestamp = str(int((at or datetime.now(UTC)).timestamp()))
         headers = {"Content-Type": "application/json; charset=UTF-8"}
         signing_key = key if key is not None else self.signing_key
         if signing_key is not None:
@@ -584,6 +589,15 @@ class FakeGateway:
         delivery = Delivery(envelope, body, headers, status)
         self.deliveries.append(delivery)
         return delivery
+
+    async def post_raw(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
+        """Post exactly these bytes and headers (a replay, or a forgery)."""
+        assert self._session is not None
+        try:
+            async with self._session.post(url, data=body, headers=headers) as response:
+                return response.status
+        except aiohttp.ClientError:
+            return None
 
     async def _deliver(self, url: str, envelope: dict[str, Any]) -> None:
         """Post until a 2xx answer, re-signed each time, with the same envelope id."""
