@@ -76,7 +76,9 @@ class Verifier:
     def verify(self, body: bytes, given: str | None, timestamp: str | None) -> bool:
         """1. Both headers present; the timestamp whole seconds within `max_skew` of now.
         2. The signature equal, in constant time, to ours over the raw body and timestamp."""
-        if not given or not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
+        if not given or not timestamp or len(timestamp) > 12:
+            return False
+        if not (timestamp.isascii() and timestamp.isdigit()):
             return False
         skew = abs(self.clock().timestamp() - int(timestamp))
         if skew > self.max_skew.total_seconds():
