@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import UsageError
+from bot.sms.gateway import DEFAULT_TIMEOUT, GatewayConfig, GatewayConfigError, Mode
 from storage.db import default_sqlite_url
 from storage.keyring import Keyring, load_keyring
 from storage.store import Store
@@ -46,6 +48,63 @@ class Settings(BaseSettings):
 
     crisis_lines_file: Path | None = Field(default=None, validation_alias="TBBOT_CRISIS_LINES_FILE")
     """The operator's crisis help lines (see `bot.crisis`); default: the packaged file."""
+
+    sms_gateway_url: str | None = Field(default=None, validation_alias="TBBOT_SMS_GATEWAY_URL")
+    """SMS Gateway for Android: the phone (``http://192.168.1.20:8080``) or your own server."""
+
+    sms_gateway_mode: Mode = Field(default=Mode.LOCAL, validation_alias="TBBOT_SMS_GATEWAY_MODE")
+    """``local`` (the phone's own server on the LAN) or ``server`` (your own server for it)."""
+
+    sms_gateway_user: str = Field(default="sms", validation_alias="TBBOT_SMS_GATEWAY_USER")
+
+    sms_gateway_password: SecretStr | None = Field(
+        default=None, validation_alias="TBBOT_SMS_GATEWAY_PASSWORD"
+    )
+
+    sms_passphrase: SecretStr | None = Field(default=None, validation_alias="TBBOT_SMS_PASSPHRASE")
+    """The app's end-to-end encryption passphrase; texts and numbers are then sent encrypted."""
+
+    sms_signing_key: SecretStr | None = Field(
+        default=None, validation_alias="TBBOT_SMS_SIGNING_KEY"
+    )
+    """The app's webhook signing key; webhooks are refused without it."""
+
+    sms_webhook_url: str | None = Field(default=None, validation_alias="TBBOT_SMS_WEBHOOK_URL")
+    """Where the phone posts its webhooks: this bot's address as the phone reaches it, ending
+    in ``/sms/gateway/webhook`` (``https://``, or ``http://127.0.0.1`` only)."""
+
+    sms_default_region: str | None = Field(
+        default=None, validation_alias="TBBOT_SMS_DEFAULT_REGION"
+    )
+    """The country (``CN``, ``KR``) of numbers the phone reports without a country code."""
+
+    sms_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, validation_alias="TBBOT_SMS_TIMEOUT")
+    """Seconds to wait for the gateway's answer to one call."""
+
+    sms_sim: int | None = Field(default=None, ge=1, le=3, validation_alias="TBBOT_SMS_SIM")
+    """Which SIM of the phone sends (1 to 3); default: the phone's default SIM."""
+
+    def sms_gateway(self) -> GatewayConfig | None:
+        """The gateway settings, None when SMS is not configured; raises `UsageError` when
+        they are half there or cannot work."""
+        if not self.sms_gateway_url:
+            return None
+        if self.sms_gateway_password is None or not self.sms_gateway_password.get_secret_value():
+            raise UsageError("TBBOT_SMS_GATEWAY_URL is set but TBBOT_SMS_GATEWAY_PASSWORD is not")
+        config = GatewayConfig(
+            url=self.sms_gateway_url,
+            user=self.sms_gateway_user,
+            password=self.sms_gateway_password.get_secret_value(),
+            mode=self.sms_gateway_mode,
+            passphrase=self.sms_passphrase.get_secret_value() if self.sms_passphrase else None,
+            timeout=self.sms_timeout,
+            sim_number=self.sms_sim,
+        )
+        try:
+            config.base_url()
+        except GatewayConfigError as exc:
+            raise UsageError(str(exc)) from None
+        return config
 
     def resolved_database_url(self) -> str:
         if self.database_url is not None and self.database_url.get_secret_value():
