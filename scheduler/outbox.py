@@ -158,6 +158,8 @@ class FailureReason(StrEnum):
     MESSAGE_GONE = "message_gone"
     BAD_REQUEST = "bad_request"
     GAVE_UP = "gave_up"
+    OPTED_OUT = "opted_out"  # the person asked for no more messages (SMS STOP)
+    OVER_CAP = "over_cap"  # the operator's daily cap for this person is reached (SMS)
 
     @property
     def unreachable(self) -> bool:

@@ -1,0 +1,126 @@
+"""The SMS channel's way out: a message rendered as an SMS, checked, sent, counted, its menu kept.
+
+Steps of `SmsSender.send`:
+1. SMS cannot edit or delete a message already sent: such payloads are refused (`Permanent`),
+   as the channel's spec says, never pretended.
+2. The address is a phone number in E.164; anything else is not an address of this channel.
+3. A number that texted STOP gets nothing (`OPTED_OUT`, which is not "unreachable": the person
+   chose it, and their helpers are not told they cannot be reached).
+4. The text and its choices are rendered within the per-message cap (`bot.sms.render`).
+5. A message that would take the number past the operator's daily cap is not sent
+   (`OVER_CAP`); essential ones (the STOP confirmation) are exempt.
+6. The transport sends it under our id (the outbox row's, when there is one, so a resend after
+   a crash is recognised by the gateway and not sent twice).
+7. Accepted: the segments are counted for the day and the month, and the message's menu is
+   stored, sealed under the patient it concerns, so the next "1" answers this question.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.sms.phone import InvalidPhone, to_e164
+from bot.sms.render import Option, Rendered, render
+from bot.sms.transport import Accepted, OutgoingSms, SmsTransport
+from scheduler.clock import Clock
+from scheduler.outbox import Action, FailureReason, Payload
+from scheduler.sending import Permanent, SendResult, Sent
+from storage.sealed import new_id
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_SEGMENTS = 3
+DEFAULT_DAILY_SEGMENTS = 20
+MENU_LIFETIME = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SmsPolicy:
+    """The operator's caps: segments per message, and per person per UTC day."""
+
+    max_segments: int = DEFAULT_MAX_SEGMENTS
+    daily_segments: int = DEFAULT_DAILY_SEGMENTS
+    menu_lifetime: timedelta = MENU_LIFETIME
+
+    def __post_init__(self) -> None:
+        if self.max_segments < 1 or self.daily_segments < self.max_segments:
+            raise ValueError("caps: at least 1 segment per message, and a day holds a message")
+
+
+class SmsSender:
+    def __init__(
+        self,
+        store: Store,
+        transport: SmsTransport,
+        clock: Clock,
+        policy: SmsPolicy | None = None,
+    ) -> None:
+        self.store = store
+        self.transport = transport
+        self.clock = clock
+        self.policy = policy or SmsPolicy()
+
+    async def send(
+        self,
+        address: str,
+        payload: Payload,
+        *,
+        message_id: str | None = None,
+        valid_until: datetime | None = None,
+        essential: bool = False,
+        concerns: str | None = None,
+    ) -> SendResult:
+        """See the module docstring."""
+        if payload.action is not Action.SEND:
+            return Permanent(FailureReason.BAD_REQUEST)
+        try:
+            number = to_e164(address)
+        except InvalidPhone:
+            return Permanent(FailureReason.CHAT_NOT_FOUND)
+        if not essential and await self.store.sms.stopped(number):
+            return Permanent(FailureReason.OPTED_OUT)
+        options = [Option(b.label, b.callback_data) for row in payload.buttons for b in row]
+        sms = render(payload.text, options, self.policy.max_segments)
+        today = self.clock.now().date()
+        if not essential:
+            used = await self.store.sms.segments_on(number, today)
+            if used + sms.segments > self.policy.daily_segments:
+                log.info("sms: daily cap reached, message not sent")
+                return Permanent(FailureReason.OVER_CAP)
+        outgoing = OutgoingSms(message_id or new_id(), number, sms.text, valid_until)
+        outcome = await self.transport.send(outgoing)
+        if not isinstance(outcome, Accepted):
+            return outcome
+        await self._accepted(number, outgoing, sms, valid_until, concerns)
+        return Sent(None)
+
+    async def _accepted(
+        self,
+        number: str,
+        outgoing: OutgoingSms,
+        sms: Rendered,
+        valid_until: datetime | None,
+        concerns: str | None,
+    ) -> None:
+        patient_id, owner = await self._owners(number)
+        concerns = concerns or owner
+        await self.store.sms.count_sent(
+            number, self.clock.now().date(), sms.segments, patient_id=patient_id
+        )
+        if sms.menu and concerns is not None:
+            lifetime = self.clock.now() + self.policy.menu_lifetime
+            expires = min(valid_until, lifetime) if valid_until else lifetime
+            menu = {"options": list(sms.menu), "ref": outgoing.id}
+            await self.store.sms.save_menu(number, concerns, menu, expires)
+
+    async def _owners(self, number: str) -> tuple[str | None, str | None]:
+        """The patient whose number this is (None for a helper), and the patient a menu sent
+        to it concerns (the patient, or the one a helper supports)."""
+        identity = await self.store.identities.find("sms", number)
+        if identity is not None:
+            return identity.patient_id, identity.patient_id
+        roles = await self.store.helpers.find_by_address("sms", number)
+        return None, (roles[-1].patient_id if roles else None)
