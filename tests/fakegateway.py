@@ -34,6 +34,7 @@ Usage::
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -42,6 +43,7 @@ import hmac
 import json
 import math
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -70,6 +72,7 @@ EVENTS = frozenset(
 )
 FINAL_STATES = frozenset({"Delivered", "Failed"})
 SERVER_PREFIX = "/3rdparty/v1"
+STATS_PATH = "/_fake/stats"  # not part of the app's API: counts for a benchmark in another process
 
 
 class GatewayDown(Exception):
@@ -217,6 +220,7 @@ class FakeGateway:
             web.post("/webhook", self._create_webhook),
             web.delete("/webhooks/{id}", self._delete_webhook),
         ]
+        app.router.add_get(STATS_PATH, self._stats)
         app.add_routes([web.route(r.method, self.prefix + r.path, r.handler) for r in routes])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -299,6 +303,9 @@ class FakeGateway:
             status=401,
             headers={"WWW-Authenticate": "Basic realm=\"Access to the '/' path\""},
         )
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response({"messages": len(self.messages), "requests": len(self.requests)})
 
     async def _health(self, request: web.Request) -> web.Response:
         fault = await self._apply_fault("health")
@@ -625,3 +632,32 @@ def _valid(number: str) -> bool:
         return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
     except phonenumbers.NumberParseException:
         return False
+
+
+async def _serve_until_stdin_closes(options: argparse.Namespace) -> None:
+    gateway = FakeGateway(
+        passphrase=options.passphrase, webhook_retries=0, signing_key=options.signing_key
+    )
+    gateway.auto_send = not options.no_send
+    await gateway.start(options.port)
+
+    print(gateway.port, flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await gateway.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve in a process of its own (`python -m tests.fakegateway`), so that a benchmark's
+    client does not share a CPU and an event loop with the phone it is measured against, and a
+    test can kill the bot's process without killing the phone. Prints the port, serves until
+    standard input is closed."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--passphrase", default=None)
+    parser.add_argument("--signing-key", default="fake-signing-key")
+    parser.add_argument("--no-send", action="store_true", help="accept texts, never send them")
+    asyncio.run(_serve_until_stdin_closes(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
