@@ -6,8 +6,9 @@ Steps of `SmsInbound.received`:
    anything for a stopped number) and is confirmed once; a repeat is silence.
 3. A stopped number hears nothing, except the confirmation that START has lifted the stop.
 4. HELP lists the keywords. An empty text is silence.
-5. A stranger can only text START (which begins enrolment); anything else gets one short
-   greeting a day at most, then silence: every SMS costs the operator money.
+5. A stranger can only text START (which begins enrolment) or JOIN and an invitation code (a
+   helper answering an invitation); anything else gets one short greeting a day at most, then
+   silence: every SMS costs the operator money.
 6. A number answers the last menu sent to this phone (stored, sealed, with its expiry, so it
    still works after a restart). Out of range: a re-prompt, unless a question that wants a
    typed answer is open (a weight, "55"); no menu open: "that answers nothing". A word
@@ -31,7 +32,7 @@ from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.i18n import translator
 from bot.sms import texts
 from bot.sms.phone import region_of
-from bot.sms.replies import Reading, Word, read
+from bot.sms.replies import Reading, Word, command, read
 from bot.sms.transport import InboundSms
 from scheduler.clock import Clock
 from storage.store import Store
@@ -152,6 +153,10 @@ class SmsInbound:
 
         if reading.word is Word.START:
             return make(Kind.COMMAND, text=sms.text, command="start")
+        with_argument = command(sms.text)
+        if with_argument is not None:
+            name, argument = with_argument
+            return make(Kind.COMMAND, text=sms.text, command=name, args=argument)
         if patient_id is None and not await self.store.helpers.find_by_address(CHANNEL, number):
             if await self.store.sms.segments_on(number, self.clock.now().date()) == 0:
                 await self.out.notice(number, texts.stranger(t))

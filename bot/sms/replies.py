@@ -41,6 +41,7 @@ class Word(enum.StrEnum):
 
 
 COURTESY = "courtesy"
+COMMANDS = ("join",)  # sections of keywords.toml that are commands with an argument
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def _words_longest_first() -> tuple[tuple[str, Word], ...]:
     pairs = [
         (word, Word(meaning))
         for meaning, by_lang in vocabulary().items()
-        if meaning != COURTESY
+        if meaning != COURTESY and meaning not in COMMANDS
         for words in by_lang.values()
         for word in words
     ]
@@ -160,3 +161,14 @@ def read(text: str) -> Reading:
             if _boundary(rest, word) and _only_courtesy(rest):
                 return Reading(normalised, word=meaning)
     return Reading(normalised)
+
+
+def command(text: str) -> tuple[str, str] | None:
+    """A command word with its argument ("JOIN 4F7KQ2", "加入 4F7KQ2"), or None."""
+    normalised = normalise(text)
+    head, _, rest = normalised.partition(" ")
+    for name in COMMANDS:
+        for words in vocabulary()[name].values():
+            if head in words and rest.strip():
+                return name, rest.strip()
+    return None

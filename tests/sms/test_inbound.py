@@ -212,3 +212,9 @@ async def test_any_text_gives_an_event_a_notice_or_silence_never_an_error(
         assert event.user == MINA and event.chat == MINA
     if not before:
         await rig.store.sms.resume(MINA)
+
+
+async def test_a_stranger_texting_join_and_a_code_reaches_the_helper_desk(rig: Rig) -> None:
+    await rig.text(LI, "JOIN 4F7K Q2AB")
+    (event,) = rig.heard
+    assert (event.kind, event.command, event.args) == (Kind.COMMAND, "join", "4f7k q2ab")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sms.replies import COURTESY, MAX_READ, Word, normalise, read, vocabulary
+from bot.sms.replies import COMMANDS, COURTESY, MAX_READ, Word, command, normalise, read, vocabulary
 
 FULL_WIDTH = {str(d): chr(0xFF10 + d) for d in range(10)}
 LANGUAGES = ("en", "ko", "zh_Hans")
@@ -16,7 +16,7 @@ def all_words() -> list[tuple[str, Word]]:
     return [
         (word, Word(meaning))
         for meaning, by_lang in vocabulary().items()
-        if meaning != COURTESY
+        if meaning not in (COURTESY, *COMMANDS)
         for words in by_lang.values()
         for word in words
     ]
@@ -146,3 +146,10 @@ def test_any_text_is_read_without_error_and_within_bounds(text: str) -> None:
 
 def test_normalise_folds_width_case_and_spaces() -> None:
     assert normalise("  ＳＴＯＰ \n  now ") == "stop now"
+
+
+def test_join_takes_the_code_that_follows() -> None:
+    assert command("JOIN 4F7KQ2") == ("join", "4f7kq2")
+    assert command("加入 ４Ｆ７ＫＱ２") == ("join", "4f7kq2")
+    assert command("join") is None
+    assert command("1 join") is None
