@@ -14,6 +14,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import UsageError
 from bot.sms.gateway import DEFAULT_TIMEOUT, GatewayConfig, GatewayConfigError, Mode
+from bot.sms.sender import (
+    DEFAULT_DAILY_SEGMENTS,
+    DEFAULT_MAX_SEGMENTS,
+    DEFAULT_PER_MINUTE,
+    SmsPolicy,
+)
+from bot.sms.watch import DEFAULT_ALARM_MINUTES
 from storage.db import default_sqlite_url
 from storage.keyring import Keyring, load_keyring
 from storage.store import Store
@@ -83,6 +90,31 @@ class Settings(BaseSettings):
 
     sms_sim: int | None = Field(default=None, ge=1, le=3, validation_alias="TBBOT_SMS_SIM")
     """Which SIM of the phone sends (1 to 3); default: the phone's default SIM."""
+
+    sms_max_segments: int = Field(
+        default=DEFAULT_MAX_SEGMENTS, ge=1, le=10, validation_alias="TBBOT_SMS_MAX_SEGMENTS"
+    )
+    """The longest SMS, in segments; longer content is shortened (reminders are always one)."""
+
+    sms_daily_segments: int = Field(
+        default=DEFAULT_DAILY_SEGMENTS, ge=1, validation_alias="TBBOT_SMS_DAILY_SEGMENTS"
+    )
+    """Segments per person per day; beyond it only a STOP confirmation is sent."""
+
+    sms_per_minute: float = Field(
+        default=DEFAULT_PER_MINUTE, gt=0, validation_alias="TBBOT_SMS_PER_MINUTE"
+    )
+    """How many texts a minute the phone sends (its carrier's pace)."""
+
+    sms_alarm_minutes: int = Field(
+        default=DEFAULT_ALARM_MINUTES, ge=1, validation_alias="TBBOT_SMS_ALARM_MINUTES"
+    )
+    """After how long an unreachable gateway or texts stuck pending are reported."""
+
+    def sms_policy(self) -> SmsPolicy:
+        if self.sms_daily_segments < self.sms_max_segments:
+            raise UsageError("TBBOT_SMS_DAILY_SEGMENTS must be at least TBBOT_SMS_MAX_SEGMENTS")
+        return SmsPolicy(self.sms_max_segments, self.sms_daily_segments)
 
     def sms_gateway(self) -> GatewayConfig | None:
         """The gateway settings, None when SMS is not configured; raises `UsageError` when

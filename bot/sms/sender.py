@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_SEGMENTS = 3
 DEFAULT_DAILY_SEGMENTS = 20
+# Android asks the phone's owner to confirm beyond 30 SMS in 30 minutes unless raised
+# (docs/sms.md); 10 a minute keeps a raised limit's carrier pace without bursts.
+DEFAULT_PER_MINUTE = 10.0
 MENU_LIFETIME = timedelta(hours=24)
 
 

@@ -31,7 +31,8 @@ from scheduler.sending import RetryLater, RetryReason
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/health/sms"
-DEFAULT_ALARM_AFTER = timedelta(minutes=15)
+DEFAULT_ALARM_MINUTES = 15
+DEFAULT_ALARM_AFTER = timedelta(minutes=DEFAULT_ALARM_MINUTES)
 # Failures that mean "the gateway cannot be reached or cannot work", not "this text is bad".
 _OUTAGES = frozenset(
     {RetryReason.NETWORK, RetryReason.TIMEOUT, RetryReason.SERVER_ERROR, RetryReason.UNAUTHORIZED}
