@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     """The operator's crisis help lines (see `bot.crisis`); default: the packaged file."""
 
     sms_gateway_url: str | None = Field(default=None, validation_alias="TBBOT_SMS_GATEWAY_URL")
-    """SMS Gateway for Android: the phone (``http://192.168.1.20:8080``) or your own server."""
+    """SMS Gateway for Android: the phone (``http://192.168.1.20:8080``) or your own server;
+    several phones sharing the load: their URLs separated by commas."""
 
     sms_gateway_mode: Mode = Field(default=Mode.LOCAL, validation_alias="TBBOT_SMS_GATEWAY_MODE")
     """``local`` (the phone's own server on the LAN) or ``server`` (your own server for it)."""
@@ -104,7 +105,7 @@ class Settings(BaseSettings):
     sms_per_minute: float = Field(
         default=DEFAULT_PER_MINUTE, gt=0, validation_alias="TBBOT_SMS_PER_MINUTE"
     )
-    """How many texts a minute the phone sends (its carrier's pace)."""
+    """How many texts a minute each phone sends (its carrier's pace)."""
 
     sms_alarm_minutes: int = Field(
         default=DEFAULT_ALARM_MINUTES, ge=1, validation_alias="TBBOT_SMS_ALARM_MINUTES"
@@ -116,27 +117,39 @@ class Settings(BaseSettings):
             raise UsageError("TBBOT_SMS_DAILY_SEGMENTS must be at least TBBOT_SMS_MAX_SEGMENTS")
         return SmsPolicy(self.sms_max_segments, self.sms_daily_segments)
 
-    def sms_gateway(self) -> GatewayConfig | None:
-        """The gateway settings, None when SMS is not configured; raises `UsageError` when
-        they are half there or cannot work."""
-        if not self.sms_gateway_url:
-            return None
-        if self.sms_gateway_password is None or not self.sms_gateway_password.get_secret_value():
+    def sms_gateways(self) -> list[GatewayConfig]:
+        """One gateway per phone (empty when SMS is not configured). Several phones: URLs
+        separated by commas, with one password for all or one per URL in the same order.
+        Raises `UsageError` when the settings are half there or cannot work."""
+        urls = [u.strip() for u in (self.sms_gateway_url or "").split(",") if u.strip()]
+        if not urls:
+            return []
+        secret = self.sms_gateway_password.get_secret_value() if self.sms_gateway_password else ""
+        passwords = [p.strip() for p in secret.split(",")] if secret else []
+        if not passwords:
             raise UsageError("TBBOT_SMS_GATEWAY_URL is set but TBBOT_SMS_GATEWAY_PASSWORD is not")
-        config = GatewayConfig(
-            url=self.sms_gateway_url,
-            user=self.sms_gateway_user,
-            password=self.sms_gateway_password.get_secret_value(),
-            mode=self.sms_gateway_mode,
-            passphrase=self.sms_passphrase.get_secret_value() if self.sms_passphrase else None,
-            timeout=self.sms_timeout,
-            sim_number=self.sms_sim,
-        )
-        try:
-            config.base_url()
-        except GatewayConfigError as exc:
-            raise UsageError(str(exc)) from None
-        return config
+        if len(passwords) not in (1, len(urls)):
+            raise UsageError(
+                "TBBOT_SMS_GATEWAY_PASSWORD: give one password, or one per URL of "
+                "TBBOT_SMS_GATEWAY_URL in the same order"
+            )
+        configs = []
+        for n, url in enumerate(urls):
+            config = GatewayConfig(
+                url=url,
+                user=self.sms_gateway_user,
+                password=passwords[n if len(passwords) > 1 else 0],
+                mode=self.sms_gateway_mode,
+                passphrase=self.sms_passphrase.get_secret_value() if self.sms_passphrase else None,
+                timeout=self.sms_timeout,
+                sim_number=self.sms_sim,
+            )
+            try:
+                config.base_url()
+            except GatewayConfigError as exc:
+                raise UsageError(str(exc)) from None
+            configs.append(config)
+        return configs
 
     def resolved_database_url(self) -> str:
         if self.database_url is not None and self.database_url.get_secret_value():

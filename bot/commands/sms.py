@@ -40,13 +40,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     settings = Settings()
-    config = settings.sms_gateway()
-    if config is None:
+    configs = settings.sms_gateways()
+    if not configs:
         raise UsageError(
             "SMS is not configured: set TBBOT_SMS_GATEWAY_URL and TBBOT_SMS_GATEWAY_PASSWORD "
             "(see .env.example and docs/sms.md)"
         )
-    return asyncio.run(_run_check(settings, config, register=not args.no_register))
+    return asyncio.run(_check_all(settings, configs, register=not args.no_register))
+
+
+async def _check_all(settings: Settings, configs: list[GatewayConfig], *, register: bool) -> int:
+    worst = 0
+    for config in configs:
+        worst = max(worst, await _run_check(settings, config, register=register))
+    return worst
 
 
 async def _run_check(settings: Settings, config: GatewayConfig, *, register: bool) -> int:

@@ -105,3 +105,18 @@ async def test_check_reports_a_phone_that_is_off(gateway: FakeGateway, tmp_path:
     async with gateway.down():
         code, output = await check(env, tmp_path)
     assert code == 1 and "cannot connect" in output
+
+
+async def test_check_covers_every_phone(tmp_path: Path) -> None:
+    async with (
+        FakeGateway.running(password="one") as first,
+        FakeGateway.running(password="two") as second,
+    ):
+        env = environment(
+            first,
+            TBBOT_SMS_GATEWAY_URL=f"{first.base_url},{second.base_url}",
+            TBBOT_SMS_GATEWAY_PASSWORD="one,two",
+        )
+        code, output = await check(env, tmp_path)
+        assert code == 0, output
+        assert len(first.webhooks) == 4 and len(second.webhooks) == 4
