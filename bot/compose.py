@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
-from bot.flows.reminder import DoseLine, reminder
+from bot.flows.reminder import DoseLine, brief_reminder, reminder
 from bot.i18n import Translator, translator
 from bot.texts import SYMPTOM_LABELS
 from scheduler.alerts import AlertKind, HelperPrefs
@@ -38,16 +38,22 @@ class BotComposer:
     def reminder(self, patient: Patient, slot: DoseSlot, step: Step, *, nudge: bool) -> Payload:
         dose = slot.dose
         drugs = [DoseLine(d["name"], d.get("mg"), d.get("tablets")) for d in dose.get("drugs", [])]
+        t = translator(patient.language)
+        local_due = datetime.fromisoformat(dose["local"])
+        cover_word = patient.preferences.get("cover_word")
         reply = reminder(
-            translator(patient.language),
+            t,
             slot_ref=slot.id,
-            local_due=datetime.fromisoformat(dose["local"]),
+            local_due=local_due,
             drugs=drugs,
             discreet=patient.discreet,
-            cover_word=patient.preferences.get("cover_word"),
+            cover_word=cover_word,
             nudge=nudge,
         )
-        return to_payload(reply)
+        brief = brief_reminder(
+            t, slot_ref=slot.id, local_due=local_due, cover_word=cover_word, nudge=nudge
+        )
+        return to_payload(reply).with_brief(brief.text, buttons(brief))
 
     def helper_alert(self, patient: Patient, helper: Helper, incident: Incident) -> Payload:
         prefs = HelperPrefs.of(helper)

@@ -389,6 +389,10 @@ class OutboxRow(PatientOwned, Base):
     # Revision 0004: the channel the row goes out on (NULL: routed when claimed, see
     # `OutboxRepository.claim_due`) and, sealed, where on that channel.
     channel: Mapped[str | None] = mapped_column(String(16))
+    # Revision 0006: what the channel reported after accepting the message, where it reports
+    # (SMS: pending on the phone, sent, delivered, failed); NULL where sent means delivered.
+    delivery: Mapped[str | None] = mapped_column(String(16))
+    delivery_at: Mapped[datetime | None]
     _payload: Mapped[bytes] = mapped_column("payload")
     _sent_message_id: Mapped[bytes] = mapped_column("sent_message_id")
     _destination: Mapped[bytes | None] = mapped_column("destination")

@@ -6,7 +6,8 @@ Steps of `SmsSender.send`:
 2. The address is a phone number in E.164; anything else is not an address of this channel.
 3. A number that texted STOP gets nothing (`OPTED_OUT`, which is not "unreachable": the person
    chose it, and their helpers are not told they cannot be reached).
-4. The text and its choices are rendered within the per-message cap (`bot.sms.render`).
+4. The message's brief form when it has one (a reminder's one line and four answers), its
+   text and choices otherwise, rendered within the per-message cap (`bot.sms.render`).
 5. A message that would take the number past the operator's daily cap is not sent
    (`OVER_CAP`); essential ones (the STOP confirmation) are exempt.
 6. The transport sends it under our id (the outbox row's, when there is one, so a resend after
@@ -25,7 +26,7 @@ from bot.sms.phone import InvalidPhone, to_e164
 from bot.sms.render import Option, Rendered, render
 from bot.sms.transport import Accepted, OutgoingSms, SmsTransport
 from scheduler.clock import Clock
-from scheduler.outbox import Action, FailureReason, Payload
+from scheduler.outbox import Action, FailureReason, OutboxMessage, Payload
 from scheduler.sending import Permanent, SendResult, Sent
 from storage.sealed import new_id
 from storage.store import Store
@@ -85,8 +86,9 @@ class SmsSender:
             return Permanent(FailureReason.CHAT_NOT_FOUND)
         if not essential and await self.store.sms.stopped(number):
             return Permanent(FailureReason.OPTED_OUT)
-        options = [Option(b.label, b.callback_data) for row in payload.buttons for b in row]
-        sms = render(payload.text, options, self.policy.max_segments)
+        text, rows = payload.brief if payload.brief is not None else (payload.text, payload.buttons)
+        options = [Option(b.label, b.callback_data) for row in rows for b in row]
+        sms = render(text, options, self.policy.max_segments)
         today = self.clock.now().date()
         if not essential:
             used = await self.store.sms.segments_on(number, today)
@@ -99,6 +101,19 @@ class SmsSender:
             return outcome
         await self._accepted(number, outgoing, sms, valid_until, concerns)
         return Sent(None)
+
+    async def send_row(self, message: OutboxMessage) -> SendResult:
+        """A scheduled message: sent under its outbox id, not after its window; once the phone
+        accepted it, its row says "pending" until the phone reports what became of it."""
+        result = await self.send(
+            message.address,
+            message.payload,
+            message_id=message.id,
+            valid_until=message.expires_at,
+        )
+        if isinstance(result, Sent):
+            await self.store.outbox.record_delivery(message.id, "pending", self.clock.now())
+        return result
 
     async def _accepted(
         self,

@@ -4,7 +4,9 @@
   once, with a lease while it is being handled;
 - ``sms_usage``: messages and segments per phone number (blind index) and UTC day;
 - ``sms_stops``: numbers (blind index) that texted STOP;
-- ``sms_menus``: the last numbered menu per number, sealed, with its expiry.
+- ``sms_menus``: the last numbered menu per number, sealed, with its expiry;
+- ``outbox.delivery`` and ``outbox.delivery_at``: what the channel reported after accepting a
+  message (SMS: pending on the phone, sent, delivered, failed), reconciled from its webhooks.
 
 Revision ID: 0006
 Revises: 0004
@@ -90,8 +92,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sms_usage_day"), ["day"], unique=False)
         batch_op.create_index(batch_op.f("ix_sms_usage_patient_id"), ["patient_id"], unique=False)
 
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delivery", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("delivery_at", sa.DateTime(timezone=True), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("delivery_at")
+        batch_op.drop_column("delivery")
     op.drop_table("sms_usage")
     op.drop_table("sms_stops")
     op.drop_table("sms_menus")
