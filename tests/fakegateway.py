@@ -44,7 +44,7 @@ import json
 import math
 import secrets
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -169,6 +169,7 @@ class FakeGateway:
         webhook_retries: int = 5,
         webhook_retry_delay: float = 0.02,
         webhook_timeout: float = 5.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.user = user
         self.password = password
@@ -180,6 +181,8 @@ class FakeGateway:
         self.webhook_retries = webhook_retries
         self.webhook_retry_delay = webhook_retry_delay
         self.webhook_timeout = webhook_timeout
+        # The phone's own clock: real time, or the test's virtual time (signatures, dates).
+        self.clock = clock or (lambda: datetime.now(UTC))
 
         self.messages: dict[str, FakeMessage] = {}
         self.webhooks: dict[str, dict[str, str]] = {}
@@ -457,7 +460,7 @@ class FakeGateway:
     # --- the phone: sending and events -----------------------------------------------------
 
     def _now(self) -> datetime:
-        return datetime.now(UTC).astimezone(self.device_zone)
+        return self.clock().astimezone(self.device_zone)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -530,7 +533,7 @@ class FakeGateway:
     async def receive_sms(self, sender: str, text: str, *, at: datetime | None = None) -> str:
         """An SMS arrives on the phone: `sms:received` to every webhook registered for it.
         Returns the envelope id of the first webhook posted (for checking deduplication)."""
-        received = (at or datetime.now(UTC)).astimezone(self.device_zone)
+        received = (at or self.clock()).astimezone(self.device_zone)
         payload = {
             # The app's messageId is a hash of the message: the same text at the same instant
             # from the same number gives the same id. Not unique.
@@ -576,7 +579,7 @@ class FakeGateway:
         the time `at` (default: now)."""
         assert self._session is not None
         body = gson_dumps(envelope)
-        timestamp = str(int((at or datetime.now(UTC)).timestamp()))
+        timestamp = str(int((at or self.clock()).timestamp()))
         headers = {"Content-Type": "application/json; charset=UTF-8"}
         signing_key = key if key is not None else self.signing_key
         if signing_key is not None:

@@ -8,7 +8,9 @@ Steps of `render`:
    (number → what it means) is returned for the channel to store.
 3. If text and menu exceed `max_segments`, the text is shortened at a line or word boundary
    (or, for Chinese and other scripts without spaces, between characters) with "...", and the
-   menu kept whole: a reply without its numbers could not be answered.
+   menu kept whole: a reply without its numbers could not be answered. A menu that alone is
+   longer than the cap (a list of regimens) is split over several texts at line boundaries,
+   numbered on from one text to the next, each within the cap.
 """
 
 from __future__ import annotations
@@ -47,13 +49,20 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    text: str
+    """`parts`: the texts to send, one unless a menu alone is longer than the cap; `menu`:
+    what each number means, across all parts."""
+
+    parts: tuple[str, ...]
     menu: tuple[str, ...]  # payloads, the first answered by "1"
     shortened: bool = False
 
     @property
+    def text(self) -> str:
+        return "\n".join(self.parts)
+
+    @property
     def segments(self) -> int:
-        return segments(self.text)
+        return sum(segments(part) for part in self.parts)
 
     @property
     def encoding(self) -> Encoding:
@@ -92,12 +101,28 @@ def _shorten(text: str, lines: Sequence[str], max_segments: int) -> str:
     return prefix + ELLIPSIS if prefix else ""
 
 
+def _chunks(lines: Sequence[str], max_segments: int) -> list[list[str]]:
+    """Menu lines in consecutive groups, each fitting `max_segments` (a longer line alone)."""
+    groups: list[list[str]] = [[]]
+    for line in lines:
+        if groups[-1] and segments("\n".join([*groups[-1], line])) > max_segments:
+            groups.append([])
+        groups[-1].append(line)
+    return groups
+
+
 def render(text: str, options: Sequence[Option], max_segments: int) -> Rendered:
     """The SMS for `text` and `options` (see the module docstring)."""
     body = plain(text.strip())
     lines = [plain(line) for line in _menu_lines(options)]
+    menu = tuple(o.payload for o in options)
     whole = _join(body, lines)
     if segments(whole) <= max_segments:
-        return Rendered(whole, tuple(o.payload for o in options))
-    short = _shorten(body, lines, max_segments)
-    return Rendered(_join(short, lines), tuple(o.payload for o in options), shortened=True)
+        return Rendered((whole,), menu)
+    if not lines or segments("\n".join(lines)) <= max_segments:
+        return Rendered((_join(_shorten(body, lines, max_segments), lines),), menu, True)
+    # The menu alone is too long (a long list to choose from): the question in a text of its
+    # own (shortened to the cap), then the numbered lines over as many texts as they need.
+    question = body if segments(body) <= max_segments else _shorten(body, [], max_segments)
+    groups = ["\n".join(g) for g in _chunks(lines, max_segments)]
+    return Rendered((question, *groups) if question else tuple(groups), menu, True)

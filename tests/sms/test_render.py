@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.sms.render import Option, plain, render
-from bot.sms.segments import Encoding, measure
+from bot.sms.segments import Encoding, measure, segments
 
 REMINDER = [Option("Taken", "taken:s1"), Option("Later", "snooze:s1.60")]
 
@@ -65,3 +65,13 @@ def test_chinese_without_spaces_is_cut_between_characters() -> None:
 @given(st.text(max_size=800), st.integers(1, 4))
 def test_text_alone_always_fits_the_cap(text: str, cap: int) -> None:
     assert render(text, [], cap).segments <= cap
+
+
+def test_a_menu_longer_than_the_cap_is_split_over_texts_numbered_on() -> None:
+    options = [Option(f"Choice number {n} with a rather long label", f"opt:{n}") for n in range(13)]
+    sms = render("Which one did your clinician give you?", options, 2)
+    assert sms.parts[0] == "Which one did your clinician give you?"
+    assert len(sms.parts) > 2 and all(segments(part) <= 2 for part in sms.parts)
+    numbers = [line.split(" ", 1)[0] for part in sms.parts[1:] for line in part.splitlines()]
+    assert numbers == [str(n) for n in range(1, 14)]
+    assert len(sms.menu) == 13

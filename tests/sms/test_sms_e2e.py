@@ -1,0 +1,181 @@
+"""SMS end to end: the real dialogue, engine, outbox and dispatcher, the real gateway client
+over HTTP to the fake phone, and its signed webhooks back to the bot's web server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+import pytest_asyncio
+
+from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.segments import segments
+from bot.sms.sender import SmsPolicy
+from bot.sms.webhooks import WEBHOOK_PATH
+from bot.sms.wiring import SmsService, prepare_sms
+from bot.web.server import WebServer
+from scheduler.clock import FakeClock
+from storage.keyring import Keyring
+from storage.records import DoseOutcome
+from storage.store import Store
+from tests.bot.world import START, World, make_world
+from tests.conftest import TestDatabase
+from tests.fakegateway import FakeGateway
+
+KEY = "the signing key set in the app"
+MENU_LINE = re.compile(r"^(\d{1,2}) (.+)$")
+# The 20:00 Seoul dose of 2 March 2026 is 11:00 UTC.
+DUE = START + timedelta(hours=11)
+
+
+@dataclass
+class Rig:
+    world: World
+    gateway: FakeGateway
+    service: SmsService
+    clock: FakeClock
+
+
+@dataclass
+class Phone:
+    """Someone with a phone: texts the bot's number, reads what arrived."""
+
+    rig: Rig
+    number: str
+    read: int = 0
+    seen: list[str] = field(default_factory=list)
+
+    def inbox(self) -> list[str]:
+        return [
+            m.text for m in self.rig.gateway.messages.values() if m.phone_numbers == [self.number]
+        ]
+
+    async def text(self, body: str) -> None:
+        self.seen = []
+        await self.rig.gateway.receive_sms(self.number, body)
+        await self.rig.gateway.idle()
+        self._look()
+
+    def _look(self) -> None:
+        arrived = self.inbox()
+        self.seen.extend(arrived[self.read :])
+        self.read = len(arrived)
+
+    def last_menu(self) -> dict[str, str]:
+        """The numbered lines of the last menu, which may span several texts."""
+        options: dict[str, str] = {}
+        for message in reversed(self.inbox()):
+            lines = [MENU_LINE.match(line) for line in message.splitlines()]
+            found = {m.group(2): m.group(1) for m in lines if m}
+            if not found:
+                if options:
+                    break
+                continue
+            options = {**found, **options}
+            if "1" in found.values():
+                break
+        return options
+
+    async def choose(self, label_part: str) -> None:
+        for label, number in self.last_menu().items():
+            if label_part in label:
+                await self.text(number)
+                return
+        raise AssertionError(f"no choice {label_part!r} in {self.last_menu()}")
+
+    def said(self) -> str:
+        self._look()
+        return "\n".join(self.seen)
+
+
+@pytest_asyncio.fixture
+async def rig(database: TestDatabase, keyring: Keyring) -> AsyncIterator[Rig]:
+    clock = FakeClock(START)
+    store = await Store.open(database.url, keyring, clock=clock.now)
+    server = WebServer()
+    try:
+        async with FakeGateway.running(signing_key=KEY, clock=clock.now) as gateway:
+            config = GatewayConfig(
+                url=gateway.base_url, user=gateway.user, password=gateway.password, timeout=5
+            )
+            prepared = prepare_sms(
+                store,
+                clock,
+                [config],
+                signing_key=KEY,
+                policy=SmsPolicy(max_segments=3, daily_segments=60),
+                per_minute=600,
+                alarm_after=timedelta(minutes=15),
+                region="KR",
+            )
+            world = make_world(store, clock, {"sms": prepared.sender}, [prepared.spec])
+            service = prepared.attach(world.runtime)
+            server.add_routes(service.routes())
+            await server.start("127.0.0.1", 0)
+            registrar = GatewayTransport.open(config)
+            await registrar.register_webhooks(f"http://127.0.0.1:{server.port}{WEBHOOK_PATH}")
+            await registrar.close()
+            try:
+                yield Rig(world, gateway, service, clock)
+            finally:
+                await service.close()
+    finally:
+        await server.stop()
+        await store.close()
+
+
+async def deliver(rig: Rig) -> None:
+    while (await rig.world.runtime.dispatcher.run_once()).claimed:
+        pass
+    await rig.gateway.idle()
+
+
+ENROL = {
+    "en": ("English", "I agree", "Seoul", "Standard TB", "Today", "Discreet", "vitamins", "Start"),
+    "ko": ("한국어", "동의", "Seoul", "표준", "오늘", "사생활", "비타민", "시작"),
+    "zh_Hans": ("简体中文", "同意", "Seoul", "标准", "今天", "隐私", "维生素", "开始"),
+}
+
+
+async def enrol(phone: Phone, language: str) -> None:
+    language_choice, agree, zone, regimen, today, discreet, cover, start = ENROL[language]
+    await phone.text("START")
+    await phone.choose(language_choice)
+    await phone.choose(agree)
+    await phone.text("Mina")
+    await phone.choose(zone)
+    await phone.choose(regimen)
+    await phone.choose(today)
+    await phone.text("20:00")
+    await phone.text("52")
+    await phone.choose(discreet)
+    await phone.choose(cover)
+    await phone.choose(start)
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "zh_Hans"])
+async def test_a_patient_enrols_and_answers_reminders_by_sms(rig: Rig, language: str) -> None:
+    mina = Phone(rig, "+821012345678")
+    await enrol(mina, language)
+    identity = await rig.world.store.identities.find("sms", mina.number)
+    assert identity is not None
+    patient = await rig.world.store.patients.get(identity.patient_id)
+    assert patient.language == language and patient.discreet
+    assert all(segments(text) <= 3 for text in mina.inbox()), [
+        (segments(t), t) for t in mina.inbox() if segments(t) > 3
+    ]
+
+    await rig.world.travel(DUE - rig.clock.now())
+    before = len(mina.inbox())
+    await deliver(rig)
+    [reminder] = mina.inbox()[before:]
+    assert segments(reminder) == 1, reminder
+    assert len(mina.last_menu()) == 4
+    answer = {"en": "taken thanks", "ko": "먹었어요", "zh_Hans": "１"}[language]
+    await mina.text(answer)
+    events = await rig.world.store.doses.events(identity.patient_id)
+    assert [e.outcome for e in events] == [DoseOutcome.TAKEN]
+    assert mina.seen, "the patient hears that it was recorded"
