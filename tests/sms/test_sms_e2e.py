@@ -5,24 +5,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import text
 
 from bot.sms.gateway import GatewayConfig, GatewayTransport
 from bot.sms.segments import segments
 from bot.sms.sender import SmsPolicy
 from bot.sms.webhooks import WEBHOOK_PATH
 from bot.sms.wiring import SmsService, prepare_sms
+from bot.telegram.channel import TELEGRAM
+from bot.telegram.sender import TelegramSender, build_bot
 from bot.web.server import WebServer
 from scheduler.clock import FakeClock
+from scheduler.ratelimit import Limits
 from storage.keyring import Keyring
 from storage.records import DoseOutcome
 from storage.store import Store
-from tests.bot.world import START, World, make_world
+from tests.bot.world import START, Person, World, make_world
 from tests.conftest import TestDatabase
+from tests.fakebotapi import FakeBotApi
+from tests.fakebotapi import fake_bot_api as fake_bot_api
 from tests.fakegateway import FakeGateway
 
 KEY = "the signing key set in the app"
@@ -37,6 +43,7 @@ class Rig:
     gateway: FakeGateway
     service: SmsService
     clock: FakeClock
+    telegram: FakeBotApi
 
 
 @dataclass
@@ -92,12 +99,17 @@ class Phone:
 
 
 @pytest_asyncio.fixture
-async def rig(database: TestDatabase, keyring: Keyring) -> AsyncIterator[Rig]:
+async def rig(
+    database: TestDatabase, keyring: Keyring, fake_bot_api: FakeBotApi
+) -> AsyncIterator[Rig]:
+    """The program as `tbbot run` joins it, with an SMS phone and a Telegram Bot API."""
     clock = FakeClock(START)
     store = await Store.open(database.url, keyring, clock=clock.now)
     server = WebServer()
+    bot = build_bot(fake_bot_api.token, base_url=fake_bot_api.base_url)
+    telegram = replace(TELEGRAM, limits=Limits(per_chat_interval=0.0, global_rate=None))
     try:
-        async with FakeGateway.running(signing_key=KEY, clock=clock.now) as gateway:
+        async with FakeGateway.running(signing_key=KEY, clock=clock.now) as gateway, bot:
             config = GatewayConfig(
                 url=gateway.base_url, user=gateway.user, password=gateway.password, timeout=5
             )
@@ -111,7 +123,11 @@ async def rig(database: TestDatabase, keyring: Keyring) -> AsyncIterator[Rig]:
                 alarm_after=timedelta(minutes=15),
                 region="KR",
             )
-            world = make_world(store, clock, {"sms": prepared.sender}, [prepared.spec])
+            senders = {"sms": prepared.sender, TELEGRAM.name: TelegramSender(bot)}
+            # No pace in virtual time: the dispatcher's deferrals would wait for a clock that
+            # only the test moves (the pace itself is the rate limiter's, tested there).
+            sms = replace(prepared.spec, limits=Limits(per_chat_interval=0.0, global_rate=None))
+            world = make_world(store, clock, senders, [sms, telegram])
             service = prepared.attach(world.runtime)
             server.add_routes(service.routes())
             await server.start("127.0.0.1", 0)
@@ -119,7 +135,7 @@ async def rig(database: TestDatabase, keyring: Keyring) -> AsyncIterator[Rig]:
             await registrar.register_webhooks(f"http://127.0.0.1:{server.port}{WEBHOOK_PATH}")
             await registrar.close()
             try:
-                yield Rig(world, gateway, service, clock)
+                yield Rig(world, gateway, service, clock, fake_bot_api)
             finally:
                 await service.close()
     finally:
@@ -179,3 +195,89 @@ async def test_a_patient_enrols_and_answers_reminders_by_sms(rig: Rig, language:
     events = await rig.world.store.doses.events(identity.patient_id)
     assert [e.outcome for e in events] == [DoseOutcome.TAKEN]
     assert mina.seen, "the patient hears that it was recorded"
+
+
+async def delivery_of_reminders(store: Store) -> list[str | None]:
+    async with store.engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT delivery FROM outbox WHERE kind = 'reminder' ORDER BY created_at")
+        )
+        return [row[0] for row in rows]
+
+
+async def test_delivery_reports_are_reconciled_into_the_outbox(rig: Rig) -> None:
+    mina = Phone(rig, "+821012345678")
+    await enrol(mina, "en")
+    await rig.world.travel(DUE - rig.clock.now())
+    await deliver(rig)
+    assert await delivery_of_reminders(rig.world.store) == ["delivered"]
+
+
+async def test_stop_stops_every_message_at_once_and_start_resumes(rig: Rig) -> None:
+    mina = Phone(rig, "+821012345678")
+    await enrol(mina, "en")
+    await mina.text("STOP")
+    assert "no more messages" in mina.said()
+    await mina.text("stop please")
+    assert mina.seen == []  # confirmed once
+    await rig.world.travel(DUE - rig.clock.now())
+    before = len(mina.inbox())
+    await deliver(rig)
+    assert len(mina.inbox()) == before  # the reminder was not sent
+    await mina.text("1")
+    assert mina.seen == []  # a stopped number hears nothing
+    await mina.text("START")
+    assert "Welcome back" in mina.said()
+    await rig.world.travel(timedelta(days=1))
+    await deliver(rig)
+    assert "vitamins?" in mina.inbox()[-1]
+
+
+CODE = re.compile(r"/join ([0-9A-Z]{4}(?:-[0-9A-Z]{2,4}){6})")
+
+
+async def link_telegram_helper(
+    rig: Rig, mina: Phone, fake_bot_api: FakeBotApi, jisoo: Person
+) -> None:
+    await mina.text("/helper")
+    if "Invite a helper" in mina.last_menu():
+        await mina.choose("Invite a helper")
+    await mina.text("Jisoo")
+    await mina.choose("Mina")
+    found = CODE.search(mina.said())
+    assert found, mina.said()
+    await jisoo.say(f"/join {found.group(1)}")
+    await jisoo.choose("I accept")
+    await deliver(rig)
+    await mina.choose("The words match")
+    await deliver(rig)
+
+
+async def test_an_sms_patients_missed_dose_reaches_a_telegram_helper(rig: Rig) -> None:
+    api, jisoo = rig.telegram, rig.world.person("8001")
+    mina = Phone(rig, "+821012345678")
+    await enrol(mina, "en")
+    await link_telegram_helper(rig, mina, api, jisoo)
+    assert "you are now their helper" in api.delivered_texts(8001)[-1]
+    await rig.world.travel(DUE - rig.clock.now())
+    await deliver(rig)
+    assert "vitamins?" in mina.inbox()[-1]
+    await rig.world.travel(timedelta(hours=6, minutes=1))  # unanswered until its window closes
+    await deliver(rig)
+    assert any("has not answered today's check-in" in t for t in api.delivered_texts(8001))
+
+
+async def test_helpers_are_not_told_of_a_miss_the_phone_never_delivered(rig: Rig) -> None:
+    api, jisoo = rig.telegram, rig.world.person("8001")
+    mina = Phone(rig, "+821012345678")
+    await enrol(mina, "en")
+    await link_telegram_helper(rig, mina, api, jisoo)
+    rig.gateway.no_signal = True  # the phone accepts texts but cannot send them
+    await rig.world.travel(DUE - rig.clock.now())
+    await deliver(rig)
+    assert await delivery_of_reminders(rig.world.store) == ["pending"]
+    await rig.world.travel(timedelta(hours=6, minutes=1))
+    await deliver(rig)
+    assert not any("check-in" in t for t in api.delivered_texts(8001))
+    await rig.service.watch_once()
+    assert rig.service.prepared.watch.problems()[0].startswith("1 text(s) pending on the phone")
