@@ -22,6 +22,7 @@ from bot.telegram.sender import TelegramSender, build_bot
 from bot.web.server import WebServer
 from scheduler.clock import FakeClock
 from scheduler.ratelimit import Limits
+from scheduler.sending import Sender
 from storage.keyring import Keyring
 from storage.records import DoseOutcome
 from storage.store import Store
@@ -123,7 +124,10 @@ async def rig(
                 alarm_after=timedelta(minutes=15),
                 region="KR",
             )
-            senders = {"sms": prepared.sender, TELEGRAM.name: TelegramSender(bot)}
+            senders: dict[str, Sender] = {
+                "sms": prepared.sender,
+                TELEGRAM.name: TelegramSender(bot),
+            }
             # No pace in virtual time: the dispatcher's deferrals would wait for a clock that
             # only the test moves (the pace itself is the rate limiter's, tested there).
             sms = replace(prepared.spec, limits=Limits(per_chat_interval=0.0, global_rate=None))
