@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     crisis_lines_file: Path | None = Field(default=None, validation_alias="TBBOT_CRISIS_LINES_FILE")
     """The operator's crisis help lines (see `bot.crisis`); default: the packaged file."""
 
+    http_listen: str | None = Field(default=None, validation_alias="TBBOT_HTTP_LISTEN")
+    """``HOST:PORT`` of the web server (health endpoint, webhooks); off when unset."""
+
     sms_gateway_url: str | None = Field(default=None, validation_alias="TBBOT_SMS_GATEWAY_URL")
     """SMS Gateway for Android: the phone (``http://192.168.1.20:8080``) or your own server;
     several phones sharing the load: their URLs separated by commas."""

@@ -20,6 +20,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.config import Settings
+from bot.errors import UsageError
 from bot.runtime import Runtime
 from bot.sms.channel import SmsDeliveries, SmsEventsHub, SmsReplies, sms_spec
 from bot.sms.gateway import GatewayConfig, GatewayTransport
@@ -93,6 +95,32 @@ class SmsService:
 
     async def close(self) -> None:
         await self.prepared.transport.close()
+
+
+def sms_from_settings(settings: Settings, store: Store, clock: Clock) -> SmsPrepared | None:
+    """The SMS parts as the operator configured them; None when SMS is not configured.
+    Raises `UsageError` for settings that cannot work (a webhook signing key is required)."""
+    configs = settings.sms_gateways()
+    if not configs:
+        return None
+    key = settings.sms_signing_key.get_secret_value() if settings.sms_signing_key else ""
+    if not key:
+        raise UsageError(
+            "TBBOT_SMS_SIGNING_KEY is not set: set the same key as in the app (Settings > "
+            "Webhooks), or every webhook from the phone would be refused"
+        )
+    if not settings.http_listen:
+        raise UsageError("SMS needs TBBOT_HTTP_LISTEN: the phone posts its webhooks there")
+    return prepare_sms(
+        store,
+        clock,
+        configs,
+        signing_key=key,
+        policy=settings.sms_policy(),
+        per_minute=settings.sms_per_minute,
+        alarm_after=timedelta(minutes=settings.sms_alarm_minutes),
+        region=settings.sms_default_region,
+    )
 
 
 def prepare_sms(

@@ -1,0 +1,129 @@
+"""`tbbot run` with SMS only (no Telegram): the phone's webhooks reach the process, its
+answers reach the phone, and `kill -9` while reminders are going out loses none and sends
+none twice (the gateway refuses a second send under the same id)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest_asyncio
+
+from bot.sms.watch import HEALTH_PATH
+from bot.sms.webhooks import WEBHOOK_PATH
+from tests.fakegateway import FakeGateway
+
+TBBOT = Path(sys.executable).with_name("tbbot")
+KEY = "signing key of the test phone"
+LI = "+8613800138000"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Bot:
+    def __init__(self, tmp: Path, gateway: FakeGateway) -> None:
+        self.port = free_port()
+        self.gateway = gateway
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TBBOT_", "TELEGRAM"))}
+        self.env.update(
+            {
+                "TBBOT_DATA_DIR": str(tmp / "data"),
+                "TBBOT_MASTER_KEY_FILE": str(tmp / "master.key"),
+                "TBBOT_HTTP_LISTEN": f"127.0.0.1:{self.port}",
+                "TBBOT_SMS_GATEWAY_URL": gateway.base_url,
+                "TBBOT_SMS_GATEWAY_PASSWORD": gateway.password,
+                "TBBOT_SMS_SIGNING_KEY": KEY,
+                "TBBOT_SMS_DEFAULT_REGION": "CN",
+                "TBBOT_SMS_PER_MINUTE": "6000",
+            }
+        )
+        self.cwd = tmp
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
+
+    async def keys(self) -> None:
+        process = await asyncio.create_subprocess_exec(
+            str(TBBOT),
+            "keys",
+            "init",
+            env=self.env,
+            cwd=self.cwd,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        assert await process.wait() == 0
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            str(TBBOT),
+            "run",
+            env=self.env,
+            cwd=self.cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(f"http://127.0.0.1:{self.port}{HEALTH_PATH}") as answer:
+                        if answer.status in (200, 503):
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if self.process.returncode is not None:
+                    break
+                await asyncio.sleep(0.1)
+        output = await self.process.stdout.read() if self.process.stdout else b""
+        raise AssertionError(f"tbbot run did not start: {output.decode()[-2000:]}")
+
+    async def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        output, _ = await self.process.communicate()
+        return self.process.returncode or 0, output.decode()
+
+
+@pytest_asyncio.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway.running(signing_key=KEY) as fake:
+        yield fake
+
+
+async def wait_for(condition, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(within / 0.1)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def texts_to(gateway: FakeGateway, number: str) -> list[str]:
+    return [m.text for m in gateway.messages.values() if m.phone_numbers == [number]]
+
+
+async def test_tbbot_run_answers_texts_over_sms_alone(gateway: FakeGateway, tmp_path: Path) -> None:
+    bot = Bot(tmp_path, gateway)
+    await bot.keys()
+    await bot.start()
+    for hook_id, event in (("r", "sms:received"), ("s", "sms:sent"), ("d", "sms:delivered")):
+        gateway.webhooks[hook_id] = {"id": hook_id, "url": bot.webhook_url, "event": event}
+    await gateway.receive_sms("138 0013 8000", "开始")
+    await wait_for(lambda: bool(texts_to(gateway, LI)))
+    assert "English" in texts_to(gateway, LI)[0]  # the first question: which language
+    await gateway.receive_sms(LI, "3")  # 简体中文
+    await wait_for(lambda: len(texts_to(gateway, LI)) >= 2)
+    code, output = await bot.stop()
+    assert code == 0, output
+    assert "13800138000" not in output and "开始" not in output
