@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import pytest
 import pytest_asyncio
 
+from bot.config import Settings
 from bot.sms.watch import HEALTH_PATH
 from bot.sms.webhooks import WEBHOOK_PATH
+from scheduler.outbox import Kind, Payload
+from storage.records import PATIENT, OutboxMessage
 from tests.fakegateway import FakeGateway
 
 TBBOT = Path(sys.executable).with_name("tbbot")
@@ -127,3 +133,56 @@ async def test_tbbot_run_answers_texts_over_sms_alone(gateway: FakeGateway, tmp_
     code, output = await bot.stop()
     assert code == 0, output
     assert "13800138000" not in output and "开始" not in output
+
+
+async def queue_notices(bot: Bot, count: int) -> list[str]:
+    """`count` patients on SMS, each with one message due now; the outbox ids."""
+    settings = Settings(_env_file=None, **bot.env)  # type: ignore[call-arg, arg-type]
+    store = await settings.open_store()
+    try:
+        ids = []
+        for n in range(count):
+            patient = await store.patients.create(alias=f"p{n}", language="en", time_zone="UTC")
+            await store.identities.link(patient.id, "sms", f"+86138{n:08d}")
+            entry = await store.outbox.enqueue(
+                OutboxMessage(
+                    patient_id=patient.id,
+                    recipient=PATIENT,
+                    kind=Kind.NOTICE.value,
+                    payload=Payload.message(f"Notice {n}").to_dict(),
+                    dedupe_key=f"kill-test:{n}",
+                    not_before=datetime.now(UTC),
+                )
+            )
+            assert entry is not None
+            ids.append(entry.id)
+        return ids
+    finally:
+        await store.close()
+
+
+@pytest.mark.slow
+async def test_kill_9_while_sending_loses_nothing_and_sends_nothing_twice(
+    gateway: FakeGateway, tmp_path: Path
+) -> None:
+    bot = Bot(tmp_path, gateway)
+    bot.env["TBBOT_SMS_PER_MINUTE"] = "1200"  # 20 a second: sending lasts several seconds
+    await bot.keys()
+    ids = await queue_notices(bot, 80)
+    rng = random.Random(20261201)
+    landed_while_sending = 0
+    for _ in range(4):
+        await bot.start()
+        await asyncio.sleep(rng.uniform(0.2, 1.2))
+        await bot.stop(signal.SIGKILL)
+        if 0 < len(gateway.messages) < len(ids):
+            landed_while_sending += 1
+    await bot.start()
+    # Messages a killed process had claimed come back when their lease (2 minutes) ends.
+    await wait_for(lambda: len(gateway.messages) == len(ids), within=200)
+    code, output = await bot.stop()
+    assert code == 0, output
+    assert landed_while_sending >= 1, "the kills should land while sending"
+    assert set(gateway.messages) == set(ids), "a message was lost"
+    accepted = [s for method, path, s in gateway.requests if method == "POST" and s == 202]
+    assert len(accepted) == len(ids), "a message was sent twice"
