@@ -1,4 +1,4 @@
-"""The SMS channel: what it can do (its registry entry), its way out, and where answers go.
+"""The SMS channel: what it can do (its registry entry), and where the phone's reports go.
 
 - Numbered replies, no edits, no deletions, no files; an invitation is a code to text.
 - Length in segments: the channel shortens what is longer than the operator's cap, so it
@@ -11,19 +11,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from bot.channels.replies import send_replies
-from bot.dialogue.messages import Inbound, Reply
 from bot.sms.inbound import SmsInbound
 from bot.sms.render import render
-from bot.sms.sender import DEFAULT_PER_MINUTE, SmsPolicy, SmsSender
+from bot.sms.sender import DEFAULT_PER_MINUTE, SmsPolicy
 from bot.sms.transport import InboundSms, StatusReport
 from scheduler.channels import ChannelSpec, ChoiceStyle, Invitation, Length, LengthUnit
-from scheduler.clock import Clock
-from scheduler.outbox import Payload
 from scheduler.ratelimit import Limits
-from scheduler.sending import Lane
 from storage.store import Store
 
 NAME = "sms"
@@ -52,22 +45,6 @@ def sms_spec(
 
 
 SMS = sms_spec()
-
-
-class SmsReplies:
-    """`bot.sms.inbound.SmsOut`: the dialogue's replies through the SMS lane (same sender,
-    pace and caps as scheduled messages), and the channel's own notices."""
-
-    def __init__(self, lane: Lane, sender: SmsSender, clock: Clock) -> None:
-        self.lane = lane
-        self.sender = sender
-        self.clock = clock
-
-    async def replies(self, event: Inbound, replies: Sequence[Reply]) -> None:
-        await send_replies(self.lane, self.clock, event, replies)
-
-    async def notice(self, number: str, text: str, *, essential: bool = False) -> None:
-        await self.sender.send(number, Payload.message(text), essential=essential)
 
 
 class SmsDeliveries:

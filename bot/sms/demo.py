@@ -23,8 +23,9 @@ from bot.channels import CHANNELS
 from bot.demo import JUMP, UNITS, DemoClock, _travel
 from bot.i18n import negotiate, translator
 from bot.runtime import build_runtime
-from bot.sms.channel import SmsDeliveries, SmsEventsHub, SmsReplies, sms_spec
+from bot.sms.channel import SmsDeliveries, SmsEventsHub, sms_spec
 from bot.sms.inbound import SmsInbound
+from bot.sms.outgoing import SmsReplies
 from bot.sms.segments import measure
 from bot.sms.sender import SmsPolicy, SmsSender
 from bot.sms.transport import Accepted, Health, InboundSms, OutgoingSms, SendOutcome, StatusReport

@@ -23,9 +23,10 @@ from aiohttp import web
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.runtime import Runtime
-from bot.sms.channel import SmsDeliveries, SmsEventsHub, SmsReplies, sms_spec
+from bot.sms.channel import SmsDeliveries, SmsEventsHub, sms_spec
 from bot.sms.gateway import GatewayConfig, GatewayTransport
 from bot.sms.inbound import SmsInbound
+from bot.sms.outgoing import SmsReplies
 from bot.sms.pool import PooledTransport
 from bot.sms.sender import SmsPolicy, SmsSender
 from bot.sms.transport import SmsTransport
