@@ -29,7 +29,7 @@ from scheduler.clock import Clock
 from scheduler.outbox import Action, FailureReason, OutboxMessage, Payload
 from scheduler.sending import Permanent, SendResult, Sent
 from storage.sealed import new_id
-from storage.store import Store
+from storage.store import Repositories, Store
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class SmsSender:
         valid_until: datetime | None = None,
         essential: bool = False,
         concerns: str | None = None,
+        row: str | None = None,
     ) -> SendResult:
         """See the module docstring."""
         if payload.action is not Action.SEND:
@@ -84,17 +85,20 @@ class SmsSender:
             number = to_e164(address)
         except InvalidPhone:
             return Permanent(FailureReason.CHAT_NOT_FOUND)
-        if not essential and await self.store.sms.stopped(number):
-            return Permanent(FailureReason.OPTED_OUT)
         text, rows = payload.brief if payload.brief is not None else (payload.text, payload.buttons)
-        options = [Option(b.label, b.callback_data) for row in rows for b in row]
+        options = [Option(b.label, b.callback_data) for buttons in rows for b in buttons]
         sms = render(text, options, self.policy.max_segments)
         today = self.clock.now().date()
-        if not essential:
-            used = await self.store.sms.segments_on(number, today)
-            if used + sms.segments > self.policy.daily_segments:
-                log.info("sms: daily cap reached, message not sent")
-                return Permanent(FailureReason.OVER_CAP)
+        # One read transaction for every check (on SQLite each transaction takes the lock).
+        async with self.store.transaction() as tx:
+            stopped = await tx.sms.stopped(number)
+            used = await tx.sms.segments_on(number, today)
+            patient_id, owner = await _owners(tx, number)
+        if stopped and not essential:
+            return Permanent(FailureReason.OPTED_OUT)
+        if not essential and used + sms.segments > self.policy.daily_segments:
+            log.info("sms: daily cap reached, message not sent")
+            return Permanent(FailureReason.OVER_CAP)
         first_id = message_id or new_id()
         outgoing = OutgoingSms(first_id, number, sms.parts[0], valid_until)
         for index, part in enumerate(sms.parts):
@@ -104,21 +108,19 @@ class SmsSender:
             outcome = await self.transport.send(OutgoingSms(part_id, number, part, valid_until))
             if not isinstance(outcome, Accepted):
                 return outcome
-        await self._accepted(number, outgoing, sms, valid_until, concerns)
+        await self._accepted(number, outgoing, sms, valid_until, patient_id, concerns or owner, row)
         return Sent(None)
 
     async def send_row(self, message: OutboxMessage) -> SendResult:
         """A scheduled message: sent under its outbox id, not after its window; once the phone
         accepted it, its row says "pending" until the phone reports what became of it."""
-        result = await self.send(
+        return await self.send(
             message.address,
             message.payload,
             message_id=message.id,
             valid_until=message.expires_at,
+            row=message.id,
         )
-        if isinstance(result, Sent):
-            await self.store.outbox.record_delivery(message.id, "pending", self.clock.now())
-        return result
 
     async def _accepted(
         self,
@@ -126,24 +128,29 @@ class SmsSender:
         outgoing: OutgoingSms,
         sms: Rendered,
         valid_until: datetime | None,
+        patient_id: str | None,
         concerns: str | None,
+        row: str | None,
     ) -> None:
-        patient_id, owner = await self._owners(number)
-        concerns = concerns or owner
-        await self.store.sms.count_sent(
-            number, self.clock.now().date(), sms.segments, patient_id=patient_id
-        )
-        if sms.menu and concerns is not None:
-            lifetime = self.clock.now() + self.policy.menu_lifetime
-            expires = min(valid_until, lifetime) if valid_until else lifetime
-            menu = {"options": list(sms.menu), "ref": outgoing.id}
-            await self.store.sms.save_menu(number, concerns, menu, expires)
+        """Step 7, in one transaction (one write lock, not three): the count, the menu, and
+        for an outbox row "pending" until the phone reports what became of it."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            await tx.sms.count_sent(number, now.date(), sms.segments, patient_id=patient_id)
+            if sms.menu and concerns is not None:
+                lifetime = now + self.policy.menu_lifetime
+                expires = min(valid_until, lifetime) if valid_until else lifetime
+                menu = {"options": list(sms.menu), "ref": outgoing.id}
+                await tx.sms.save_menu(number, concerns, menu, expires)
+            if row is not None:
+                await tx.outbox.record_delivery(row, "pending", now)
 
-    async def _owners(self, number: str) -> tuple[str | None, str | None]:
-        """The patient whose number this is (None for a helper), and the patient a menu sent
-        to it concerns (the patient, or the one a helper supports)."""
-        identity = await self.store.identities.find("sms", number)
-        if identity is not None:
-            return identity.patient_id, identity.patient_id
-        roles = await self.store.helpers.find_by_address("sms", number)
-        return None, (roles[-1].patient_id if roles else None)
+
+async def _owners(tx: Repositories, number: str) -> tuple[str | None, str | None]:
+    """The patient whose number this is (None for a helper), and the patient a menu sent to it
+    concerns (the patient, or the one a helper supports)."""
+    identity = await tx.identities.find("sms", number)
+    if identity is not None:
+        return identity.patient_id, identity.patient_id
+    roles = await tx.helpers.find_by_address("sms", number)
+    return None, (roles[-1].patient_id if roles else None)
