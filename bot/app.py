@@ -1,8 +1,9 @@
 """`tbbot run`: the real bot. This module only wires the parts together.
 
 One process receives updates by long polling, runs the reminder engine and the outbox
-dispatcher, and stops cleanly on SIGINT or SIGTERM (what it was doing is either committed
-or left to be retried: nothing is lost by stopping).
+dispatcher, and stops cleanly on SIGINT or SIGTERM within a bounded time (what it was doing is
+either committed or left to be retried: nothing is lost by stopping). Telegram being out of
+reach at start, or later, stops none of it.
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ import contextlib
 import logging
 import os
 import signal
-import socket
+
+from telegram.ext import Application
 
 from bot.channels import CHANNELS
 from bot.config import Settings
 from bot.errors import UsageError
+from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
+from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.sms.wiring import sms_from_settings
 from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
 from bot.telegram.channel import TELEGRAM, with_bot_name
+from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
 from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
+from scheduler.leases import release_dead, worker_id
 from scheduler.sending import Sender
 from storage.errors import KeyConfigError, StoreError
 
@@ -36,28 +42,29 @@ NO_BOT_CREDENTIALS = (
 )
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()[:24]}-{os.getpid()}"
-
-
 async def run(settings: Settings) -> int:
     """Steps:
     1. Refuse to start without a channel (a Telegram token, an SMS gateway, or both) or
        without the right master key (nothing is written).
-    2. Open (and migrate) the store.
-    3. Build the runtime (`bot.runtime`) with each configured channel's sender; start
-       Telegram's polling, and for SMS the web server that takes the phone's webhooks; run
-       the engine and the dispatcher; wait for a stop signal.
-    4. Stop receiving first, so no new work arrives, then the engine and dispatcher.
+    2. Open (and migrate) the store; give back the leases of this host's dead processes.
+    3. Build the runtime (`bot.runtime`) with each configured channel's sender (Telegram's
+       watched for the health report). Run the engine, the dispatcher, the Telegram link and
+       the SMS watch side by side until a stop signal.
+       The link connects in the background, with backoff, so reminders and other channels run
+       whether or not Telegram can be reached (`bot.telegram.link`).
+    4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`), and for SMS the phone's
+       webhooks and `/health/sms` (`bot.sms.wiring`); with `TBBOT_HEALTHCHECK_URL`, ping that
+       dead-man's switch while healthy.
+    5. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
     """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token and not settings.sms_gateway_url:
         raise UsageError(NO_BOT_CREDENTIALS)
-    configure_logging(token=token or None)
+    listen = _listen_address(settings)
+    configure_logging(settings.log_level, token=token or None)
     if settings.crisis_lines_file is not None:
         # `bot.crisis` reads the process environment; a value from .env must reach it too.
         os.environ["TBBOT_CRISIS_LINES_FILE"] = str(settings.crisis_lines_file)
-    listen = _listen_address(settings)
     try:
         store = await settings.open_store()
     except KeyConfigError as exc:
@@ -65,26 +72,44 @@ async def run(settings: Settings) -> int:
     except StoreError as exc:
         raise UsageError(f"the database could not be opened: {exc}") from None
     clock = SystemClock()
+    stop = asyncio.Event()
+    me = worker_id()
     try:
         sms = sms_from_settings(settings, store, clock)
+        await release_dead(store, me)  # a crash before this start must not delay anyone
     except BaseException:
         await store.close()
         raise
     senders: dict[str, Sender] = {}
-    sender_bot = build_bot(token, base_url=settings.telegram_api_base_url) if token else None
-    if sender_bot is not None:
-        senders[TELEGRAM.name] = TelegramSender(sender_bot)
     specs = list(CHANNELS)
+    sender_bot = build_bot(token, base_url=settings.telegram_api_base_url) if token else None
+    telegram_sends = SendWatch(TelegramSender(sender_bot), clock) if sender_bot else None
+    if telegram_sends is not None:
+        senders[TELEGRAM.name] = telegram_sends
     if sms is not None:
         senders[sms.spec.name] = sms.sender
         specs.append(sms.spec)
-    runtime = build_runtime(store, clock, worker_id=worker_id(), senders=senders, channels=specs)
-    server = WebServer()
+    runtime = build_runtime(store, clock, worker_id=me, senders=senders, channels=specs)
+    parts: dict[str, Part] = {
+        "the reminder engine": runtime.engine.run_forever,
+        "the dispatcher": runtime.dispatcher.run_forever,
+    }
+    watches: dict[str, ChannelWatch] = {}
+    if telegram_sends is not None:
+        link = _telegram_link(settings, token, runtime, clock)
+        watches[TELEGRAM.name] = ChannelWatch(lambda: link.connected, telegram_sends)
+        parts["the Telegram link"] = link.run
     service = sms.attach(runtime) if sms is not None else None
     if service is not None:
+        parts["the SMS watch"] = service.run
+    health = Health(store, clock, watches)
+    if settings.healthcheck_url is not None:
+        switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
+        parts["the dead-man's switch"] = switch.run
+    server = WebServer()
+    server.add_routes(health.routes())
+    if service is not None:
         server.add_routes(service.routes())
-
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
@@ -94,49 +119,34 @@ async def run(settings: Settings) -> int:
             await _serve(server, listen)
         async with contextlib.AsyncExitStack() as stack:
             if sender_bot is not None:
-                await stack.enter_async_context(sender_bot)
-                await _start_telegram(settings, token, runtime, clock, stack)
-            workers = asyncio.gather(
-                runtime.run(stop), *([service.run(stop)] if service is not None else [])
-            )
+                await stack.enter_async_context(sending(sender_bot))
             log.info("tbbot is running%s", " with SMS" if service is not None else "")
-            await stop.wait()
-            await stack.aclose()  # stop receiving first: polling, then the web routes
-            await server.stop()
-            await workers
+            ok = await run_until_stopped(parts, stop)
     finally:
         await server.stop()
         if service is not None:
             await service.close()
         await store.close()
     log.info("tbbot stopped")
-    return 0
+    return 0 if ok else 1
 
 
-async def _start_telegram(
-    settings: Settings,
-    token: str,
-    runtime: Runtime,
-    clock: SystemClock,
-    stack: contextlib.AsyncExitStack,
-) -> None:
-    """Long polling, with the replies through Telegram's lane; stopped by `stack`."""
+def _telegram_link(
+    settings: Settings, token: str, runtime: Runtime, clock: SystemClock
+) -> TelegramLink:
+    """Long polling, with the replies through Telegram's lane (`bot.telegram.link`)."""
     dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
     TelegramAdapter(
         dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
     ).install(application)
-    await stack.enter_async_context(application)
-    await set_command_menus(application)
-    # Invitation links name the bot: known once the application asked Telegram (getMe).
-    runtime.channels.register(with_bot_name(TELEGRAM, application.bot.username))
-    await application.start()
-    stack.push_async_callback(application.stop)
-    updater = application.updater
-    if updater is None:
-        raise RuntimeError("the application was built without an updater")
-    await updater.start_polling()
-    stack.push_async_callback(updater.stop)
+
+    async def connected(app: Application) -> None:
+        await set_command_menus(app)
+        # Invitation links name the bot: known once Telegram answered getMe.
+        runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))
+
+    return TelegramLink(application, connected)
 
 
 def _listen_address(settings: Settings) -> tuple[str, int] | None:
