@@ -12,20 +12,18 @@ HEADING = re.compile(
     r"──── SMS from the bot \((\d+) segments?, (GSM-7|UCS-2), \d+ characters\) ────"
 )
 SCRIPT = [
-    "START",
-    "2",  # English (a Chinese number: the languages are offered with Chinese first)
-    "1",  # I agree
-    "Mina",
+    "START",  # from a Chinese number: the privacy notice comes in Chinese first
+    "1",  # 我同意
+    "小敏",
     "1",  # Seoul
     "1",  # standard treatment
     "1",  # today
     "20:00",
     "1",  # skip the weight
-    "1",  # discreet
-    "1",  # vitamins
+    "1",  # discreet, "维生素"
     "1",  # start
     "+12h",
-    "taken",
+    "吃了",
     "STOP",
     "1",
 ]
@@ -46,9 +44,9 @@ def test_the_sms_demo_shows_each_text_with_its_segments_and_encoding(tmp_path: P
     headings = HEADING.findall(shown)
     assert len(headings) >= 12
     assert all(int(count) <= 3 for count, _ in headings)
-    reminder = shown.index("vitamins?\n1 Taken\n2 Later\n3 Skip today\n4 Unwell")
+    reminder = shown.index("维生素？\n1 已完成\n2 稍后\n3 今天不做\n4 不舒服")
     heading = shown.rfind("──── SMS from the bot", 0, reminder)
-    assert shown[heading:reminder].startswith("──── SMS from the bot (1 segment, GSM-7,")
-    assert "no more messages from this number" in shown
-    after_stop = shown[shown.index("no more messages from this number") :]
+    assert shown[heading:reminder].startswith("──── SMS from the bot (1 segment, UCS-2,")
+    assert "不会再给这个号码发消息了" in shown  # STOP, confirmed once
+    after_stop = shown[shown.index("不会再给这个号码发消息了") :]
     assert after_stop.count("──── SMS from the bot") == 0  # "1" after STOP gets silence
