@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
-from phonenumbers import timezone as number_time_zones
 
 # Kinds of number a person texts from; short codes, premium and shared-cost numbers are not.
 PERSONAL_TYPES = frozenset(
@@ -64,16 +63,3 @@ def region_of(e164: str) -> str | None:
         return None
     return phonenumbers.region_code_for_number(number)
 
-
-def time_zones_of(e164: str) -> tuple[str, ...]:
-    """The IANA time zones the number's country and prefix may be in, most likely first.
-
-    One zone for China or Korea; several for a large country, and then the patient chooses.
-    `phonenumbers` answers ``Etc/Unknown`` when it has no idea: that is no zone at all.
-    """
-    try:
-        number = phonenumbers.parse(e164, None)
-    except NumberParseException:
-        return ()
-    zones = number_time_zones.time_zones_for_number(number)
-    return tuple(zone for zone in zones if zone != number_time_zones.UNKNOWN_TIMEZONE)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sms.phone import InvalidPhone, region_of, time_zones_of, to_e164
+from bot.sms.phone import InvalidPhone, region_of, to_e164
 
 CHINA_MOBILE = "+8613800138000"
 KOREA_MOBILE = "+821012345678"
@@ -44,11 +44,10 @@ def test_a_national_number_needs_a_region() -> None:
         to_e164("010-1234-5678")
 
 
-def test_the_country_of_a_number_gives_its_time_zone() -> None:
-    assert time_zones_of(CHINA_MOBILE) == ("Asia/Shanghai",)
-    assert time_zones_of(KOREA_MOBILE) == ("Asia/Seoul",)
+def test_the_country_of_a_number_is_known() -> None:
     assert region_of(CHINA_MOBILE) == "CN"
-    assert time_zones_of("not a number") == ()
+    assert region_of(KOREA_MOBILE) == "KR"
+    assert region_of("not a number") is None
 
 
 @given(st.text(max_size=60), st.sampled_from([None, "CN", "KR", "US"]))

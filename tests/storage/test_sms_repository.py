@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
+from scheduler.outbox import Payload
+from storage.records import PATIENT, OutboxMessage, reminder_key
 from storage.repositories.sms import Claim
 from storage.store import Store
 from tests.conftest import StoreClock
@@ -136,3 +138,52 @@ async def test_forgetting_a_number_removes_its_menu_stop_and_counts(store: Store
     assert not await store.sms.stopped(LI)
     assert await store.sms.segments_on(LI, date(2026, 12, 1)) == 0
     assert await store.sms.segments_on(MINA, date(2026, 12, 1)) == 1
+
+
+async def test_delivery_reports_move_forward_only_and_match_only_our_messages(
+    store: Store, store_clock: StoreClock
+) -> None:
+    patient = await store.patients.create(alias="Li", language="zh_Hans", time_zone="UTC")
+    await store.identities.link(patient.id, "sms", LI)
+    entry = await store.outbox.enqueue(
+        OutboxMessage(
+            patient_id=patient.id,
+            recipient=PATIENT,
+            kind="reminder",
+            payload=Payload.message("8:00").to_dict(),
+            dedupe_key=reminder_key("slot-1"),
+            not_before=store_clock.now,
+        )
+    )
+    assert entry is not None
+    now = store_clock.now
+    assert await store.outbox.record_delivery(entry.id, "pending", now)
+    assert await store.outbox.record_delivery(entry.id, "delivered", now)
+    assert not await store.outbox.record_delivery(entry.id, "sent", now)  # older news
+    assert not await store.outbox.record_delivery(entry.id, "failed", now)  # first final stays
+    assert not await store.outbox.record_delivery("f" * 32, "delivered", now)  # never sent
+
+
+async def test_texts_accepted_but_held_on_the_phone_are_counted_as_stuck(
+    store: Store, store_clock: StoreClock
+) -> None:
+    patient = await store.patients.create(alias="Li", language="zh_Hans", time_zone="UTC")
+    await store.identities.link(patient.id, "sms", LI)
+    for n in range(3):
+        entry = await store.outbox.enqueue(
+            OutboxMessage(
+                patient_id=patient.id,
+                recipient=PATIENT,
+                kind="notice",
+                payload=Payload.message("hi").to_dict(),
+                dedupe_key=f"stuck:{n}",
+                not_before=store_clock.now,
+            )
+        )
+        assert entry is not None
+        await store.outbox.record_delivery(entry.id, "pending", store_clock.now)
+        if n == 2:
+            await store.outbox.record_delivery(entry.id, "sent", store_clock.now)
+    later = store_clock.now + timedelta(minutes=20)
+    assert await store.outbox.stuck_deliveries("sms", later) == (2, store_clock.now)
+    assert await store.outbox.stuck_deliveries("telegram", later) == (0, None)
