@@ -15,7 +15,8 @@ Steps of `SmsInbound.received`:
    answers the option that means it (taken, later, yes...), if the menu has one. A number is
    never turned into an action the menu did not offer.
 7. Everything else goes to the dialogue as typed text, and its replies go back out through
-   the SMS channel (which stores their menu).
+   the SMS channel (which stores their menu). A patient who has just been forgotten leaves
+   nothing behind in the channel's own tables either.
 """
 
 from __future__ import annotations
@@ -129,6 +130,10 @@ class SmsInbound:
         replies = await self.handle(event)
         if replies:
             await self.out.replies(event, replies)
+        if patient_id is not None and await self.store.identities.find(CHANNEL, number) is None:
+            # The patient was just forgotten (FORGET, confirmed): what the channel kept about
+            # the number goes too, the count of the goodbye text included.
+            await self.store.sms.forget_number(number)
 
     async def _language(self, number: str, patient_id: str | None) -> str:
         if patient_id is not None:

@@ -62,4 +62,3 @@ def region_of(e164: str) -> str | None:
     except NumberParseException:
         return None
     return phonenumbers.region_code_for_number(number)
-

@@ -157,7 +157,7 @@ async def deliver(rig: Rig) -> None:
 # notice comes first in their language (the language is guessed from the number).
 NUMBERS = {"en": "+12025550123", "ko": "+821012345678", "zh_Hans": "+8613800138000"}
 ENROL = {
-    "en": ("I agree", "Seoul", "Standard TB", "Today", "\"vitamins\"", "Start"),
+    "en": ("I agree", "Seoul", "Standard TB", "Today", '"vitamins"', "Start"),
     "ko": ("동의", "Seoul", "표준", "오늘", "비타민", "시작"),
     "zh_Hans": ("同意", "Seoul", "标准", "今天", "维生素", "开始"),
 }
@@ -287,3 +287,17 @@ async def test_helpers_are_not_told_of_a_miss_the_phone_never_delivered(rig: Rig
     assert not any("check-in" in t for t in api.delivered_texts(8001))
     await rig.service.watch_once()
     assert rig.service.prepared.watch.problems()[0].startswith("1 text(s) pending on the phone")
+
+
+async def test_forget_by_sms_erases_the_patient_and_everything_about_the_number(rig: Rig) -> None:
+    mina = Phone(rig, NUMBERS["en"])
+    await enrol(mina, "en")
+    await mina.text("FORGET")
+    await mina.choose("Yes, erase")
+    await mina.choose("Erase everything now")
+    assert "Everything is erased" in mina.said()
+    assert await rig.world.store.identities.find("sms", mina.number) is None
+    async with rig.world.store.engine.connect() as connection:
+        for table in ("patients", "channel_identities", "sms_usage", "sms_menus", "sms_stops"):
+            count = await connection.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+            assert count == 0, table
