@@ -10,6 +10,7 @@ from bot.flows.reminder import brief_reminder
 from bot.i18n import LOCALES, translator
 from bot.sms.render import Option, render
 from bot.sms.replies import Word, read
+from tests.bot.test_reminder_text import MEDICAL_WORDS
 from tests.sms.test_sms_texts import REVEALING
 
 SLOT = "0123456789abcdef0123456789abcdef"
@@ -51,3 +52,15 @@ def test_each_answer_label_texted_back_means_its_answer(locale: str) -> None:
     reply = brief_reminder(t, slot_ref=SLOT, local_due=TIMES[1], cover_word=None)
     meanings = [read(c.label).word for c in reply.all_choices()]
     assert meanings == [Word.TAKEN, Word.LATER, Word.SKIP, Word.UNWELL]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("nudge", [False, True])
+def test_the_discreet_words_test_covers_the_sms_reminder(locale: str, nudge: bool) -> None:
+    """The word list of the discreet reminders' test (tests/bot/test_reminder_text.py): the
+    SMS form never carries any of them, whether or not the patient chose discreet mode."""
+    t = translator(locale)
+    for cover in (None, t._("vitamins")):
+        reply = brief_reminder(t, slot_ref=SLOT, local_due=TIMES[1], cover_word=cover, nudge=nudge)
+        shown = reply.text + " ".join(c.label for c in reply.all_choices())
+        assert not [w for w in MEDICAL_WORDS if w in shown]
