@@ -127,8 +127,9 @@ async def test_tbbot_run_answers_texts_over_sms_alone(gateway: FakeGateway, tmp_
         gateway.webhooks[hook_id] = {"id": hook_id, "url": bot.webhook_url, "event": event}
     await gateway.receive_sms("138 0013 8000", "开始")
     await wait_for(lambda: bool(texts_to(gateway, LI)))
-    assert "English" in texts_to(gateway, LI)[0]  # the first question: which language
-    await gateway.receive_sms(LI, "3")  # 简体中文
+    # The privacy notice, in Chinese: the language is guessed from the number's country.
+    assert "我同意" in texts_to(gateway, LI)[0]
+    await gateway.receive_sms(LI, "1")  # 我同意
     await wait_for(lambda: len(texts_to(gateway, LI)) >= 2)
     code, output = await bot.stop()
     assert code == 0, output
