@@ -14,8 +14,6 @@ import logging
 import os
 import signal
 
-from telegram.ext import Application
-
 from bot.channels import CHANNELS
 from bot.config import Settings
 from bot.errors import UsageError
@@ -24,7 +22,12 @@ from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.sms.wiring import sms_from_settings
-from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+from bot.telegram.app import (
+    TelegramAdapter,
+    TelegramApplication,
+    build_application,
+    set_command_menus,
+)
 from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
@@ -32,6 +35,7 @@ from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
 from scheduler.leases import release_dead, worker_id
 from scheduler.sending import Sender
+from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -89,7 +93,14 @@ async def run(settings: Settings) -> int:
     if sms is not None:
         senders[sms.spec.name] = sms.sender
         specs.append(sms.spec)
-    runtime = build_runtime(store, clock, worker_id=me, senders=senders, channels=specs)
+    runtime = build_runtime(
+        store,
+        clock,
+        worker_id=me,
+        senders=senders,
+        channels=specs,
+        wakeup=ApschedulerWakeup(),
+    )
     parts: dict[str, Part] = {
         "the reminder engine": runtime.engine.run_forever,
         "the dispatcher": runtime.dispatcher.run_forever,
@@ -141,7 +152,7 @@ def _telegram_link(
         dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
     ).install(application)
 
-    async def connected(app: Application) -> None:
+    async def connected(app: TelegramApplication) -> None:
         await set_command_menus(app)
         # Invitation links name the bot: known once Telegram answered getMe.
         runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))

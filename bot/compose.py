@@ -11,14 +11,15 @@ from datetime import datetime
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
-from bot.flows.reminder import DoseLine, brief_reminder, reminder
+from bot.flows.reminder import brief_reminder, reminder
 from bot.i18n import Translator, translator
 from bot.texts import SYMPTOM_LABELS
 from scheduler.alerts import AlertKind, HelperPrefs
 from scheduler.compose import Note
-from scheduler.doses import DayCount
+from scheduler.doses import DayCount, DoseSnapshot
 from scheduler.ladder import Step
 from scheduler.outbox import Button, ButtonRows, Payload
+from scheduler.preferences import Preferences
 from storage.records import DoseSlot, Helper, Incident, Patient
 
 ACK = "hack"  # "I'll reach out"
@@ -36,22 +37,20 @@ def to_payload(reply: Reply) -> Payload:
 
 class BotComposer:
     def reminder(self, patient: Patient, slot: DoseSlot, step: Step, *, nudge: bool) -> Payload:
-        dose = slot.dose
-        drugs = [DoseLine(d["name"], d.get("mg"), d.get("tablets")) for d in dose.get("drugs", [])]
+        dose = DoseSnapshot.of(slot)
         t = translator(patient.language)
-        local_due = datetime.fromisoformat(dose["local"])
-        cover_word = patient.preferences.get("cover_word")
+        cover_word = Preferences.of(patient).cover_word
         reply = reminder(
             t,
             slot_ref=slot.id,
-            local_due=local_due,
-            drugs=drugs,
+            local_due=dose.local,
+            drugs=dose.drugs,
             discreet=patient.discreet,
             cover_word=cover_word,
             nudge=nudge,
         )
         brief = brief_reminder(
-            t, slot_ref=slot.id, local_due=local_due, cover_word=cover_word, nudge=nudge
+            t, slot_ref=slot.id, local_due=dose.local, cover_word=cover_word, nudge=nudge
         )
         return to_payload(reply).with_brief(brief.text, buttons(brief))
 
