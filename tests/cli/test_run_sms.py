@@ -100,11 +100,26 @@ class Bot:
         output, _ = await self.process.communicate()
         return self.process.returncode or 0, output.decode()
 
+    async def kill_if_running(self) -> None:
+        """After a failed test: no process is left behind."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
 
 @pytest_asyncio.fixture
 async def gateway() -> AsyncIterator[FakeGateway]:
     async with FakeGateway.running(signing_key=KEY) as fake:
         yield fake
+
+
+@pytest_asyncio.fixture
+async def bot(gateway: FakeGateway, tmp_path: Path) -> AsyncIterator[Bot]:
+    running = Bot(tmp_path, gateway)
+    try:
+        yield running
+    finally:
+        await running.kill_if_running()
 
 
 async def wait_for(condition, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -119,8 +134,7 @@ def texts_to(gateway: FakeGateway, number: str) -> list[str]:
     return [m.text for m in gateway.messages.values() if m.phone_numbers == [number]]
 
 
-async def test_tbbot_run_answers_texts_over_sms_alone(gateway: FakeGateway, tmp_path: Path) -> None:
-    bot = Bot(tmp_path, gateway)
+async def test_tbbot_run_answers_texts_over_sms_alone(gateway: FakeGateway, bot: Bot) -> None:
     await bot.keys()
     await bot.start()
     for hook_id, event in (("r", "sms:received"), ("s", "sms:sent"), ("d", "sms:delivered")):
@@ -164,9 +178,8 @@ async def queue_notices(bot: Bot, count: int) -> list[str]:
 
 @pytest.mark.slow
 async def test_kill_9_while_sending_loses_nothing_and_sends_nothing_twice(
-    gateway: FakeGateway, tmp_path: Path
+    gateway: FakeGateway, bot: Bot
 ) -> None:
-    bot = Bot(tmp_path, gateway)
     bot.env["TBBOT_SMS_PER_MINUTE"] = "1200"  # 20 a second: sending lasts several seconds
     await bot.keys()
     ids = await queue_notices(bot, 80)
