@@ -14,12 +14,14 @@ import logging
 import os
 import signal
 
+from bot.channels import CHANNELS
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
 from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
-from bot.runtime import build_runtime
+from bot.runtime import Runtime, build_runtime
+from bot.sms.wiring import sms_from_settings
 from bot.telegram.app import (
     TelegramAdapter,
     TelegramApplication,
@@ -32,6 +34,7 @@ from bot.telegram.sender import TelegramSender, build_bot
 from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
 from scheduler.leases import release_dead, worker_id
+from scheduler.sending import Sender
 from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
 
@@ -45,22 +48,24 @@ NO_BOT_CREDENTIALS = (
 
 async def run(settings: Settings) -> int:
     """Steps:
-    1. Refuse to start without a token or without the right master key (nothing is written).
+    1. Refuse to start without a channel (a Telegram token, an SMS gateway, or both) or
+       without the right master key (nothing is written).
     2. Open (and migrate) the store; give back the leases of this host's dead processes.
-    3. Build the runtime (`bot.runtime`) with Telegram's sender, watched for the health
-       report. Run the engine, the dispatcher and the Telegram link side by side until a stop
-       signal.
+    3. Build the runtime (`bot.runtime`) with each configured channel's sender (Telegram's
+       watched for the health report). Run the engine, the dispatcher, the Telegram link and
+       the SMS watch side by side until a stop signal.
        The link connects in the background, with backoff, so reminders and other channels run
        whether or not Telegram can be reached (`bot.telegram.link`).
-    4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`); with `TBBOT_HEALTHCHECK_URL`,
-       ping that dead-man's switch while healthy.
+    4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`), and for SMS the phone's
+       webhooks and `/health/sms` (`bot.sms.wiring`); with `TBBOT_HEALTHCHECK_URL`, ping that
+       dead-man's switch while healthy.
     5. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
     """
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    if not token and not settings.sms_gateway_url:
         raise UsageError(NO_BOT_CREDENTIALS)
     listen = _listen_address(settings)
-    token = settings.telegram_bot_token.get_secret_value()
-    configure_logging(settings.log_level, token=token)
+    configure_logging(settings.log_level, token=token or None)
     if settings.crisis_lines_file is not None:
         # `bot.crisis` reads the process environment; a value from .env must reach it too.
         os.environ["TBBOT_CRISIS_LINES_FILE"] = str(settings.crisis_lines_file)
@@ -73,16 +78,74 @@ async def run(settings: Settings) -> int:
     clock = SystemClock()
     stop = asyncio.Event()
     me = worker_id()
-    await release_dead(store, me)  # a crash before this start must not delay anyone
-    sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
-    telegram_sends = SendWatch(TelegramSender(sender_bot), clock)
+    try:
+        sms = sms_from_settings(settings, store, clock)
+        await release_dead(store, me)  # a crash before this start must not delay anyone
+    except BaseException:
+        await store.close()
+        raise
+    senders: dict[str, Sender] = {}
+    specs = list(CHANNELS)
+    sender_bot = build_bot(token, base_url=settings.telegram_api_base_url) if token else None
+    telegram_sends = SendWatch(TelegramSender(sender_bot), clock) if sender_bot else None
+    if telegram_sends is not None:
+        senders[TELEGRAM.name] = telegram_sends
+    if sms is not None:
+        senders[sms.spec.name] = sms.sender
+        specs.append(sms.spec)
     runtime = build_runtime(
         store,
         clock,
         worker_id=me,
-        senders={TELEGRAM.name: telegram_sends},
+        senders=senders,
+        channels=specs,
         wakeup=ApschedulerWakeup(),
     )
+    parts: dict[str, Part] = {
+        "the reminder engine": runtime.engine.run_forever,
+        "the dispatcher": runtime.dispatcher.run_forever,
+    }
+    watches: dict[str, ChannelWatch] = {}
+    if telegram_sends is not None:
+        link = _telegram_link(settings, token, runtime, clock)
+        watches[TELEGRAM.name] = ChannelWatch(lambda: link.connected, telegram_sends)
+        parts["the Telegram link"] = link.run
+    service = sms.attach(runtime) if sms is not None else None
+    if service is not None:
+        parts["the SMS watch"] = service.run
+    health = Health(store, clock, watches)
+    if settings.healthcheck_url is not None:
+        switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
+        parts["the dead-man's switch"] = switch.run
+    server = WebServer()
+    server.add_routes(health.routes())
+    if service is not None:
+        server.add_routes(service.routes())
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        if listen is not None:
+            await _serve(server, listen)
+        async with contextlib.AsyncExitStack() as stack:
+            if sender_bot is not None:
+                await stack.enter_async_context(sending(sender_bot))
+            log.info("tbbot is running%s", " with SMS" if service is not None else "")
+            ok = await run_until_stopped(parts, stop)
+    finally:
+        await server.stop()
+        if service is not None:
+            await service.close()
+        await store.close()
+    log.info("tbbot stopped")
+    return 0 if ok else 1
+
+
+def _telegram_link(
+    settings: Settings, token: str, runtime: Runtime, clock: SystemClock
+) -> TelegramLink:
+    """Long polling, with the replies through Telegram's lane (`bot.telegram.link`)."""
     dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
     TelegramAdapter(
@@ -94,35 +157,7 @@ async def run(settings: Settings) -> int:
         # Invitation links name the bot: known once Telegram answered getMe.
         runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))
 
-    link = TelegramLink(application, connected)
-    health = Health(
-        store, clock, {TELEGRAM.name: ChannelWatch(lambda: link.connected, telegram_sends)}
-    )
-    parts: dict[str, Part] = {
-        "the reminder engine": runtime.engine.run_forever,
-        "the dispatcher": runtime.dispatcher.run_forever,
-        "the Telegram link": link.run,
-    }
-    if settings.healthcheck_url is not None:
-        switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
-        parts["the dead-man's switch"] = switch.run
-    server = WebServer()
-    server.add_routes(health.routes())
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    try:
-        if listen is not None:
-            await _serve(server, listen)
-        async with sending(sender_bot):
-            log.info("tbbot is running")
-            ok = await run_until_stopped(parts, stop)
-    finally:
-        await server.stop()
-        await store.close()
-    log.info("tbbot stopped")
-    return 0 if ok else 1
+    return TelegramLink(application, connected)
 
 
 def _listen_address(settings: Settings) -> tuple[str, int] | None:
@@ -142,4 +177,4 @@ async def _serve(server: WebServer, listen: tuple[str, int]) -> None:
         raise UsageError(
             f"TBBOT_HTTP_LISTEN: cannot listen on {host}:{port} ({exc.strerror})"
         ) from None
-    log.info("serving /health on %s:%d", host, server.port)
+    log.info("serving the web routes on %s:%d", host, server.port)

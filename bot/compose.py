@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
-from bot.flows.reminder import reminder
+from bot.flows.reminder import brief_reminder, reminder
 from bot.i18n import Translator, translator
 from bot.texts import SYMPTOM_LABELS
 from scheduler.alerts import AlertKind, HelperPrefs
@@ -38,17 +38,22 @@ def to_payload(reply: Reply) -> Payload:
 class BotComposer:
     def reminder(self, patient: Patient, slot: DoseSlot, step: Step, *, nudge: bool) -> Payload:
         dose = DoseSnapshot.of(slot)
+        t = translator(patient.language)
+        cover_word = Preferences.of(patient).cover_word
         reply = reminder(
-            translator(patient.language),
+            t,
             slot_ref=slot.id,
             local_due=dose.local,
             drugs=dose.drugs,
             discreet=patient.discreet,
-            cover_word=Preferences.of(patient).cover_word,
+            cover_word=cover_word,
             nudge=nudge,
             products=dose.products,
         )
-        return to_payload(reply)
+        brief = brief_reminder(
+            t, slot_ref=slot.id, local_due=dose.local, cover_word=cover_word, nudge=nudge
+        )
+        return to_payload(reply).with_brief(brief.text, buttons(brief))
 
     def helper_alert(self, patient: Patient, helper: Helper, incident: Incident) -> Payload:
         prefs = HelperPrefs.of(helper)

@@ -69,8 +69,15 @@ def build_runtime(
     """
     registry = ChannelRegistry(channels)
     composer = BotComposer()
+    reporting = frozenset(spec.name for spec in registry if spec.reports_delivery)
     engine = Engine(
-        store, clock, composer, config=engine_config, worker_id=worker_id, wakeup=wakeup
+        store,
+        clock,
+        composer,
+        config=engine_config,
+        worker_id=worker_id,
+        wakeup=wakeup,
+        reporting=reporting,
     )
     outbox = SqlOutbox(store, worker_id, then=engine.on_unreachable)
     lanes = [Lane(registry[name], sender) for name, sender in (senders or {}).items()]

@@ -91,7 +91,11 @@ class ChannelSpec:
       to which the code is appended, once known (a Telegram bot's name is learnt at start-up);
       without it a deep-link channel shows the code only;
     - `limits`: the channel's own sending pace (per address and overall), kept by the
-      dispatcher's rate limiter for this channel alone.
+      dispatcher's rate limiter for this channel alone;
+    - `reports_delivery`: whether "sent" only means accepted, and the channel reports later
+      what became of a message (SMS: pending on the phone, sent, delivered, failed);
+    - `discreet_only`: whether every message is read by others on the way (SMS crosses the
+      carrier in plaintext), so discreet wording is the only wording.
     """
 
     name: str
@@ -104,6 +108,8 @@ class ChannelSpec:
     attachments: frozenset[Attachment] = field(default_factory=frozenset)
     deep_link: str | None = None
     delete_within: timedelta | None = None
+    reports_delivery: bool = False
+    discreet_only: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.isascii() or len(self.name) > 16:

@@ -21,7 +21,15 @@ from datetime import datetime, timedelta
 
 from scheduler.clock import Clock
 from scheduler.outbox import FailureReason, Kind, Outbox, OutboxMessage
-from scheduler.sending import Lane, Permanent, RetryLater, RetryReason, SendResult, Sent
+from scheduler.sending import (
+    Lane,
+    Permanent,
+    RetryLater,
+    RetryReason,
+    RowSender,
+    SendResult,
+    Sent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +326,11 @@ class LaneDispatcher:
         holding = True
         try:
             try:
-                result = await self.lane.sender.send(message.address, message.payload)
+                sender = self.lane.sender
+                if isinstance(sender, RowSender):
+                    result = await sender.send_row(message)
+                else:
+                    result = await sender.send(message.address, message.payload)
             except Exception as exc:
                 # Exception text may quote a request; only the type is safe to log.
                 log.error("outbox %s: sender raised %s", message.id, type(exc).__name__)

@@ -169,12 +169,15 @@ class Engine:
         *,
         config: EngineConfig | None = None,
         worker_id: str,
+        reporting: frozenset[str] = frozenset(),
         wakeup: Wakeup | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.composer = composer
         self.config = config or EngineConfig()
+        # Channels that report what became of a message after accepting it (SMS).
+        self.reporting = reporting
         self.wakeup = wakeup or ClockWakeup(clock)
         self.worker_id = worker_id[:48]
         self._wake = asyncio.Event()
@@ -459,7 +462,10 @@ class Engine:
 
         1. Take the slot from the claim (conditional; a patient's answer just now wins).
         2. Record it missed, no reply (the slot leaves the open states, its timers stop).
-        3. Run the adherence rules and write any helper alert (see `_alert_helpers`).
+        3. Run the adherence rules and write any helper alert (see `_alert_helpers`), unless
+           the channel reported that none of the dose's reminders reached the patient (the
+           phone gateway was off, or held the texts): helpers are not told of a miss that the
+           patient was never asked about.
         4. Plan the enrolment again: a dose not taken moves the later phase boundaries.
         """
         if not await tx.doses.advance(
@@ -480,7 +486,10 @@ class Engine:
         except NotFound:
             return
         if slot.state is SlotState.REMINDED:
-            report.alerts += await self._alert_helpers(tx, patient, slot, record, now)
+            if await tx.outbox.unseen(patient.id, slot.id, self.reporting):
+                log.info("dose slot %s: closed, its reminders never reached the patient", slot.id)
+            else:
+                report.alerts += await self._alert_helpers(tx, patient, slot, record, now)
         if record.active:
             settings = Preferences.of(patient).ladder(self.config.nudges, self.config.window)
             await self._plan_enrolment(tx, record, settings, now)

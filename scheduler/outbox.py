@@ -9,7 +9,7 @@ uses; the SQL implementation lives with the store.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any, Protocol
@@ -86,12 +86,16 @@ class Payload:
 
     Built through the class methods, which state which fields each action needs. The repr
     never shows the text: payloads end up in tracebacks and debug output.
+
+    `brief` is the same message said as briefly as it can be (text and buttons), for channels
+    where every message costs and is short (SMS); a channel that has no use for it ignores it.
     """
 
     action: Action
     text: str = ""
     buttons: ButtonRows = ()
     target_message_id: int | None = None
+    brief: tuple[str, ButtonRows] | None = None
 
     def __post_init__(self) -> None:
         needs_text = self.action in (Action.SEND, Action.EDIT)
@@ -123,30 +127,45 @@ class Payload:
     def delete(cls, message_id: int) -> Payload:
         return cls(Action.DELETE, target_message_id=message_id)
 
+    def with_brief(self, text: str, buttons: ButtonRows = ()) -> Payload:
+        return replace(self, brief=(text, buttons))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form for the store, which encrypts it."""
-        return {
+        data: dict[str, Any] = {
             "action": self.action.value,
             "text": self.text,
-            "buttons": [[[b.label, b.callback_data] for b in row] for row in self.buttons],
+            "buttons": _rows_to_json(self.buttons),
             "target_message_id": self.target_message_id,
         }
+        if self.brief is not None:
+            data["brief"] = {"text": self.brief[0], "buttons": _rows_to_json(self.brief[1])}
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Payload:
+        brief = data.get("brief")
         return cls(
             action=Action(data["action"]),
             text=data.get("text", ""),
-            buttons=tuple(
-                tuple(Button(label, callback) for label, callback in row)
-                for row in data.get("buttons", ())
-            ),
+            buttons=_rows_from_json(data.get("buttons", ())),
             target_message_id=data.get("target_message_id"),
+            brief=None
+            if brief is None
+            else (str(brief["text"]), _rows_from_json(brief.get("buttons", ()))),
         )
 
     def __repr__(self) -> str:
         buttons = sum(len(row) for row in self.buttons)
         return f"Payload({self.action.value}, text={len(self.text)} chars, buttons={buttons})"
+
+
+def _rows_to_json(rows: ButtonRows) -> list[list[list[str]]]:
+    return [[[b.label, b.callback_data] for b in row] for row in rows]
+
+
+def _rows_from_json(rows: Any) -> ButtonRows:
+    return tuple(tuple(Button(label, callback) for label, callback in row) for row in rows)
 
 
 class FailureReason(StrEnum):
@@ -160,6 +179,8 @@ class FailureReason(StrEnum):
     MESSAGE_GONE = "message_gone"
     BAD_REQUEST = "bad_request"
     GAVE_UP = "gave_up"
+    OPTED_OUT = "opted_out"  # the person asked for no more messages (SMS STOP)
+    OVER_CAP = "over_cap"  # the operator's daily cap for this person is reached (SMS)
 
     @property
     def unreachable(self) -> bool:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from scheduler.channels import ChannelSpec
 from scheduler.clock import Clock
-from scheduler.outbox import FailureReason, Payload
+from scheduler.outbox import FailureReason, OutboxMessage, Payload
 from scheduler.ratelimit import RateLimiter
 
 
@@ -72,6 +72,16 @@ class Sender(Protocol):
     async def send(self, address: str, payload: Payload) -> SendResult:
         """Carry out `payload` for `address`. Expected failures are results, never exceptions."""
         ...
+
+
+@runtime_checkable
+class RowSender(Sender, Protocol):
+    """A sender that wants the whole outbox row for scheduled messages: its id, which an SMS
+    gateway takes as an idempotency key (a resend after a crash is not sent twice), and its
+    window, after which the text must not be sent. The dispatcher uses `send_row` when a
+    lane's sender has it; replies still go through `send`."""
+
+    async def send_row(self, message: OutboxMessage) -> SendResult: ...
 
 
 @dataclass

@@ -56,6 +56,7 @@ from storage.repositories import (
     PatientRepository,
     PillStockRepository,
     SideEffectRepository,
+    SmsRepository,
 )
 from storage.session import StoreSession
 
@@ -96,6 +97,7 @@ class Repositories:
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)
+        self.sms = SmsRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager

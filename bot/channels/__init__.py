@@ -6,8 +6,9 @@ adapter turns its events into `Inbound` and sends `Reply` through its own sender
 """
 
 from bot.channels.terminal import TERMINAL
+from bot.sms.channel import SMS
 from bot.telegram.channel import TELEGRAM
 
-CHANNELS = (TELEGRAM, TERMINAL)
+CHANNELS = (TELEGRAM, TERMINAL, SMS)
 
 __all__ = ["CHANNELS"]

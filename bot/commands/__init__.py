@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from bot.commands import backup, demo, keys, migrate, plan, regimens, run
+from bot.commands import backup, demo, keys, migrate, plan, regimens, run, sms
 
 
 class Command(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[Any]) -> None: ...
 
 
-COMMANDS: tuple[Command, ...] = (demo, run, plan, regimens, keys, migrate, backup)
+COMMANDS: tuple[Command, ...] = (demo, run, plan, regimens, keys, migrate, backup, sms)

@@ -32,6 +32,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=None,
         help="the language your simulated Telegram app reports (default: English)",
     )
+    parser.add_argument(
+        "--channel",
+        choices=("terminal", "sms"),
+        default="terminal",
+        help="terminal: the chat as Telegram shows it; sms: the texts as a phone shows them, "
+        "each with its segment count and encoding",
+    )
     parser.set_defaults(func=run)
 
 
@@ -39,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.speed <= 100_000:
         raise UsageError(f"--speed must be from 1 to 100000, got {args.speed:g}")
     # Imported here so that other commands start without loading the whole bot.
+    if args.channel == "sms":
+        from bot.sms.demo import sms_demo
+
+        return asyncio.run(sms_demo(args.speed, args.language))
     from bot.demo import demo
 
     return asyncio.run(demo(args.speed, args.language))

@@ -215,3 +215,35 @@ def dose_buttons(t: Translator, slot_ref: str) -> tuple[tuple[Choice, ...], ...]
             Choice(t._("Side effect"), SYMPTOM, slot_ref),
         ),
     )
+
+
+def brief_reminder(
+    t: Translator,
+    *,
+    slot_ref: str,
+    local_due: datetime,
+    cover_word: str | None,
+    nudge: bool = False,
+) -> Reply:
+    """The reminder for channels whose every message costs (SMS): one short line, always
+    discreet, and four answers: taken, in an hour, not today, unwell. Fits one SMS segment in
+    every language with any cover word the patient may choose (tests/sms/test_sms_reminder.py).
+    """
+    at = t.time(local_due)
+    if cover_word:
+        text = (
+            t._("Still open: {time} {cover}?", time=at, cover=cover_word)
+            if nudge
+            else t._("{time} {cover}?", time=at, cover=cover_word)
+        )
+    else:
+        text = (
+            t._("Still open: {time} routine?", time=at)
+            if nudge
+            else t._("{time} routine?", time=at)
+        )
+    choices = (
+        (Choice(t._("Taken"), TAKEN, slot_ref), Choice(t._("Later"), SNOOZE, f"{slot_ref}.60")),
+        (Choice(t._("Skip today"), SKIP, slot_ref), Choice(t._("Unwell"), SYMPTOM, slot_ref)),
+    )
+    return Reply(text, choices)

@@ -12,6 +12,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.patients import PatientRepository
 from storage.repositories.pill_stock import PillStockRepository
 from storage.repositories.side_effects import SideEffectRepository
+from storage.repositories.sms import SmsRepository
 
 __all__ = [
     "AuditRepository",
@@ -26,4 +27,5 @@ __all__ = [
     "PatientRepository",
     "PillStockRepository",
     "SideEffectRepository",
+    "SmsRepository",
 ]

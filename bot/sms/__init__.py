@@ -1,0 +1,1 @@
+"""SMS as a channel: segments, phone numbers, the reply reader, the gateway transport, webhooks."""
