@@ -45,6 +45,7 @@ from storage.repositories import (
     OutboxRepository,
     PatientRepository,
     PillStockRepository,
+    PlanningRepository,
     SideEffectRepository,
 )
 from storage.session import StoreSession
@@ -80,6 +81,7 @@ class Repositories:
         self.side_effects = SideEffectRepository(context, session)
         self.mood = MoodRepository(context, session)
         self.pill_stock = PillStockRepository(context, session)
+        self.planning = PlanningRepository(context, session)
         self.helpers = HelperRepository(context, session)
         self.incidents = IncidentRepository(context, session)
         self.conversations = ConversationRepository(context, session)

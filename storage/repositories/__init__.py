@@ -11,6 +11,7 @@ from storage.repositories.mood import MoodRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.patients import PatientRepository
 from storage.repositories.pill_stock import PillStockRepository
+from storage.repositories.planning import PlanningRepository
 from storage.repositories.side_effects import SideEffectRepository
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "OutboxRepository",
     "PatientRepository",
     "PillStockRepository",
+    "PlanningRepository",
     "SideEffectRepository",
 ]
