@@ -16,15 +16,10 @@ import socket
 
 from bot.compose import BotComposer
 from bot.config import Settings
-from bot.dialogue.service import Dialogue
 from bot.errors import UsageError
 from bot.logsafe import configure_logging
-from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
-from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import SystemClock
-from scheduler.dispatcher import Dispatcher
 from scheduler.engine import Engine
-from scheduler.sql_outbox import SqlOutbox
 from storage.errors import KeyConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -43,8 +38,8 @@ async def run(settings: Settings) -> int:
     """Steps:
     1. Refuse to start without a token or without the right master key (nothing is written).
     2. Open (and migrate) the store.
-    3. Start polling, the engine and the dispatcher; wait for a stop signal.
-    4. Stop polling first, so no new work arrives, then the engine and dispatcher.
+    3. Start the engine, then polling and the dispatcher; wait for a stop signal.
+    4. Stop polling first, so no new work arrives, then the dispatcher and the engine.
     """
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise UsageError(NO_BOT_CREDENTIALS)
@@ -62,21 +57,32 @@ async def run(settings: Settings) -> int:
     clock = SystemClock()
     me = worker_id()
     engine = Engine(store, clock, BotComposer(), worker_id=me)
-    dialogue = Dialogue(store, engine, clock, channel="telegram")
-    sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
-    outbox = SqlOutbox(store, me, then=engine.on_unreachable)
-    dispatcher = Dispatcher(
-        outbox, TelegramSender(sender_bot), clock, on_unreachable=outbox.record_unreachable
-    )
-    application = build_application(token, settings.telegram_api_base_url)
-    TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    # The engine needs only the store: reminders are armed before the Telegram side is even
+    # imported, and go on being queued while Telegram is slow or unreachable. (A backlog
+    # after downtime may keep the first round busy: Telegram waits a second at most.)
+    engine_running = asyncio.create_task(engine.run_forever(stop))
     try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(engine.armed.wait(), timeout=1.0)
+        from bot.dialogue.service import Dialogue
+        from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+        from bot.telegram.sender import TelegramSender, build_bot
+        from scheduler.dispatcher import Dispatcher
+        from scheduler.sql_outbox import SqlOutbox
+
+        dialogue = Dialogue(store, engine, clock, channel="telegram")
+        sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
+        outbox = SqlOutbox(store, me, then=engine.on_unreachable)
+        dispatcher = Dispatcher(
+            outbox, TelegramSender(sender_bot), clock, on_unreachable=outbox.record_unreachable
+        )
+        application = build_application(token, settings.telegram_api_base_url)
+        TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
         async with application, sender_bot:
             await set_command_menus(application)
             # Invitation links name the bot: known once the application asked Telegram (getMe).
@@ -87,15 +93,14 @@ async def run(settings: Settings) -> int:
                 raise RuntimeError("the application was built without an updater")
             await updater.start_polling()
             log.info("tbbot is running")
-            workers = [
-                asyncio.create_task(engine.run_forever(stop)),
-                asyncio.create_task(dispatcher.run_forever(stop)),
-            ]
+            sending = asyncio.create_task(dispatcher.run_forever(stop))
             await stop.wait()
             await updater.stop()
             await application.stop()
-            await asyncio.gather(*workers)
+            await sending
     finally:
+        stop.set()
+        await engine_running
         await store.close()
     log.info("tbbot stopped")
     return 0

@@ -200,6 +200,8 @@ class Engine:
         self.worker_id = worker_id[:48]
         self._wake = asyncio.Event()
         self._sooner: datetime | None = None
+        self.armed = asyncio.Event()
+        """Set once `run_forever` has finished its first round and armed its first wake-up."""
 
     # -- planning -------------------------------------------------------------------------
 
@@ -654,7 +656,6 @@ class Engine:
         )
         scheduler.start()
         stopper = asyncio.ensure_future(stop.wait())
-        armed = False
         try:
             while not stop.is_set():
                 self._wake.clear()
@@ -673,8 +674,8 @@ class Engine:
                     replace_existing=True,
                     misfire_grace_time=None,
                 )
-                if not armed:
-                    armed = True
+                if not self.armed.is_set():
+                    self.armed.set()
                     log.info("reminder engine armed")
                 waiter = asyncio.ensure_future(self._wake.wait())
                 await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
