@@ -275,8 +275,10 @@ async def _link_demo_helper(store: Store, now: datetime, out: TextIO, t: Transla
     patient = await store.patients.get(identity.patient_id)
     helper = await store.helpers.add(patient.id, alias=HELPER_ALIAS)
     _, code = await store.helpers.invite(patient.id, helper.id, expires_at=now + timedelta(days=1))
-    invite = await store.helpers.open(code, "telegram", HELPER)
-    if invite is None or await store.helpers.accept(invite.id, "telegram", HELPER, HELPER) is None:
+    opened = await store.helpers.open(code, "telegram", HELPER)
+    if opened is None or not await store.helpers.accept(
+        opened.invite.id, "telegram", HELPER, HELPER
+    ):
         return True
     await store.helpers.confirm(patient.id, helper.id)
     await store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))

@@ -214,6 +214,22 @@ class HelperInvite:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class OpenedInvite:
+    """What opening an invitation code did (`HelperRepository.open`).
+
+    `own`: the patient opened their own invitation (nothing changed). `voided`: another
+    account had opened it first, so it now works for nobody and the patient
+    should be told. `unlinked`: the helper as they were when that void undid an acceptance the
+    patient had not confirmed yet (with the address, so the first account can be told).
+    """
+
+    invite: HelperInvite
+    own: bool = False
+    voided: bool = False
+    unlinked: Helper | None = None
+
+
 class IncidentState(StrEnum):
     OPEN = "open"
     HANDLED = "handled"  # a helper said they will reach out

@@ -10,9 +10,12 @@ Linking, in order:
 1. The patient names the helper and the name the helper will see (`/helper`); an invitation
    code is made (single use, 24 hours) and shown as a link and as text to type.
 2. The helper opens the link or sends ``/join CODE`` (5 tries per chat per hour), reads what
-   the role means and accepts; only the account that opened the invitation can accept it.
-3. The patient is asked to confirm, with the helper's Telegram name; only then is the helper
-   linked and told so. Until then, nothing about the patient reaches them.
+   the role means and accepts. The first account to open an invitation holds it: only it can
+   accept, and a second account opening it voids it (the patient is told).
+3. The patient is asked to confirm, with a few words both sides are shown
+   (`bot.check_phrase`) and compare by voice, never with the account's name, which anyone can
+   copy; only then is the helper linked and told so. Until then, nothing about the patient
+   reaches them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import check_phrase
 from bot.compose import ACK, HAND_ON, day_marks, shown_name, to_payload, week_text
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Inbound, Kind, Reply
@@ -51,6 +55,7 @@ from storage.records import (
     Channel,
     Helper,
     HelperState,
+    OpenedInvite,
     OutboxMessage,
     Patient,
     helper_recipient,
@@ -156,8 +161,11 @@ class HelperDesk:
             per=CODE_TRIES_PER,
         ):
             return [Reply(t._("Too many tries. Please wait an hour, then try again."))]
-        invite = await self.store.helpers.open(code, self.channel, event.user)
-        if invite is None:
+        async with self.store.transaction() as tx:
+            opened = await tx.helpers.open(code, self.channel, event.user)
+            if opened is not None and opened.voided:
+                await self._tell_voided(tx, opened)
+        if opened is None:
             return [
                 Reply(
                     t._(
@@ -166,9 +174,20 @@ class HelperDesk:
                     )
                 )
             ]
-        own = await self.store.identities.find(self.channel, event.user)
-        if own is not None and own.patient_id == invite.patient_id:
+        invite = opened.invite
+        if opened.own:
             return [Reply(t._("This is your own invitation. Please send it to your helper."))]
+        if opened.voided:
+            self.poke()
+            return [
+                Reply(
+                    t._(
+                        "Another account had already opened this invitation, so I cancelled it "
+                        "to keep it safe. Nothing was shared. Please ask the person who invited "
+                        "you for a new one."
+                    )
+                )
+            ]
         patient = await self.store.patients.get(invite.patient_id)
         helper = await self.store.helpers.get(invite.patient_id, invite.helper_id)
         name = shown_name(HelperPrefs.of(helper), patient)
@@ -192,6 +211,33 @@ class HelperDesk:
         )
         return [Reply(text, choices)]
 
+    async def _tell_voided(self, tx: Repositories, opened: OpenedInvite) -> None:
+        """A second account opened the invitation: the patient is told, and so is the first
+        account if it had accepted, in the transaction of the void."""
+        now = self.clock.now()
+        invite = opened.invite
+        patient = await tx.patients.get(invite.patient_id)
+        helper = await tx.helpers.get(patient.id, invite.helper_id)
+        pt = translator(patient.language)
+        text = pt._(
+            "Two different accounts opened your invitation for {name}, so I cancelled it: "
+            "someone else may have seen it. Nothing was shared. Make a new invitation with "
+            "/helper and send it to {name} privately.",
+            name=helper.alias,
+        )
+        await tx.outbox.enqueue(
+            _notice(patient.id, PATIENT, f"voided:{invite.id}", Payload.message(text), now)
+        )
+        first = opened.unlinked
+        if first is not None and first.address:
+            ft = translator(HelperPrefs.of(first).language or patient.language)
+            bye = ft._(
+                "The invitation you accepted was cancelled because another account opened "
+                "it too. Nothing was shared. If you were invited, please ask for a new "
+                "invitation."
+            )
+            await tx.outbox.enqueue(_direct(patient.id, first, f"void:{invite.id}", bye, now))
+
     async def _accept(
         self, event: Inbound, invite_id: str, t: Translator, now: datetime
     ) -> list[Reply]:
@@ -211,12 +257,13 @@ class HelperDesk:
                 helper.patient_id, helper.id, prefs.to_permissions()
             )
             patient = await tx.patients.get(helper.patient_id)
+            phrase = check_phrase.draw()
             await tx.outbox.enqueue(
                 _notice(
                     patient.id,
                     PATIENT,
-                    f"accepted:{helper.id}",
-                    _ask_patient(patient, helper, event.name),
+                    f"accepted:{invite_id}",
+                    _ask_patient(patient, helper, phrase),
                     now,
                 )
             )
@@ -224,9 +271,11 @@ class HelperDesk:
         return [
             Reply(
                 t._(
-                    "Thank you! {alias} will now confirm that it is you; I will tell you when "
-                    "they do.",
+                    "Thank you! {alias} will now check that it is you: they will ask you, by "
+                    "voice or in person, which words you see here:\n\n{words}\n\nTell them "
+                    "yourself; I will tell you when they confirm.",
                     alias=shown_name(prefs, patient),
+                    words=check_phrase.say(t, phrase),
                 ),
                 edit=True,
             )
@@ -499,21 +548,20 @@ async def _current(tx: Repositories, patient_id: str) -> list[Helper]:
     ]
 
 
-def _ask_patient(patient: Patient, helper: Helper, account_name: str | None) -> Payload:
+def _ask_patient(patient: Patient, helper: Helper, phrase: tuple[int, ...]) -> Payload:
+    """The question to the patient, with the words to compare: never the account's name,
+    which anyone can copy."""
     t = translator(patient.language)
-    if account_name:
-        text = t._(
-            "Someone accepted your invitation for {name}. Their Telegram name is “{account}”. "
-            "Is this {name}?",
-            name=helper.alias,
-            account=account_name,
-        )
-    else:
-        text = t._(
-            "Someone accepted your invitation for {name}. Is this {name}?", name=helper.alias
-        )
+    text = t._(
+        "Someone accepted your invitation for {name}. Before you link them, check that it "
+        "really is {name}: call or meet them and ask which words I showed them. They should "
+        "say:\n\n{words}\n\nLink them only if the words match. A name or a photo can be "
+        "copied; these words are shown only to the account that accepted.",
+        name=helper.alias,
+        words=check_phrase.say(t, phrase),
+    )
     choices = (
-        (Choice(t._("Yes, link them"), CONFIRM, helper.id),),
+        (Choice(t._("The words match: link them"), CONFIRM, helper.id),),
         (Choice(t._("No, that is not them"), REJECT, helper.id),),
     )
     return to_payload(Reply(text, choices))

@@ -35,9 +35,6 @@ class Inbound:
     private: bool = True
     message_ref: str | None = None  # the message a pick was made on, to edit it
     update_ref: str | None = None  # the channel's id of this event, to drop re-deliveries
-    name: str | None = (
-        None  # the account's display name, shown only when a patient confirms a helper
-    )
 
     def option(self, offered: Reply) -> str | None:
         """The argument of the option picked, only if `offered` (the question now open) shows
@@ -57,7 +54,6 @@ class Inbound:
         language: str | None = None,
         private: bool = True,
         update_ref: str | None = None,
-        name: str | None = None,
     ) -> Inbound:
         """A typed line: `/cmd args` becomes a command, anything else stays text."""
         stripped = text.strip()
@@ -76,7 +72,6 @@ class Inbound:
             language=language,
             private=private,
             update_ref=update_ref,
-            name=name,
         )
 
 
@@ -86,12 +81,15 @@ class Reply:
 
     `edit` replaces the message the pick was made on instead of sending a new one.
     `sensitive` marks health details that discreet mode deletes from the chat after a delay.
+    `leave`: after this message the channel leaves the chat (a group the bot was added to),
+    where it can.
     """
 
     text: str
     choices: tuple[tuple[Choice, ...], ...] = field(default_factory=tuple)
     edit: bool = False
     sensitive: bool = False
+    leave: bool = False
 
     def all_choices(self) -> list[Choice]:
         return [choice for row in self.choices for choice in row]

@@ -116,7 +116,7 @@ class Dialogue:
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
         if not event.private:
-            return [info.private_only(translator(negotiate(event.language)))]
+            return [info.not_in_groups(translator(negotiate(event.language)))]
         if self.desk.claims(event):
             try:
                 return await self.desk.handle(event)

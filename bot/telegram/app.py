@@ -108,6 +108,11 @@ class TelegramAdapter:
             message = await bot.send_message(chat_id, reply.text, reply_markup=keyboard)
             if self.sent is not None:
                 await self.sent(event, reply, message.message_id)
+        if any(reply.leave for reply in replies):
+            try:
+                await bot.leave_chat(chat_id)
+            except TelegramError as exc:
+                logger.warning("could not leave a group chat: %s", type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the kind of failure only (never the update: it holds ids and text) and tell the
