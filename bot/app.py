@@ -73,13 +73,17 @@ async def run(settings: Settings) -> int:
         from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
         from bot.telegram.sender import TelegramSender, build_bot
         from scheduler.dispatcher import Dispatcher
+        from scheduler.metrics import MeteredOutbox, MeteredSender
         from scheduler.sql_outbox import SqlOutbox
 
         dialogue = Dialogue(store, engine, clock, channel="telegram")
         sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
         outbox = SqlOutbox(store, me, then=engine.on_unreachable)
         dispatcher = Dispatcher(
-            outbox, TelegramSender(sender_bot), clock, on_unreachable=outbox.record_unreachable
+            MeteredOutbox(outbox, engine.metrics),
+            MeteredSender(TelegramSender(sender_bot), engine.metrics, "telegram"),
+            clock,
+            on_unreachable=outbox.record_unreachable,
         )
         application = build_application(token, settings.telegram_api_base_url)
         TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)

@@ -60,6 +60,7 @@ from scheduler.ladder import (
     Step,
     Timer,
 )
+from scheduler.metrics import Metrics
 from scheduler.outbox import Kind, Payload
 from scheduler.planning import PlanChange, plan_changes
 from scheduler.sql_outbox import parse_recipient
@@ -192,11 +193,13 @@ class Engine:
         *,
         config: EngineConfig | None = None,
         worker_id: str,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.composer = composer
         self.config = config or EngineConfig()
+        self.metrics = metrics or Metrics()
         self.worker_id = worker_id[:48]
         self._wake = asyncio.Event()
         self._sooner: datetime | None = None
@@ -300,8 +303,10 @@ class Engine:
             # chunk, not per patient.
             for first in range(0, len(patients), self.config.plan_chunk):
                 chunk = patients[first : first + self.config.plan_chunk]
-                async with self.store.transaction() as tx:
-                    await self._plan_chunk(tx, {pid: fresh[pid] for pid in chunk}, now)
+                with self.metrics.planning.time():
+                    async with self.store.transaction() as tx:
+                        await self._plan_chunk(tx, {pid: fresh[pid] for pid in chunk}, now)
+                self.metrics.patients_planned.inc(len(chunk))
 
     # -- the dialogue's hooks -------------------------------------------------------------
 
@@ -445,6 +450,10 @@ class Engine:
                 except Exception as exc:
                     report.failed += 1
                     log.error("dose slot %s: %s", slot.id, type(exc).__name__)
+        # Counted once the batch is committed: a rolled-back batch queued nothing.
+        self.metrics.reminders_queued.inc(report.reminded)
+        self.metrics.nudges_queued.inc(report.nudged)
+        self.metrics.doses_closed.inc(report.closed)
         return report
 
     async def _close(

@@ -41,6 +41,7 @@ from storage.repositories import (
     HelperRepository,
     IdentityRepository,
     IncidentRepository,
+    MetricsRepository,
     MoodRepository,
     OutboxRepository,
     PatientRepository,
@@ -84,6 +85,7 @@ class Repositories:
         self.planning = PlanningRepository(context, session)
         self.helpers = HelperRepository(context, session)
         self.incidents = IncidentRepository(context, session)
+        self.metrics = MetricsRepository(context, session)
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)

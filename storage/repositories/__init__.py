@@ -7,6 +7,7 @@ from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.helpers import HelperRepository
 from storage.repositories.identities import IdentityRepository
 from storage.repositories.incidents import IncidentRepository
+from storage.repositories.metrics import MetricsRepository
 from storage.repositories.mood import MoodRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.patients import PatientRepository
@@ -22,6 +23,7 @@ __all__ = [
     "HelperRepository",
     "IdentityRepository",
     "IncidentRepository",
+    "MetricsRepository",
     "MoodRepository",
     "OutboxRepository",
     "PatientRepository",
