@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert, select, update
 from storage.models import Base, DoseEventRow, DoseSlotRow, EnrolmentRow, PatientRow
 from storage.records import DoseOutcome, DoseSlot, EnrolmentRecord, SlotState
 from storage.repositories.base import Repository
+from storage.repositories.doses import SLOT_COLUMNS, slot_of
 from storage.sealed import new_id
 from storage.session import SessionCrypto, session_crypto
 from treatment.enrolment import Enrolment
@@ -158,34 +159,9 @@ class PlanningRepository(Repository):
 
     async def _slots(self, session: Any, crypto: SessionCrypto, *where: Any) -> list[DoseSlot]:
         rows = await session.execute(
-            select(
-                DoseSlotRow.id,
-                DoseSlotRow.patient_id,
-                DoseSlotRow.enrolment_id,
-                DoseSlotRow.due_at,
-                DoseSlotRow.window_ends_at,
-                DoseSlotRow.state,
-                DoseSlotRow.next_check_at,
-                DoseSlotRow.version,
-                DoseSlotRow._dose,
-            )
-            .where(*where)
-            .order_by(DoseSlotRow.due_at, DoseSlotRow.id)
+            select(*SLOT_COLUMNS).where(*where).order_by(DoseSlotRow.due_at, DoseSlotRow.id)
         )
-        return [
-            DoseSlot(
-                id=row.id,
-                patient_id=row.patient_id,
-                enrolment_id=row.enrolment_id,
-                due_at=row.due_at,
-                window_ends_at=row.window_ends_at,
-                state=SlotState(row.state),
-                next_check_at=row.next_check_at,
-                version=row.version,
-                dose=DoseSlotRow.dose.open_value(crypto, _SLOTS, row.patient_id, row.id, row._dose),
-            )
-            for row in rows
-        ]
+        return [slot_of(crypto, row) for row in rows]
 
     async def _not_taken(
         self,
