@@ -1,8 +1,9 @@
 """`tbbot run`: the real bot. This module only wires the parts together.
 
 One process receives updates by long polling, runs the reminder engine and the outbox
-dispatcher, and stops cleanly on SIGINT or SIGTERM (what it was doing is either committed
-or left to be retried: nothing is lost by stopping).
+dispatcher, and stops cleanly on SIGINT or SIGTERM within a bounded time (what it was doing is
+either committed or left to be retried: nothing is lost by stopping). Telegram being out of
+reach at start, or later, stops none of it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 
-from bot.compose import BotComposer
+from telegram.ext import Application
+
 from bot.config import Settings
 from bot.errors import UsageError
+from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
+from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
+from bot.runtime import build_runtime
+from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+from bot.telegram.channel import TELEGRAM, with_bot_name
+from bot.telegram.link import TelegramLink, sending
+from bot.telegram.sender import TelegramSender, build_bot
+from bot.web.metrics import metrics_routes
+from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
-from scheduler.engine import Engine
+from scheduler.leases import release_dead, worker_id
 from storage.errors import KeyConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -30,21 +40,24 @@ NO_BOT_CREDENTIALS = (
 )
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()[:24]}-{os.getpid()}"
-
-
 async def run(settings: Settings) -> int:
     """Steps:
     1. Refuse to start without a token or without the right master key (nothing is written).
-    2. Open (and migrate) the store.
-    3. Start the engine, then polling and the dispatcher; wait for a stop signal.
-    4. Stop polling first, so no new work arrives, then the dispatcher and the engine.
+    2. Open (and migrate) the store; give back the leases of this host's dead processes.
+    3. Build the runtime (`bot.runtime`) with Telegram's sender, watched for the health
+       report. Run the engine, the dispatcher and the Telegram link side by side until a stop
+       signal.
+       The link connects in the background, with backoff, so reminders and other channels run
+       whether or not Telegram can be reached (`bot.telegram.link`).
+    4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`); with `TBBOT_HEALTHCHECK_URL`,
+       ping that dead-man's switch while healthy.
+    5. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
     """
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise UsageError(NO_BOT_CREDENTIALS)
+    listen = _listen_address(settings)
     token = settings.telegram_bot_token.get_secret_value()
-    configure_logging(token=token)
+    configure_logging(settings.log_level, token=token)
     if settings.crisis_lines_file is not None:
         # `bot.crisis` reads the process environment; a value from .env must reach it too.
         os.environ["TBBOT_CRISIS_LINES_FILE"] = str(settings.crisis_lines_file)
@@ -55,56 +68,70 @@ async def run(settings: Settings) -> int:
     except StoreError as exc:
         raise UsageError(f"the database could not be opened: {exc}") from None
     clock = SystemClock()
-    me = worker_id()
-    engine = Engine(store, clock, BotComposer(), worker_id=me)
     stop = asyncio.Event()
+    me = worker_id()
+    await release_dead(store, me)  # a crash before this start must not delay anyone
+    sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
+    telegram_sends = SendWatch(TelegramSender(sender_bot), clock)
+    runtime = build_runtime(store, clock, worker_id=me, senders={TELEGRAM.name: telegram_sends})
+    dialogue = runtime.dialogue
+    application = build_application(token, settings.telegram_api_base_url)
+    TelegramAdapter(
+        dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
+    ).install(application)
+
+    async def connected(app: Application) -> None:
+        await set_command_menus(app)
+        # Invitation links name the bot: known once Telegram answered getMe.
+        runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))
+
+    link = TelegramLink(application, connected)
+    health = Health(
+        store, clock, {TELEGRAM.name: ChannelWatch(lambda: link.connected, telegram_sends)}
+    )
+    parts: dict[str, Part] = {
+        "the reminder engine": runtime.engine.run_forever,
+        "the dispatcher": runtime.dispatcher.run_forever,
+        "the Telegram link": link.run,
+    }
+    if settings.healthcheck_url is not None:
+        switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
+        parts["the dead-man's switch"] = switch.run
+    server = WebServer()
+    server.add_routes(health.routes())
+    server.add_routes(metrics_routes(runtime.engine.metrics, store, clock.now))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    # The engine needs only the store: reminders are armed before the Telegram side is even
-    # imported, and go on being queued while Telegram is slow or unreachable. (A backlog
-    # after downtime may keep the first round busy: Telegram waits a second at most.)
-    engine_running = asyncio.create_task(engine.run_forever(stop))
     try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(engine.armed.wait(), timeout=1.0)
-        from bot.dialogue.service import Dialogue
-        from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
-        from bot.telegram.sender import TelegramSender, build_bot
-        from scheduler.dispatcher import Dispatcher
-        from scheduler.metrics import MeteredOutbox, MeteredSender
-        from scheduler.sql_outbox import SqlOutbox
-
-        dialogue = Dialogue(store, engine, clock, channel="telegram")
-        sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
-        outbox = SqlOutbox(store, me, then=engine.on_unreachable)
-        dispatcher = Dispatcher(
-            MeteredOutbox(outbox, engine.metrics),
-            MeteredSender(TelegramSender(sender_bot), engine.metrics, "telegram"),
-            clock,
-            on_unreachable=outbox.record_unreachable,
-        )
-        application = build_application(token, settings.telegram_api_base_url)
-        TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
-        async with application, sender_bot:
-            await set_command_menus(application)
-            # Invitation links name the bot: known once the application asked Telegram (getMe).
-            dialogue.desk.bot_username = application.bot.username
-            await application.start()
-            updater = application.updater
-            if updater is None:
-                raise RuntimeError("the application was built without an updater")
-            await updater.start_polling()
+        if listen is not None:
+            await _serve(server, listen)
+        async with sending(sender_bot):
             log.info("tbbot is running")
-            sending = asyncio.create_task(dispatcher.run_forever(stop))
-            await stop.wait()
-            await updater.stop()
-            await application.stop()
-            await sending
+            ok = await run_until_stopped(parts, stop)
     finally:
-        stop.set()
-        await engine_running
+        await server.stop()
         await store.close()
     log.info("tbbot stopped")
-    return 0
+    return 0 if ok else 1
+
+
+def _listen_address(settings: Settings) -> tuple[str, int] | None:
+    if settings.http_listen is None:
+        return None
+    try:
+        return parse_listen(settings.http_listen)
+    except ValueError as exc:
+        raise UsageError(f"TBBOT_HTTP_LISTEN: {exc}") from None
+
+
+async def _serve(server: WebServer, listen: tuple[str, int]) -> None:
+    host, port = listen
+    try:
+        await server.start(host, port)
+    except OSError as exc:
+        raise UsageError(
+            f"TBBOT_HTTP_LISTEN: cannot listen on {host}:{port} ({exc.strerror})"
+        ) from None
+    log.info("serving /health on %s:%d", host, server.port)

@@ -141,9 +141,9 @@ class MeteredOutbox:
         self._due: dict[str, tuple[Kind, datetime]] = {}
 
     async def claim_due(
-        self, now: datetime, limit: int, lease: timedelta
+        self, now: datetime, limit: int, lease: timedelta, channel: str
     ) -> Sequence[OutboxMessage]:
-        messages = await self._outbox.claim_due(now, limit, lease)
+        messages = await self._outbox.claim_due(now, limit, lease, channel)
         for message in messages:
             self._due.setdefault(message.id, (message.kind, message.not_before))
         return messages
@@ -185,8 +185,8 @@ class MeteredSender:
         self._metrics = metrics
         self._channel = channel
 
-    async def send(self, chat_id: int, payload: Payload) -> SendResult:
-        result = await self._sender.send(chat_id, payload)
+    async def send(self, address: str, payload: Payload) -> SendResult:
+        result = await self._sender.send(address, payload)
         match result:
             case Sent():
                 pass

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any, Protocol
 
-# Telegram refuses callback data longer than this many bytes.
+# Telegram refuses callback data longer than this many bytes; no choice payload needs more.
 MAX_CALLBACK_DATA_BYTES = 64
-# Telegram refuses message text longer than this many characters.
+# The most text any channel takes in one message (Telegram's 4,096 characters). Each channel
+# measures and limits its own (`scheduler.channels.Length`), which may be less: SMS counts
+# segments.
 MAX_TEXT_CHARS = 4096
 
 
@@ -180,15 +182,18 @@ _UNREACHABLE = frozenset(
 class OutboxMessage:
     """One claimed row of the outbox.
 
-    `recipient` is the store's opaque reference to a patient or helper; `chat_id` is the
-    Telegram chat, decrypted by the store when the row is claimed and never written anywhere
-    else (hence kept out of the repr). `expires_at` is the end of the window in which the message
-    still makes sense: a reminder for a dose whose window has closed is not sent late.
+    `recipient` is the store's opaque reference to a patient or helper; `channel` names the
+    channel it goes out on, and `address` is where on that channel (a chat id, a phone
+    number), opaque to everyone but that channel's sender, decrypted by the store when the row
+    is claimed and never written anywhere else (hence kept out of the repr). `expires_at` is the
+    end of the window in which the message still makes sense: a reminder for a dose whose window
+    has closed is not sent late.
     """
 
     id: str
     recipient: str
-    chat_id: int = field(repr=False)
+    channel: str
+    address: str = field(repr=False)
     kind: Kind
     payload: Payload
     not_before: datetime
@@ -212,16 +217,18 @@ class Outbox(Protocol):
     """
 
     async def claim_due(
-        self, now: datetime, limit: int, lease: timedelta
+        self, now: datetime, limit: int, lease: timedelta, channel: str
     ) -> Sequence[OutboxMessage]:
-        """Lease up to `limit` pending messages with `not_before <= now` and no live lease,
-        ordered by priority, then `not_before`, then insertion."""
+        """Lease up to `limit` pending messages for `channel` with `not_before <= now` and no
+        live lease, ordered by priority, then `not_before`, then insertion. Each channel is
+        claimed on its own, so a backlog on one never delays another."""
         ...
 
     async def mark_sent(
         self, message_id: str, telegram_message_id: int | None, now: datetime
     ) -> None:
-        """Delivered; `telegram_message_id` lets a later message edit or delete it."""
+        """Delivered; the channel's message id (`telegram_message_id`, None where a channel
+        has none) lets a later message edit or delete it."""
         ...
 
     async def retry_later(self, message_id: str, not_before: datetime, reason: str) -> None:

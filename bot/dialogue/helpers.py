@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import check_phrase
-from bot.compose import ACK, HAND_ON, day_marks, shown_name, to_payload, week_text
+from bot.compose import ACK, HAND_ON, alert_text, day_marks, shown_name, to_payload, week_text
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows import helpers as flow
@@ -43,6 +42,7 @@ from scheduler.alerts import (
     pass_on,
     was_told,
 )
+from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
 from scheduler.compose import Composer
 from scheduler.doses import day_counts
@@ -52,7 +52,7 @@ from storage.errors import NotFound
 from storage.records import (
     DIRECT,
     PATIENT,
-    Channel,
+    Address,
     Helper,
     HelperState,
     OpenedInvite,
@@ -88,15 +88,14 @@ class HelperDesk:
         composer: Composer,
         clock: Clock,
         *,
-        channel: Channel,
+        channels: ChannelRegistry,
         poke: Callable[[], None],
     ) -> None:
         self.store = store
         self.composer = composer
         self.clock = clock
-        self.channel = channel
+        self.channels = channels
         self.poke = poke
-        self.bot_username: str | None = None
 
     def claims(self, event: Inbound) -> bool:
         """Whether `event` is for the helper side (or the patient's answer about a helper)."""
@@ -107,7 +106,7 @@ class HelperDesk:
         return event.kind is Kind.PICK and event.pick is not None and event.pick.verb in VERBS
 
     async def roles(self, event: Inbound) -> list[Helper]:
-        return await self.store.helpers.find_by_address(self.channel, event.user)
+        return await self.store.helpers.find_by_address(event.channel, event.user)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
@@ -155,14 +154,14 @@ class HelperDesk:
         if not code.strip():
             return [Reply(t._("Please send /join followed by the code you were given."))]
         if not await self.store.helpers.try_code(
-            self.channel,
+            event.channel,
             event.user,
             limit=CODE_TRIES,
             per=CODE_TRIES_PER,
         ):
             return [Reply(t._("Too many tries. Please wait an hour, then try again."))]
         async with self.store.transaction() as tx:
-            opened = await tx.helpers.open(code, self.channel, event.user)
+            opened = await tx.helpers.open(code, event.channel, event.user)
             if opened is not None and opened.voided:
                 await self._tell_voided(tx, opened)
         if opened is None:
@@ -192,7 +191,7 @@ class HelperDesk:
         helper = await self.store.helpers.get(invite.patient_id, invite.helper_id)
         name = shown_name(HelperPrefs.of(helper), patient)
         already = await self.store.helpers.find_by_address(
-            self.channel,
+            event.channel,
             event.user,
             states=(HelperState.ACTIVE, HelperState.ACCEPTED),
         )
@@ -246,7 +245,7 @@ class HelperDesk:
         async with self.store.transaction() as tx:
             helper = await tx.helpers.accept(
                 invite_id,
-                self.channel,
+                event.channel,
                 event.user,
                 event.chat,
             )
@@ -285,7 +284,7 @@ class HelperDesk:
         self, event: Inbound, helper_id: str, yes: bool, now: datetime
     ) -> list[Reply]:
         """The patient's answer about an account that accepted their invitation."""
-        identity = await self.store.identities.find(self.channel, event.user)
+        identity = await self.store.identities.find(event.channel, event.user)
         if identity is None:
             return [not_for_you(translator(negotiate(event.language)))]
         async with self.store.transaction() as tx:
@@ -434,8 +433,12 @@ class HelperDesk:
                 outcome = await pass_on(tx, self.composer, fresh, role, now)
             patient = await tx.patients.get(incident.patient_id)
         self.poke()
-        name = shown_name(HelperPrefs.of(role), patient)
-        return [Reply(_outcome_text(t, outcome, name), edit=outcome is not Outcome.BUSY)]
+        prefs = HelperPrefs.of(role)
+        answer = _outcome_text(t, outcome, shown_name(prefs, patient))
+        if outcome is Outcome.BUSY:
+            return [Reply(answer)]
+        # The edited alert still says what it was about, in the words the patient allowed.
+        return [Reply(f"{alert_text(t, patient, prefs, fresh)}\n\n{answer}", edit=True)]
 
     # --- the patient's /helper changes ---------------------------------------------------------
 
@@ -456,10 +459,16 @@ class HelperDesk:
         )
 
     async def apply(
-        self, tx: Repositories, patient: Patient, change: flow.Change, now: datetime
+        self,
+        tx: Repositories,
+        patient: Patient,
+        change: flow.Change,
+        now: datetime,
+        channel: ChannelSpec,
     ) -> tuple[list[Reply], flow.Turn | None]:
         """Apply a change from the `/helper` flow in the caller's transaction: the replies,
-        and the menu to show again (None: the flow ends)."""
+        and the menu to show again (None: the flow ends). `channel` is the one the patient
+        is on: invitations take its form."""
         t = translator(patient.language)
         value = change.value
         if change.action == "invite":
@@ -469,7 +478,7 @@ class HelperDesk:
             helper = await tx.helpers.add(
                 patient.id, alias=value["name"], permissions=prefs.to_permissions()
             )
-            return [await self._invitation(tx, patient, helper, now)], None
+            return [await self._invitation(tx, patient, helper, now, channel)], None
         if change.action == "pause":
             consent = replace(patient.consent, helper_alerts=not value["paused"])
             await tx.patients.update(replace(patient, consent=consent))
@@ -492,7 +501,7 @@ class HelperDesk:
         if change.action == "reinvite":
             if helper.state is not HelperState.INVITED:
                 return [info_gone(t)], None
-            return [await self._invitation(tx, patient, helper, now)], None
+            return [await self._invitation(tx, patient, helper, now, channel)], None
         if change.action == "remove":
             return [await self._remove(tx, patient, helper, now)], None
         prefs = HelperPrefs.of(helper)
@@ -508,13 +517,20 @@ class HelperDesk:
         return [], await self.menu(tx, patient, now, focus=helper.id)
 
     async def _invitation(
-        self, tx: Repositories, patient: Patient, helper: Helper, now: datetime
+        self,
+        tx: Repositories,
+        patient: Patient,
+        helper: Helper,
+        now: datetime,
+        channel: ChannelSpec,
     ) -> Reply:
+        """The invitation in the channel's form: a deep link and the code, or the code."""
         _, code = await tx.helpers.invite(patient.id, helper.id, expires_at=now + INVITE_VALID)
         t = translator(patient.language)
         lines = [t._("Send this to {name}. It works once, for 24 hours.", name=helper.alias)]
-        if self.bot_username:
-            lines.append(f"https://t.me/{self.bot_username}?start={START_PREFIX}{code}")
+        link = channel.invite_link(f"{START_PREFIX}{code}")
+        if link is not None:
+            lines.append(link)
             lines.append(t._("Or they can send me this message:"))
         else:
             lines.append(t._("They send me this message:"))
@@ -582,12 +598,12 @@ def _notice(
 
 
 def _direct(patient_id: str, helper: Helper, key: str, text: str, now: datetime) -> OutboxMessage:
-    """A last message to an account whose role is gone: the address rides in the sealed
-    payload, since the helper row no longer holds it."""
-    payload: dict[str, Any] = Payload.message(text).to_dict()
-    payload["to"] = {"channel": helper.channel, "address": helper.address, "chat": helper.chat}
+    """A last message to an account whose role is gone: addressed to the account itself,
+    since the helper row no longer holds it."""
     message = _notice(patient_id, DIRECT, key, Payload.message(text), now)
-    return replace(message, payload=payload)
+    if helper.channel is None or helper.address is None:
+        return message
+    return replace(message, to=Address(helper.channel, helper.address, helper.chat))
 
 
 def _outcome_text(t: Translator, outcome: Outcome, name: str) -> str:

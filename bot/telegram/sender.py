@@ -1,4 +1,6 @@
-"""The dispatcher's `Sender` for Telegram, on python-telegram-bot's `Bot`.
+"""Telegram's `Sender` (for the dispatcher and for replies), on python-telegram-bot's `Bot`.
+
+The address is the chat id, in decimal: the only form Telegram addresses take.
 
 Every error python-telegram-bot raises for a send becomes one of three outcomes (see
 `scheduler.sending`), so that retry rules live in one place and the dispatcher never sees a
@@ -57,7 +59,11 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, payload: Payload) -> SendResult:
+    async def send(self, address: str, payload: Payload) -> SendResult:
+        try:
+            chat_id = int(address)
+        except ValueError:
+            return Permanent(FailureReason.CHAT_NOT_FOUND)
         try:
             return await self._perform(chat_id, payload)
         except RetryAfter as exc:

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,7 +62,7 @@ def to_helper(row: HelperRow) -> Helper:
         patient_id=row.patient_id,
         state=HelperState(row.state),
         alias=row.alias,
-        channel=cast(Channel | None, row.channel),
+        channel=row.channel,
         address=row.address,
         chat=row.chat,
         permissions=row.permissions,

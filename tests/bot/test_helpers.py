@@ -266,7 +266,7 @@ async def test_a_second_opener_after_an_impostor_accepted_undoes_the_acceptance(
     await jisoo.say(f"/join {code}")
     assert "Another account had already opened" in jisoo.text()
     (bye,) = await outbox_to(world, patient_id, "direct")
-    assert bye.payload["to"]["address"] == "8666"
+    assert bye.to is not None and bye.to.address == "8666"
     assert "was cancelled because another account opened it too" in bye.payload["text"]
     confirm = next(
         data for row in ask.payload["buttons"] for label, data in row if "match" in label
@@ -293,7 +293,7 @@ async def test_a_patient_who_does_not_recognise_the_account_cancels_the_link(
     assert (await world.store.helpers.get(patient_id, helper.id)).state is HelperState.REMOVED
     (bye,) = await outbox_to(world, patient_id, "direct")
     assert "did not confirm" in bye.payload["text"]
-    assert bye.payload["to"]["address"] == "8666"
+    assert bye.to is not None and bye.to.address == "8666"
     await stranger.say("/patients")
     assert "not helping anyone" in stranger.text()
 

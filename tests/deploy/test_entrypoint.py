@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import text
 
 from storage.keyring import create_key_file, read_key_file
@@ -38,6 +40,9 @@ async def test_the_entrypoint_migrates_starts_answers_start_and_stops_cleanly(
     postgres_database: TestDatabase, fake_bot_api: FakeBotApi, tmp_path: Path
 ) -> None:
     secrets, data = tmp_path / "secrets", tmp_path / "data"
+    with socket.socket() as probe:  # a free port for the web server, as compose's 8080
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     key_file = secrets / "master.key"
     create_key_file(key_file)
     env = {
@@ -48,6 +53,7 @@ async def test_the_entrypoint_migrates_starts_answers_start_and_stops_cleanly(
         "DATABASE_URL": postgres_database.url,
         "TBBOT_MASTER_KEY_FILE": str(key_file),
         "TBBOT_DATA_DIR": str(data),
+        "TBBOT_HTTP_LISTEN": f"127.0.0.1:{port}",
     }
     bot = await asyncio.create_subprocess_exec(
         "sh",
@@ -64,6 +70,14 @@ async def test_the_entrypoint_migrates_starts_answers_start_and_stops_cleanly(
         mina = FakeUser(7301, "M", "en")
         fake_bot_api.inject_command(mina, "start")
         await fake_bot_api.wait_for(lambda: bool(fake_bot_api.messages_in(mina.id)), within=20)
+        # What compose's health check asks, and what Prometheus scrapes.
+        async with aiohttp.ClientSession() as client:
+            base = f"http://127.0.0.1:{port}"
+            async with client.get(f"{base}/health") as health:
+                assert health.status == 200, await health.text()
+            async with client.get(f"{base}/metrics") as metrics:
+                assert metrics.status == 200
+                assert "tbbot_outbox_depth" in await metrics.text()
         bot.send_signal(signal.SIGTERM)
         rest = await asyncio.wait_for(bot.stderr.read(), 30)
         assert await asyncio.wait_for(bot.wait(), 30) == 0

@@ -7,18 +7,21 @@ fake Bot API, the real aiohttp server on 127.0.0.1, a fake clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.telegram.channel import TELEGRAM
 from bot.telegram.sender import TelegramSender, build_bot
 from bot.web.metrics import METRICS_PATH, metrics_routes
 from bot.web.server import WebServer
 from scheduler.clock import FakeClock
 from scheduler.dispatcher import Backoff, Dispatcher, DispatcherConfig
 from scheduler.metrics import MeteredOutbox, MeteredSender
-from scheduler.ratelimit import Limits, RateLimiter
+from scheduler.ratelimit import Limits
+from scheduler.sending import Lane
 from scheduler.sql_outbox import SqlOutbox
 from storage.store import Store
 from tests.fakebotapi import FakeBotApi, Fault
@@ -89,12 +92,12 @@ async def test_metrics_count_reminders_sends_failures_and_the_backlog_without_na
         bot = build_bot(fake_bot_api.token, base_url=fake_bot_api.base_url, timeouts=TEST_TIMEOUTS)
         async with bot:
             outbox = SqlOutbox(store, "dispatcher")
+            telegram = replace(TELEGRAM, limits=Limits(global_rate=None))
             dispatcher = Dispatcher(
                 MeteredOutbox(outbox, engine.metrics),
-                MeteredSender(TelegramSender(bot), engine.metrics, "telegram"),
+                [Lane(telegram, MeteredSender(TelegramSender(bot), engine.metrics, "telegram"))],
                 clock,
                 on_unreachable=outbox.record_unreachable,
-                limiter=RateLimiter(Limits(global_rate=None)),
                 config=DispatcherConfig(backoff=Backoff(base=2.0, cap=2.0, jitter=0.0)),
                 random=lambda: 0.0,
             )
