@@ -53,8 +53,8 @@ class SendWatch:
     clock: Clock
     last_sent: datetime | None = None
 
-    async def send(self, chat_id: int, payload: Payload) -> SendResult:
-        result = await self.inner.send(chat_id, payload)
+    async def send(self, address: str, payload: Payload) -> SendResult:
+        result = await self.inner.send(address, payload)
         if isinstance(result, Sent):
             self.last_sent = self.clock.now()
         return result
