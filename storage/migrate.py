@@ -73,8 +73,7 @@ def current_revision_sync(connection: Connection) -> str | None:
     """The revision the database is at (None: never migrated), as Alembic records it."""
     if not inspect(connection).has_table(_VERSION_TABLE):
         return None
-    found = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars()  # noqa: S608 - a fixed name
-    versions = list(found)
+    versions = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
     return versions[0] if len(versions) == 1 else None
 
 
