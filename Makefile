@@ -4,16 +4,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SRC := treatment storage scheduler bot
+LOCK := requirements.lock
+COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
-.PHONY: install test lint typecheck security audit pytest bench demo run clean messages
+.PHONY: install test lint typecheck security audit pytest bench demo run clean messages lock lock-upgrade
 
-$(STAMP): pyproject.toml
+# 1. Exactly what requirements.lock pins, each file checked against its hash.
+# 2. The project itself; if pyproject.toml asks for something the lock does not pin yet (a
+#    dependency added since `make lock`), scripts/lock_status.py says so and pip installs it from
+#    pyproject.toml's range, unpinned and unverified, keeping the locked versions. `make lock`
+#    then pins it.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	@$(BIN)/python scripts/lock_status.py || true
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Pin pyproject.toml's dependencies (with dev) in requirements.lock, with hashes. Keeps the
+# versions already pinned where they still fit; `make lock-upgrade` moves every pin to the
+# newest version pyproject.toml allows.
+lock: install
+	$(COMPILE)
+
+lock-upgrade: install
+	$(COMPILE) --upgrade
 
 test: install lint typecheck security audit pytest
 
@@ -22,13 +41,13 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy --strict treatment storage
-	$(BIN)/mypy scheduler bot
+	$(BIN)/mypy --strict treatment storage scheduler bot
 
 security: install
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive $(SRC)
 
-# pip-audit needs the vulnerability service; with no network it warns instead of failing.
+# pip-audit needs the vulnerability service. Packages it could not check are reported as NOT
+# AUDITED, never as a pass; with TBBOT_REQUIRE_AUDIT=1 (CI) that fails the build.
 audit: install
 	@$(BIN)/python scripts/audit.py
 

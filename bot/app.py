@@ -14,15 +14,18 @@ import logging
 import os
 import signal
 
-from telegram.ext import Application
-
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
 from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.runtime import build_runtime
-from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+from bot.telegram.app import (
+    TelegramAdapter,
+    TelegramApplication,
+    build_application,
+    set_command_menus,
+)
 from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
@@ -30,6 +33,7 @@ from bot.web.metrics import metrics_routes
 from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
 from scheduler.leases import release_dead, worker_id
+from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -73,14 +77,20 @@ async def run(settings: Settings) -> int:
     await release_dead(store, me)  # a crash before this start must not delay anyone
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
     telegram_sends = SendWatch(TelegramSender(sender_bot), clock)
-    runtime = build_runtime(store, clock, worker_id=me, senders={TELEGRAM.name: telegram_sends})
+    runtime = build_runtime(
+        store,
+        clock,
+        worker_id=me,
+        senders={TELEGRAM.name: telegram_sends},
+        wakeup=ApschedulerWakeup(),
+    )
     dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
     TelegramAdapter(
         dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
     ).install(application)
 
-    async def connected(app: Application) -> None:
+    async def connected(app: TelegramApplication) -> None:
         await set_command_menus(app)
         # Invitation links name the bot: known once Telegram answered getMe.
         runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))

@@ -11,14 +11,15 @@ from datetime import datetime
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
-from bot.flows.reminder import DoseLine, reminder
+from bot.flows.reminder import reminder
 from bot.i18n import Translator, translator
 from bot.texts import SYMPTOM_LABELS
 from scheduler.alerts import AlertKind, HelperPrefs
 from scheduler.compose import Note
-from scheduler.doses import DayCount
+from scheduler.doses import DayCount, DoseSnapshot
 from scheduler.ladder import Step
 from scheduler.outbox import Button, ButtonRows, Payload
+from scheduler.preferences import Preferences
 from storage.records import DoseSlot, Helper, Incident, Patient
 
 ACK = "hack"  # "I'll reach out"
@@ -36,15 +37,14 @@ def to_payload(reply: Reply) -> Payload:
 
 class BotComposer:
     def reminder(self, patient: Patient, slot: DoseSlot, step: Step, *, nudge: bool) -> Payload:
-        dose = slot.dose
-        drugs = [DoseLine(d["name"], d.get("mg"), d.get("tablets")) for d in dose.get("drugs", [])]
+        dose = DoseSnapshot.of(slot)
         reply = reminder(
             translator(patient.language),
             slot_ref=slot.id,
-            local_due=datetime.fromisoformat(dose["local"]),
-            drugs=drugs,
+            local_due=dose.local,
+            drugs=dose.drugs,
             discreet=patient.discreet,
-            cover_word=patient.preferences.get("cover_word"),
+            cover_word=Preferences.of(patient).cover_word,
             nudge=nudge,
         )
         return to_payload(reply)

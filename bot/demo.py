@@ -11,6 +11,7 @@ machine; the temporary folder is deleted at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
 import sys
@@ -31,7 +32,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.engine import Engine, EngineConfig
 from scheduler.sql_outbox import SqlOutbox
 from storage.keyring import create_key_file, load_keyring
-from storage.records import Consent, SlotState
+from storage.records import Consent, OutboxState, SlotState
 from storage.store import Store
 
 PATIENT = "1000001"
@@ -44,13 +45,18 @@ PATIENT_HEADING = "──── tbbot ────"
 
 
 class DemoClock:
-    """Wall time that runs `speed` times faster than real time, and can jump ahead."""
+    """Wall time that runs `speed` times faster than real time, and can jump ahead.
+
+    A jump ends the sleeps it jumps over, so whoever waits on this clock (the engine, the
+    dispatcher) wakes at the new time as if it had passed.
+    """
 
     def __init__(self, speed: float, start: datetime | None = None) -> None:
         self.speed = speed
         self._start = start or datetime.now(UTC)
         self._real = time.monotonic()
         self._jumped = 0.0
+        self._jump = asyncio.Event()
 
     def monotonic(self) -> float:
         return (time.monotonic() - self._real) * self.speed + self._jumped
@@ -60,9 +66,14 @@ class DemoClock:
 
     def jump(self, by: timedelta) -> None:
         self._jumped += by.total_seconds()
+        self._jump.set()
+        self._jump = asyncio.Event()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.speed)
+        until = self.monotonic() + max(0.0, seconds)
+        while (left := until - self.monotonic()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._jump.wait(), left / self.speed)
 
 
 def helper_heading(t: Translator) -> str:
@@ -149,10 +160,8 @@ async def demo(
                     helper_linked = await _link_demo_helper(store, clock.now(), out, t)
                     if helper_linked:
                         await _hint_next(store, clock, out, t)
-                engine.poke()
         finally:
             stop.set()
-            engine.poke()
             await asyncio.gather(workers, return_exceptions=True)
             await store.close()
     print(t._("[demo] finished; the temporary database and key are deleted."), file=out)
@@ -164,7 +173,9 @@ async def _travel(
 ) -> None:
     """Jump to `target` one due instant at a time (the engine's timers and the messages
     waiting in the outbox), so every reminder, nudge and close happens in order at its own
-    instant, as it would have had the time passed."""
+    instant, as it would have had the time passed. What the running engine or dispatcher took
+    on meanwhile is waited for, so it is on screen before the next line is read."""
+    waited = False
     while True:
         found = [await engine.next_due(), await outbox.next_due(clock.now())]
         due = min((at for at in found if at is not None), default=None)
@@ -174,11 +185,24 @@ async def _travel(
             clock.jump(due - clock.now())
         ticked = await engine.tick()
         sent = await dispatcher.run_once()
-        if due <= clock.now() and not ticked.claimed and not sent.claimed:
-            break  # what is due is being handled elsewhere (the running dispatcher)
+        if ticked.claimed or sent.claimed:
+            waited = False
+        elif waited:
+            break  # still due and nobody can take it: leave it to its lease
+        else:
+            await _sends_done(outbox)
+            waited = True
+    await _sends_done(outbox)
     if target > clock.now():
         clock.jump(target - clock.now())
-    engine.poke()
+
+
+async def _sends_done(outbox: SqlOutbox, tries: int = 100) -> None:
+    """Wait (real time, at most `tries` short waits) until no message is being sent."""
+    for _ in range(tries):
+        if not (await outbox.store.outbox.count_by_state()).get(OutboxState.LEASED):
+            return
+        await asyncio.sleep(0.02)
 
 
 async def _patient_zone(store: Store) -> str | None:

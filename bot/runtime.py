@@ -23,6 +23,7 @@ from scheduler.engine import Engine, EngineConfig
 from scheduler.metrics import MeteredOutbox, MeteredSender
 from scheduler.sending import Lane, Sender
 from scheduler.sql_outbox import SqlOutbox
+from scheduler.wakeup import Wakeup
 from storage.store import Store
 
 
@@ -55,6 +56,7 @@ def build_runtime(
     channels: Iterable[ChannelSpec] = CHANNELS,
     engine_config: EngineConfig | None = None,
     dispatcher_config: DispatcherConfig | None = None,
+    wakeup: Wakeup | None = None,
 ) -> Runtime:
     """The parts, joined.
 
@@ -63,10 +65,14 @@ def build_runtime(
        delivers to. A test that reads the outbox instead of delivering passes none.
     3. The outbox hands recipients that can no longer be reached to the engine, which tells
        the patient's helpers.
+    4. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
+       itself, so a demo or test clock wakes it at its own instants.
     """
     registry = ChannelRegistry(channels)
     composer = BotComposer()
-    engine = Engine(store, clock, composer, config=engine_config, worker_id=worker_id)
+    engine = Engine(
+        store, clock, composer, config=engine_config, worker_id=worker_id, wakeup=wakeup
+    )
     outbox = SqlOutbox(store, worker_id, then=engine.on_unreachable)
     lanes = [
         Lane(registry[name], MeteredSender(sender, engine.metrics, name))

@@ -22,7 +22,9 @@ from enum import StrEnum
 from typing import Any
 
 from scheduler.compose import Composer, Note
+from scheduler.doses import DoseSnapshot
 from scheduler.outbox import Kind, Payload
+from scheduler.preferences import Preferences
 from storage.errors import NotFound
 from storage.records import (
     DoseEvent,
@@ -41,8 +43,6 @@ from storage.records import (
 from storage.store import Repositories
 
 MAX_HELPERS = 3
-DEFAULT_ESCALATION = timedelta(hours=1)
-ESCALATION_CHOICES = (30, 60, 180, 720)  # minutes, offered to the patient
 INCIDENT_LIFETIME = timedelta(days=3)
 SILENT_AFTER = timedelta(days=3)
 MISSED_RUN_CHOICES = (2, 3, 5)
@@ -123,13 +123,6 @@ class HelperPrefs:
             return replace(self, missed_run=0 if self.missed_run else 3)
         flipped: dict[str, Any] = {switch: not getattr(self, switch)}
         return replace(self, **flipped)
-
-
-def escalation_delay(patient: Patient) -> timedelta:
-    minutes = patient.preferences.get("escalate_minutes")
-    if isinstance(minutes, int) and minutes in ESCALATION_CHOICES:
-        return timedelta(minutes=minutes)
-    return DEFAULT_ESCALATION
 
 
 class Outcome(StrEnum):
@@ -276,7 +269,11 @@ async def _tell_next(
     told.append(helper.id)
     detail["told"] = told
     more = len(waiting) > 1
-    next_at = now + escalation_delay(patient) if more else incident.created_at + INCIDENT_LIFETIME
+    next_at = (
+        now + Preferences.of(patient).escalation_delay()
+        if more
+        else incident.created_at + INCIDENT_LIFETIME
+    )
     if not await tx.incidents.change(
         incident, state=IncidentState.OPEN, next_at=next_at, detail=detail
     ):
@@ -369,7 +366,7 @@ async def after_close(
     opened = 0
     recent = await tx.doses.slots_between(patient.id, now - timedelta(days=21), now)
     run = missed_run([s for s in recent if s.enrolment_id == slot.enrolment_id])
-    facts = {"slot": slot.id, "local": slot.dose.get("local"), "run": run}
+    facts = {"slot": slot.id, "local": DoseSnapshot.of(slot).local.isoformat(), "run": run}
     run_helpers: set[str] = set()
     if run in MISSED_RUN_CHOICES:
         incident = await raise_alert(

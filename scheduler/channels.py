@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
 from scheduler.ratelimit import Limits
@@ -82,7 +83,8 @@ class ChannelSpec:
 
     - `choices`: buttons, or numbered replies the person types;
     - `edits` / `deletes`: whether a message already sent can be changed or removed (discreet
-      mode deletes sensitive messages only where `deletes`);
+      mode deletes sensitive messages only where `deletes`); `delete_within`: for how long
+      after it was sent (None: any time);
     - `attachments`: which files can be sent (none: text only);
     - `length`: the longest message, measured the channel's way;
     - `invitation`: a deep link plus a code, or a code only; `deep_link` is the link's start,
@@ -101,6 +103,7 @@ class ChannelSpec:
     limits: Limits
     attachments: frozenset[Attachment] = field(default_factory=frozenset)
     deep_link: str | None = None
+    delete_within: timedelta | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.isascii() or len(self.name) > 16:

@@ -1,6 +1,7 @@
 """The sealed dose of a slot, its timers, and the bridge from store events to treatment events.
 
-A materialised slot's sealed ``dose`` JSON is written by `dose_json` and holds:
+A materialised slot's sealed ``dose`` JSON is a `DoseSnapshot` (read it with
+`DoseSnapshot.of(slot)`, never by its keys), written by `dose_json`, and holds:
 
     {
       "key": "2026-03-02#0",              # the treatment plan's slot key
@@ -21,7 +22,7 @@ the next timer to run, so claiming due work needs no decryption.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,28 +32,93 @@ from storage.records import DoseEvent, DoseOutcome, DoseSlot, Patient, ReportedV
 from storage.repositories.doses import DoseRepository
 from treatment import events as treatment
 from treatment.plan import DoseSlot as PlannedSlot
+from treatment.plan import DrugDose
+from treatment.stock import DoseTablets, tablets_by_product
+
+
+@dataclass(frozen=True)
+class DoseSnapshot:
+    """What one materialised dose is: the plan's slot as it stood when planned, with its
+    timers. `local` is the wall time on the patient's clock; `drugs` carry no dose step (the
+    plan's concern, not the reminder's)."""
+
+    key: str
+    local: datetime
+    zone: str
+    regimen: str
+    phase: str
+    phase_kind: str
+    drugs: tuple[DrugDose, ...]
+    timers: tuple[Timer, ...]
+    snoozes: int = 0
+
+    @classmethod
+    def planned(cls, slot: PlannedSlot, timers: Sequence[Timer]) -> DoseSnapshot:
+        return cls(
+            key=slot.key,
+            local=slot.local,
+            zone=slot.zone,
+            regimen=slot.regimen_id,
+            phase=slot.phase,
+            phase_kind=slot.phase_kind.value,
+            drugs=tuple(DrugDose(d.name, d.mg, d.tablets, combined=d.combined) for d in slot.drugs),
+            timers=tuple(timers),
+        )
+
+    @classmethod
+    def of(cls, slot: DoseSlot) -> DoseSnapshot:
+        return cls.from_dict(slot.dose)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DoseSnapshot:
+        return cls(
+            key=str(data["key"]),
+            local=datetime.fromisoformat(data["local"]),
+            zone=str(data["zone"]),
+            regimen=str(data["regimen"]),
+            phase=str(data["phase"]),
+            phase_kind=str(data["phase_kind"]),
+            drugs=drugs_of(data),
+            timers=tuple(timers_of(data)),
+            snoozes=int(data.get("snoozes", 0)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "local": self.local.isoformat(),
+            "zone": self.zone,
+            "regimen": self.regimen,
+            "phase": self.phase,
+            "phase_kind": self.phase_kind,
+            "drugs": [
+                {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
+                for d in self.drugs
+            ],
+            "timers": [{"step": t.step.value, "at": t.at.isoformat()} for t in self.timers],
+            "snoozes": self.snoozes,
+        }
+
+    def snoozed(self, timers: Sequence[Timer]) -> DoseSnapshot:
+        """After one more snooze, with the timers that remain."""
+        return replace(self, timers=tuple(timers), snoozes=self.snoozes + 1)
+
+    def tablets(self) -> dict[str, float]:
+        """The tablets this dose uses, per product a patient buys (`treatment.stock`)."""
+        return tablets_by_product(DoseTablets(d.name, d.tablets, d.combined) for d in self.drugs)
 
 
 def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
     """The sealed dose of a planned slot with its timers (see the module docstring)."""
-    return {
-        "key": slot.key,
-        "local": slot.local.isoformat(),
-        "zone": slot.zone,
-        "regimen": slot.regimen_id,
-        "phase": slot.phase,
-        "phase_kind": slot.phase_kind.value,
-        "drugs": [
-            {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
-            for d in slot.drugs
-        ],
-        "timers": timers_json(timers),
-        "snoozes": 0,
-    }
+    return DoseSnapshot.planned(slot, timers).to_dict()
 
 
-def timers_json(timers: Iterable[Timer]) -> list[dict[str, str]]:
-    return [{"step": t.step.value, "at": t.at.isoformat()} for t in timers]
+def drugs_of(dose: Mapping[str, Any]) -> tuple[DrugDose, ...]:
+    """The drugs stored in a slot's dose."""
+    return tuple(
+        DrugDose(d["name"], d.get("mg"), d.get("tablets"), combined=bool(d.get("combined")))
+        for d in dose.get("drugs", ())
+    )
 
 
 def timers_of(dose: Mapping[str, Any]) -> list[Timer]:

@@ -1,4 +1,5 @@
-"""The reminder engine: dose slots as timers in the database, woken by APScheduler.
+"""The reminder engine: dose slots as timers in the database, woken by APScheduler (or, in the
+demo and in tests, by the injected clock: `scheduler.wakeup`).
 
 Each planned dose is a row of ``dose_slots`` (materialised over a rolling horizon) whose
 plaintext ``next_check_at`` is the instant of its next timer: the reminder at the due instant,
@@ -29,13 +30,11 @@ hook: `DoseRepository.record` sets ``next_check_at`` to None, which stops the sl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.alerts import (
@@ -51,19 +50,19 @@ from scheduler.alerts import (
 from scheduler.clock import Clock
 from scheduler.compose import Composer
 from scheduler.dispatcher import Unreachable
-from scheduler.doses import NOT_TAKEN_OUTCOMES, day_counts, timers_json, timers_of, treatment_events
+from scheduler.doses import NOT_TAKEN_OUTCOMES, DoseSnapshot, day_counts, treatment_events
 from scheduler.ladder import (
     DEFAULT_NUDGES,
     DEFAULT_WINDOW,
-    LadderSettings,
-    QuietHours,
     Step,
     Timer,
 )
 from scheduler.metrics import Metrics
 from scheduler.outbox import Kind, Payload
 from scheduler.planning import PlanChange, plan_changes
+from scheduler.preferences import Preferences
 from scheduler.sql_outbox import parse_recipient
+from scheduler.wakeup import ClockWakeup, Wakeup
 from storage.errors import NotFound
 from storage.records import (
     HELPER_PREFIX,
@@ -84,7 +83,6 @@ from storage.repositories.planning import PlanningInput, SlotPlan
 from storage.store import Repositories, Store
 from treatment.adherence import summarise
 from treatment.codes import Severity
-from treatment.enrolment import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -160,30 +158,6 @@ class TickReport:
     """Seconds from each reminder's due instant to its outbox row (for the benchmark)."""
 
 
-def ladder_settings(preferences: Mapping[str, Any], config: EngineConfig) -> LadderSettings:
-    """A patient's ladder from their preferences (keys documented on `storage.records.Patient`).
-
-    Unknown or malformed values fall back to the default: a bad setting must never silence
-    reminders.
-    """
-    nudges = config.nudges
-    choice = preferences.get("nudges")
-    if choice == "one":
-        nudges = config.nudges[:1]
-    elif choice == "none":
-        nudges = ()
-    quiet = None
-    span = preferences.get("quiet_hours")
-    if isinstance(span, list | tuple) and len(span) == 2:
-        try:
-            start, end = parse_time(span[0]), parse_time(span[1])
-        except ValueError:
-            log.warning("ignoring malformed quiet hours")
-        else:
-            quiet = QuietHours(start, end)
-    return LadderSettings(nudges=nudges, window=config.window, quiet=quiet)
-
-
 class Engine:
     def __init__(
         self,
@@ -193,6 +167,7 @@ class Engine:
         *,
         config: EngineConfig | None = None,
         worker_id: str,
+        wakeup: Wakeup | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
@@ -200,6 +175,7 @@ class Engine:
         self.composer = composer
         self.config = config or EngineConfig()
         self.metrics = metrics or Metrics()
+        self.wakeup = wakeup or ClockWakeup(clock)
         self.worker_id = worker_id[:48]
         self._wake = asyncio.Event()
         self._sooner: datetime | None = None
@@ -222,7 +198,9 @@ class Engine:
         await tx.planning.apply(change.remove, change.add, change.planned)
 
     def _changes(self, found: PlanningInput, now: datetime) -> PlanChange:
-        settings = ladder_settings(found.preferences, self.config)
+        settings = Preferences.from_dict(found.preferences).ladder(
+            self.config.nudges, self.config.window
+        )
         return plan_changes(found, now, now + self.config.horizon, settings)
 
     async def _plan_chunk(
@@ -325,14 +303,10 @@ class Engine:
             return False
         if slot.state not in OPEN or not now < until < slot.window_ends_at:
             return False
-        timers = timers_of(slot.dose)
+        snapshot = DoseSnapshot.of(slot)
+        timers = snapshot.timers
         rest = [t for t in timers[:-1] if t.step is Step.NUDGE and t.at > until]
-        new = [Timer(Step.REMIND, until), *rest, timers[-1]]
-        dose = {
-            **slot.dose,
-            "timers": timers_json(new),
-            "snoozes": int(slot.dose.get("snoozes", 0)) + 1,
-        }
+        dose = snapshot.snoozed([Timer(Step.REMIND, until), *rest, timers[-1]]).to_dict()
         return await tx.doses.reschedule(
             patient_id,
             slot_id,
@@ -621,7 +595,9 @@ class Engine:
         return await tx.outbox.enqueue(message) is not None
 
     async def sweep(self) -> int:
-        """Clear expired slot leases (housekeeping: claims take expired leases anyway)."""
+        """Clear expired slot leases (housekeeping: claims take expired leases anyway), and
+        forget tries at helper codes older than the hourly limit needs."""
+        await self.store.helpers.prune_code_tries(self.clock.now())
         return await self.store.doses.sweep_leases(self.clock.now())
 
     # -- running --------------------------------------------------------------------------
@@ -629,70 +605,44 @@ class Engine:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Tick whenever a timer comes due, until `stop` is set.
 
-        APScheduler's AsyncIOScheduler holds three jobs: a one-off ``wake`` job re-armed at
-        the next due instant after every round, and the periodic horizon and sweep jobs.
         Each round:
         1. Tick until a batch comes back short (a backlog is worked off at once).
-        2. Run the periodic jobs whose flag the scheduler raised (planning one chunk of
-           patients per round while more are due for it).
-        3. Ask the database for the next due instant (also sooner instants given to `poke`);
-           arm ``wake`` there, but no later than `max_idle` from now (timers written by
-           other processes cannot poke this one).
-        4. Sleep until ``wake`` fires, `poke` is called, or `stop` is set.
+        2. Run the periodic jobs that have come due (the horizon, every `replan_every`; the
+           lease sweep, every `sweep_every`; both at start), planning one chunk of patients
+           per round while more are due for it.
+        3. Ask the database for the next due instant (also sooner instants given to `poke`,
+           and the next periodic job); wait for it through the `Wakeup`, but no later than
+           `max_idle` from now (timers written by other processes cannot poke this one).
+        4. Wait until then, until `poke` is called, or until `stop` is set.
         """
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-        due_jobs: set[str] = {"replan", "sweep"}  # both run once at start
-
-        def flag(name: str) -> None:
-            due_jobs.add(name)
-            self._wake.set()
-
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(
-            flag,
-            "interval",
-            args=["replan"],
-            id="replan",
-            seconds=self.config.replan_every.total_seconds(),
-        )
-        scheduler.add_job(
-            flag,
-            "interval",
-            args=["sweep"],
-            id="sweep",
-            seconds=self.config.sweep_every.total_seconds(),
-        )
-        scheduler.start()
+        due_jobs: set[str] = set()
+        every = {"replan": self.config.replan_every, "sweep": self.config.sweep_every}
+        next_job = dict.fromkeys(every, self.clock.now())
         stopper = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
                 self._wake.clear()
+                now = self.clock.now()
+                for job, at in next_job.items():
+                    if at <= now:
+                        due_jobs.add(job)
+                        next_job[job] = now + every[job]
                 try:
                     await self._round(due_jobs)
                 except Exception as exc:
                     # The database may be briefly unavailable: try again shortly.
                     log.error("engine round failed: %s", type(exc).__name__)
                     self._sooner = self.clock.now() + timedelta(seconds=1)
-                wake_at = await self._wake_at()
-                scheduler.add_job(
-                    self._wake.set,
-                    "date",
-                    run_date=wake_at,
-                    id="wake",
-                    replace_existing=True,
-                    misfire_grace_time=None,
-                )
+                wake_at = min(await self._wake_at(), *next_job.values())
                 if not self.armed.is_set():
                     self.armed.set()
                     log.info("reminder engine armed")
-                waiter = asyncio.ensure_future(self._wake.wait())
+                waiter = asyncio.ensure_future(self.wakeup.until(wake_at, self._wake))
                 await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
         finally:
             stopper.cancel()
-            with contextlib.suppress(Exception):
-                scheduler.shutdown(wait=False)
+            self.wakeup.close()
 
     async def _round(self, due_jobs: set[str]) -> None:
         while True:
@@ -724,7 +674,7 @@ class Engine:
         if self._sooner is not None:
             candidates.append(self._sooner)
             self._sooner = None
-        # APScheduler runs a past date job at once; never ask for an instant before now.
+        # Never ask to be woken before now: a past instant is now.
         return max(now, min(candidates))
 
 
@@ -751,11 +701,11 @@ def _decide(slot: DoseSlot, now: datetime) -> _Decision:
     Dedupe keys: ``remind:<slot>`` for the first reminder, ``remind:<slot>:<n>`` after the
     n-th snooze, ``nudge:<slot>:<snoozes>:<timer index>``.
     """
-    timers = timers_of(slot.dose)
+    snapshot = DoseSnapshot.of(slot)
+    timers, snoozes = snapshot.timers, snapshot.snoozes
     since = slot.next_check_at or slot.due_at
     came_due = [t for t in timers[:-1] if since <= t.at <= now]
     upcoming = next((t.at for t in timers if t.at > now), slot.window_ends_at)
-    snoozes = int(slot.dose.get("snoozes", 0))
     if slot.state is SlotState.PENDING:
         send_at = max(now, since)
         after = next((t.at for t in timers if t.at > send_at), slot.window_ends_at)

@@ -42,15 +42,9 @@ class Consent:
 class Patient:
     """A patient's profile.
 
-    ``preferences`` is a sealed JSON object the dialogue writes and the reminder engine reads
-    (see `scheduler.engine.ladder_settings`). Known keys, all optional:
-
-    - ``nudges``: ``"two"`` (default: +30 min and +2 h), ``"one"`` (+30 min) or ``"none"``;
-    - ``quiet_hours``: ``["22:00", "07:00"]`` (local, may wrap midnight) or null: no nudges then;
-    - ``cover_word``: a neutral word for discreet reminders, or null;
-    - ``delete_after_minutes``: delete sensitive bot messages after this long (bot's concern).
-
-    Unknown keys are kept as they are, so an older engine does not drop a newer setting.
+    ``preferences`` is a sealed JSON object of the patient's choices about reminders and the
+    chat, read and written only through `scheduler.preferences.Preferences` (which keeps keys
+    it does not know, so an older engine does not drop a newer setting).
     """
 
     id: str

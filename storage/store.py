@@ -33,7 +33,15 @@ from storage.errors import KeyConfigError, NotFound, StoreError
 from storage.forgotten import ForgottenList
 from storage.keyring import Keyring
 from storage.migrate import current_revision, head_revision, lock_for_migration, upgrade
-from storage.models import AuditRow, Base, DataKeyRow, PatientRow, StoreKeyRow
+from storage.models import (
+    AuditRow,
+    Base,
+    ChannelIdentityRow,
+    CodeAttemptRow,
+    DataKeyRow,
+    PatientRow,
+    StoreKeyRow,
+)
 from storage.records import ForgetReport
 from storage.repositories import (
     AuditRepository,
@@ -222,6 +230,15 @@ class Store(Repositories):
         async with self.context.transaction() as session:
             if await session.get(PatientRow, patient_id) is None:
                 raise NotFound("patients", patient_id)
+            # Tries at helper codes are kept by account, not by patient: those of the
+            # patient's own accounts go too (they share the identities' blind index values).
+            accounts = select(ChannelIdentityRow.lookup).where(
+                ChannelIdentityRow.patient_id == patient_id
+            )
+            tries = await session.execute(
+                delete(CodeAttemptRow).where(CodeAttemptRow.lookup.in_(accounts))
+            )
+            deleted[CodeAttemptRow.__tablename__] = int(getattr(tries, "rowcount", 0))
             for table_name in _patient_tables():
                 table = Base.metadata.tables[table_name]
                 column = (

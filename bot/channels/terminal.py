@@ -9,7 +9,6 @@ terminal keeps the choices of the last reply that offered any, and a typed numbe
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -72,12 +71,6 @@ class TerminalSession:
                 message_ref=str(self.message_ref),
             )
         return Inbound.from_text(CHANNEL, self.user, self.user, line, language=self.language)
-
-
-def render_all(
-    session: TerminalSession, replies: Sequence[Reply], heading: str | None = None
-) -> str:
-    return "\n\n".join(session.render(reply, heading) for reply in replies)
 
 
 def as_reply(payload: Payload) -> Reply:

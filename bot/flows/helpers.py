@@ -17,7 +17,8 @@ from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.i18n import Translator, translator
 from bot.texts import N_
-from scheduler.alerts import ESCALATION_CHOICES, MAX_HELPERS, MISSED_RUN_CHOICES, HelperPrefs
+from scheduler.alerts import MAX_HELPERS, MISSED_RUN_CHOICES, HelperPrefs
+from scheduler.preferences import ESCALATION_CHOICES
 
 FLOW = "helpers"
 MAX_NAME = 40

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.flows.reminder import DoseLine, dose_lines
+from bot.flows.reminder import dose_lines
 from bot.i18n import LOCALES, Translator, negotiate, spoken, translator
 from bot.parsing import (
     ParseError,
@@ -562,8 +562,7 @@ def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
-        drugs = [DoseLine(d.name, d.mg, d.tablets) for d in first.drugs]
-        lines.extend(f"• {line}" for line in dose_lines(t, drugs))
+        lines.extend(f"• {line}" for line in dose_lines(t, first.drugs))
     if setup.earlier is not None:
         lines.append(earlier_line(t, setup, setup.earlier, data))
     if setup.discreet:

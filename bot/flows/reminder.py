@@ -14,7 +14,10 @@ from typing import Any
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.i18n import Translator
+from scheduler.doses import drugs_of
+from scheduler.preferences import Preferences
 from storage.records import Patient
+from treatment.plan import DrugDose
 
 TAKEN = "taken"
 SNOOZE = "snooze"
@@ -33,27 +36,17 @@ class Wording:
 
     @classmethod
     def of(cls, patient: Patient) -> Wording:
-        cover = patient.preferences.get("cover_word")
-        return cls(patient.discreet, cover if isinstance(cover, str) and cover else None)
+        return cls(patient.discreet, Preferences.of(patient).cover_word or None)
 
     def pills(self, t: Translator) -> str:
         return self.cover or t._("your pills")
-
-
-@dataclass(frozen=True, slots=True)
-class DoseLine:
-    """One drug of a dose as the reminder shows it."""
-
-    name: str
-    mg: float | None
-    tablets: float | None
 
 
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def dose_lines(t: Translator, drugs: Sequence[DoseLine]) -> list[str]:
+def dose_lines(t: Translator, drugs: Sequence[DrugDose]) -> list[str]:
     """One line per drug: name, mg and tablets when known, "as prescribed" otherwise."""
     lines = []
     for drug in drugs:
@@ -86,10 +79,9 @@ def dose_lines(t: Translator, drugs: Sequence[DoseLine]) -> list[str]:
 def stored_dose_lines(t: Translator, dose: Mapping[str, Any], wording: Wording) -> list[str]:
     """The lines of a stored slot's dose (`scheduler.doses.dose_json`) as `wording` allows:
     in discreet mode no drug is named, only the tablets of the patient's pills."""
-    drugs = [DoseLine(d["name"], d.get("mg"), d.get("tablets")) for d in dose.get("drugs", [])]
     if wording.discreet:
         return []
-    return dose_lines(t, drugs)
+    return dose_lines(t, drugs_of(dose))
 
 
 def reminder(
@@ -97,7 +89,7 @@ def reminder(
     *,
     slot_ref: str,
     local_due: datetime,
-    drugs: Sequence[DoseLine],
+    drugs: Sequence[DrugDose],
     discreet: bool,
     cover_word: str | None,
     nudge: bool = False,

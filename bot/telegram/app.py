@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -36,8 +37,11 @@ TELEGRAM_LANGUAGE = {"en": None, "ko": "ko", "zh_Hans": "zh"}
 # Updates are handled one at a time (PTB's default), so a few connections carry every reply.
 REPLY_CONNECTIONS = 4
 
+# The application as `build_application` makes it: PTB's default bot, context and data types.
+TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
 
-def build_application(token: str, base_url: str | None = None) -> Application:
+
+def build_application(token: str, base_url: str | None = None) -> TelegramApplication:
     """The application that receives updates and sends the replies, over the same aiohttp
     transport as the dispatcher (`bot.telegram.transport`): one connection for getUpdates long
     polling, `REPLY_CONNECTIONS` for everything else. `base_url` points at a self-hosted Bot API
@@ -73,7 +77,7 @@ class TelegramAdapter:
         self.clock = clock
         self.sent = sent
 
-    def install(self, application: Application) -> None:
+    def install(self, application: TelegramApplication) -> None:
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
 
@@ -116,7 +120,7 @@ class TelegramAdapter:
                 logger.warning("could not tell the user about the failure")
 
 
-async def set_command_menus(application: Application) -> None:
+async def set_command_menus(application: TelegramApplication) -> None:
     """The command list Telegram shows, per language. A failure here must not stop the bot."""
     for locale in LOCALES:
         t = translator(locale)

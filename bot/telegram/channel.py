@@ -9,6 +9,7 @@ code to type beside it; one message per second to a chat and about 30 a second f
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from scheduler.channels import Attachment, ChannelSpec, ChoiceStyle, Invitation, Length
 from scheduler.ratelimit import Limits
@@ -25,6 +26,8 @@ TELEGRAM = ChannelSpec(
     invitation=Invitation.DEEP_LINK,
     limits=Limits(per_chat_interval=1.0, global_rate=25.0),
     attachments=frozenset({Attachment.PHOTO, Attachment.DOCUMENT}),
+    # Bots may delete their messages in private chats for 48 hours (Bot API, deleteMessage).
+    delete_within=timedelta(hours=48),
 )
 
 

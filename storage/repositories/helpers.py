@@ -37,6 +37,8 @@ INVITE_ACCEPTED = "accepted"
 INVITE_WITHDRAWN = "withdrawn"
 INVITE_VOID = "void"  # opened by a second account: see `HelperRepository.open`
 
+CODE_TRIES_KEPT = timedelta(hours=1)
+"""How long a try at a code is remembered: the window of the hourly limit, no longer."""
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH = 28  # 28 x 5 = 140 random bits
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -174,6 +176,10 @@ class HelperRepository(Repository):
                 return None  # step 4
             if row.opened_by is None or hmac.compare_digest(row.opened_by, account):
                 row.opened_by = account
+                # A valid code: this account's tries have served their purpose.
+                await session.execute(
+                    delete(CodeAttemptRow).where(CodeAttemptRow.lookup == account)
+                )
                 await session.flush()
                 return OpenedInvite(to_invite(row))
             unlinked = None
@@ -269,14 +275,13 @@ class HelperRepository(Repository):
             return to_helper(row)
 
     async def remove(self, patient_id: str, helper_id: str) -> Helper:
-        """Stop a helper at once: no more alerts, their account unlinked, their invitations
-        withdrawn and every message still queued for them deleted. Returns the helper as it
-        was (with its address), so the caller can say goodbye."""
+        """Stop a helper at once and forget them: the row goes (with their invitations), and
+        every message still queued for them is deleted. Returns the helper as they were (with
+        their address), so the caller can say goodbye and clean up their chat."""
         async with self._transaction() as session:
             row = await self._helper_row(session, patient_id, helper_id, lock=True)
             before = to_helper(row)
-            row.state = HelperState.REMOVED.value
-            _unlink(row)
+            await session.delete(row)
             await session.execute(
                 delete(OutboxRow).where(
                     OutboxRow.patient_id == patient_id,
@@ -284,7 +289,6 @@ class HelperRepository(Repository):
                     OutboxRow.state.in_([OutboxState.PENDING.value, OutboxState.LEASED.value]),
                 )
             )
-            await self._withdraw_invites(session, helper_id)
             await session.flush()
             return before
 
@@ -337,6 +341,14 @@ class HelperRepository(Repository):
             session.add(CodeAttemptRow(lookup=lookup, at=now))
             await session.flush()
             return True
+
+    async def prune_code_tries(self, now: datetime) -> int:
+        """Delete the tries older than `CODE_TRIES_KEPT` (the engine's periodic sweep), so no
+        account's lookup value lingers; how many."""
+        before = now - CODE_TRIES_KEPT
+        async with self._transaction() as session:
+            result = await session.execute(delete(CodeAttemptRow).where(CodeAttemptRow.at < before))
+            return int(getattr(result, "rowcount", 0))
 
     async def _withdraw_invites(self, session: AsyncSession, helper_id: str) -> None:
         """Unused invitations of this helper stop working."""

@@ -185,6 +185,28 @@ class OutboxRepository(Repository):
             )
             return [row.sent_message_id for row in rows if row.sent_message_id]
 
+    async def sent_to(self, patient_id: str, recipient: str, since: datetime) -> list[str]:
+        """The channel message ids of what was sent to `recipient` since `since` and is still
+        in the recipient's chat (not a delete itself), oldest first: what removing a helper
+        deletes from their chat."""
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            rows = await session.scalars(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.patient_id == patient_id,
+                    OutboxRow.recipient == recipient,
+                    OutboxRow.state == OutboxState.SENT.value,
+                    OutboxRow.sent_at >= since,
+                )
+                .order_by(OutboxRow.sent_at, OutboxRow.id)
+            )
+            return [
+                row.sent_message_id
+                for row in rows
+                if row.sent_message_id and row.payload.get("action") != "delete"
+            ]
+
     async def claim_due(
         self, now: datetime, limit: int, lease: timedelta, owner: str, channel: str | None = None
     ) -> list[Delivery]:

@@ -648,3 +648,19 @@ async def onboard_plainly(person: Person) -> None:
     await person.press("opt:off")
     await person.press("opt:start")
     assert await person.world.patient_id(person.user)
+
+
+async def test_a_weight_change_of_five_kg_asks_for_a_clinician_and_a_smaller_one_does_not(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    await onboard(mina)  # 52 kg
+    await mina.say("/settings")
+    await mina.choose("Weight")
+    await mina.say("55")
+    assert "Saved." in mina.text()
+    assert "ask a clinician" not in mina.text()
+    await mina.say("/settings")
+    await mina.choose("Weight")
+    await mina.say("60")  # 5 kg more than the weight stored last
+    assert "Your weight has changed. Please ask a clinician" in mina.text()

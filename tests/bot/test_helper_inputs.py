@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.dialogue.choices import OPT, Picked
 from bot.dialogue.conversation import Conversation
-from bot.dialogue.helpers import format_code
+from bot.dialogue.helper_common import format_code
 from bot.dialogue.messages import Inbound, Kind
 from bot.flows import helpers as flow
 from scheduler.alerts import HelperPrefs

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.dialogue.choices import parse_payload
-from bot.flows.reminder import SKIP, SNOOZE, SYMPTOM, TAKEN, DoseLine, reminder
+from bot.flows.reminder import SKIP, SNOOZE, SYMPTOM, TAKEN, reminder
 from bot.i18n import LOCALES, translator
+from treatment.plan import DrugDose
 
 DUE = datetime(2026, 3, 2, 20, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 HRZE = [
-    DoseLine("isoniazid", 300, None),
-    DoseLine("rifampicin", 600, 2),
-    DoseLine("pyrazinamide", 1500, 1.5),
+    DrugDose("isoniazid", 300, None),
+    DrugDose("rifampicin", 600, 2),
+    DrugDose("pyrazinamide", 1500, 1.5),
 ]
 MEDICAL_WORDS = ["TB", "isoniazid", "rifampicin", "medicine", "결핵", "약", "结核", "药"]
 

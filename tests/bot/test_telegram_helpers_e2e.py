@@ -142,6 +142,49 @@ async def test_a_removed_helper_is_told_once_and_then_hears_nothing(telegram: Te
     assert "not helping anyone" in telegram.bot_messages(ANA)[-1]
 
 
+async def test_removing_a_helper_deletes_what_they_were_sent_from_their_chat(
+    telegram: Telegram,
+) -> None:
+    """Within Telegram's 48 hours what the bot sent them about the patient (the alert, the
+    welcome) goes; the goodbye stays, and so does the bot's answer to their own "I accept"."""
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await world.travel(CLOSE - world.clock.now())
+    await telegram.deliver()
+    assert any(ALERT in m.text for m in telegram.api.messages_in(ANA.id))
+    await telegram.say(MINA, "/helper")
+    await telegram.press(MINA, "Ana")
+    await telegram.press(MINA, "Remove Ana")
+    await telegram.press(MINA, "Yes, remove")
+    await telegram.deliver()
+    shown = " ".join(m.text for m in telegram.api.messages_in(ANA.id))
+    assert ALERT not in shown and "you are now their helper" not in shown
+    assert "removed you as their helper" in shown  # the goodbye stays
+    assert await world.store.helpers.for_patient(await world.patient_id(str(MINA.id))) == []
+
+
+async def test_messages_older_than_telegram_allows_are_not_asked_to_be_deleted(
+    telegram: Telegram,
+) -> None:
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await world.travel(CLOSE - world.clock.now())
+    await telegram.deliver()
+    (first,) = [m.message_id for m in telegram.api.messages_in(ANA.id) if ALERT in m.text]
+    await world.travel(timedelta(days=3))  # that alert is past Telegram's 48 hours now
+    await telegram.deliver()
+    await telegram.say(MINA, "/helper")
+    await telegram.press(MINA, "Ana")
+    await telegram.press(MINA, "Remove Ana")
+    await telegram.press(MINA, "Yes, remove")
+    await telegram.deliver()
+    asked = {c.params["message_id"] for c in telegram.api.calls("deleteMessage", chat_id=ANA.id)}
+    assert asked and first not in asked  # the later alerts went, the old one was not asked
+    assert [m.message_id for m in telegram.api.messages_in(ANA.id) if ALERT in m.text] == [first]
+
+
 async def test_helper_commands_over_telegram(telegram: Telegram) -> None:
     world = telegram.world
     await onboard(telegram, MINA, "en")

@@ -13,6 +13,7 @@ from scheduler.clock import FakeClock, SystemClock
 from scheduler.doses import timers_of, treatment_events
 from scheduler.engine import Engine, EngineConfig
 from scheduler.ladder import Step
+from scheduler.wakeup import ApschedulerWakeup
 from storage.records import (
     Consent,
     DoseOutcome,
@@ -389,6 +390,7 @@ async def test_run_forever_wakes_when_poked_for_a_sooner_timer(store: Store) -> 
         PlainComposer(),
         config=EngineConfig(max_idle=timedelta(minutes=10)),
         worker_id="forever",
+        wakeup=ApschedulerWakeup(),
     )
     stop = asyncio.Event()
     runner = asyncio.create_task(engine.run_forever(stop))

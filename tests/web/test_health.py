@@ -34,7 +34,7 @@ class Telegram:
     def __init__(self) -> None:
         self.up = True
 
-    async def send(self, chat_id: int, payload: Payload) -> SendResult:
+    async def send(self, address: str, payload: Payload) -> SendResult:
         return Sent(1) if self.up else RetryLater(RetryReason.NETWORK)
 
 
@@ -95,12 +95,12 @@ async def test_a_disconnected_channel_is_unhealthy_and_its_last_send_is_reported
 ) -> None:
     health, clock, url, state = served
     watch = health.channels["telegram"].sends
-    await watch.send(1, Payload.message("hi"))
+    await watch.send("1", Payload.message("hi"))
     sent_at = clock.now()
     clock.advance(timedelta(minutes=1))
     assert isinstance(watch.inner, Telegram)
     watch.inner.up = False
-    await watch.send(1, Payload.message("hi"))  # a failed send is not a send
+    await watch.send("1", Payload.message("hi"))  # a failed send is not a send
     state["connected"] = False
     status, body = await get(url)
     assert status == 503
