@@ -31,6 +31,7 @@ from bot.telegram.app import (
 from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
+from bot.web.metrics import metrics_routes
 from bot.web.server import WebServer, parse_listen
 from scheduler.clock import SystemClock
 from scheduler.leases import release_dead, worker_id
@@ -119,6 +120,7 @@ async def run(settings: Settings) -> int:
         parts["the dead-man's switch"] = switch.run
     server = WebServer()
     server.add_routes(health.routes())
+    server.add_routes(metrics_routes(runtime.engine.metrics, store, clock.now))
     if service is not None:
         server.add_routes(service.routes())
     loop = asyncio.get_running_loop()

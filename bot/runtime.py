@@ -20,6 +20,7 @@ from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.engine import Engine, EngineConfig
+from scheduler.metrics import MeteredOutbox, MeteredSender
 from scheduler.sending import Lane, Sender
 from scheduler.sql_outbox import SqlOutbox
 from scheduler.wakeup import Wakeup
@@ -80,9 +81,12 @@ def build_runtime(
         reporting=reporting,
     )
     outbox = SqlOutbox(store, worker_id, then=engine.on_unreachable)
-    lanes = [Lane(registry[name], sender) for name, sender in (senders or {}).items()]
+    lanes = [
+        Lane(registry[name], MeteredSender(sender, engine.metrics, name))
+        for name, sender in (senders or {}).items()
+    ]
     dispatcher = Dispatcher(
-        outbox,
+        MeteredOutbox(outbox, engine.metrics),
         lanes,
         clock,
         on_unreachable=outbox.record_unreachable,

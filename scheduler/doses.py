@@ -176,6 +176,11 @@ def timers_of(dose: Mapping[str, Any]) -> list[Timer]:
     ]
 
 
+NOT_TAKEN_OUTCOMES = frozenset({DoseOutcome.MISSED, DoseOutcome.SKIPPED})
+"""The outcomes `treatment_events` turns into `treatment.events.NOT_TAKEN_KINDS`, however the
+dose was reported: planning asks the store for the slots whose latest answer is one of them."""
+
+
 def _kind(event: DoseEvent) -> treatment.EventKind:
     if event.outcome is DoseOutcome.TAKEN:
         return treatment.EventKind.TAKEN

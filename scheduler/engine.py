@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,16 +50,16 @@ from scheduler.alerts import (
 from scheduler.clock import Clock
 from scheduler.compose import Composer
 from scheduler.dispatcher import Unreachable
-from scheduler.doses import DoseSnapshot, day_counts, dose_json, treatment_events
+from scheduler.doses import NOT_TAKEN_OUTCOMES, DoseSnapshot, day_counts, treatment_events
 from scheduler.ladder import (
     DEFAULT_NUDGES,
     DEFAULT_WINDOW,
-    LadderSettings,
     Step,
     Timer,
-    ladder,
 )
+from scheduler.metrics import Metrics
 from scheduler.outbox import Kind, Payload
+from scheduler.planning import PlanChange, plan_changes
 from scheduler.preferences import Preferences
 from scheduler.sql_outbox import parse_recipient
 from scheduler.wakeup import ClockWakeup, Wakeup
@@ -71,7 +72,6 @@ from storage.records import (
     EnrolmentRecord,
     Helper,
     IncidentState,
-    NewDoseSlot,
     OutboxMessage,
     Patient,
     ReportedVia,
@@ -79,12 +79,10 @@ from storage.records import (
     helper_recipient,
     reminder_key,
 )
+from storage.repositories.planning import PlanningInput, SlotPlan
 from storage.store import Repositories, Store
 from treatment.adherence import summarise
 from treatment.codes import Severity
-from treatment.events import NOT_TAKEN_KINDS, latest_events
-from treatment.plan import DoseSlot as PlannedSlot
-from treatment.plan import iter_slots
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +121,7 @@ class EngineConfig:
     batch_size: int = 200
     replan_every: timedelta = timedelta(hours=1)
     replan_batch: int = 500
-    plan_chunk: int = 50
+    plan_chunk: int = 500
     sweep_every: timedelta = timedelta(minutes=5)
     max_idle: timedelta = timedelta(seconds=60)
 
@@ -171,6 +169,7 @@ class Engine:
         worker_id: str,
         reporting: frozenset[str] = frozenset(),
         wakeup: Wakeup | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -178,105 +177,92 @@ class Engine:
         self.config = config or EngineConfig()
         # Channels that report what became of a message after accepting it (SMS).
         self.reporting = reporting
+        self.metrics = metrics or Metrics()
         self.wakeup = wakeup or ClockWakeup(clock)
         self.worker_id = worker_id[:48]
         self._wake = asyncio.Event()
         self._sooner: datetime | None = None
+        self.armed = asyncio.Event()
+        """Set once `run_forever` has finished its first round and armed its first wake-up."""
 
     # -- planning -------------------------------------------------------------------------
 
     async def enrolled(self, tx: Repositories, patient_id: str, now: datetime) -> None:
         """Materialise the patient's dose slots up to ``now + horizon``, in the caller's
-        transaction. Idempotent; also the way to apply any change to the plan.
+        transaction. Idempotent; also the way to apply any change to the plan. Raises
+        `NotFound` for a patient who does not exist.
 
-        1. Read the patient (for their ladder settings) and their active enrolments.
-        2. Pending (never reminded) future slots of enrolments no longer active are removed.
-        3. For each active enrolment (see `_plan_enrolment`): plan the slots due in
-           ``[now, now + horizon)`` with the doses not taken so far, so that a missed dose that
-           moves a phase boundary shows the right drugs; add the missing ones, replace pending
-           ones that changed (time, zone, pause, phase, settings), remove pending ones the plan
-           no longer has. Slots already reminded or answered are history and stay as they are.
-        4. Note the enrolment planned up to ``now + horizon``.
+        The same path as the horizon job's, with a chunk of one patient (see `_plan_chunk`).
         """
-        patient = await tx.patients.get(patient_id)
-        settings = Preferences.of(patient).ladder(self.config.nudges, self.config.window)
-        active = await tx.enrolments.active(patient_id)
-        for record in active:
-            await self._plan_enrolment(tx, record, settings, now)
-        # Step 2: only enrolments that ended can have slots outside the active ones.
-        active_ids = {record.id for record in active}
-        future = await tx.doses.slots_between(patient_id, now, now + timedelta(days=3660))
-        stale = [
-            slot.id
-            for slot in future
-            if slot.enrolment_id not in active_ids and slot.state is SlotState.PENDING
-        ]
-        await tx.doses.remove_pending(patient_id, stale)
+        found = await tx.planning.inputs([patient_id], now, NOT_TAKEN_OUTCOMES)
+        if not found:
+            raise NotFound("patients", patient_id)
+        change = self._changes(found[0], now)
+        await tx.planning.apply(change.remove, change.add, change.planned)
 
-    async def _plan_enrolment(
-        self, tx: Repositories, record: EnrolmentRecord, settings: LadderSettings, now: datetime
-    ) -> None:
-        """Step 3 of `enrolled` for one enrolment."""
-        patient_id = record.patient_id
-        events = await tx.doses.events(patient_id)
-        answered = await tx.doses.slots_by_id(patient_id, {event.slot_id for event in events})
-        by_key = latest_events(treatment_events(answered, events))
-        not_taken = {key for key, event in by_key.items() if event.kind in NOT_TAKEN_KINDS}
-        end = now + self.config.horizon
-        planned: list[PlannedSlot] = []
-        following: PlannedSlot | None = None
-        for slot in iter_slots(record.enrolment, not_taken=not_taken):
-            if slot.utc < now:
-                continue
-            if slot.utc >= end:
-                following = slot  # its due instant may close the last planned window
-                break
-            planned.append(slot)
-        existing = await tx.doses.slots_of_enrolment(patient_id, record.id, since=now)
-        by_existing_key = {DoseSnapshot.of(slot).key: slot for slot in existing}
-        remove: list[str] = []
-        add: list[NewDoseSlot] = []
-        wanted: set[str] = set()
-        for number, slot in enumerate(planned):
-            after = planned[number + 1] if number + 1 < len(planned) else following
-            timers = ladder(slot.utc, after.utc if after else None, slot.zone, settings)
-            dose = dose_json(slot, timers)
-            close = timers[-1].at
-            wanted.add(slot.key)
-            have = by_existing_key.get(slot.key)
-            if have is not None:
-                if have.state is not SlotState.PENDING:
-                    continue
-                if have.due_at == slot.utc and have.window_ends_at == close and have.dose == dose:
-                    continue
-                remove.append(have.id)
-            add.append(NewDoseSlot(due_at=slot.utc, window_ends_at=close, dose=dose))
-        remove.extend(
-            slot.id
-            for key, slot in by_existing_key.items()
-            if key not in wanted and slot.state is SlotState.PENDING
+    def _changes(self, found: PlanningInput, now: datetime) -> PlanChange:
+        settings = Preferences.from_dict(found.preferences).ladder(
+            self.config.nudges, self.config.window
         )
-        removed = await tx.doses.remove_pending(patient_id, remove)
-        if removed == len(remove):
-            gone = set(remove)
-            present = {slot.due_at for slot in existing if slot.id not in gone}
-        else:
-            # A slot came due and was claimed meanwhile; it stays, so look again.
-            again = await tx.doses.slots_of_enrolment(patient_id, record.id, since=now)
-            present = {slot.due_at for slot in again}
-        # The unique (enrolment, due instant) pair: a kept slot holds its instant.
-        add = [slot for slot in add if slot.due_at not in present]
-        if add:
-            await tx.doses.add_slots(patient_id, record.id, add)
-        await tx.enrolments.mark_planned(record.id, end)
+        return plan_changes(found, now, now + self.config.horizon, settings)
+
+    async def _plan_chunk(
+        self, tx: Repositories, due: Mapping[str, Sequence[str]], now: datetime
+    ) -> None:
+        """Plan a chunk of patients in the caller's transaction: ``due`` maps each patient to
+        the enrolments the horizon job found for them.
+
+        1. Read the chunk's patients, keys, enrolments, future slots and answers in a few
+           queries (`PlanningRepository.inputs`); patients forgotten meanwhile are not there.
+        2. Plan each patient in Python (`plan_changes`). A patient whose plan raises is left
+           out and noted planned until the next run, so it is tried again then, not in a
+           loop now.
+        3. Write every change in one savepoint: one DELETE, one INSERT, one UPDATE.
+        4. Only if 1 or 3 fails (another worker planned one of these patients meanwhile, and
+           the unique (enrolment, due instant) pair refused a slot; one bad row), roll the
+           savepoint back and plan each patient alone in a savepoint of its own, reading
+           again, so that one patient cannot stop everyone else's reminders.
+        """
+        retry_at = now + self.config.horizon - self.config.replan_margin
+        retry_at += self.config.replan_every
+        try:
+            async with tx.savepoint():
+                inputs = await tx.planning.inputs(list(due), now, NOT_TAKEN_OUTCOMES)
+                remove: list[DoseSlot] = []
+                add: list[SlotPlan] = []
+                planned: dict[str, datetime] = {}
+                for found in inputs:
+                    try:
+                        change = self._changes(found, now)
+                    except Exception as exc:
+                        log.error("planning failed for one patient: %s", type(exc).__name__)
+                        planned.update(dict.fromkeys(due[found.patient_id], retry_at))
+                        continue
+                    remove.extend(change.remove)
+                    add.extend(change.add)
+                    planned.update(change.planned)
+                await tx.planning.apply(remove, add, planned)
+            return
+        except Exception as exc:
+            log.warning("planning a chunk failed (%s): one by one", type(exc).__name__)
+        for patient_id, enrolment_ids in due.items():
+            try:
+                async with tx.savepoint():
+                    await self.enrolled(tx, patient_id, now)
+            except NotFound:
+                continue  # forgotten meanwhile
+            except Exception as exc:
+                log.error("planning failed for one patient: %s", type(exc).__name__)
+                async with tx.savepoint():
+                    await tx.planning.apply([], [], dict.fromkeys(enrolment_ids, retry_at))
 
     async def extend_horizon(self, limit: int | None = None) -> int:
         """The periodic planning job: plan the enrolments whose horizon runs short.
 
         1. Ask the index for active enrolments planned only up to less than
            ``now + horizon - replan_margin`` (plaintext; nothing is decrypted to find them).
-        2. Plan their patients, `plan_chunk` per transaction, each in a savepoint (see
-           `enrolled`), until none is left or `limit` patients were planned.
+        2. Plan their patients, `plan_chunk` per transaction (see `_plan_chunk`), until none
+           is left or `limit` patients were planned.
         Returns the number of patients planned (``== limit``: there may be more).
         """
         now = self.clock.now()
@@ -284,30 +270,24 @@ class Engine:
         seen: set[str] = set()
         while True:
             due = await self.store.enrolments.due_for_planning(before, self.config.replan_batch)
-            fresh = list(dict.fromkeys(pid for pid, _ in due if pid not in seen))
+            fresh: dict[str, list[str]] = {}
+            for patient_id, enrolment_id in due:
+                if patient_id not in seen:
+                    fresh.setdefault(patient_id, []).append(enrolment_id)
+            patients = list(fresh)
             if limit is not None:
-                fresh = fresh[: max(0, limit - len(seen))]
-            if not fresh:
+                patients = patients[: max(0, limit - len(seen))]
+            if not patients:
                 return len(seen)
-            seen.update(fresh)
-            # Many patients per transaction (one commit, one fsync), each in a savepoint so
-            # that one patient's bad plan does not stop everyone else's reminders.
-            for first in range(0, len(fresh), self.config.plan_chunk):
-                async with self.store.transaction() as tx:
-                    for patient_id in fresh[first : first + self.config.plan_chunk]:
-                        try:
-                            async with tx.savepoint():
-                                await self.enrolled(tx, patient_id, now)
-                        except NotFound:
-                            continue  # forgotten meanwhile
-                        except Exception as exc:
-                            log.error("planning failed for one patient: %s", type(exc).__name__)
-                            # Try again at the next run, not in a loop now.
-                            for owner, enrolment_id in due:
-                                if owner == patient_id:
-                                    await tx.enrolments.mark_planned(
-                                        enrolment_id, before + self.config.replan_every
-                                    )
+            seen.update(patients)
+            # Many patients per transaction: one commit (one fsync) and a few statements per
+            # chunk, not per patient.
+            for first in range(0, len(patients), self.config.plan_chunk):
+                chunk = patients[first : first + self.config.plan_chunk]
+                with self.metrics.planning.time():
+                    async with self.store.transaction() as tx:
+                        await self._plan_chunk(tx, {pid: fresh[pid] for pid in chunk}, now)
+                self.metrics.patients_planned.inc(len(chunk))
 
     # -- the dialogue's hooks -------------------------------------------------------------
 
@@ -447,6 +427,10 @@ class Engine:
                 except Exception as exc:
                     report.failed += 1
                     log.error("dose slot %s: %s", slot.id, type(exc).__name__)
+        # Counted once the batch is committed: a rolled-back batch queued nothing.
+        self.metrics.reminders_queued.inc(report.reminded)
+        self.metrics.nudges_queued.inc(report.nudged)
+        self.metrics.doses_closed.inc(report.closed)
         return report
 
     async def _close(
@@ -491,8 +475,7 @@ class Engine:
             else:
                 report.alerts += await self._alert_helpers(tx, patient, slot, record, now)
         if record.active:
-            settings = Preferences.of(patient).ladder(self.config.nudges, self.config.window)
-            await self._plan_enrolment(tx, record, settings, now)
+            await self.enrolled(tx, slot.patient_id, now)
 
     async def _alert_helpers(
         self,
@@ -660,6 +643,9 @@ class Engine:
                     log.error("engine round failed: %s", type(exc).__name__)
                     self._sooner = self.clock.now() + timedelta(seconds=1)
                 wake_at = min(await self._wake_at(), *next_job.values())
+                if not self.armed.is_set():
+                    self.armed.set()
+                    log.info("reminder engine armed")
                 waiter = asyncio.ensure_future(self.wakeup.until(wake_at, self._wake))
                 await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()

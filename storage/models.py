@@ -165,6 +165,8 @@ class EnrolmentRow(PatientOwned, Base):
     """A course of treatment; the plan is the treatment domain's ``Enrolment.to_dict()``."""
 
     __tablename__ = "enrolments"
+    # Revision 0007: the horizon job reads active enrolments in planned_until order.
+    __table_args__ = (Index("ix_enrolments_active_planned_until", "active", "planned_until"),)
 
     patient_id: Mapped[str] = _patient_fk()
     active: Mapped[bool] = mapped_column(Boolean)
@@ -173,7 +175,7 @@ class EnrolmentRow(PatientOwned, Base):
     # Revision 0002: the reminder engine has materialised this enrolment's dose slots up to
     # here (NULL: never). Indexed so the hourly horizon job finds the few enrolments due for
     # extension without reading, let alone decrypting, the others.
-    planned_until: Mapped[datetime | None] = mapped_column(index=True)
+    planned_until: Mapped[datetime | None]
     _plan: Mapped[bytes] = mapped_column("plan")
 
     plan = SealedField(JSON_OBJECT)

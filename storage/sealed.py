@@ -196,8 +196,7 @@ class SealedField(Generic[T]):
         if sealed is None:
             raise AttributeError(f"{type(row).__name__}.{self.column} was never set")
         table = type(row).__table__.name  # type: ignore[attr-defined]
-        plaintext = _crypto_of(row).open(row.data_key_owner(), table, self.column, row.id, sealed)
-        value = self.codec.decode(plaintext)
+        value = self.open_value(_crypto_of(row), table, row.data_key_owner(), row.id, sealed)
         values[self._plain] = value
         return value
 
@@ -211,9 +210,25 @@ class SealedField(Generic[T]):
     def seal_into(self, row: SealedRow, crypto: SessionCrypto) -> None:
         """Encrypt the pending plaintext into the backing column (called from before_flush)."""
         table = type(row).__table__.name  # type: ignore[attr-defined]
-        plaintext = self.codec.encode(row.__dict__[self._plain])
-        sealed = crypto.seal(row.data_key_owner(), table, self.column, row.id, plaintext)
+        sealed = self.seal_value(
+            crypto, table, row.data_key_owner(), row.id, row.__dict__[self._plain]
+        )
         setattr(row, self.storage, sealed)
+
+    # Bulk paths (many rows in one Core statement, no ORM objects) seal and open cells with
+    # these two, so a cell written either way has the same bytes, key and associated data.
+
+    def seal_value(
+        self, crypto: SessionCrypto, table: str, owner: str, row_id: str, value: T
+    ) -> bytes:
+        """The ciphertext of ``value`` for this column of row ``row_id`` of ``table``."""
+        return crypto.seal(owner, table, self.column, row_id, self.codec.encode(value))
+
+    def open_value(
+        self, crypto: SessionCrypto, table: str, owner: str, row_id: str, sealed: bytes
+    ) -> T:
+        """The value in this column's ciphertext ``sealed`` of row ``row_id`` of ``table``."""
+        return self.codec.decode(crypto.open(owner, table, self.column, row_id, sealed))
 
 
 def sealed_fields(model: type[SealedRow]) -> list[SealedField[Any]]:

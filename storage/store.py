@@ -51,10 +51,12 @@ from storage.repositories import (
     HelperRepository,
     IdentityRepository,
     IncidentRepository,
+    MetricsRepository,
     MoodRepository,
     OutboxRepository,
     PatientRepository,
     PillStockRepository,
+    PlanningRepository,
     SideEffectRepository,
     SmsRepository,
 )
@@ -92,8 +94,10 @@ class Repositories:
         self.side_effects = SideEffectRepository(context, session)
         self.mood = MoodRepository(context, session)
         self.pill_stock = PillStockRepository(context, session)
+        self.planning = PlanningRepository(context, session)
         self.helpers = HelperRepository(context, session)
         self.incidents = IncidentRepository(context, session)
+        self.metrics = MetricsRepository(context, session)
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)

@@ -32,6 +32,7 @@ store keeps enrolments as encrypted JSON written by this method.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -455,7 +456,15 @@ def _custom_from_dict(data: object) -> Regimen | None:
         return None
     if not isinstance(data, Mapping):
         raise _invalid("custom_regimen", "must be an object")
-    return regimen_from_dict(data, "custom")
+    return _custom_regimen(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+@functools.lru_cache(maxsize=256)
+def _custom_regimen(canonical: str) -> Regimen:
+    """A custom regimen validated once per distinct content: the reminder engine reads every
+    enrolment each day, and patients given the same prescription share it. Regimens are
+    immutable, so sharing one is safe; a failed validation is not cached."""
+    return regimen_from_dict(json.loads(canonical), "custom")
 
 
 def _invalid(field: str, message: str) -> TreatmentError:

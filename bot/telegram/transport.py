@@ -20,6 +20,7 @@ What this class guarantees:
 
 from __future__ import annotations
 
+import functools
 import ssl
 from dataclasses import dataclass
 
@@ -40,6 +41,14 @@ class Timeouts:
     pool: float = 5.0
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """certifi's roots, as httpx uses (a slim container image may have no system store);
+    loaded once and shared by every transport of the process, since loading them costs
+    tens of milliseconds of start-up each time."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class AiohttpRequest(BaseRequest):
     """A `BaseRequest` with at most `connections` connections open to the Bot API at once."""
 
@@ -56,10 +65,8 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # certifi's roots, as httpx uses: a slim container image may have no system store.
-            context = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections, ssl=context),
+                connector=aiohttp.TCPConnector(limit=self._connections, ssl=_tls_context()),
                 headers={"User-Agent": self.USER_AGENT},
                 # HTTP(S)_PROXY and NO_PROXY, as PTB's httpx transport honours them: where
                 # Telegram is blocked, an operator reaches it through a proxy.

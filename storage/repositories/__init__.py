@@ -7,10 +7,12 @@ from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.helpers import HelperRepository
 from storage.repositories.identities import IdentityRepository
 from storage.repositories.incidents import IncidentRepository
+from storage.repositories.metrics import MetricsRepository
 from storage.repositories.mood import MoodRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.patients import PatientRepository
 from storage.repositories.pill_stock import PillStockRepository
+from storage.repositories.planning import PlanningRepository
 from storage.repositories.side_effects import SideEffectRepository
 from storage.repositories.sms import SmsRepository
 
@@ -22,10 +24,12 @@ __all__ = [
     "HelperRepository",
     "IdentityRepository",
     "IncidentRepository",
+    "MetricsRepository",
     "MoodRepository",
     "OutboxRepository",
     "PatientRepository",
     "PillStockRepository",
+    "PlanningRepository",
     "SideEffectRepository",
     "SmsRepository",
 ]

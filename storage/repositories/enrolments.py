@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
@@ -93,19 +93,28 @@ class EnrolmentRepository(Repository):
 
     async def due_for_planning(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         """(patient id, enrolment id) of active enrolments planned only up to before ``before``
-        (or never), at most ``limit``, least planned first. An indexed query on plaintext
-        columns: the horizon job touches only the enrolments that need it."""
+        (or never), at most ``limit``: never planned first, then least planned first.
+
+        Two queries that read the (active, planned_until) index in order and stop at
+        ``limit`` rows, so the horizon job touches only the enrolments it plans, whatever
+        the number of patients (one query with OR and ORDER BY would sort every candidate).
+        """
         async with self._transaction() as session:
-            rows = await session.execute(
+            never = await session.execute(
                 select(EnrolmentRow.patient_id, EnrolmentRow.id)
-                .where(
-                    EnrolmentRow.active.is_(True),
-                    or_(EnrolmentRow.planned_until.is_(None), EnrolmentRow.planned_until < before),
-                )
-                .order_by(EnrolmentRow.planned_until, EnrolmentRow.id)
+                .where(EnrolmentRow.active.is_(True), EnrolmentRow.planned_until.is_(None))
                 .limit(limit)
             )
-            return [(patient_id, enrolment_id) for patient_id, enrolment_id in rows]
+            found = [(patient_id, enrolment_id) for patient_id, enrolment_id in never]
+            if len(found) < limit:
+                short = await session.execute(
+                    select(EnrolmentRow.patient_id, EnrolmentRow.id)
+                    .where(EnrolmentRow.active.is_(True), EnrolmentRow.planned_until < before)
+                    .order_by(EnrolmentRow.planned_until)
+                    .limit(limit - len(found))
+                )
+                found.extend((patient_id, enrolment_id) for patient_id, enrolment_id in short)
+            return found
 
     async def _row(self, session: AsyncSession, patient_id: str, enrolment_id: str) -> EnrolmentRow:
         await self._load_keys(session, [patient_id])
