@@ -36,6 +36,16 @@ LEVEL_ADVICE = {
     Level.RED_FLAG: N_("Told to stop the medicine and get medical care the same day."),
 }
 
+# The text calendar's legend: short, since an SMS segment is 70 characters in Korean or Chinese.
+MARK_WORDS = {
+    Mark.TAKEN: N_("taken"),
+    Mark.LATE: N_("late"),
+    Mark.MISSED: N_("missed"),
+    Mark.NOT_RECORDED: N_("not recorded"),
+    Mark.PAUSED: N_("paused"),
+    Mark.TO_COME: N_("to come"),
+}
+
 # One character a day where no picture can be sent (`bot.records.text`).
 MARK_SYMBOLS = {
     Mark.TAKEN: "✅",
