@@ -353,7 +353,14 @@ def card_layout(record: Record) -> CardLayout:
 
 
 def card_png(record: Record, t: Translator) -> bytes:
-    """Every month of the treatment, a row each, with the legend below."""
+    """Every month of the treatment, a row each, with the legend below, as a PNG."""
+    out = io.BytesIO()
+    card_image(record, t).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def card_image(record: Record, t: Translator) -> Image.Image:
+    """The treatment card as an image (the report embeds it without a PNG round trip)."""
     layout = card_layout(record)
     locale = Locale.parse(t.locale)
     px = layout.px
@@ -399,9 +406,7 @@ def card_png(record: Record, t: Translator) -> bytes:
         scale=layout.scale * 0.62,
         today_underlined=True,
     )
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return image
 
 
 def _draw_card_day(

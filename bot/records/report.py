@@ -10,19 +10,23 @@ be searched, copied and read back, and no glyph depends on the reader's fonts.
 
 from __future__ import annotations
 
+import copy
 import functools
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from typing import cast
 
 from babel import Locale
 from babel.dates import format_skeleton
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from bot.i18n import Translator
 from bot.records import fonts
-from bot.records.calendar import card_png
+from bot.records.calendar import card_image
 from bot.records.facts import Record
 from bot.records.words import (
     LEVEL_ADVICE,
@@ -58,7 +62,7 @@ def report_pdf(record: Record, t: Translator) -> bytes:
     pdf.add_page()
     _heading(pdf, t._("Calendar"))
     width = pdf.w - 2 * MARGIN_MM
-    pdf.image(card_png(record, t), x=MARGIN_MM, w=width)
+    pdf.image(card_image(record, t), x=MARGIN_MM, w=width)
     return bytes(pdf.output())
 
 
@@ -66,11 +70,47 @@ def _document(language: str) -> FPDF:
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(True, margin=MARGIN_MM)
-    pdf.add_font(FAMILY, fname=str(fonts.font_path()), collection_font_number=fonts.face(language))
+    _add_font(pdf, language)
     pdf.set_font(FAMILY, size=10)
     pdf.set_lang({"ko": "ko", "zh_Hans": "zh-Hans"}.get(language, "en"))
     pdf.set_creator("tbbot")
     return pdf
+
+
+@functools.cache
+def _parsed_font(language: str) -> TTFFont:
+    """The face's metrics, parsed once per process: reading the 65,535 glyph widths of a CJK
+    face is a quarter of a second, more than laying out the whole report."""
+    pdf = FPDF()
+    pdf.add_font(FAMILY, fname=str(fonts.font_path()), collection_font_number=fonts.face(language))
+    return pdf.fonts[FAMILY]  # type: ignore[return-value]
+
+
+def _add_font(pdf: FPDF, language: str) -> None:
+    """`pdf.add_font` without parsing the face again (fpdf2 2.8's `TTFFont`).
+
+    The parsed metrics are shared and read only; what one document changes gets its own
+    copy: the widths table (a defaultdict that grows on lookups of missing characters), the
+    glyphs used, and the fontTools font, which the subsetter cuts down when the PDF is
+    written, so it is opened again from the file (lazily: only the tables it reads).
+    """
+    parsed = _parsed_font(language)
+    font = copy.copy(parsed)
+    font.i = len(pdf.fonts) + 1
+    widths = cast(defaultdict[int, float], parsed.cw)
+    font.cw = defaultdict(widths.default_factory, widths)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font.ttfont = TTFont(
+        str(fonts.font_path()),
+        recalcTimestamp=False,
+        fontNumber=fonts.face(language),
+        lazy=True,
+    )
+    font.subset = SubsetMap(font)
+    pdf.fonts[FAMILY] = font
+    if font.is_cff and font.is_cid_keyed:
+        pdf._set_min_pdf_version("1.6")
 
 
 @functools.cache
