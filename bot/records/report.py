@@ -234,7 +234,7 @@ def _months(pdf: FPDF, record: Record, t: Translator) -> None:
     _heading(pdf, t._("Doses per month"))
     headings = [
         t._("Month"),
-        t._("Taken"),
+        t._("Doses taken"),
         t._("of them late"),
         t._("Missed"),
         t._("Not recorded"),
@@ -345,7 +345,7 @@ def _moods(pdf: FPDF, record: Record, t: Translator) -> None:
     for check in shown:
         if check.instrument == "phq9":
             top = rules.item_max * rules.phq9_items
-            meaning = t._(PHQ9_BANDS[rules.band(min(check.score, top))])
+            meaning = _band(t, rules.band(min(check.score, top)), top)
         else:
             top = rules.item_max * rules.phq2_items
             cutoff = rules.phq2_positive_at
@@ -371,12 +371,22 @@ def _moods(pdf: FPDF, record: Record, t: Translator) -> None:
         _lines(pdf, t.locale, _earlier(t, hidden))
 
 
+def _band(t: Translator, name: str, top: int) -> str:
+    """A PHQ-9 band with its score range, from the screening rules' own band starts."""
+    starts = mood_rules().bands
+    index = next(i for i, (_, band) in enumerate(starts) if band == name)
+    low = starts[index][0]
+    high = starts[index + 1][0] - 1 if index + 1 < len(starts) else top
+    return f"{t._(PHQ9_BANDS[name])} ({low}–{high})"
+
+
 def _weight_and_tablets(pdf: FPDF, record: Record, t: Translator) -> None:
     _heading(pdf, t._("Weight and tablets"))
+    weight = record.weight_kg
     lines = [
-        t._("Weight: {kg} kg", kg=f"{record.weight_kg:g}")
-        if record.weight_kg is not None
-        else t._("Weight: not given")
+        t._("Weight: not given")
+        if weight is None
+        else t._("Weight: {kg} kg", kg=format(weight, "g"))
     ]
     if not record.stock or record.stock_counted_at is None:
         lines.append(t._("No tablet count recorded."))

@@ -60,11 +60,11 @@ MARK_SYMBOLS = {
 
 MOOD_INSTRUMENTS = {"phq2": "PHQ-2", "phq9": "PHQ-9"}
 PHQ9_BANDS = {
-    "minimal": N_("Minimal"),
-    "mild": N_("Mild"),
-    "moderate": N_("Moderate"),
-    "moderately_severe": N_("Moderately severe"),
-    "severe": N_("Severe"),
+    "minimal": N_("Minimal symptoms"),
+    "mild": N_("Mild symptoms"),
+    "moderate": N_("Moderate symptoms"),
+    "moderately_severe": N_("Moderately severe symptoms"),
+    "severe": N_("Severe symptoms"),
 }
 PHQ2_POSITIVE = N_("At or above the cut-off of {cutoff}")
 PHQ2_NEGATIVE = N_("Below the cut-off of {cutoff}")

@@ -71,7 +71,7 @@ def test_report_holds_the_counts_dates_and_scores(rendered: tuple[str, bytes, li
         ),
         # PHQ-9 of 11 is moderate (Kroenke 2001: 10-14); PHQ-2 of 4 is at the cut-off of 3.
         "11 / 27",
-        t._("Moderate"),
+        t._("Moderate symptoms") + " (10–14)",
         "4 / 6",
         t._("At or above the cut-off of {cutoff}", cutoff=3),
         t.date(scenario.RED_FLAG_DAY),
