@@ -59,6 +59,8 @@ COLOURS: dict[Mark, RGB] = {
     Mark.TO_COME: (185, 185, 185),
     Mark.NO_DOSE: NO_DOSE_FILL,
 }
+LEGEND_ITEMS = 12
+"""The marks of `LEGEND_ORDER`, two side-effect triangles, phase, last dose and today."""
 LEGEND_ORDER = (
     Mark.TAKEN,
     Mark.LATE,
@@ -172,7 +174,7 @@ def month_png(record: Record, t: Translator, year: int, month: int) -> bytes:
     layout = month_layout(record, year, month)
     locale = Locale.parse(t.locale)
     summary = record.summary
-    legend_rows = (len(LEGEND_ORDER) + 5 + 1) // 2
+    legend_rows = -(-LEGEND_ITEMS // 2)
     height = layout.grid_bottom + 28 + legend_rows * 36 + 96
     image = Image.new("RGB", (layout.width, height), WHITE)
     draw = ImageDraw.Draw(image)
@@ -259,10 +261,11 @@ def _draw_legend(
     *,
     scale: float = 1.0,
     today_underlined: bool = False,
+    columns: int = 2,
 ) -> None:
     """The legend in two columns; `scale` 1 is the month picture's size. Today is a disc
     behind the day number, or (on the card, which shows no numbers) a line under the day."""
-    column_w = (width - 2 * left) // 2
+    column_w = (width - 2 * left) // columns
 
     def s(value: float) -> float:
         return value * scale
@@ -275,7 +278,7 @@ def _draw_legend(
         (t._(LAST_DOSE), "last"),
         (t._(TODAY), "today"),
     ]
-    rows = (len(items) + 1) // 2
+    rows = -(-len(items) // columns)
     for index, (label, what) in enumerate(items):
         x = left + (index // rows) * column_w
         y = top + (index % rows) * s(36)
@@ -348,6 +351,9 @@ class CardLayout:
         return self.px(self.top + len(self.months) * self.cell)
 
 
+CARD_LEGEND_COLUMNS = 3
+
+
 def card_layout(record: Record) -> CardLayout:
     return CardLayout(tuple(record.calendar.months()))
 
@@ -364,7 +370,7 @@ def card_image(record: Record, t: Translator) -> Image.Image:
     layout = card_layout(record)
     locale = Locale.parse(t.locale)
     px = layout.px
-    legend_rows = (len(LEGEND_ORDER) + 5 + 1) // 2
+    legend_rows = -(-LEGEND_ITEMS // CARD_LEGEND_COLUMNS)
     height = layout.grid_bottom + px(16 + legend_rows * 22)
     image = Image.new("RGB", (layout.width, height), WHITE)
     draw = ImageDraw.Draw(image)
@@ -405,6 +411,7 @@ def card_image(record: Record, t: Translator) -> Image.Image:
         small,
         scale=layout.scale * 0.62,
         today_underlined=True,
+        columns=CARD_LEGEND_COLUMNS,
     )
     return image
 

@@ -41,9 +41,12 @@ from treatment.mood import mood_rules
 
 FAMILY = "noto"
 MARGIN_MM = 14
-SIDE_EFFECT_ROWS = 10
-MOOD_ROWS = 8
-INTERRUPTION_ROWS = 8
+# The latest entries that fit page one; the export holds every one.
+SIDE_EFFECT_ROWS = 5
+MOOD_ROWS = 6
+INTERRUPTION_ROWS = 6
+# Up to this many months a month a row; more (a drug-resistant course) two months a row.
+MONTHS_ONE_COLUMN = 10
 GREY = (232, 232, 232)
 
 
@@ -59,11 +62,20 @@ def report_pdf(record: Record, t: Translator) -> bytes:
     _side_effects(pdf, record, t)
     _moods(pdf, record, t)
     _weight_and_tablets(pdf, record, t)
-    pdf.add_page()
-    _heading(pdf, t._("Calendar"))
-    width = pdf.w - 2 * MARGIN_MM
-    pdf.image(card_image(record, t), x=MARGIN_MM, w=width)
+    _calendar(pdf, record, t)
     return bytes(pdf.output())
+
+
+def _calendar(pdf: FPDF, record: Record, t: Translator) -> None:
+    """The treatment card below the rest if it fits there, else on a page of its own."""
+    card = card_image(record, t)
+    width = pdf.w - 2 * MARGIN_MM
+    height = width * card.height / card.width
+    heading = 12
+    if pdf.get_y() + heading + height > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    _heading(pdf, t._("Calendar"))
+    pdf.image(card, x=MARGIN_MM, w=width)
 
 
 def _document(language: str) -> FPDF:
@@ -131,7 +143,7 @@ def _heading(pdf: FPDF, text: str) -> None:
 
 def _lines(pdf: FPDF, language: str, *lines: str) -> None:
     for line in lines:
-        pdf.multi_cell(0, 4.8, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=_wrap(language))
+        pdf.multi_cell(0, 4.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=_wrap(language))
 
 
 def _table(
@@ -144,10 +156,10 @@ def _table(
     with pdf.table(
         col_widths=widths,
         headings_style=FontFace(emphasis="", fill_color=GREY),
-        line_height=4.8,
+        line_height=4.4,
         text_align="LEFT",
         wrapmode=_wrap(language),
-        padding=0.8,
+        padding=0.6,
     ) as table:
         for cells in (headings, *rows):
             row = table.row()
@@ -251,7 +263,17 @@ def _months(pdf: FPDF, record: Record, t: Translator) -> None:
         ]
         for m in record.calendar.months_counted
     ]
-    _table(pdf, t.locale, headings, rows, (30, 16, 18, 16, 18, 20))
+    widths = (30, 16, 18, 16, 18, 20)
+    if len(rows) > MONTHS_ONE_COLUMN:
+        # Side by side: the first half of the months on the left, the rest on the right.
+        half = (len(rows) + 1) // 2
+        blank = [""] * len(headings)
+        rows = [rows[i] + (rows[half + i] if half + i < len(rows) else blank) for i in range(half)]
+        headings = headings * 2
+        widths = widths * 2
+        pdf.set_font(FAMILY, size=8)
+    _table(pdf, t.locale, headings, rows, widths)
+    pdf.set_font(FAMILY, size=9.5)
 
 
 def _interruptions(pdf: FPDF, record: Record, t: Translator) -> None:
@@ -260,9 +282,10 @@ def _interruptions(pdf: FPDF, record: Record, t: Translator) -> None:
     lines = []
     if not lapses:
         lines.append(t._("No dose was missed."))
+    spans = []
     for lapse in lapses:
         if lapse.resumed is None:
-            lines.append(
+            spans.append(
                 t.ngettext(
                     "Since {start}: {n} day without a dose taken",
                     "Since {start}: {n} days without a dose taken",
@@ -271,7 +294,7 @@ def _interruptions(pdf: FPDF, record: Record, t: Translator) -> None:
                 )
             )
         else:
-            lines.append(
+            spans.append(
                 t.ngettext(
                     "{start} to {end}: {n} day without a dose taken",
                     "{start} to {end}: {n} days without a dose taken",
@@ -280,6 +303,8 @@ def _interruptions(pdf: FPDF, record: Record, t: Translator) -> None:
                     end=t.date(lapse.resumed),
                 )
             )
+    if spans:
+        lines.append(" · ".join(spans))
     hidden = len(record.lapses) - len(lapses)
     if hidden:
         lines.append(_earlier(t, hidden))

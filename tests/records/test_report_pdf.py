@@ -109,3 +109,18 @@ def test_report_language_is_the_one_picked_not_the_patients() -> None:
     text = _squeezed(PdfReader(io.BytesIO(data)).pages[0].extract_text())
     assert _squeezed("Doses taken: 132 of 273") in text
     assert "민아" in text  # the nickname as the patient wrote it
+
+
+@pytest.mark.parametrize("language", LOCALES)
+def test_a_24_month_course_still_fits_two_pages(language: str) -> None:
+    record = scenario.long_course(24, language)
+    data = report_pdf(record, translator(language))
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 2 and len(data) < 300_000
+    first = _squeezed(reader.pages[0].extract_text())
+    t = translator(language)
+    # 720 daily doses, all taken by the end; the latest months in the right-hand column.
+    assert _squeezed(t._("Doses taken: {taken} of {required}", taken=720, required=720)) in first
+    assert len(record.calendar.months_counted) == 28
+    last = record.calendar.months_counted[-1]
+    assert _squeezed(f"{last.taken} {last.late} {last.missed} {last.not_recorded}") in first
