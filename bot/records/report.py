@@ -95,7 +95,11 @@ def _parsed_font(language: str) -> TTFFont:
     face is a quarter of a second, more than laying out the whole report."""
     pdf = FPDF()
     pdf.add_font(FAMILY, fname=str(fonts.font_path()), collection_font_number=fonts.face(language))
-    return pdf.fonts[FAMILY]  # type: ignore[return-value]
+    font = cast(TTFFont, pdf.fonts[FAMILY])
+    # Each document opens its own fontTools font (see `_add_font`); the parsed tables of this
+    # one would only hold tens of megabytes.
+    font.ttfont = None
+    return font
 
 
 def _add_font(pdf: FPDF, language: str) -> None:
@@ -263,7 +267,7 @@ def _months(pdf: FPDF, record: Record, t: Translator) -> None:
         ]
         for m in record.calendar.months_counted
     ]
-    widths = (30, 16, 18, 16, 18, 20)
+    widths: tuple[float, ...] = (30, 16, 18, 16, 18, 20)
     if len(rows) > MONTHS_ONE_COLUMN:
         # Side by side: the first half of the months on the left, the rest on the right.
         half = (len(rows) + 1) // 2
