@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.dialogue.choices import Choice, Picked
 from bot.dialogue.messages import Inbound, Kind, Reply
@@ -25,6 +26,8 @@ class TerminalSession:
     language: str | None = None
     choices: list[Choice] = field(default_factory=list)
     message_ref: int = 0
+    files: Path | None = None
+    """Where attachments are saved so they can be opened (the demo's temporary folder)."""
 
     def render(self, reply: Reply, heading: str | None = None) -> str:
         """The text to print for `reply`; remembers its choices for the next typed number."""
@@ -32,6 +35,15 @@ class TerminalSession:
         lines = [heading] if heading else []
         for paragraph in reply.text.splitlines() or [""]:
             lines.extend(textwrap.wrap(paragraph, WIDTH) or [""])
+        attachment = reply.attachment
+        if attachment is not None:
+            size = f"{len(attachment.data) / 1024:.0f} KB"
+            shown = attachment.filename
+            if self.files is not None:
+                path = self.files / f"{self.message_ref}-{attachment.filename}"
+                path.write_bytes(attachment.data)
+                shown = str(path)
+            lines.append(f"📎 {shown} ({size})")
         offered = reply.all_choices()
         if offered:
             self.choices = offered

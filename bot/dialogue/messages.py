@@ -80,18 +80,48 @@ class Inbound:
         )
 
 
+class AttachmentKind(enum.StrEnum):
+    PHOTO = "photo"
+    """A picture the chat shows inline (the calendar)."""
+    DOCUMENT = "document"
+    """A file to keep or pass on (the report, the export)."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Attachment:
+    """A file sent with a reply; the reply's text is its caption. `filename` is what the
+    recipient's phone shows and keeps: it must say nothing the patient did not choose to."""
+
+    kind: AttachmentKind
+    data: bytes
+    filename: str
+    mime_type: str
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ValueError("an attachment needs content")
+        if not self.filename or "/" in self.filename:
+            raise ValueError("an attachment needs a plain file name")
+
+    def __repr__(self) -> str:
+        # The bytes are health records; a traceback shows only their size.
+        return f"Attachment({self.kind.value}, {self.filename!r}, {len(self.data)} bytes)"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One message to show: text, rows of choices, and how to treat it.
 
     `edit` replaces the message the pick was made on instead of sending a new one.
     `sensitive` marks health details that discreet mode deletes from the chat after a delay.
+    `attachment`, when given, is sent with `text` as its caption (never as an edit).
     """
 
     text: str
     choices: tuple[tuple[Choice, ...], ...] = field(default_factory=tuple)
     edit: bool = False
     sensitive: bool = False
+    attachment: Attachment | None = None
 
     def all_choices(self) -> list[Choice]:
         return [choice for row in self.choices for choice in row]

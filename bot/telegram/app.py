@@ -10,11 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.dialogue.messages import Inbound, Reply
+from bot.dialogue.messages import AttachmentKind, Inbound, Reply
 from bot.flows.info import command_descriptions
 from bot.i18n import DEFAULT_LOCALE, LOCALES, negotiate, translator
 from bot.telegram.inbound import to_inbound
@@ -58,6 +66,21 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
+async def send_attachment(
+    bot: Bot, chat_id: int, reply: Reply, keyboard: InlineKeyboardMarkup | None
+) -> Message:
+    """A picture as a photo (shown inline), anything else as a document, the reply's text
+    as the caption."""
+    attachment = reply.attachment
+    if attachment is None:
+        raise ValueError("the reply has no attachment")
+    upload = InputFile(attachment.data, filename=attachment.filename)
+    caption = reply.text or None
+    if attachment.kind is AttachmentKind.PHOTO:
+        return await bot.send_photo(chat_id, upload, caption=caption, reply_markup=keyboard)
+    return await bot.send_document(chat_id, upload, caption=caption, reply_markup=keyboard)
+
+
 class TelegramAdapter:
     """Receives updates for `handle` and renders what it answers.
 
@@ -92,6 +115,11 @@ class TelegramAdapter:
         chat_id = int(event.chat)
         for reply in replies:
             keyboard = markup(reply)
+            if reply.attachment is not None:
+                message = await send_attachment(bot, chat_id, reply, keyboard)
+                if self.sent is not None:
+                    await self.sent(event, reply, message.message_id)
+                continue
             if reply.edit and event.message_ref is not None:
                 try:
                     await bot.edit_message_text(
