@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from bot.telegram.channel import TELEGRAM
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher, DispatcherConfig, Unreachable
 from scheduler.outbox import Kind, Payload
-from scheduler.ratelimit import Limits, RateLimiter
+from scheduler.ratelimit import Limits
+from scheduler.sending import Lane
 from tests.fakebotapi import STATS_PATH, TEST_TOKEN
 from tests.scheduler.memory_outbox import MemoryOutbox
 
@@ -89,12 +92,12 @@ async def _run(
     bot = build_bot(TEST_TOKEN, base_url=f"http://127.0.0.1:{port}/bot", connections=in_flight)
     try:
         async with bot, httpx.AsyncClient() as client:
+            telegram = replace(TELEGRAM, limits=Limits(global_rate=global_rate))
             dispatcher = Dispatcher(
                 outbox,
-                TelegramSender(bot),
+                [Lane(telegram, TelegramSender(bot))],
                 clock,
                 on_unreachable=_ignore,
-                limiter=RateLimiter(Limits(global_rate=global_rate)),
                 config=DispatcherConfig(max_in_flight=in_flight),
             )
             stop = asyncio.Event()

@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -273,10 +274,12 @@ async def _engine(db: Path, interpreter_s: float) -> dict[str, Any]:
 async def _dispatch(db: Path) -> dict[str, Any]:
     import httpx
 
+    from bot.telegram.channel import TELEGRAM
     from bot.telegram.sender import TelegramSender, build_bot
     from scheduler.clock import SystemClock
     from scheduler.dispatcher import Dispatcher, DispatcherConfig
-    from scheduler.ratelimit import Limits, RateLimiter
+    from scheduler.ratelimit import Limits
+    from scheduler.sending import Lane
     from scheduler.sql_outbox import SqlOutbox
     from storage.records import OutboxState
     from storage.store import Store
@@ -321,14 +324,12 @@ async def _dispatch(db: Path) -> dict[str, Any]:
         outbox = SqlOutbox(store, "bench")
         try:
             async with bot, httpx.AsyncClient() as client:
+                limits = Limits(per_chat_interval=per_chat, global_rate=global_rate)
                 dispatcher = Dispatcher(
                     outbox,
-                    TelegramSender(bot),
+                    [Lane(replace(TELEGRAM, limits=limits), TelegramSender(bot))],
                     clock,
                     on_unreachable=outbox.record_unreachable,
-                    limiter=RateLimiter(
-                        Limits(per_chat_interval=per_chat, global_rate=global_rate)
-                    ),
                     config=DispatcherConfig(batch_size=200),
                 )
                 stop = asyncio.Event()

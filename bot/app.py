@@ -14,17 +14,14 @@ import os
 import signal
 import socket
 
-from bot.compose import BotComposer
 from bot.config import Settings
-from bot.dialogue.service import Dialogue
 from bot.errors import UsageError
 from bot.logsafe import configure_logging
+from bot.runtime import build_runtime
 from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import SystemClock
-from scheduler.dispatcher import Dispatcher
-from scheduler.engine import Engine
-from scheduler.sql_outbox import SqlOutbox
 from storage.errors import KeyConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -43,7 +40,8 @@ async def run(settings: Settings) -> int:
     """Steps:
     1. Refuse to start without a token or without the right master key (nothing is written).
     2. Open (and migrate) the store.
-    3. Start polling, the engine and the dispatcher; wait for a stop signal.
+    3. Build the runtime (`bot.runtime`) with Telegram's sender; start polling, the engine
+       and the dispatcher; wait for a stop signal.
     4. Stop polling first, so no new work arrives, then the engine and dispatcher.
     """
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
@@ -60,16 +58,15 @@ async def run(settings: Settings) -> int:
     except StoreError as exc:
         raise UsageError(f"the database could not be opened: {exc}") from None
     clock = SystemClock()
-    me = worker_id()
-    engine = Engine(store, clock, BotComposer(), worker_id=me)
-    dialogue = Dialogue(store, engine, clock, channel="telegram")
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url)
-    outbox = SqlOutbox(store, me, then=engine.on_unreachable)
-    dispatcher = Dispatcher(
-        outbox, TelegramSender(sender_bot), clock, on_unreachable=outbox.record_unreachable
+    runtime = build_runtime(
+        store, clock, worker_id=worker_id(), senders={TELEGRAM.name: TelegramSender(sender_bot)}
     )
+    dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
-    TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
+    TelegramAdapter(
+        dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
+    ).install(application)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -80,21 +77,18 @@ async def run(settings: Settings) -> int:
         async with application, sender_bot:
             await set_command_menus(application)
             # Invitation links name the bot: known once the application asked Telegram (getMe).
-            dialogue.desk.bot_username = application.bot.username
+            runtime.channels.register(with_bot_name(TELEGRAM, application.bot.username))
             await application.start()
             updater = application.updater
             if updater is None:
                 raise RuntimeError("the application was built without an updater")
             await updater.start_polling()
             log.info("tbbot is running")
-            workers = [
-                asyncio.create_task(engine.run_forever(stop)),
-                asyncio.create_task(dispatcher.run_forever(stop)),
-            ]
+            workers = asyncio.create_task(runtime.run(stop))
             await stop.wait()
             await updater.stop()
             await application.stop()
-            await asyncio.gather(*workers)
+            await workers
     finally:
         await store.close()
     log.info("tbbot stopped")

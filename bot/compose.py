@@ -18,16 +18,20 @@ from scheduler.alerts import AlertKind, HelperPrefs
 from scheduler.compose import Note
 from scheduler.doses import DayCount
 from scheduler.ladder import Step
-from scheduler.outbox import Button, Payload
+from scheduler.outbox import Button, ButtonRows, Payload
 from storage.records import DoseSlot, Helper, Incident, Patient
 
 ACK = "hack"  # "I'll reach out"
 HAND_ON = "hpass"  # "Can't reach them"
 
 
+def buttons(reply: Reply) -> ButtonRows:
+    """A reply's choices as the outbox keeps them (each channel renders them its own way)."""
+    return tuple(tuple(Button(c.label, c.payload) for c in row) for row in reply.choices)
+
+
 def to_payload(reply: Reply) -> Payload:
-    buttons = tuple(tuple(Button(c.label, c.payload) for c in row) for row in reply.choices)
-    return Payload.message(reply.text, buttons)
+    return Payload.message(reply.text, buttons(reply), reply.attachment)
 
 
 class BotComposer:

@@ -1,6 +1,6 @@
 """`tbbot demo`: the whole bot in a terminal, with nothing to configure.
 
-A temporary database and key, a simulated Telegram account, and a clock that runs fast (a day
+A temporary database and key, the terminal channel, and a clock that runs fast (a day
 per minute by default), so a newcomer can set up a treatment, get reminders, answer them,
 report a symptom, and see, clearly marked, what a helper would receive. Lines such as `+3h`
 jump the clock ahead; lines starting with `@jisoo` are typed by the demo helper, so the helper's
@@ -23,17 +23,12 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.channels.terminal import TerminalSession
-from bot.compose import BotComposer
-from bot.dialogue.choices import Choice
-from bot.dialogue.messages import Reply
-from bot.dialogue.service import Dialogue
+from bot.channels.replies import send_replies
+from bot.channels.terminal import TERMINAL, TerminalScreen, TerminalSession
 from bot.i18n import Translator, negotiate, translator
+from bot.runtime import build_runtime
 from scheduler.dispatcher import Dispatcher
 from scheduler.engine import Engine, EngineConfig
-from scheduler.outbox import Action, Payload
-from scheduler.ratelimit import Limits, RateLimiter
-from scheduler.sending import SendResult, Sent
 from scheduler.sql_outbox import SqlOutbox
 from storage.keyring import create_key_file, load_keyring
 from storage.records import Consent, SlotState
@@ -45,6 +40,7 @@ HELPER_ALIAS = "Jisoo"
 JUMP = re.compile(r"^\+(\d{1,3})\s*([mhd])$")
 AS_HELPER = re.compile(r"^@jisoo\b\s*", re.IGNORECASE)
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+PATIENT_HEADING = "──── tbbot ────"
 
 
 class DemoClock:
@@ -69,47 +65,8 @@ class DemoClock:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
 
 
-class TerminalSender:
-    """The dispatcher's `Sender` for the demo: messages are printed, not sent."""
-
-    def __init__(
-        self, session: TerminalSession, helper: TerminalSession, out: TextIO, t: Translator
-    ) -> None:
-        self.session = session
-        self.helper = helper
-        self.t = t
-        self.out = out
-        self.next_id = 1000
-
-    async def send(self, chat_id: int, payload: Payload) -> SendResult:
-        self.next_id += 1
-        if payload.action is Action.DELETE:
-            self._print(
-                f"[demo] message {payload.target_message_id} deleted from the chat (discreet mode)"
-            )
-            return Sent(None)
-        choices = tuple(
-            tuple(Choice(b.label, *_verb_arg(b.callback_data)) for b in row)
-            for row in payload.buttons
-        )
-        reply = Reply(payload.text, choices)
-        if str(chat_id) == HELPER:
-            self._print(self.helper.render(reply, helper_heading(self.t)))
-        else:
-            self._print(self.session.render(reply, "──── tbbot ────"))
-        return Sent(self.next_id)
-
-    def _print(self, text: str) -> None:
-        print(f"\n{text}\n> ", end="", file=self.out, flush=True)
-
-
 def helper_heading(t: Translator) -> str:
     return t._("──── to your helper {name} (what they would see) ────", name=HELPER_ALIAS)
-
-
-def _verb_arg(data: str) -> tuple[str, str]:
-    verb, _, arg = data.partition(":")
-    return verb, arg
 
 
 async def demo(
@@ -137,27 +94,20 @@ async def demo(
         session = TerminalSession(PATIENT, language=language, files=Path(folder))
         helper_session = TerminalSession(HELPER, language=language, files=Path(folder))
         t = translator(negotiate(language))
-        engine = Engine(
+        screen = TerminalScreen(out)
+        screen.seat(session, PATIENT_HEADING)
+        screen.seat(helper_session, helper_heading(t))
+        runtime = build_runtime(
             store,
             clock,
-            BotComposer(),
-            config=EngineConfig(max_idle=timedelta(minutes=5)),
             worker_id="demo",
+            senders={TERMINAL.name: screen},
+            engine_config=EngineConfig(max_idle=timedelta(minutes=5)),
         )
-        outbox = SqlOutbox(store, "demo", then=engine.on_unreachable)
-        dispatcher = Dispatcher(
-            outbox,
-            TerminalSender(session, helper_session, out, t),
-            clock,
-            on_unreachable=outbox.record_unreachable,
-            limiter=RateLimiter(Limits(per_chat_interval=0.0, global_rate=None)),
-        )
-        dialogue = Dialogue(store, engine, clock, channel="telegram")
+        engine, dispatcher, dialogue = runtime.engine, runtime.dispatcher, runtime.dialogue
+        lane = runtime.lane(TERMINAL.name)
         stop = asyncio.Event()
-        workers = [
-            asyncio.create_task(engine.run_forever(stop)),
-            asyncio.create_task(dispatcher.run_forever(stop)),
-        ]
+        workers = asyncio.create_task(runtime.run(stop))
         print(
             t._(
                 "tbbot demo: you are a patient chatting with the bot; the clock runs fast "
@@ -173,13 +123,15 @@ async def demo(
             loop = asyncio.get_running_loop()
             while True:
                 print("> ", end="", file=out, flush=True)
+                screen.prompting = True
                 line = await loop.run_in_executor(None, read)
+                screen.prompting = False
                 if not line:
                     break
                 jump = JUMP.match(line.strip())
                 if jump:
                     target = clock.now() + timedelta(**{UNITS[jump[2]]: int(jump[1])})
-                    await _travel(engine, dispatcher, outbox, clock, target)
+                    await _travel(engine, dispatcher, runtime.outbox, clock, target)
                     print(
                         t._("[demo] it is now {now}", now=await _local_now(store, clock, t)),
                         file=out,
@@ -190,11 +142,9 @@ async def demo(
                 as_helper = AS_HELPER.match(line)
                 who = helper_session if as_helper else session
                 typed = line[as_helper.end() :] if as_helper else line
-                replies = await dialogue.handle(who.read(typed.rstrip("\n")))
-                heading = helper_heading(t) if as_helper else "──── tbbot ────"
-                for reply in replies:
-                    edited = " (edited)" if reply.edit else ""
-                    print(who.render(reply, heading + edited), file=out)
+                event = who.read(typed.rstrip("\n"))
+                replies = await dialogue.handle(event)
+                await send_replies(lane, clock, event, replies, dialogue.sent)
                 if not helper_linked:
                     helper_linked = await _link_demo_helper(store, clock.now(), out, t)
                     if helper_linked:
@@ -203,7 +153,7 @@ async def demo(
         finally:
             stop.set()
             engine.poke()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(workers, return_exceptions=True)
             await store.close()
     print(t._("[demo] finished; the temporary database and key are deleted."), file=out)
     return 0
@@ -232,7 +182,7 @@ async def _travel(
 
 
 async def _patient_zone(store: Store) -> str | None:
-    identity = await store.identities.find("telegram", PATIENT)
+    identity = await store.identities.find(TERMINAL.name, PATIENT)
     if identity is None:
         return None
     return (await store.patients.get(identity.patient_id)).time_zone
@@ -246,7 +196,7 @@ async def _local_now(store: Store, clock: DemoClock, t: Translator) -> str:
 
 async def _hint_next(store: Store, clock: DemoClock, out: TextIO, t: Translator) -> None:
     """Where the next reminder is, so a newcomer knows how far to jump."""
-    identity = await store.identities.find("telegram", PATIENT)
+    identity = await store.identities.find(TERMINAL.name, PATIENT)
     zone = await _patient_zone(store)
     if identity is None or zone is None:
         return
@@ -269,14 +219,16 @@ async def _hint_next(store: Store, clock: DemoClock, out: TextIO, t: Translator)
 async def _link_demo_helper(store: Store, now: datetime, out: TextIO, t: Translator) -> bool:
     """Once the patient has a plan, link a helper so the demo can show what helpers receive:
     the steps of `/helper` (invite, open, accept, confirm) without the typing."""
-    identity = await store.identities.find("telegram", PATIENT)
+    identity = await store.identities.find(TERMINAL.name, PATIENT)
     if identity is None or not await store.enrolments.active(identity.patient_id):
         return False
     patient = await store.patients.get(identity.patient_id)
     helper = await store.helpers.add(patient.id, alias=HELPER_ALIAS)
     _, code = await store.helpers.invite(patient.id, helper.id, expires_at=now + timedelta(days=1))
-    invite = await store.helpers.open(code, "telegram", HELPER)
-    if invite is None or await store.helpers.accept(invite.id, "telegram", HELPER, HELPER) is None:
+    opened = await store.helpers.open(code, TERMINAL.name, HELPER)
+    if opened is None or not await store.helpers.accept(
+        opened.invite.id, TERMINAL.name, HELPER, HELPER
+    ):
         return True
     await store.helpers.confirm(patient.id, helper.id)
     await store.patients.update(replace(patient, consent=Consent(helper_alerts=True)))

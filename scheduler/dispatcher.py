@@ -1,8 +1,13 @@
-"""The dispatcher: takes due messages from the outbox and sends them, within Telegram's limits.
+"""The dispatcher: takes due messages from the outbox and sends them, each over its channel.
+
+It holds one `Lane` per channel (its sender and its own rate limiter) and runs one loop per
+lane: each lane claims only its own channel's messages, keeps its own pace and its own pauses,
+and has its own sends in flight. So a channel that is down (every send timing out) or
+throttled (told to wait) holds up its own messages only, never another channel's.
 
 Nothing here waits on the system clock directly: every instant comes from the injected `Clock`,
 so tests drive a whole day of retries in milliseconds. Logs name messages by their outbox id and
-kind only, never by chat, recipient or text.
+kind only, never by address, recipient or text.
 """
 
 from __future__ import annotations
@@ -10,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random as _random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.clock import Clock
 from scheduler.outbox import FailureReason, Kind, Outbox, OutboxMessage
-from scheduler.ratelimit import RateLimiter
-from scheduler.sending import Permanent, RetryLater, RetryReason, Sender, SendResult, Sent
+from scheduler.sending import Lane, Permanent, RetryLater, RetryReason, SendResult, Sent
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +61,11 @@ class Backoff:
 
 @dataclass(frozen=True)
 class DispatcherConfig:
-    """`max_in_flight` sends wait on the Bot API at once (a send that succeeded frees its
-    place before its record is committed). At Telegram's usual 50 to 300 ms per call, 8 keeps
-    25 messages a second flowing; more only adds connection-pool overhead (see
-    bench/README.md). `lease` must outlast a cycle: `batch_size` sends at the global rate."""
+    """Per lane (channel): `max_in_flight` sends wait on the channel at once (a send that
+    succeeded frees its place before its record is committed). At Telegram's usual 50 to
+    300 ms per call, 8 keeps 25 messages a second flowing; more only adds connection-pool
+    overhead (see bench/README.md). `lease` must outlast a cycle: `batch_size` sends at the
+    global rate."""
 
     batch_size: int = 50
     lease: timedelta = timedelta(minutes=2)
@@ -95,7 +100,8 @@ UnreachableHandler = Callable[[Unreachable], Awaitable[None]]
 
 @dataclass
 class CycleReport:
-    """What one `run_once` did; `paused_until` is set while the Bot API has told us to wait."""
+    """What one `run_once` did; `paused_until` is set while a channel has told us to wait (the
+    earliest such end, over the lanes)."""
 
     claimed: int = 0
     sent: int = 0
@@ -105,23 +111,79 @@ class CycleReport:
     expired: int = 0
     paused_until: datetime | None = None
 
+    def add(self, other: CycleReport) -> None:
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retried += other.retried
+        self.deferred += other.deferred
+        self.failed += other.failed
+        self.expired += other.expired
+        pauses = [p for p in (self.paused_until, other.paused_until) if p is not None]
+        self.paused_until = min(pauses, default=None)
+
 
 class Dispatcher:
+    """One loop per channel (`LaneDispatcher`), run side by side."""
+
     def __init__(
         self,
         outbox: Outbox,
-        sender: Sender,
+        lanes: Iterable[Lane],
         clock: Clock,
         *,
         on_unreachable: UnreachableHandler,
-        limiter: RateLimiter | None = None,
         config: DispatcherConfig | None = None,
         random: Callable[[], float] = _random.random,
     ) -> None:
         self.outbox = outbox
-        self.sender = sender
         self.clock = clock
-        self.limiter = limiter or RateLimiter()
+        self.config = config or DispatcherConfig()
+        self.lanes: dict[str, Lane] = {}
+        self._loops: list[LaneDispatcher] = []
+        for lane in lanes:
+            if lane.name in self.lanes:
+                raise ValueError(f"two lanes for channel {lane.name!r}")
+            self.lanes[lane.name] = lane
+            self._loops.append(
+                LaneDispatcher(
+                    outbox,
+                    lane,
+                    clock,
+                    on_unreachable=on_unreachable,
+                    config=self.config,
+                    random=random,
+                )
+            )
+
+    async def run_once(self) -> CycleReport:
+        """One cycle of every lane, side by side; the reports added up."""
+        report = CycleReport()
+        for lane_report in await asyncio.gather(*(loop.run_once() for loop in self._loops)):
+            report.add(lane_report)
+        return report
+
+    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
+        """Every lane's loop until `stop` is set (see `LaneDispatcher.run_forever`). With no
+        lane (a process that delivers nothing), nothing runs."""
+        await asyncio.gather(*(loop.run_forever(stop) for loop in self._loops))
+
+
+class LaneDispatcher:
+    """Sends one channel's due messages, within that channel's limits."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        lane: Lane,
+        clock: Clock,
+        *,
+        on_unreachable: UnreachableHandler,
+        config: DispatcherConfig | None = None,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        self.outbox = outbox
+        self.lane = lane
+        self.clock = clock
         self.config = config or DispatcherConfig()
         self._on_unreachable = on_unreachable
         self._random = random
@@ -138,11 +200,11 @@ class Dispatcher:
 
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:
         """Run cycles until `stop` is set: at once while there is a backlog, otherwise after
-        `idle_poll` seconds or when the Bot API's pause ends.
+        `idle_poll` seconds or when the channel's pause ends.
 
         With a backlog the next batch is claimed as soon as the last message of this one has
         started, while its sends are still on the wire: waiting for them first would leave
-        the Bot API idle during every claim, and one slow answer would hold up every chat
+        the channel idle during every claim, and one slow answer would hold up every chat
         behind it. `max_in_flight` still bounds the sends of all
         cycles together. Before any wait, and when asked to stop, the sends already started
         are recorded first.
@@ -173,23 +235,24 @@ class Dispatcher:
         """Claim one batch and start its sends; returns them still running.
 
         Steps:
-        1. If the Bot API has paused all sending (429), claim nothing.
+        1. If the channel has paused all sending (Telegram's 429), claim nothing.
         2. Claim up to `batch_size` due messages under a lease, most urgent first.
         3. For each message, in that order, once fewer than `max_in_flight` sends are under way:
            a. its window has closed: mark it expired (not delivered), never send it late;
-           b. a pause began during this cycle: give it back until the pause ends;
-           c. its chat is not free by the next global slot: give it back until the chat is
+           b. it is longer than the channel takes (`ChannelSpec.length`): mark it failed;
+           c. a pause began during this cycle: give it back until the pause ends;
+           d. its chat is not free by the next global slot: give it back until the chat is
               free, so that one busy chat never holds up the others;
-           d. book the rate-limit instant and wait for it; if the window closed meanwhile,
+           e. book the rate-limit instant and wait for it; if the window closed meanwhile,
               mark it expired;
-           e. send it in the background; its outcome is recorded when it completes
+           f. send it in the background; its outcome is recorded when it completes
               (see `_record`).
-        Giving a message back (b, c) does not count as an attempt.
+        Giving a message back (c, d) does not count as an attempt.
         """
         if self._pause_end() is not None:
             return []
         batch = await self.outbox.claim_due(
-            self.clock.now(), self.config.batch_size, self.config.lease
+            self.clock.now(), self.config.batch_size, self.config.lease, self.lane.name
         )
         report.claimed = len(batch)
         sends: list[asyncio.Task[None]] = []
@@ -220,24 +283,30 @@ class Dispatcher:
     async def _start(
         self, message: OutboxMessage, report: CycleReport
     ) -> asyncio.Task[None] | None:
-        """Steps 3a to 3e of `_cycle`; returns the send task, or None if nothing was sent."""
+        """Steps 3a to 3f of `_cycle`; returns the send task, or None if nothing was sent."""
         now = self.clock.now()
         if message.is_expired(now):
             await self._expire(message, report)
+            return None
+        if not self.lane.spec.length.fits(message.payload.text):
+            await self.outbox.mark_failed(message.id, FailureReason.BAD_REQUEST, now)
+            report.failed += 1
+            log.error("outbox %s (%s): too long for %s", message.id, message.kind, self.lane.name)
             return None
         pause = self._pause_end()
         if pause is not None:
             await self.outbox.defer(message.id, pause)
             report.deferred += 1
             return None
+        limiter = self.lane.limiter
         mono = self.clock.monotonic()
-        chat_free = self.limiter.chat_ready_at(message.chat_id, mono)
-        if chat_free > self.limiter.global_ready_at(mono):
+        chat_free = limiter.chat_ready_at(message.address, mono)
+        if chat_free > limiter.global_ready_at(mono):
             await self.outbox.defer(message.id, self._wall(chat_free))
             report.deferred += 1
             log.debug("outbox %s (%s): chat busy, deferred", message.id, message.kind)
             return None
-        at = self.limiter.reserve(message.chat_id, mono)
+        at = limiter.reserve(message.address, mono)
         if at > mono:
             await self.clock.sleep(at - mono)
         if message.is_expired(self.clock.now()):
@@ -249,13 +318,13 @@ class Dispatcher:
         holding = True
         try:
             try:
-                result = await self.sender.send(message.chat_id, message.payload)
+                result = await self.lane.sender.send(message.address, message.payload)
             except Exception as exc:
                 # Exception text may quote a request; only the type is safe to log.
                 log.error("outbox %s: sender raised %s", message.id, type(exc).__name__)
                 result = RetryLater(RetryReason.UNEXPECTED)
             if isinstance(result, Sent):
-                # The slot limits sends waiting on the Bot API, not records waiting on the
+                # The slot limits sends waiting on the channel, not records waiting on the
                 # disk: the next send starts while this one is committed.
                 self._in_flight.release()
                 holding = False
@@ -291,7 +360,7 @@ class Dispatcher:
                 report.sent += 1
                 log.debug("outbox %s (%s): sent", message.id, message.kind)
             case RetryLater(reason=RetryReason.FLOOD, after=after) if after is not None:
-                self.limiter.pause(self.clock.monotonic() + after)
+                self.lane.limiter.pause(self.clock.monotonic() + after)
                 until = now + timedelta(seconds=after)
                 if message.is_expired(until):
                     await self._expire(message, report)
@@ -336,7 +405,7 @@ class Dispatcher:
         log.info("outbox %s (%s): window closed, not delivered", message.id, message.kind)
 
     def _pause_end(self) -> datetime | None:
-        until = self.limiter.paused_until(self.clock.monotonic())
+        until = self.lane.limiter.paused_until(self.clock.monotonic())
         return None if until is None else self._wall(until)
 
     def _wall(self, monotonic_instant: float) -> datetime:

@@ -8,16 +8,23 @@ uses; the SQL implementation lives with the store.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any, Protocol
 
-# Telegram refuses callback data longer than this many bytes.
+from scheduler.channels import Attachment
+
+# Telegram refuses callback data longer than this many bytes; no choice payload needs more.
 MAX_CALLBACK_DATA_BYTES = 64
-# Telegram refuses message text longer than this many characters.
+# The most text any channel takes in one message (Telegram's 4,096 characters). Each channel
+# measures and limits its own (`scheduler.channels.Length`), which may be less: SMS counts
+# segments.
 MAX_TEXT_CHARS = 4096
+# The longest caption of a file (Telegram's 1,024 characters).
+MAX_CAPTION_CHARS = 1024
 
 
 class Priority(IntEnum):
@@ -79,6 +86,45 @@ ButtonRows = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True, repr=False)
+class AttachedFile:
+    """A file sent with a message, whose text is then its caption: a picture shown in the
+    chat or a document to keep (`scheduler.channels.Attachment`). `filename` is what the
+    recipient's phone shows and keeps, so it must say nothing the patient did not choose to."""
+
+    kind: Attachment
+    data: bytes
+    filename: str
+    mime_type: str
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ValueError("an attached file needs content")
+        if not self.filename or "/" in self.filename or "\\" in self.filename:
+            raise ValueError("an attached file needs a plain file name")
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "kind": self.kind.value,
+            "data": base64.b64encode(self.data).decode("ascii"),
+            "filename": self.filename,
+            "mime_type": self.mime_type,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AttachedFile:
+        return cls(
+            Attachment(data["kind"]),
+            base64.b64decode(data["data"], validate=True),
+            str(data["filename"]),
+            str(data["mime_type"]),
+        )
+
+    def __repr__(self) -> str:
+        # The bytes are health records: a traceback shows only their size.
+        return f"AttachedFile({self.kind.value}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True, repr=False)
 class Payload:
     """What to do in the chat: send a new message, edit or delete one sent before.
 
@@ -90,12 +136,20 @@ class Payload:
     text: str = ""
     buttons: ButtonRows = ()
     target_message_id: int | None = None
+    file: AttachedFile | None = None
+    """Sent with a new message, `text` as its caption."""
 
     def __post_init__(self) -> None:
-        needs_text = self.action in (Action.SEND, Action.EDIT)
+        needs_text = self.action is Action.EDIT or (
+            self.action is Action.SEND and self.file is None
+        )
         if needs_text and not self.text.strip():
             raise ValueError(f"{self.action} needs text")
-        if not needs_text and self.text:
+        if self.file is not None and self.action is not Action.SEND:
+            raise ValueError("only a new message carries a file")
+        if self.file is not None and len(self.text) > MAX_CAPTION_CHARS:
+            raise ValueError(f"a caption is longer than {MAX_CAPTION_CHARS} characters")
+        if self.action in (Action.EDIT_BUTTONS, Action.DELETE) and self.text:
             raise ValueError(f"{self.action} takes no text")
         if len(self.text) > MAX_TEXT_CHARS:
             raise ValueError(f"text is longer than {MAX_TEXT_CHARS} characters")
@@ -105,8 +159,10 @@ class Payload:
             raise ValueError("send takes no target message; edit and delete need one")
 
     @classmethod
-    def message(cls, text: str, buttons: ButtonRows = ()) -> Payload:
-        return cls(Action.SEND, text, buttons)
+    def message(
+        cls, text: str, buttons: ButtonRows = (), file: AttachedFile | None = None
+    ) -> Payload:
+        return cls(Action.SEND, text, buttons, file=file)
 
     @classmethod
     def edit(cls, message_id: int, text: str, buttons: ButtonRows = ()) -> Payload:
@@ -128,10 +184,12 @@ class Payload:
             "text": self.text,
             "buttons": [[[b.label, b.callback_data] for b in row] for row in self.buttons],
             "target_message_id": self.target_message_id,
+            **({"file": self.file.to_dict()} if self.file is not None else {}),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Payload:
+        file = data.get("file")
         return cls(
             action=Action(data["action"]),
             text=data.get("text", ""),
@@ -140,11 +198,13 @@ class Payload:
                 for row in data.get("buttons", ())
             ),
             target_message_id=data.get("target_message_id"),
+            file=AttachedFile.from_dict(file) if file is not None else None,
         )
 
     def __repr__(self) -> str:
         buttons = sum(len(row) for row in self.buttons)
-        return f"Payload({self.action.value}, text={len(self.text)} chars, buttons={buttons})"
+        file = f", {self.file!r}" if self.file is not None else ""
+        return f"Payload({self.action.value}, text={len(self.text)} chars, buttons={buttons}{file})"
 
 
 class FailureReason(StrEnum):
@@ -180,15 +240,18 @@ _UNREACHABLE = frozenset(
 class OutboxMessage:
     """One claimed row of the outbox.
 
-    `recipient` is the store's opaque reference to a patient or helper; `chat_id` is the
-    Telegram chat, decrypted by the store when the row is claimed and never written anywhere
-    else (hence kept out of the repr). `expires_at` is the end of the window in which the message
-    still makes sense: a reminder for a dose whose window has closed is not sent late.
+    `recipient` is the store's opaque reference to a patient or helper; `channel` names the
+    channel it goes out on, and `address` is where on that channel (a chat id, a phone
+    number), opaque to everyone but that channel's sender, decrypted by the store when the row
+    is claimed and never written anywhere else (hence kept out of the repr). `expires_at` is the
+    end of the window in which the message still makes sense: a reminder for a dose whose window
+    has closed is not sent late.
     """
 
     id: str
     recipient: str
-    chat_id: int = field(repr=False)
+    channel: str
+    address: str = field(repr=False)
     kind: Kind
     payload: Payload
     not_before: datetime
@@ -212,16 +275,18 @@ class Outbox(Protocol):
     """
 
     async def claim_due(
-        self, now: datetime, limit: int, lease: timedelta
+        self, now: datetime, limit: int, lease: timedelta, channel: str
     ) -> Sequence[OutboxMessage]:
-        """Lease up to `limit` pending messages with `not_before <= now` and no live lease,
-        ordered by priority, then `not_before`, then insertion."""
+        """Lease up to `limit` pending messages for `channel` with `not_before <= now` and no
+        live lease, ordered by priority, then `not_before`, then insertion. Each channel is
+        claimed on its own, so a backlog on one never delays another."""
         ...
 
     async def mark_sent(
         self, message_id: str, telegram_message_id: int | None, now: datetime
     ) -> None:
-        """Delivered; `telegram_message_id` lets a later message edit or delete it."""
+        """Delivered; the channel's message id (`telegram_message_id`, None where a channel
+        has none) lets a later message edit or delete it."""
         ...
 
     async def retry_later(self, message_id: str, not_before: datetime, reason: str) -> None:

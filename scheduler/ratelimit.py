@@ -1,5 +1,8 @@
-"""Telegram's send limits, kept on the injected clock: one message per second to a chat and a
-global rate for the whole bot (about 30 per second is Telegram's ceiling; we default to 25).
+"""A channel's send limits, kept on the injected clock: a least interval between two messages to
+one address and a global rate for the whole channel. The defaults are Telegram's: one message per
+second to a chat, and about 30 per second for the whole bot (we default to 25). Each channel
+declares its own (`scheduler.channels.ChannelSpec.limits`) and gets a limiter of its own, so one
+channel's pace or pause never holds back another.
 
 Both limits are kept by spacing, not by a bucket that refills: a bucket of 25 would let 25
 messages out in the same millisecond and then 25 more a second later, which is 50 in one second
@@ -96,6 +99,22 @@ class RateLimiter:
         self._reservations += 1
         if self._reservations % _PRUNE_EVERY == 0:
             self._prune(now_ns)
+        return at_ns / NS_PER_SECOND
+
+    def book_reply(self, chat: Hashable, now: float) -> float:
+        """Book the earliest instant for an immediate answer to `chat`, and return it.
+
+        A reply keeps the global pace and any pause, but not the per-chat interval: a person
+        who just pressed a button waits for no one, and two or three replies in a row are what
+        a chat client expects. The chat's next free instant still moves past the reply, so a
+        scheduled message that follows keeps its distance.
+        """
+        now_ns = _to_ns(now)
+        at_ns = self._global_ready_ns(now_ns)
+        self._next_for_chat[chat] = max(
+            self._next_for_chat.get(chat, 0), at_ns + self._chat_interval_ns
+        )
+        self._next_global_ns = at_ns + self._global_interval_ns
         return at_ns / NS_PER_SECOND
 
     def _global_ready_ns(self, now_ns: int) -> int:

@@ -74,17 +74,18 @@ class SqlOutbox:
         self._committer: asyncio.Task[None] | None = None
 
     async def claim_due(
-        self, now: datetime, limit: int, lease: timedelta
+        self, now: datetime, limit: int, lease: timedelta, channel: str
     ) -> Sequence[OutboxMessage]:
-        """Lease due rows (most urgent first: reminders and helper alerts before nudges and
-        summaries) and turn each into an `OutboxMessage` with its chat decrypted.
+        """Lease `channel`'s due rows (most urgent first: reminders and helper alerts before
+        nudges and summaries) and turn each into an `OutboxMessage` with its address
+        decrypted.
 
         A row that cannot become a message (no linked account, unknown kind, malformed
         payload) is marked failed at once; with no account the recipient is also recorded
         unreachable.
         """
         token = f"{self.worker_id}:{secrets.token_hex(6)}"
-        deliveries = await self.store.outbox.claim_due(now, limit, lease, token)
+        deliveries = await self.store.outbox.claim_due(now, limit, lease, token, channel=channel)
         messages: list[OutboxMessage] = []
         for delivery in deliveries:
             message = await self._message(delivery, token, now)
@@ -95,8 +96,10 @@ class SqlOutbox:
 
     async def _message(self, delivery: Delivery, token: str, now: datetime) -> OutboxMessage | None:
         entry = delivery.entry
-        chat = delivery.chat or delivery.address
-        if delivery.channel != "telegram" or chat is None:
+        # The chat, where the channel has one apart from the account (Telegram), else the
+        # account's address (a phone number).
+        address = delivery.chat or delivery.address
+        if delivery.channel is None or address is None:
             await self.store.outbox.mark_failed(entry.id, "no_address", owner=token)
             await self.record_unreachable(
                 Unreachable(
@@ -111,7 +114,6 @@ class SqlOutbox:
         try:
             kind = Kind(entry.kind)
             payload = Payload.from_dict(entry.payload)
-            chat_id = int(chat)
         except (ValueError, KeyError, TypeError):
             log.error("outbox %s: not a sendable message", entry.id)
             await self.store.outbox.mark_failed(entry.id, "malformed", owner=token)
@@ -119,7 +121,8 @@ class SqlOutbox:
         return OutboxMessage(
             id=entry.id,
             recipient=recipient_ref(entry.patient_id, entry.recipient),
-            chat_id=chat_id,
+            channel=delivery.channel,
+            address=address,
             kind=kind,
             payload=payload,
             not_before=entry.not_before,

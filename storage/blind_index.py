@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Literal
 
-LookupKind = Literal["telegram", "sms", "invite", "incident"]
+LookupKind = str
+"""What a value is: a channel's name for an address ("telegram", "sms", "terminal"...),
+"invite" or "incident". Each kind has its own index values, so equal strings never collide."""
 DIGEST_BYTES = 32
 
 
@@ -47,7 +48,7 @@ def normalise(kind: LookupKind, value: str) -> str:
     """One spelling per address, so the same person always gets the same index value.
 
     Telegram ids are decimal integers; phone numbers are E.164 (``+`` and digits, spaces and
-    dashes dropped); invite tokens are compared exactly.
+    dashes dropped); addresses on other channels and invite tokens are compared exactly.
     """
     text = value.strip()
     if kind == "telegram":

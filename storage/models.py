@@ -386,11 +386,17 @@ class OutboxRow(PatientOwned, Base):
     last_error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Revision 0004: the channel the row goes out on (NULL: routed when claimed, see
+    # `OutboxRepository.claim_due`) and, sealed, where on that channel.
+    channel: Mapped[str | None] = mapped_column(String(16))
     _payload: Mapped[bytes] = mapped_column("payload")
     _sent_message_id: Mapped[bytes] = mapped_column("sent_message_id")
+    _destination: Mapped[bytes | None] = mapped_column("destination")
 
     payload = SealedField(JSON_OBJECT)
     sent_message_id = SealedField(OPTIONAL_TEXT)
+    destination = SealedField(JSON_OBJECT)
+    """``{"address": ..., "chat": ...}`` on ``channel`` (`storage.records.Address`)."""
 
 
 class AuditRow(Base):

@@ -10,11 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from treatment.enrolment import Enrolment
 
-Channel = Literal["telegram", "sms"]
+Channel = str
+"""A channel's name, as its `scheduler.channels.ChannelSpec` declares it ("telegram",
+"terminal", "sms"...). Storage only keeps it; what a channel can do is the registry's concern."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,22 @@ class HelperInvite:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class OpenedInvite:
+    """What opening an invitation code did (`HelperRepository.open`).
+
+    `own`: the patient opened their own invitation (nothing changed). `voided`: another
+    account had opened it first, so it now works for nobody and the patient
+    should be told. `unlinked`: the helper as they were when that void undid an acceptance the
+    patient had not confirmed yet (with the address, so the first account can be told).
+    """
+
+    invite: HelperInvite
+    own: bool = False
+    voided: bool = False
+    unlinked: Helper | None = None
+
+
 class IncidentState(StrEnum):
     OPEN = "open"
     HANDLED = "handled"  # a helper said they will reach out
@@ -259,10 +277,10 @@ class OutboxState(StrEnum):
 
 
 # An outbox row's recipient: the patient, one of their helpers, or an account no longer linked
-# whose address rides in the sealed payload (`OutboxRepository`).
+# (`OutboxMessage.to`; rows queued before revision 0004 carry it in the payload under "to").
 PATIENT = "patient"
 HELPER_PREFIX = "helper:"
-DIRECT = "direct"  # the sealed payload carries the address under "to"
+DIRECT = "direct"
 
 
 def helper_recipient(helper_id: str) -> str:
@@ -270,9 +288,25 @@ def helper_recipient(helper_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Address:
+    """Where someone is reached: a channel, the account's address on it, and the chat when it
+    differs (a Telegram chat id). Identifiers: sealed wherever they are stored."""
+
+    channel: Channel
+    address: str
+    chat: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Address({self.channel})"
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
-    """A message to queue. ``recipient`` is ``"patient"`` or ``"helper:<id>"``;
-    ``dedupe_key`` must carry no identifier but random ids (e.g. ``"reminder:<slot id>"``)."""
+    """A message to queue. ``recipient`` is ``"patient"``, ``"helper:<id>"`` or ``"direct"``;
+    ``dedupe_key`` must carry no identifier but random ids (e.g. ``"reminder:<slot id>"``).
+
+    The row is addressed when it is queued: to ``to`` for a direct message (an account no
+    longer linked), otherwise to the recipient's account as it is then."""
 
     patient_id: str
     recipient: str
@@ -282,6 +316,7 @@ class OutboxMessage:
     not_before: datetime
     priority: int = 0
     expires_at: datetime | None = None
+    to: Address | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -303,6 +338,8 @@ class OutboxEntry:
     created_at: datetime
     sent_at: datetime | None
     sent_message_id: str | None
+    to: Address | None = field(default=None, repr=False)
+    """Where the row goes out (None: not addressed yet, see `OutboxRepository.claim_due`)."""
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,7 @@ class FakeBotApi:
         # Successful calls per method, cheap enough to poll after every request.
         self.accepted: Counter[str] = Counter()
         self.commands: list[dict[str, Any]] = []
+        self.left: set[int] = set()  # chats the bot left
         self._faults: list[FaultRule] = []
         self._messages: dict[tuple[int, int], StoredMessage] = {}
         self._last_message_id: dict[int, int] = {}
@@ -309,6 +310,22 @@ class FakeBotApi:
     ) -> int:
         text = f"/{command.lstrip('/')}" + (f" {args}" if args else "")
         return self.inject_message(user, text, chat_id=chat_id)
+
+    def inject_added_to_group(self, user: FakeUser, chat_id: int) -> int:
+        """`user` adds the bot to group `chat_id` (a negative id): a `my_chat_member` update."""
+        self._users[chat_id] = user
+        member = {"user": self._bot_user(), "status": "left"}
+        return self._push_update(
+            {
+                "my_chat_member": {
+                    "chat": _chat_json(chat_id, user),
+                    "from": user.to_dict(),
+                    "date": int(time.time()),
+                    "old_chat_member": member,
+                    "new_chat_member": {**member, "status": "member"},
+                }
+            }
+        )
 
     def inject_callback(
         self,
@@ -530,6 +547,10 @@ class FakeBotApi:
     async def _true(self, params: dict[str, Any], chat_id: int | None) -> Any:
         return True
 
+    async def _leave_chat(self, params: dict[str, Any], chat_id: int | None) -> Any:
+        self.left.add(_require_chat(chat_id))
+        return True
+
     async def _send_message(self, params: dict[str, Any], chat_id: int | None) -> Any:
         chat = _require_chat(chat_id)
         text = str(params.get("text", ""))
@@ -724,6 +745,7 @@ _METHODS: dict[str, _Handler] = {
     "deleteWebhook": FakeBotApi._true,
     "sendChatAction": FakeBotApi._true,
     "getUpdates": FakeBotApi._get_updates,
+    "leaveChat": FakeBotApi._leave_chat,
 }
 
 

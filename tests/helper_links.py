@@ -25,9 +25,9 @@ async def link_helper(
     helper = await store.helpers.add(patient_id, alias=alias, permissions=prefs)
     now = store.context.clock()
     _, code = await store.helpers.invite(patient_id, helper.id, expires_at=now + timedelta(days=1))
-    invite = await store.helpers.open(code, "telegram", address)
-    assert invite is not None
-    accepted = await store.helpers.accept(invite.id, "telegram", address, address)
+    opened = await store.helpers.open(code, "telegram", address)
+    assert opened is not None
+    accepted = await store.helpers.accept(opened.invite.id, "telegram", address, address)
     assert accepted is not None
     active = await store.helpers.confirm(patient_id, helper.id)
     assert active is not None

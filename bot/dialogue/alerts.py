@@ -10,16 +10,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.compose import BotComposer, refill_payload
+from bot.compose import refill_payload
 from scheduler.alerts import AlertKind, helper_alert_row, raise_alert
+from scheduler.compose import Composer
 from storage.records import HelperState, Patient
 from storage.store import Repositories
-
-COMPOSER = BotComposer()
 
 
 async def alert_helpers(
     tx: Repositories,
+    composer: Composer,
     patient: Patient,
     kind: AlertKind,
     key: str,
@@ -27,7 +27,7 @@ async def alert_helpers(
     facts: Mapping[str, Any] | None = None,
 ) -> bool:
     """Open an incident about what the patient reported (`key`: the report's random id)."""
-    incident = await raise_alert(tx, COMPOSER, patient, kind, key, facts or {}, now)
+    incident = await raise_alert(tx, composer, patient, kind, key, facts or {}, now)
     return incident is not None
 
 

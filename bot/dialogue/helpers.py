@@ -10,9 +10,12 @@ Linking, in order:
 1. The patient names the helper and the name the helper will see (`/helper`); an invitation
    code is made (single use, 24 hours) and shown as a link and as text to type.
 2. The helper opens the link or sends ``/join CODE`` (5 tries per chat per hour), reads what
-   the role means and accepts; only the account that opened the invitation can accept it.
-3. The patient is asked to confirm, with the helper's Telegram name; only then is the helper
-   linked and told so. Until then, nothing about the patient reaches them.
+   the role means and accepts. The first account to open an invitation holds it: only it can
+   accept, and a second account opening it voids it (the patient is told).
+3. The patient is asked to confirm, with a few words both sides are shown
+   (`bot.check_phrase`) and compare by voice, never with the account's name, which anyone can
+   copy; only then is the helper linked and told so. Until then, nothing about the patient
+   reaches them.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import check_phrase
 from bot.compose import ACK, HAND_ON, day_marks, shown_name, to_payload, week_text
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Inbound, Kind, Reply
@@ -39,6 +42,7 @@ from scheduler.alerts import (
     pass_on,
     was_told,
 )
+from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
 from scheduler.compose import Composer
 from scheduler.doses import day_counts
@@ -48,9 +52,10 @@ from storage.errors import NotFound
 from storage.records import (
     DIRECT,
     PATIENT,
-    Channel,
+    Address,
     Helper,
     HelperState,
+    OpenedInvite,
     OutboxMessage,
     Patient,
     helper_recipient,
@@ -83,15 +88,14 @@ class HelperDesk:
         composer: Composer,
         clock: Clock,
         *,
-        channel: Channel,
+        channels: ChannelRegistry,
         poke: Callable[[], None],
     ) -> None:
         self.store = store
         self.composer = composer
         self.clock = clock
-        self.channel = channel
+        self.channels = channels
         self.poke = poke
-        self.bot_username: str | None = None
 
     def claims(self, event: Inbound) -> bool:
         """Whether `event` is for the helper side (or the patient's answer about a helper)."""
@@ -102,7 +106,7 @@ class HelperDesk:
         return event.kind is Kind.PICK and event.pick is not None and event.pick.verb in VERBS
 
     async def roles(self, event: Inbound) -> list[Helper]:
-        return await self.store.helpers.find_by_address(self.channel, event.user)
+        return await self.store.helpers.find_by_address(event.channel, event.user)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
@@ -150,14 +154,17 @@ class HelperDesk:
         if not code.strip():
             return [Reply(t._("Please send /join followed by the code you were given."))]
         if not await self.store.helpers.try_code(
-            self.channel,
+            event.channel,
             event.user,
             limit=CODE_TRIES,
             per=CODE_TRIES_PER,
         ):
             return [Reply(t._("Too many tries. Please wait an hour, then try again."))]
-        invite = await self.store.helpers.open(code, self.channel, event.user)
-        if invite is None:
+        async with self.store.transaction() as tx:
+            opened = await tx.helpers.open(code, event.channel, event.user)
+            if opened is not None and opened.voided:
+                await self._tell_voided(tx, opened)
+        if opened is None:
             return [
                 Reply(
                     t._(
@@ -166,14 +173,25 @@ class HelperDesk:
                     )
                 )
             ]
-        own = await self.store.identities.find(self.channel, event.user)
-        if own is not None and own.patient_id == invite.patient_id:
+        invite = opened.invite
+        if opened.own:
             return [Reply(t._("This is your own invitation. Please send it to your helper."))]
+        if opened.voided:
+            self.poke()
+            return [
+                Reply(
+                    t._(
+                        "Another account had already opened this invitation, so I cancelled it "
+                        "to keep it safe. Nothing was shared. Please ask the person who invited "
+                        "you for a new one."
+                    )
+                )
+            ]
         patient = await self.store.patients.get(invite.patient_id)
         helper = await self.store.helpers.get(invite.patient_id, invite.helper_id)
         name = shown_name(HelperPrefs.of(helper), patient)
         already = await self.store.helpers.find_by_address(
-            self.channel,
+            event.channel,
             event.user,
             states=(HelperState.ACTIVE, HelperState.ACCEPTED),
         )
@@ -192,6 +210,33 @@ class HelperDesk:
         )
         return [Reply(text, choices)]
 
+    async def _tell_voided(self, tx: Repositories, opened: OpenedInvite) -> None:
+        """A second account opened the invitation: the patient is told, and so is the first
+        account if it had accepted, in the transaction of the void."""
+        now = self.clock.now()
+        invite = opened.invite
+        patient = await tx.patients.get(invite.patient_id)
+        helper = await tx.helpers.get(patient.id, invite.helper_id)
+        pt = translator(patient.language)
+        text = pt._(
+            "Two different accounts opened your invitation for {name}, so I cancelled it: "
+            "someone else may have seen it. Nothing was shared. Make a new invitation with "
+            "/helper and send it to {name} privately.",
+            name=helper.alias,
+        )
+        await tx.outbox.enqueue(
+            _notice(patient.id, PATIENT, f"voided:{invite.id}", Payload.message(text), now)
+        )
+        first = opened.unlinked
+        if first is not None and first.address:
+            ft = translator(HelperPrefs.of(first).language or patient.language)
+            bye = ft._(
+                "The invitation you accepted was cancelled because another account opened "
+                "it too. Nothing was shared. If you were invited, please ask for a new "
+                "invitation."
+            )
+            await tx.outbox.enqueue(_direct(patient.id, first, f"void:{invite.id}", bye, now))
+
     async def _accept(
         self, event: Inbound, invite_id: str, t: Translator, now: datetime
     ) -> list[Reply]:
@@ -200,7 +245,7 @@ class HelperDesk:
         async with self.store.transaction() as tx:
             helper = await tx.helpers.accept(
                 invite_id,
-                self.channel,
+                event.channel,
                 event.user,
                 event.chat,
             )
@@ -211,12 +256,13 @@ class HelperDesk:
                 helper.patient_id, helper.id, prefs.to_permissions()
             )
             patient = await tx.patients.get(helper.patient_id)
+            phrase = check_phrase.draw()
             await tx.outbox.enqueue(
                 _notice(
                     patient.id,
                     PATIENT,
-                    f"accepted:{helper.id}",
-                    _ask_patient(patient, helper, event.name),
+                    f"accepted:{invite_id}",
+                    _ask_patient(patient, helper, phrase),
                     now,
                 )
             )
@@ -224,9 +270,11 @@ class HelperDesk:
         return [
             Reply(
                 t._(
-                    "Thank you! {alias} will now confirm that it is you; I will tell you when "
-                    "they do.",
+                    "Thank you! {alias} will now check that it is you: they will ask you, by "
+                    "voice or in person, which words you see here:\n\n{words}\n\nTell them "
+                    "yourself; I will tell you when they confirm.",
                     alias=shown_name(prefs, patient),
+                    words=check_phrase.say(t, phrase),
                 ),
                 edit=True,
             )
@@ -236,7 +284,7 @@ class HelperDesk:
         self, event: Inbound, helper_id: str, yes: bool, now: datetime
     ) -> list[Reply]:
         """The patient's answer about an account that accepted their invitation."""
-        identity = await self.store.identities.find(self.channel, event.user)
+        identity = await self.store.identities.find(event.channel, event.user)
         if identity is None:
             return [not_for_you(translator(negotiate(event.language)))]
         async with self.store.transaction() as tx:
@@ -407,10 +455,16 @@ class HelperDesk:
         )
 
     async def apply(
-        self, tx: Repositories, patient: Patient, change: flow.Change, now: datetime
+        self,
+        tx: Repositories,
+        patient: Patient,
+        change: flow.Change,
+        now: datetime,
+        channel: ChannelSpec,
     ) -> tuple[list[Reply], flow.Turn | None]:
         """Apply a change from the `/helper` flow in the caller's transaction: the replies,
-        and the menu to show again (None: the flow ends)."""
+        and the menu to show again (None: the flow ends). `channel` is the one the patient
+        is on: invitations take its form."""
         t = translator(patient.language)
         value = change.value
         if change.action == "invite":
@@ -420,7 +474,7 @@ class HelperDesk:
             helper = await tx.helpers.add(
                 patient.id, alias=value["name"], permissions=prefs.to_permissions()
             )
-            return [await self._invitation(tx, patient, helper, now)], None
+            return [await self._invitation(tx, patient, helper, now, channel)], None
         if change.action == "pause":
             consent = replace(patient.consent, helper_alerts=not value["paused"])
             await tx.patients.update(replace(patient, consent=consent))
@@ -443,7 +497,7 @@ class HelperDesk:
         if change.action == "reinvite":
             if helper.state is not HelperState.INVITED:
                 return [info_gone(t)], None
-            return [await self._invitation(tx, patient, helper, now)], None
+            return [await self._invitation(tx, patient, helper, now, channel)], None
         if change.action == "remove":
             return [await self._remove(tx, patient, helper, now)], None
         prefs = HelperPrefs.of(helper)
@@ -459,13 +513,20 @@ class HelperDesk:
         return [], await self.menu(tx, patient, now, focus=helper.id)
 
     async def _invitation(
-        self, tx: Repositories, patient: Patient, helper: Helper, now: datetime
+        self,
+        tx: Repositories,
+        patient: Patient,
+        helper: Helper,
+        now: datetime,
+        channel: ChannelSpec,
     ) -> Reply:
+        """The invitation in the channel's form: a deep link and the code, or the code."""
         _, code = await tx.helpers.invite(patient.id, helper.id, expires_at=now + INVITE_VALID)
         t = translator(patient.language)
         lines = [t._("Send this to {name}. It works once, for 24 hours.", name=helper.alias)]
-        if self.bot_username:
-            lines.append(f"https://t.me/{self.bot_username}?start={START_PREFIX}{code}")
+        link = channel.invite_link(f"{START_PREFIX}{code}")
+        if link is not None:
+            lines.append(link)
             lines.append(t._("Or they can send me this message:"))
         else:
             lines.append(t._("They send me this message:"))
@@ -499,21 +560,20 @@ async def _current(tx: Repositories, patient_id: str) -> list[Helper]:
     ]
 
 
-def _ask_patient(patient: Patient, helper: Helper, account_name: str | None) -> Payload:
+def _ask_patient(patient: Patient, helper: Helper, phrase: tuple[int, ...]) -> Payload:
+    """The question to the patient, with the words to compare: never the account's name,
+    which anyone can copy."""
     t = translator(patient.language)
-    if account_name:
-        text = t._(
-            "Someone accepted your invitation for {name}. Their Telegram name is “{account}”. "
-            "Is this {name}?",
-            name=helper.alias,
-            account=account_name,
-        )
-    else:
-        text = t._(
-            "Someone accepted your invitation for {name}. Is this {name}?", name=helper.alias
-        )
+    text = t._(
+        "Someone accepted your invitation for {name}. Before you link them, check that it "
+        "really is {name}: call or meet them and ask which words I showed them. They should "
+        "say:\n\n{words}\n\nLink them only if the words match. A name or a photo can be "
+        "copied; these words are shown only to the account that accepted.",
+        name=helper.alias,
+        words=check_phrase.say(t, phrase),
+    )
     choices = (
-        (Choice(t._("Yes, link them"), CONFIRM, helper.id),),
+        (Choice(t._("The words match: link them"), CONFIRM, helper.id),),
         (Choice(t._("No, that is not them"), REJECT, helper.id),),
     )
     return to_payload(Reply(text, choices))
@@ -534,12 +594,12 @@ def _notice(
 
 
 def _direct(patient_id: str, helper: Helper, key: str, text: str, now: datetime) -> OutboxMessage:
-    """A last message to an account whose role is gone: the address rides in the sealed
-    payload, since the helper row no longer holds it."""
-    payload: dict[str, Any] = Payload.message(text).to_dict()
-    payload["to"] = {"channel": helper.channel, "address": helper.address, "chat": helper.chat}
+    """A last message to an account whose role is gone: addressed to the account itself,
+    since the helper row no longer holds it."""
     message = _notice(patient_id, DIRECT, key, Payload.message(text), now)
-    return replace(message, payload=payload)
+    if helper.channel is None or helper.address is None:
+        return message
+    return replace(message, to=Address(helper.channel, helper.address, helper.chat))
 
 
 def _outcome_text(t: Translator, outcome: Outcome, name: str) -> str:

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from bot.dialogue.choices import OPT, Choice, Picked
+from scheduler.outbox import AttachedFile
 
 
 class Kind(enum.StrEnum):
@@ -35,9 +36,6 @@ class Inbound:
     private: bool = True
     message_ref: str | None = None  # the message a pick was made on, to edit it
     update_ref: str | None = None  # the channel's id of this event, to drop re-deliveries
-    name: str | None = (
-        None  # the account's display name, shown only when a patient confirms a helper
-    )
 
     def option(self, offered: Reply) -> str | None:
         """The argument of the option picked, only if `offered` (the question now open) shows
@@ -57,7 +55,6 @@ class Inbound:
         language: str | None = None,
         private: bool = True,
         update_ref: str | None = None,
-        name: str | None = None,
     ) -> Inbound:
         """A typed line: `/cmd args` becomes a command, anything else stays text."""
         stripped = text.strip()
@@ -76,36 +73,7 @@ class Inbound:
             language=language,
             private=private,
             update_ref=update_ref,
-            name=name,
         )
-
-
-class AttachmentKind(enum.StrEnum):
-    PHOTO = "photo"
-    """A picture the chat shows inline (the calendar)."""
-    DOCUMENT = "document"
-    """A file to keep or pass on (the report, the export)."""
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Attachment:
-    """A file sent with a reply; the reply's text is its caption. `filename` is what the
-    recipient's phone shows and keeps: it must say nothing the patient did not choose to."""
-
-    kind: AttachmentKind
-    data: bytes
-    filename: str
-    mime_type: str
-
-    def __post_init__(self) -> None:
-        if not self.data:
-            raise ValueError("an attachment needs content")
-        if not self.filename or "/" in self.filename:
-            raise ValueError("an attachment needs a plain file name")
-
-    def __repr__(self) -> str:
-        # The bytes are health records; a traceback shows only their size.
-        return f"Attachment({self.kind.value}, {self.filename!r}, {len(self.data)} bytes)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +83,16 @@ class Reply:
     `edit` replaces the message the pick was made on instead of sending a new one.
     `sensitive` marks health details that discreet mode deletes from the chat after a delay.
     `attachment`, when given, is sent with `text` as its caption (never as an edit).
+    `leave`: after this message the channel leaves the chat (a group the bot was added to),
+    where it can.
     """
 
     text: str
     choices: tuple[tuple[Choice, ...], ...] = field(default_factory=tuple)
     edit: bool = False
     sensitive: bool = False
-    attachment: Attachment | None = None
+    attachment: AttachedFile | None = None
+    leave: bool = False
 
     def all_choices(self) -> list[Choice]:
         return [choice for row in self.choices for choice in row]

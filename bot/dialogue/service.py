@@ -21,11 +21,11 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from itertools import takewhile
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.dialogue import helpers as helper_desk
-from bot.dialogue.alerts import COMPOSER, alert_helpers, queue_refill_notes
+from bot.dialogue.alerts import alert_helpers, queue_refill_notes
 from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.helpers import HelperDesk
@@ -37,13 +37,14 @@ from bot.flows.progress import progress_reply
 from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, DoseLine
 from bot.i18n import Translator, negotiate, translator
 from scheduler.alerts import AlertKind
+from scheduler.channels import ChannelRegistry
 from scheduler.clock import Clock
+from scheduler.compose import Composer
 from scheduler.doses import dose_json, treatment_events
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from storage.errors import NotFound, StaleWrite
 from storage.records import (
-    Channel,
     DoseOutcome,
     DoseSlot,
     EnrolmentRecord,
@@ -104,25 +105,32 @@ class _Turn:
 class Dialogue:
     verbs = VERBS | helper_desk.VERBS
 
-    def __init__(self, store: Store, engine: EnginePort, clock: Clock, *, channel: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: EnginePort,
+        clock: Clock,
+        *,
+        channels: ChannelRegistry,
+        composer: Composer,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.clock = clock
-        self.channel = channel
-        self.desk = HelperDesk(
-            store, COMPOSER, clock, channel=cast(Channel, channel), poke=engine.poke
-        )
+        self.channels = channels
+        self.composer = composer
+        self.desk = HelperDesk(store, composer, clock, channels=channels, poke=engine.poke)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
         if not event.private:
-            return [info.private_only(translator(negotiate(event.language)))]
+            return [info.not_in_groups(translator(negotiate(event.language)))]
         if self.desk.claims(event):
             try:
                 return await self.desk.handle(event)
             except StaleWrite:
                 return [info.busy(translator(negotiate(event.language)))]
-        identity = await self.store.identities.find(self.channel, event.user)  # type: ignore[arg-type]
+        identity = await self.store.identities.find(event.channel, event.user)
         if identity is None:
             if not _is_start(event) and await self.desk.roles(event):
                 return [helper_desk.helper_help(translator(negotiate(event.language)))]
@@ -143,14 +151,15 @@ class Dialogue:
             return [info.busy(translator(patient.language))]
 
     async def sent(self, event: Inbound, reply: Reply, message_id: int) -> None:
-        """In discreet mode, queue the deletion of a message with health details.
+        """In discreet mode, queue the deletion of a message with health details, where the
+        channel can delete messages.
 
         The deletion is an outbox row, so it happens even if this process restarts before the
         delay is over.
         """
-        if not reply.sensitive:
+        if not reply.sensitive or not self.channels[event.channel].deletes:
             return
-        identity = await self.store.identities.find(self.channel, event.user)  # type: ignore[arg-type]
+        identity = await self.store.identities.find(event.channel, event.user)
         if identity is None:
             return
         patient = await self.store.patients.get(identity.patient_id)
@@ -180,7 +189,7 @@ class Dialogue:
             patient = await tx.patients.create(
                 alias="", language=language, time_zone="UTC", discreet=True
             )
-            await tx.identities.link(patient.id, self.channel, event.user, event.chat)  # type: ignore[arg-type]
+            await tx.identities.link(patient.id, event.channel, event.user, event.chat)
             await self._save(tx, patient.id, turn.conversation, None, event)
         return turn.replies
 
@@ -516,7 +525,9 @@ class Dialogue:
                 )
             if triage.alert_helper:
                 symptoms = {"symptoms": [s for s, _ in report.symptoms]}
-                await alert_helpers(tx, patient, AlertKind.RED_FLAG, stored.id, now, symptoms)
+                await alert_helpers(
+                    tx, self.composer, patient, AlertKind.RED_FLAG, stored.id, now, symptoms
+                )
             await self._save(tx, patient.id, None, version, event)
         return replies
 
@@ -537,7 +548,7 @@ class Dialogue:
                 score=result.score,
             )
             if result.crisis:
-                await alert_helpers(tx, patient, AlertKind.CRISIS, screening.id, now)
+                await alert_helpers(tx, self.composer, patient, AlertKind.CRISIS, screening.id, now)
             await self._save(tx, patient.id, None, version, event)
         return replies
 
@@ -550,7 +561,9 @@ class Dialogue:
         now: datetime,
     ) -> list[Reply]:
         async with self.store.transaction() as tx:
-            replies, menu = await self.desk.apply(tx, patient, change, now)
+            replies, menu = await self.desk.apply(
+                tx, patient, change, now, self.channels[event.channel]
+            )
             await self._save(
                 tx, patient.id, None if menu is None else menu.conversation, version, event
             )

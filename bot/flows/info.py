@@ -65,11 +65,11 @@ def privacy_reply(t: Translator) -> Reply:
     )
 
 
-def private_only(t: Translator) -> Reply:
+def not_in_groups(t: Translator) -> Reply:
+    """For a group chat, whose members all read it: one sentence that says nothing about what
+    the bot is for, then the bot leaves."""
     return Reply(
-        t._(
-            "I only talk in private chats, to keep your health private. Please message me directly."
-        )
+        t._("Hello! I only work in one-to-one chats, so I am leaving this one."), leave=True
     )
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from babel import Locale
 from babel.dates import format_skeleton
 
-from bot.dialogue.messages import Attachment, AttachmentKind, Reply
+from bot.dialogue.messages import Reply
 from bot.i18n import Translator
 from bot.records.calendar import month_png
 from bot.records.export import csv_bytes, fhir_bytes
@@ -23,6 +23,8 @@ from bot.records.facts import Record
 from bot.records.report import report_pdf
 from bot.records.text import report_summary, text_calendar
 from bot.texts import LANGUAGE_NAMES
+from scheduler.channels import Attachment
+from scheduler.outbox import AttachedFile
 
 PNG = "image/png"
 PDF = "application/pdf"
@@ -46,9 +48,7 @@ def calendar_reply(record: Record, t: Translator, *, pictures: bool) -> Reply:
     )
     png = month_png(record, t, today.year, today.month)
     name = f"calendar-{today:%Y-%m}.png"
-    return Reply(
-        caption, sensitive=True, attachment=Attachment(AttachmentKind.PHOTO, png, name, PNG)
-    )
+    return Reply(caption, sensitive=True, attachment=AttachedFile(Attachment.PHOTO, png, name, PNG))
 
 
 def report_reply(record: Record, t: Translator, language: Translator) -> Reply:
@@ -65,7 +65,7 @@ def report_reply(record: Record, t: Translator, language: Translator) -> Reply:
             language=name_of_language,
         )
     return Reply(
-        caption, sensitive=True, attachment=Attachment(AttachmentKind.DOCUMENT, pdf, name, PDF)
+        caption, sensitive=True, attachment=AttachedFile(Attachment.DOCUMENT, pdf, name, PDF)
     )
 
 
@@ -76,7 +76,7 @@ def report_text(record: Record, t: Translator) -> Reply:
 
 def helper_report_reply(
     record: Record, helper: Translator, language: Translator, shown_as: str
-) -> tuple[str, Attachment]:
+) -> tuple[str, AttachedFile]:
     """The caption (in the helper's language) and the PDF (in the language the patient
     picked) for a helper the patient allowed to have it."""
     pdf = report_pdf(record, language)
@@ -86,7 +86,7 @@ def helper_report_reply(
     else:
         caption = helper._("{alias} shared their treatment report with you.", alias=shown_as)
         name = f"treatment-report-{record.today:%Y-%m-%d}.pdf"
-    return caption, Attachment(AttachmentKind.DOCUMENT, pdf, name, PDF)
+    return caption, AttachedFile(Attachment.DOCUMENT, pdf, name, PDF)
 
 
 def export_replies(record: Record, t: Translator, *, documents: bool) -> list[Reply]:
@@ -111,15 +111,15 @@ def export_replies(record: Record, t: Translator, *, documents: bool) -> list[Re
         Reply(
             table,
             sensitive=True,
-            attachment=Attachment(
-                AttachmentKind.DOCUMENT, csv_bytes(record), f"{stem}-{day}.csv", CSV
+            attachment=AttachedFile(
+                Attachment.DOCUMENT, csv_bytes(record), f"{stem}-{day}.csv", CSV
             ),
         ),
         Reply(
             bundle,
             sensitive=True,
-            attachment=Attachment(
-                AttachmentKind.DOCUMENT,
+            attachment=AttachedFile(
+                Attachment.DOCUMENT,
                 fhir_bytes(record),
                 f"{stem}-{day}.{'json' if record.discreet else 'fhir.json'}",
                 FHIR_JSON,

@@ -1,37 +1,34 @@
 """The Telegram adapter: python-telegram-bot receives updates, the dialogue answers.
 
 One handler for every update, because the conversation is channel-agnostic: the adapter
-only translates an `Update` into an `Inbound` and the dialogue's `Reply` objects into
-messages with inline buttons (or edits of the message a button was pressed on).
+only translates an `Update` into an `Inbound`, and sends the dialogue's `Reply` objects
+through Telegram's lane (`bot.channels.replies`): the same `TelegramSender` and rate limiter
+as the dispatcher's messages, rendered as messages with inline buttons (or edits of the
+message a button was pressed on).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
-from telegram import (
-    Bot,
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    Message,
-    Update,
-)
-from telegram.error import BadRequest, TelegramError
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.dialogue.messages import AttachmentKind, Inbound, Reply
+from bot.channels.replies import SentHook, send_replies
+from bot.dialogue.messages import Inbound, Reply
 from bot.flows.info import command_descriptions
 from bot.i18n import DEFAULT_LOCALE, LOCALES, negotiate, translator
 from bot.telegram.inbound import to_inbound
 from bot.telegram.transport import AiohttpRequest, Timeouts
+from scheduler.clock import Clock
+from scheduler.outbox import Payload
+from scheduler.sending import Lane, Sent
 
 logger = logging.getLogger(__name__)
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
-Sent = Callable[[Inbound, Reply, int], Awaitable[None]]
 # Telegram matches a user's app language by its code; Chinese users' apps report "zh".
 TELEGRAM_LANGUAGE = {"en": None, "ko": "ko", "zh_Hans": "zh"}
 
@@ -55,42 +52,25 @@ def build_application(token: str, base_url: str | None = None) -> Application:
     )
 
 
-def markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.choices:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(c.label, callback_data=c.payload) for c in row]
-            for row in reply.choices
-        ]
-    )
-
-
-async def send_attachment(
-    bot: Bot, chat_id: int, reply: Reply, keyboard: InlineKeyboardMarkup | None
-) -> Message:
-    """A picture as a photo (shown inline), anything else as a document, the reply's text
-    as the caption."""
-    attachment = reply.attachment
-    if attachment is None:
-        raise ValueError("the reply has no attachment")
-    upload = InputFile(attachment.data, filename=attachment.filename)
-    caption = reply.text or None
-    if attachment.kind is AttachmentKind.PHOTO:
-        return await bot.send_photo(chat_id, upload, caption=caption, reply_markup=keyboard)
-    return await bot.send_document(chat_id, upload, caption=caption, reply_markup=keyboard)
-
-
 class TelegramAdapter:
-    """Receives updates for `handle` and renders what it answers.
+    """Receives updates for `handle` and sends what it answers through `lane`.
 
     `sent`, when given, hears of every message sent for a reply (for instance to delete
     health details from the chat later in discreet mode).
     """
 
-    def __init__(self, handle: Handle, verbs: frozenset[str], sent: Sent | None = None) -> None:
+    def __init__(
+        self,
+        handle: Handle,
+        verbs: frozenset[str],
+        lane: Lane,
+        clock: Clock,
+        sent: SentHook | None = None,
+    ) -> None:
         self.handle = handle
         self.verbs = verbs
+        self.lane = lane
+        self.clock = clock
         self.sent = sent
 
     def install(self, application: Application) -> None:
@@ -109,33 +89,12 @@ class TelegramAdapter:
         if event is None:
             return
         replies = await self.handle(event)
-        await self.render(context.bot, event, replies)
-
-    async def render(self, bot: Bot, event: Inbound, replies: Sequence[Reply]) -> None:
-        chat_id = int(event.chat)
-        for reply in replies:
-            keyboard = markup(reply)
-            if reply.attachment is not None:
-                message = await send_attachment(bot, chat_id, reply, keyboard)
-                if self.sent is not None:
-                    await self.sent(event, reply, message.message_id)
-                continue
-            if reply.edit and event.message_ref is not None:
-                try:
-                    await bot.edit_message_text(
-                        reply.text,
-                        chat_id=chat_id,
-                        message_id=int(event.message_ref),
-                        reply_markup=keyboard,
-                    )
-                    continue
-                except BadRequest as exc:
-                    if "not modified" in str(exc).lower():
-                        continue
-                    logger.info("edit refused; sending a new message instead")
-            message = await bot.send_message(chat_id, reply.text, reply_markup=keyboard)
-            if self.sent is not None:
-                await self.sent(event, reply, message.message_id)
+        await send_replies(self.lane, self.clock, event, replies, self.sent)
+        if any(reply.leave for reply in replies):
+            try:
+                await context.bot.leave_chat(int(event.chat))
+            except TelegramError as exc:
+                logger.warning("could not leave a group chat: %s", type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the kind of failure only (never the update: it holds ids and text) and tell the
@@ -149,12 +108,11 @@ class TelegramAdapter:
         ):
             language = update.effective_user.language_code if update.effective_user else None
             t = translator(negotiate(language))
-            try:
-                await context.bot.send_message(
-                    update.effective_chat.id,
-                    t._("Sorry, something went wrong on my side. Please try again in a moment."),
-                )
-            except TelegramError:
+            sorry = t._("Sorry, something went wrong on my side. Please try again in a moment.")
+            result = await self.lane.send_now(
+                self.clock, str(update.effective_chat.id), Payload.message(sorry)
+            )
+            if not isinstance(result, Sent):
                 logger.warning("could not tell the user about the failure")
 
 

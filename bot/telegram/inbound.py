@@ -1,21 +1,22 @@
 """From a Telegram update to the dialogue's `Inbound`, or to nothing at all.
 
 Only what the dialogue needs crosses: ids as strings, the text, the picked choice, the
-client's language tag, whether the chat is private, and the display name (shown to a patient
-only to confirm that the account accepting their helper invitation is the person they meant).
-Edited messages are dropped (acting on an edit would record a dose twice); forwarded messages
-and media are `UNSUPPORTED`, which the dialogue answers politely.
+client's language tag and whether the chat is private. The bot being added to a group or a
+channel is an `UNSUPPORTED` event from that chat, so the dialogue can say its one sentence and
+leave before anyone writes there. Edited messages are dropped (acting on an edit would record a
+dose twice); forwarded messages and media are `UNSUPPORTED`, which the dialogue answers politely.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import ChatMember, Update
 
 from bot.dialogue.choices import parse_payload
 from bot.dialogue.messages import Inbound, Kind
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # Telegram's own limit; anything longer is not from a real client
+_PRESENT = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED})
 
 
 def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
@@ -27,6 +28,19 @@ def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
     private = chat.type == chat.PRIVATE
     language = user.language_code
     update_ref = str(update.update_id)
+    joined = update.my_chat_member
+    if joined is not None:
+        if private or joined.new_chat_member.status not in _PRESENT:
+            return None  # a private chat blocked or unblocked, or the bot was removed
+        return Inbound(
+            CHANNEL,
+            str(user.id),
+            str(chat.id),
+            Kind.UNSUPPORTED,
+            language=language,
+            private=False,
+            update_ref=update_ref,
+        )
     query = update.callback_query
     if query is not None:
         message = query.message
@@ -40,7 +54,6 @@ def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
             private=private,
             message_ref=None if message is None else str(message.message_id),
             update_ref=update_ref,
-            name=user.full_name[:64],
         )
     message = update.message
     if message is None:
@@ -63,5 +76,4 @@ def to_inbound(update: Update, verbs: frozenset[str]) -> Inbound | None:
         language=language,
         private=private,
         update_ref=update_ref,
-        name=user.full_name[:64],
     )

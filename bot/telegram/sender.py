@@ -1,4 +1,6 @@
-"""The dispatcher's `Sender` for Telegram, on python-telegram-bot's `Bot`.
+"""Telegram's `Sender` (for the dispatcher and for replies), on python-telegram-bot's `Bot`.
+
+The address is the chat id, in decimal: the only form Telegram addresses take.
 
 Every error python-telegram-bot raises for a send becomes one of three outcomes (see
 `scheduler.sending`), so that retry rules live in one place and the dispatcher never sees a
@@ -17,7 +19,7 @@ import warnings
 from datetime import timedelta
 
 import aiohttp
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -31,7 +33,8 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram.transport import AiohttpRequest, Timeouts
-from scheduler.outbox import Action, ButtonRows, FailureReason, Payload
+from scheduler.channels import Attachment
+from scheduler.outbox import Action, AttachedFile, ButtonRows, FailureReason, Payload
 from scheduler.sending import Permanent, RetryLater, RetryReason, SendResult, Sent
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -57,7 +60,11 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, payload: Payload) -> SendResult:
+    async def send(self, address: str, payload: Payload) -> SendResult:
+        try:
+            chat_id = int(address)
+        except ValueError:
+            return Permanent(FailureReason.CHAT_NOT_FOUND)
         try:
             return await self._perform(chat_id, payload)
         except RetryAfter as exc:
@@ -84,6 +91,8 @@ class TelegramSender:
     async def _perform(self, chat_id: int, payload: Payload) -> SendResult:
         keyboard = _keyboard(payload.buttons)
         target = payload.target_message_id
+        if payload.file is not None:
+            return await self._send_file(chat_id, payload, payload.file, keyboard)
         if target is None:
             sent = await self.bot.send_message(chat_id, payload.text, reply_markup=keyboard)
             return Sent(sent.message_id)
@@ -102,6 +111,27 @@ class TelegramSender:
                 # A payload with a target is an edit or a deletion; the edits are above.
                 await self.bot.delete_message(chat_id, target)
                 return Sent(None)
+
+    async def _send_file(
+        self,
+        chat_id: int,
+        payload: Payload,
+        file: AttachedFile,
+        keyboard: InlineKeyboardMarkup | None,
+    ) -> SendResult:
+        """A picture as a photo (shown in the chat), anything else as a document; the text
+        is the caption."""
+        upload = InputFile(file.data, filename=file.filename)
+        caption = payload.text or None
+        if file.kind is Attachment.PHOTO:
+            sent = await self.bot.send_photo(
+                chat_id, upload, caption=caption, reply_markup=keyboard
+            )
+        else:
+            sent = await self.bot.send_document(
+                chat_id, upload, caption=caption, reply_markup=keyboard
+            )
+        return Sent(sent.message_id)
 
 
 def _keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:

@@ -12,19 +12,20 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.blind_index import normalise
 from storage.errors import NotFound
-from storage.models import CodeAttemptRow, HelperInviteRow, HelperRow, OutboxRow
+from storage.models import ChannelIdentityRow, CodeAttemptRow, HelperInviteRow, HelperRow, OutboxRow
 from storage.records import (
     Channel,
     Helper,
     HelperInvite,
     HelperState,
+    OpenedInvite,
     OutboxState,
     helper_recipient,
 )
@@ -34,6 +35,7 @@ from storage.sealed import new_id
 INVITE_PENDING = "pending"
 INVITE_ACCEPTED = "accepted"
 INVITE_WITHDRAWN = "withdrawn"
+INVITE_VOID = "void"  # opened by a second account: see `HelperRepository.open`
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH = 28  # 28 x 5 = 140 random bits
@@ -60,7 +62,7 @@ def to_helper(row: HelperRow) -> Helper:
         patient_id=row.patient_id,
         state=HelperState(row.state),
         alias=row.alias,
-        channel=cast(Channel | None, row.channel),
+        channel=row.channel,
         address=row.address,
         chat=row.chat,
         permissions=row.permissions,
@@ -127,13 +129,24 @@ class HelperRepository(Repository):
             await session.flush()
             return to_invite(row), token
 
-    async def open(self, token: str, channel: Channel, address: str) -> HelperInvite | None:
-        """The pending, unexpired invitation of `token`, now marked as opened by this account
-        (only it may accept); None for anything else."""
+    async def open(self, token: str, channel: Channel, address: str) -> OpenedInvite | None:
+        """Open the invitation of `token` from this account; None when no pending, unexpired
+        invitation has that code (or it was used).
+
+        1. The patient's own account opening it changes nothing (`own`).
+        2. The first account to open an invitation holds it: it alone may accept, and may open
+           it again.
+        3. A second account opening it voids it, for both: a code seen by two accounts may be
+           in the wrong hands, and neither can be told apart by what they show of themselves.
+           If the first had already accepted (the patient not having confirmed yet), that
+           acceptance is undone: the helper is invited again with no account.
+        4. An invitation the patient confirmed is used up: opening it again does nothing.
+        """
         code = normalise_code(token)
         if code is None:
             return None
         lookup = self._context.blind_index.lookup("invite", code)
+        account = self._account(channel, address)
         async with self._transaction() as session:
             row = await session.scalar(
                 select(HelperInviteRow)
@@ -143,13 +156,34 @@ class HelperRepository(Repository):
             if (
                 row is None
                 or not hmac.compare_digest(row.token_lookup, lookup)
-                or row.state != INVITE_PENDING
+                or row.state not in (INVITE_PENDING, INVITE_ACCEPTED)
                 or row.expires_at <= self._now()
             ):
                 return None
-            row.opened_by = self._account(channel, address)
+            own = await session.scalar(
+                select(ChannelIdentityRow.id).where(
+                    ChannelIdentityRow.channel == channel,
+                    ChannelIdentityRow.lookup == account,
+                    ChannelIdentityRow.patient_id == row.patient_id,
+                )
+            )
+            if own is not None:
+                return OpenedInvite(to_invite(row), own=True)
+            helper = await self._helper_row(session, row.patient_id, row.helper_id, lock=True)
+            if row.state == INVITE_ACCEPTED and helper.state != HelperState.ACCEPTED.value:
+                return None  # step 4
+            if row.opened_by is None or hmac.compare_digest(row.opened_by, account):
+                row.opened_by = account
+                await session.flush()
+                return OpenedInvite(to_invite(row))
+            unlinked = None
+            if row.state == INVITE_ACCEPTED:
+                unlinked = to_helper(helper)
+                _unlink(helper)
+                helper.state = HelperState.INVITED.value
+            row.state = INVITE_VOID
             await session.flush()
-            return to_invite(row)
+            return OpenedInvite(to_invite(row), voided=True, unlinked=unlinked)
 
     async def accept(
         self, invite_id: str, channel: Channel, address: str, chat: str | None = None
@@ -242,11 +276,7 @@ class HelperRepository(Repository):
             row = await self._helper_row(session, patient_id, helper_id, lock=True)
             before = to_helper(row)
             row.state = HelperState.REMOVED.value
-            row.channel = None
-            row.lookup = None
-            row.address = None
-            row.chat = None
-            row.summary_at = None
+            _unlink(row)
             await session.execute(
                 delete(OutboxRow).where(
                     OutboxRow.patient_id == patient_id,
@@ -330,3 +360,12 @@ class HelperRepository(Repository):
         if row is None or row.patient_id != patient_id:
             raise NotFound("helpers", helper_id)
         return row
+
+
+def _unlink(row: HelperRow) -> None:
+    """The helper row no longer knows any account."""
+    row.channel = None
+    row.lookup = None
+    row.address = None
+    row.chat = None
+    row.summary_at = None

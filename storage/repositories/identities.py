@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from sqlalchemy import delete, select
 from sqlalchemy import exc as sa_exc
 
@@ -19,7 +17,7 @@ def to_identity(row: ChannelIdentityRow) -> ChannelIdentity:
     return ChannelIdentity(
         id=row.id,
         patient_id=row.patient_id,
-        channel=cast(Channel, row.channel),
+        channel=row.channel,
         address=row.address,
         chat=row.chat,
         created_at=row.created_at,

@@ -1,5 +1,10 @@
 """The outbox: messages written in the same transaction as the change that caused them.
 
+Every row is addressed when it is queued: its channel (plaintext, so each channel's dispatcher
+lane claims its own rows) and where on that channel (``destination``, sealed), read from the
+recipient's account in the same transaction (one query per table for a batch). A patient and
+their helper may be on different channels; each row goes out on its recipient's.
+
 Delivery is at least once: a dispatcher claims due messages with a lease (`claim_due`), sends,
 then marks each one (`mark_sent_many`, `retry_later`, `defer`, `mark_failed`, `mark_expired`). A
 lease that runs out (the worker died mid-send) makes the message claimable again.
@@ -9,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy import exc as sa_exc
@@ -22,7 +27,7 @@ from storage.records import (
     DIRECT,
     HELPER_PREFIX,
     PATIENT,
-    Channel,
+    Address,
     Delivery,
     OutboxEntry,
     OutboxMessage,
@@ -52,7 +57,15 @@ def to_entry(row: OutboxRow) -> OutboxEntry:
         created_at=row.created_at,
         sent_at=row.sent_at,
         sent_message_id=row.sent_message_id,
+        to=_address_of(row),
     )
+
+
+def _address_of(row: OutboxRow) -> Address | None:
+    if row.channel is None or row._destination is None:
+        return None
+    to = row.destination
+    return Address(row.channel, str(to["address"]), to.get("chat"))
 
 
 class OutboxRepository(Repository):
@@ -63,7 +76,7 @@ class OutboxRepository(Repository):
         """
         async with self._transaction() as session:
             await self._load_keys(session, [message.patient_id])
-            row = self._new_row(message)
+            row = self._new_row(message, await self._addresses(session, [message]))
             try:
                 async with session.begin_nested():
                     session.add(row)
@@ -82,16 +95,20 @@ class OutboxRepository(Repository):
             return 0
         async with self._transaction() as session:
             await self._load_keys(session, {m.patient_id for m in messages})
+            addresses = await self._addresses(session, messages)
             try:
                 async with session.begin_nested():
-                    session.add_all([self._new_row(m) for m in messages])
+                    session.add_all([self._new_row(m, addresses) for m in messages])
                 return len(messages)
             except sa_exc.IntegrityError:
                 pass
         return sum([await self.enqueue(m) is not None for m in messages])
 
-    def _new_row(self, message: OutboxMessage) -> OutboxRow:
-        return OutboxRow(
+    def _new_row(
+        self, message: OutboxMessage, addresses: Mapping[tuple[str, str], Address]
+    ) -> OutboxRow:
+        to = message.to or addresses.get((message.patient_id, message.recipient))
+        row = OutboxRow(
             id=new_id(),
             patient_id=message.patient_id,
             recipient=message.recipient,
@@ -109,7 +126,11 @@ class OutboxRepository(Repository):
             sent_at=None,
             payload=dict(message.payload),
             sent_message_id=None,
+            channel=None if to is None else to.channel,
         )
+        if to is not None:
+            row.destination = {"address": to.address, "chat": to.chat}
+        return row
 
     async def cancel_waiting(self, patient_id: str, dedupe_key: str, now: datetime) -> int:
         """Delete the patient's message `dedupe_key` if it is still waiting for a later
@@ -144,23 +165,29 @@ class OutboxRepository(Repository):
             return [to_entry(row) for row in rows]
 
     async def claim_due(
-        self, now: datetime, limit: int, lease: timedelta, owner: str
+        self, now: datetime, limit: int, lease: timedelta, owner: str, channel: str | None = None
     ) -> list[Delivery]:
         """Lease up to ``limit`` due messages to ``owner`` and say where each one goes.
 
         1. Select pending messages with ``not_before <= now``, and leased ones whose lease ran
-           out, most urgent first (priority, then not_before, then age). On PostgreSQL rows
+           out, for ``channel`` (None: every channel), most urgent first (priority, then
+           not_before, then age). Rows not yet addressed (queued before revision 0004, or to
+           a recipient who had no account then) are taken by every channel. On PostgreSQL rows
            another worker holds are skipped (``FOR UPDATE SKIP LOCKED``); SQLite's
            ``BEGIN IMMEDIATE`` lets one worker claim at a time.
         2. Lease them: state ``leased``, ``lease_owner``, ``lease_until = now + lease``.
-        3. Decrypt each recipient's address (the patient's identity, or the helper's account),
-           read for the whole batch in one query per table.
+        3. Address the rows that had no address, from their recipient's account now (one query
+           per table for the batch); one that turns out to be for another channel is put back
+           for that channel's lane, unleased.
+        4. Decrypt each row's destination.
         """
         async with self._transaction() as session:
             due = or_(
                 and_(OutboxRow.state == OutboxState.PENDING.value, OutboxRow.not_before <= now),
                 and_(OutboxRow.state == OutboxState.LEASED.value, OutboxRow.lease_until < now),
             )
+            if channel is not None:
+                due = and_(due, or_(OutboxRow.channel == channel, OutboxRow.channel.is_(None)))
             rows = list(
                 await session.scalars(
                     select(OutboxRow)
@@ -187,8 +214,36 @@ class OutboxRepository(Repository):
             for row in rows:
                 for name, value in leased.items():
                     set_committed_value(row, name, value)
-            accounts = await self._accounts(session, rows)
-            return [self._delivery(row, accounts) for row in rows]
+            unaddressed = [row for row in rows if row.channel is None]
+            if unaddressed:
+                rows = await self._address_late(session, rows, unaddressed, channel)
+            return [self._delivery(row) for row in rows]
+
+    async def _address_late(
+        self,
+        session: AsyncSession,
+        rows: list[OutboxRow],
+        unaddressed: list[OutboxRow],
+        channel: str | None,
+    ) -> list[OutboxRow]:
+        """Step 3 of `claim_due`: the rows to deliver now, the others addressed and put back."""
+        addresses = await self._addresses(
+            session, [(row.patient_id, row.recipient) for row in unaddressed]
+        )
+        elsewhere: set[str] = set()
+        for row in unaddressed:
+            to = addresses.get((row.patient_id, row.recipient)) or _legacy_direct(row)
+            if to is None:
+                continue
+            row.channel = to.channel
+            row.destination = {"address": to.address, "chat": to.chat}
+            if channel is not None and to.channel != channel:
+                row.state = OutboxState.PENDING.value
+                row.lease_owner = None
+                row.lease_until = None
+                elsewhere.add(row.id)
+        await session.flush()
+        return [row for row in rows if row.id not in elsewhere]
 
     async def mark_sent_many(
         self, sent: Sequence[tuple[str, str | None, datetime, str]]
@@ -328,18 +383,24 @@ class OutboxRepository(Repository):
                 raise NotFound("outbox", entry_id)
             return changed
 
-    async def _accounts(
-        self, session: AsyncSession, rows: Sequence[OutboxRow]
-    ) -> dict[str, ChannelIdentityRow | HelperRow]:
-        """Where each row goes, for a batch of rows: the patient's first identity (by patient
-        id) and the helper rows (by ``helper:<id>``), in one query each."""
-        patients = {row.patient_id for row in rows if row.recipient == PATIENT}
+    async def _addresses(
+        self,
+        session: AsyncSession,
+        recipients: Sequence[OutboxMessage] | Sequence[tuple[str, str]],
+    ) -> dict[tuple[str, str], Address]:
+        """Where each ``(patient id, recipient)`` is reached now: the patient's first identity,
+        or the helper's account (a helper of that patient, linked), in one query per table.
+        A recipient with no account (yet, or any more) is missing from the answer."""
+        pairs = [
+            (r.patient_id, r.recipient) if isinstance(r, OutboxMessage) else r for r in recipients
+        ]
+        patients = {patient_id for patient_id, recipient in pairs if recipient == PATIENT}
         helpers = {
-            row.recipient.removeprefix(HELPER_PREFIX)
-            for row in rows
-            if row.recipient.startswith(HELPER_PREFIX)
+            recipient.removeprefix(HELPER_PREFIX)
+            for _, recipient in pairs
+            if recipient.startswith(HELPER_PREFIX)
         }
-        found: dict[str, ChannelIdentityRow | HelperRow] = {}
+        found: dict[tuple[str, str], Address] = {}
         if patients:
             identities = await session.scalars(
                 select(ChannelIdentityRow)
@@ -347,31 +408,30 @@ class OutboxRepository(Repository):
                 .order_by(ChannelIdentityRow.created_at.desc(), ChannelIdentityRow.id.desc())
             )
             for identity in identities:  # the earliest of each patient is written last
-                found[identity.patient_id] = identity
+                found[(identity.patient_id, PATIENT)] = Address(
+                    identity.channel, identity.address, identity.chat
+                )
         if helpers:
             for helper in await session.scalars(select(HelperRow).where(HelperRow.id.in_(helpers))):
-                found[helper_recipient(helper.id)] = helper
+                if helper.channel is not None and helper.address is not None:
+                    found[(helper.patient_id, helper_recipient(helper.id))] = Address(
+                        helper.channel, helper.address, helper.chat
+                    )
         return found
 
-    def _delivery(
-        self, row: OutboxRow, accounts: Mapping[str, ChannelIdentityRow | HelperRow]
-    ) -> Delivery:
+    @staticmethod
+    def _delivery(row: OutboxRow) -> Delivery:
         entry = to_entry(row)
-        if row.recipient == PATIENT:
-            identity = accounts.get(row.patient_id)
-            if not isinstance(identity, ChannelIdentityRow):
-                return Delivery(entry, None, None, None)
-            return Delivery(entry, cast(Channel, identity.channel), identity.address, identity.chat)
-        if row.recipient == DIRECT:
-            to = entry.payload.get("to") or {}
-            if not isinstance(to, dict) or not to.get("channel"):
-                return Delivery(entry, None, None, None)
-            return Delivery(entry, cast(Channel, to["channel"]), to.get("address"), to.get("chat"))
-        helper = accounts.get(row.recipient)
-        if (
-            not isinstance(helper, HelperRow)
-            or helper.patient_id != row.patient_id
-            or helper.channel is None
-        ):
+        if entry.to is None:
             return Delivery(entry, None, None, None)
-        return Delivery(entry, cast(Channel, helper.channel), helper.address, helper.chat)
+        return Delivery(entry, entry.to.channel, entry.to.address, entry.to.chat)
+
+
+def _legacy_direct(row: OutboxRow) -> Address | None:
+    """The address of a direct message queued before revision 0004, kept in its payload."""
+    if row.recipient != DIRECT:
+        return None
+    to = row.payload.get("to") or {}
+    if not isinstance(to, dict) or not to.get("channel") or not to.get("address"):
+        return None
+    return Address(str(to["channel"]), str(to["address"]), to.get("chat"))

@@ -6,17 +6,20 @@ Test modules import the `telegram` and `database` fixtures from here (with the f
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import pytest_asyncio
 
 from bot.telegram.app import TelegramAdapter, build_application
+from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.sender import TelegramSender, build_bot
+from scheduler.clock import FakeClock
 from scheduler.dispatcher import Dispatcher
-from scheduler.ratelimit import Limits, RateLimiter
-from scheduler.sql_outbox import SqlOutbox
-from tests.bot.world import World
+from scheduler.ratelimit import Limits
+from storage.keyring import Keyring
+from storage.store import Store
+from tests.bot.world import START, World, make_world
 from tests.conftest import TestDatabase
 from tests.fakebotapi import FakeBotApi, FakeUser
 
@@ -81,21 +84,23 @@ def database(sqlite_database: TestDatabase) -> TestDatabase:
 
 
 @pytest_asyncio.fixture
-async def telegram(fake_bot_api: FakeBotApi, world: World) -> AsyncIterator[Telegram]:
+async def telegram(
+    fake_bot_api: FakeBotApi, database: TestDatabase, keyring: Keyring
+) -> AsyncIterator[Telegram]:
+    clock = FakeClock(START)
+    store = await Store.open(database.url, keyring, clock=clock.now)
+    sender_bot = build_bot(fake_bot_api.token, base_url=fake_bot_api.base_url)
+    # No pace to keep against the fake Bot API: the tests count calls, not seconds.
+    unpaced = replace(TELEGRAM, limits=Limits(per_chat_interval=0.0, global_rate=None))
+    world = make_world(store, clock, {TELEGRAM.name: TelegramSender(sender_bot)}, [unpaced])
     dialogue = world.dialogue
     application = build_application(fake_bot_api.token, fake_bot_api.base_url)
-    TelegramAdapter(dialogue.handle, dialogue.verbs, dialogue.sent).install(application)
-    sender_bot = build_bot(fake_bot_api.token, base_url=fake_bot_api.base_url)
-    outbox = SqlOutbox(world.store, "test", then=world.engine.on_unreachable)
-    dispatcher = Dispatcher(
-        outbox,
-        TelegramSender(sender_bot),
-        world.clock,
-        on_unreachable=outbox.record_unreachable,
-        limiter=RateLimiter(Limits(per_chat_interval=0.0, global_rate=None)),
-    )
+    TelegramAdapter(
+        dialogue.handle, dialogue.verbs, world.runtime.lane(TELEGRAM.name), clock, dialogue.sent
+    ).install(application)
+    dispatcher = world.runtime.dispatcher
     async with application, sender_bot:
-        dialogue.desk.bot_username = application.bot.username
+        world.runtime.channels.register(with_bot_name(unpaced, application.bot.username))
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(timeout=1)
@@ -104,6 +109,7 @@ async def telegram(fake_bot_api: FakeBotApi, world: World) -> AsyncIterator[Tele
         finally:
             await application.updater.stop()
             await application.stop()
+            await store.close()
 
 
 ANSWERS = {

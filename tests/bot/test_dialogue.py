@@ -11,9 +11,33 @@ from hypothesis import strategies as st
 
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.service import Dialogue
+from bot.i18n import LOCALES, translator
 from storage.records import DoseOutcome, SlotState
 from tests.bot.world import START, Person, World, onboard
 from tests.helper_links import link_helper
+
+# Words that would tell a group what the bot is for, in the three languages.
+HEALTH_WORDS = (
+    "health",
+    "tb",
+    "treatment",
+    "medicine",
+    "dose",
+    "pill",
+    "private",
+    "tuberculosis",
+    "건강",
+    "결핵",
+    "치료",
+    "약",
+    "복용",
+    "健康",
+    "结核",
+    "治疗",
+    "药",
+    "服药",
+    "隐私",
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -168,10 +192,14 @@ async def test_cancelling_onboarding_leaves_nothing_behind(world: World) -> None
     assert await world.store.identities.find("telegram", "7001") is None
 
 
-async def test_group_chats_get_one_sentence_and_nothing_is_stored(world: World) -> None:
+async def test_a_group_chat_gets_one_neutral_sentence_and_nothing_is_stored(world: World) -> None:
     event = Inbound.from_text("telegram", "7001", "-100", "/start", private=False)
-    replies = await world.dialogue.handle(event)
-    assert "private" in replies[0].text
+    (reply,) = await world.dialogue.handle(event)
+    assert reply.leave and not reply.choices
+    assert reply.text.count(".") == 1 and "one-to-one" in reply.text
+    for locale in LOCALES:  # everyone in the group reads it: no word about health
+        text = translator(locale)._(reply.text).casefold()
+        assert not any(word in text for word in HEALTH_WORDS), text
     assert await world.store.patients.count() == 0
 
 

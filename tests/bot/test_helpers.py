@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.check_phrase import WORDS
+from bot.i18n import translator
 from scheduler.alerts import HelperPrefs
 from scheduler.dispatcher import Unreachable
 from scheduler.outbox import FailureReason, Kind
@@ -69,7 +71,7 @@ async def link(world: World, mina: Person, helper: Person, name: str = "Jisoo") 
         if f"invitation for {name}." in e.payload.get("text", "")
     ]
     buttons = [b for row in ask.payload["buttons"] for b in row]
-    confirm = next(data for label, data in buttons if label == "Yes, link them")
+    confirm = next(data for label, data in buttons if label == "The words match: link them")
     await mina.press(confirm)
     assert f"{name} is now your helper" in mina.text()
     (role,) = [
@@ -94,7 +96,7 @@ async def test_linking_needs_the_helper_to_accept_and_the_patient_to_confirm(
     await jisoo.say(f"/join {code.lower()}")
     assert "Big sister asks you to be their treatment helper" in jisoo.text()
     await jisoo.choose("I accept")
-    assert "will now confirm" in jisoo.text()
+    assert "will now check that it is you" in jisoo.text()
     (accepted,) = await world.store.helpers.for_patient(patient_id)
     assert accepted.state is HelperState.ACCEPTED
     # Nothing about Mina reaches Jisoo before Mina confirms.
@@ -155,6 +157,127 @@ async def test_only_the_account_that_opened_the_invitation_can_accept_it(world: 
     assert "your own invitation" in mina.text()
 
 
+def shown_words(text: str) -> list[str]:
+    """The check phrase in a message: the line of words joined by middle dots."""
+    (line,) = [line for line in text.splitlines() if " · " in line]
+    return line.split(" · ")
+
+
+async def question_to(world: World, patient_id: str, name: str = "Jisoo") -> OutboxEntry:
+    (ask,) = [
+        e
+        for e in await outbox_to(world, patient_id, "patient")
+        if f"invitation for {name}." in e.payload.get("text", "")
+    ]
+    return ask
+
+
+async def test_the_patient_compares_words_only_the_accepting_account_saw(world: World) -> None:
+    """The words, not the account's name (which an impostor copies: see the Telegram test
+    `test_an_impostor_with_a_copied_display_name_is_not_shown_as_the_helper`), are what the
+    patient checks by voice."""
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    code = await invite(mina)
+    impostor = world.person("8666")
+    await impostor.say(f"/join {code}")
+    await impostor.choose("I accept")
+    words = shown_words(impostor.text())
+    assert len(words) == 3 and len(set(words)) == 3
+    ask = await question_to(world, patient_id)
+    assert shown_words(ask.payload["text"]) == words
+    assert "call or meet them" in ask.payload["text"]
+    assert "Telegram name" not in ask.payload["text"]
+    labels = [label for row in ask.payload["buttons"] for label, _ in row]
+    assert labels == ["The words match: link them", "No, that is not them"]
+    # Another acceptance draws other words: they cannot be known before accepting.
+    others = []
+    for n in range(4):
+        again = world.person("7002" + str(n))
+        await onboard(again)
+        second = await invite(again)
+        helper = world.person("8100" + str(n))
+        await helper.say(f"/join {second}")
+        await helper.choose("I accept")
+        others.append(tuple(shown_words(helper.text())))
+    assert len(set(others) | {tuple(words)}) > 1
+
+
+async def test_the_check_words_are_the_same_things_in_each_sides_language(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    code = await invite(mina)
+    jisoo = world.person("8001", "zh-hans")
+    await jisoo.say(f"/join {code}")
+    await jisoo.choose("我接受")
+    helper_words = shown_words(jisoo.text())
+    ask = await question_to(world, patient_id)
+    patient_words = shown_words(ask.payload["text"])
+    zh, en = translator("zh_Hans"), translator("en")
+    picks = [next(i for i, w in enumerate(WORDS) if zh._(w) == word) for word in helper_words]
+    assert patient_words == [en._(WORDS[i]) for i in picks]
+
+
+async def test_a_second_account_opening_the_invitation_voids_it_and_the_patient_is_told(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    code = await invite(mina)
+    jisoo, eve = world.person("8001"), world.person("8666")
+    await jisoo.say(f"/join {code}")
+    assert "treatment helper" in jisoo.text()
+    await eve.say(f"/join {code}")
+    assert "Another account had already opened this invitation" in eve.text()
+    assert "Mina" not in eve.text()
+    await jisoo.choose("I accept")
+    assert "no longer open" in jisoo.text()
+    (told,) = [
+        e
+        for e in await outbox_to(world, patient_id, "patient")
+        if "Two different accounts" in e.payload.get("text", "")
+    ]
+    assert "invitation for Jisoo" in told.payload["text"]
+    (helper,) = await world.store.helpers.for_patient(patient_id)
+    assert helper.state is HelperState.INVITED and helper.address is None
+    # A fresh invitation, sent privately, links the real Jisoo.
+    await mina.say("/helper")
+    await mina.choose("Jisoo")
+    await mina.choose("New invitation code")
+    fresh = CODE.search(mina.text())
+    assert fresh, mina.text()
+    await jisoo.say(f"/join {fresh.group(1)}")
+    await jisoo.choose("I accept")
+    assert "will now check that it is you" in jisoo.text()
+
+
+async def test_a_second_opener_after_an_impostor_accepted_undoes_the_acceptance(
+    world: World,
+) -> None:
+    """The impostor was first and accepted; the real helper opening the code afterwards voids
+    it, so the patient's pending question goes stale and the impostor is told it is over."""
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    code = await invite(mina)
+    eve, jisoo = world.person("8666"), world.person("8001")
+    await eve.say(f"/join {code}")
+    await eve.choose("I accept")
+    ask = await question_to(world, patient_id)
+    await jisoo.say(f"/join {code}")
+    assert "Another account had already opened" in jisoo.text()
+    (bye,) = await outbox_to(world, patient_id, "direct")
+    assert bye.to is not None and bye.to.address == "8666"
+    assert "was cancelled because another account opened it too" in bye.payload["text"]
+    confirm = next(
+        data for row in ask.payload["buttons"] for label, data in row if "match" in label
+    )
+    await mina.press(confirm)
+    assert "no longer waiting" in mina.text()
+    assert await world.store.helpers.find_by_address("telegram", "8666") == []
+    await eve.say("/patients")
+    assert "not helping anyone" in eve.text()
+
+
 async def test_a_patient_who_does_not_recognise_the_account_cancels_the_link(
     world: World,
 ) -> None:
@@ -170,7 +293,7 @@ async def test_a_patient_who_does_not_recognise_the_account_cancels_the_link(
     assert (await world.store.helpers.get(patient_id, helper.id)).state is HelperState.REMOVED
     (bye,) = await outbox_to(world, patient_id, "direct")
     assert "did not confirm" in bye.payload["text"]
-    assert bye.payload["to"]["address"] == "8666"
+    assert bye.to is not None and bye.to.address == "8666"
     await stranger.say("/patients")
     assert "not helping anyone" in stranger.text()
 

@@ -110,11 +110,20 @@ async def test_pause_and_forget_over_telegram(telegram: Telegram) -> None:
     assert not await telegram.world.store.patients.exists(patient_id)
 
 
-async def test_group_chat_gets_one_sentence(telegram: Telegram) -> None:
-    before = len(telegram.api.calls("sendMessage"))
+async def test_in_a_group_chat_the_bot_says_one_neutral_sentence_and_leaves(
+    telegram: Telegram,
+) -> None:
     telegram.api.inject_command(MINA, "start", chat_id=-100777)
-    await telegram.api.wait_for(lambda: len(telegram.api.calls("sendMessage")) > before)
-    assert "private" in telegram.api.delivered_texts(-100777)[0]
+    await telegram.api.wait_for(lambda: -100777 in telegram.api.left)
+    (said,) = telegram.api.delivered_texts(-100777)
+    assert "one-to-one" in said and "health" not in said.casefold()
+    assert await telegram.world.store.patients.count() == 0
+
+
+async def test_added_to_a_group_the_bot_leaves_before_anyone_writes(telegram: Telegram) -> None:
+    telegram.api.inject_added_to_group(MINA, -100888)
+    await telegram.api.wait_for(lambda: -100888 in telegram.api.left)
+    assert len(telegram.api.delivered_texts(-100888)) == 1
     assert await telegram.world.store.patients.count() == 0
 
 

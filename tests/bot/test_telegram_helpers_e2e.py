@@ -42,11 +42,40 @@ async def link_over_telegram(telegram: Telegram, helper: FakeUser, name: str) ->
     await telegram.say(helper, f"/start {found[1]}")
     assert "Mina asks you to be their treatment helper" in telegram.bot_messages(helper)[-1]
     await telegram.press(helper, "I accept")
-    await telegram.deliver()  # the question to Mina
-    assert f"Their Telegram name is “{helper.first_name}”" in telegram.bot_messages(MINA)[-1]
-    await telegram.press(MINA, "Yes, link them")
+    await telegram.deliver()  # the question to Mina, with the words the helper was shown
+    assert words(telegram.bot_messages(MINA)[-1]) == words(telegram.bot_messages(helper)[-1])
+    await telegram.press(MINA, "The words match: link them")
     await telegram.deliver()  # the welcome to the helper
     assert "you are now their helper" in telegram.bot_messages(helper)[-1]
+
+
+def words(text: str) -> list[str]:
+    (line,) = [line for line in text.splitlines() if " · " in line]
+    return line.split(" · ")
+
+
+async def test_an_impostor_with_a_copied_display_name_is_not_shown_as_the_helper(
+    telegram: Telegram,
+) -> None:
+    """Eve copies Ana's Telegram name and opens the link first. Mina is never shown the name;
+    she is shown words that only Eve's chat holds, which Ana, asked by phone, cannot say."""
+    eve = FakeUser(8666, ANA.first_name, "en")
+    await onboard(telegram, MINA, "en")
+    await telegram.say(MINA, "/helper")
+    await telegram.say(MINA, "Ana")
+    await telegram.press(MINA, "Mina")
+    found = LINK.search(telegram.bot_messages(MINA)[-1])
+    assert found
+    await telegram.say(eve, f"/start {found[1]}")
+    await telegram.press(eve, "I accept")
+    await telegram.deliver()
+    question = telegram.bot_messages(MINA)[-1]
+    assert ANA.first_name not in question
+    assert words(question) == words(telegram.bot_messages(eve)[-1])
+    assert telegram.api.delivered_texts(ANA.id) == []  # Ana has no words to say
+    await telegram.press(MINA, "No, that is not them")
+    await telegram.deliver()
+    assert "did not confirm the link. Nothing was shared" in telegram.bot_messages(eve)[-1]
 
 
 def alerts_to(telegram: Telegram, helper: FakeUser) -> list[str]:

@@ -91,6 +91,27 @@ def test_group_chats_are_marked_not_private() -> None:
     assert event is not None and not event.private
 
 
+def member_update(chat: dict[str, Any], status: str, **extra: Any) -> Update:
+    bot = {"id": 999, "is_bot": True, "first_name": "Companion"}
+    return update(
+        my_chat_member={
+            "chat": chat,
+            "from": MINA,
+            "date": 1_780_000_000,
+            "old_chat_member": {"user": bot, "status": "left"},
+            "new_chat_member": {"user": bot, "status": status, **extra},
+        }
+    )
+
+
+def test_being_added_to_a_group_is_an_event_from_that_group() -> None:
+    event = to_inbound(member_update(GROUP, "member"), VERBS)
+    assert event is not None and not event.private and event.chat == "-100123"
+    assert to_inbound(member_update(GROUP, "left"), VERBS) is None  # removed: nothing to say
+    blocked = member_update(PRIVATE, "kicked", until_date=0)  # a patient blocked the bot
+    assert to_inbound(blocked, VERBS) is None
+
+
 def test_edited_messages_and_other_bots_are_dropped() -> None:
     assert (
         to_inbound(update(edited_message=message("/taken", edit_date=1_780_000_100)), VERBS) is None

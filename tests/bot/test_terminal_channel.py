@@ -6,7 +6,9 @@ from pathlib import Path
 
 from bot.channels.terminal import TerminalSession
 from bot.dialogue.choices import Choice, Picked
-from bot.dialogue.messages import Attachment, AttachmentKind, Kind, Reply
+from bot.dialogue.messages import Kind, Reply
+from scheduler.channels import Attachment
+from scheduler.outbox import AttachedFile
 
 REMINDER = Reply(
     "It's 8:00: time for your vitamins.",
@@ -47,7 +49,7 @@ def test_long_text_is_wrapped_and_headed() -> None:
 
 def test_an_attachment_is_saved_where_it_can_be_opened(tmp_path: Path) -> None:
     session = TerminalSession("demo", files=tmp_path)
-    report = Attachment(AttachmentKind.DOCUMENT, b"%PDF-1.7 notes", "notes.pdf", "application/pdf")
+    report = AttachedFile(Attachment.DOCUMENT, b"%PDF-1.7 notes", "notes.pdf", "application/pdf")
     shown = session.render(Reply("Your notes.", attachment=report))
     saved = next(tmp_path.iterdir())
     assert saved.read_bytes() == b"%PDF-1.7 notes" and saved.name.endswith("notes.pdf")

@@ -6,18 +6,21 @@ the engine's reminders are read back from the real outbox.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
-from bot.compose import BotComposer
+from bot.channels import CHANNELS
 from bot.dialogue.choices import parse_payload
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.service import Dialogue
+from bot.runtime import Runtime, build_runtime
+from scheduler.channels import ChannelSpec
 from scheduler.clock import FakeClock
 from scheduler.engine import Engine
+from scheduler.sending import Sender
 from storage.keyring import Keyring
 from storage.records import OutboxEntry
 from storage.store import Store
@@ -87,6 +90,7 @@ class World:
     clock: FakeClock
     engine: Engine
     dialogue: Dialogue
+    runtime: Runtime
 
     def person(self, user: str, language: str = "en") -> Person:
         return Person(self, user, language)
@@ -120,11 +124,26 @@ class World:
 async def world(database: TestDatabase, keyring: Keyring) -> AsyncIterator[World]:
     clock = FakeClock(START)
     store = await Store.open(database.url, keyring, clock=clock.now)
-    engine = Engine(store, clock, BotComposer(), worker_id="test")
     try:
-        yield World(store, clock, engine, Dialogue(store, engine, clock, channel="telegram"))
+        yield make_world(store, clock)
     finally:
         await store.close()
+
+
+def make_world(
+    store: Store,
+    clock: FakeClock,
+    senders: Mapping[str, Sender] | None = None,
+    channels: Sequence[ChannelSpec] = (),
+) -> World:
+    """The program as `bot.runtime` wires it; with `senders`, the dispatcher delivers on those
+    channels (the dialogue tests read the outbox instead). `channels` are registered over the
+    product's own (a test channel, or one with another pace)."""
+    specs = {spec.name: spec for spec in (*CHANNELS, *channels)}
+    runtime = build_runtime(
+        store, clock, worker_id="test", senders=senders, channels=specs.values()
+    )
+    return World(store, clock, runtime.engine, runtime.dialogue, runtime)
 
 
 async def onboard(

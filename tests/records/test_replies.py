@@ -7,7 +7,6 @@ import json
 
 from PIL import Image
 
-from bot.dialogue.messages import AttachmentKind
 from bot.i18n import translator
 from bot.records.replies import (
     calendar_reply,
@@ -16,6 +15,7 @@ from bot.records.replies import (
     report_reply,
     report_text,
 )
+from scheduler.channels import Attachment
 from tests.records import scenario
 
 MEDICAL = ("treatment", "dose", "report", "TB", "medicine", "side")
@@ -24,7 +24,7 @@ MEDICAL = ("treatment", "dose", "report", "TB", "medicine", "side")
 def test_calendar_is_a_picture_of_this_month_or_a_week_a_line() -> None:
     record = scenario.mina("en")
     picture = calendar_reply(record, translator("en"), pictures=True)
-    assert picture.attachment is not None and picture.attachment.kind is AttachmentKind.PHOTO
+    assert picture.attachment is not None and picture.attachment.kind is Attachment.PHOTO
     assert picture.attachment.filename == "calendar-2026-07.png"
     assert Image.open(io.BytesIO(picture.attachment.data)).format == "PNG"
     assert picture.text == "Your doses in July 2026" and picture.sensitive

@@ -15,14 +15,17 @@ import asyncio
 import json
 import os
 import signal
+from dataclasses import replace
 from datetime import timedelta
 
+from bot.telegram.channel import TELEGRAM
 from bot.telegram.sender import TelegramSender, build_bot
 from bot.telegram.transport import Timeouts
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.engine import Engine, EngineConfig
-from scheduler.ratelimit import Limits, RateLimiter
+from scheduler.ratelimit import Limits
+from scheduler.sending import Lane
 from scheduler.sql_outbox import SqlOutbox
 from storage.keyring import Keyring, MasterKey
 from storage.store import Store
@@ -58,12 +61,12 @@ async def run(args: argparse.Namespace) -> None:
     )
     async with bot:
         outbox = SqlOutbox(store, args.worker_id)
+        limits = Limits(global_rate=None if args.no_global_limit else args.rate)
         dispatcher = Dispatcher(
             outbox,
-            TelegramSender(bot),
+            [Lane(replace(TELEGRAM, limits=limits), TelegramSender(bot))],
             clock,
             on_unreachable=outbox.record_unreachable,
-            limiter=RateLimiter(Limits(global_rate=None if args.no_global_limit else args.rate)),
             config=DispatcherConfig(lease=lease, batch_size=25, idle_poll=0.1),
         )
         print("ready", flush=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from telegram import Bot
 
+from bot.telegram.channel import TELEGRAM
 from bot.telegram.sender import TelegramSender
 from scheduler.clock import FakeClock
 from scheduler.dispatcher import (
@@ -17,7 +18,8 @@ from scheduler.dispatcher import (
     UnreachableHandler,
 )
 from scheduler.outbox import Button, Kind, Payload
-from scheduler.ratelimit import Limits, RateLimiter
+from scheduler.ratelimit import Limits
+from scheduler.sending import Lane
 from tests.fakebotapi import FakeBotApi
 from tests.scheduler.memory_outbox import MemoryOutbox
 
@@ -50,12 +52,12 @@ class Harness:
         async def record(event: Unreachable) -> None:
             self.unreachable.append(event)
 
+        telegram = replace(TELEGRAM, limits=Limits(global_rate=global_rate))
         return Dispatcher(
             self.outbox,
-            TelegramSender(self.bot),
+            [Lane(telegram, TelegramSender(self.bot))],
             self.clock,
             on_unreachable=on_unreachable or record,
-            limiter=RateLimiter(Limits(global_rate=global_rate)),
             config=DispatcherConfig(
                 batch_size=batch_size,
                 max_in_flight=max_in_flight,

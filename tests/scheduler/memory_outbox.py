@@ -40,6 +40,7 @@ class MemoryOutbox:
         not_before: datetime,
         expires_at: datetime | None = None,
         dedupe_key: str | None = None,
+        channel: str = "telegram",
     ) -> str | None:
         """Add a message; a second message with the same dedupe key is dropped (None)."""
         if dedupe_key is not None and any(
@@ -50,7 +51,8 @@ class MemoryOutbox:
         message = OutboxMessage(
             id=f"msg-{seq}",
             recipient=recipient,
-            chat_id=chat_id,
+            channel=channel,
+            address=str(chat_id),
             kind=kind,
             payload=payload,
             not_before=not_before,
@@ -67,11 +69,14 @@ class MemoryOutbox:
         pending = [r.message.not_before for r in self.rows.values() if r.state == "pending"]
         return min(pending, default=None)
 
-    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+    async def claim_due(
+        self, now: datetime, limit: int, lease: timedelta, channel: str
+    ) -> list[OutboxMessage]:
         due = [
             r
             for r in self.rows.values()
-            if r.state == "pending"
+            if r.message.channel == channel
+            and r.state == "pending"
             and r.message.not_before <= now
             and (r.lease_until is None or r.lease_until <= now)
         ]

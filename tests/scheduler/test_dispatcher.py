@@ -277,11 +277,12 @@ async def test_run_forever_claims_the_next_batch_while_sends_are_on_the_wire(
     dispatcher = harness.dispatcher(global_rate=None, max_in_flight=4, batch_size=5)
     # The harness's read timeout (0.3 s) would turn the slow send into a retry.
     unhurried = build_bot(harness.api.token, base_url=harness.api.base_url, timeouts=Timeouts())
-    dispatcher.sender = TelegramSender(unhurried)
+    lane = dispatcher.lanes["telegram"]
+    lane.sender = TelegramSender(unhurried)
     on_wire, most, others_when_slow_done = 0, 0, -1
-    send = dispatcher.sender.send
+    send = lane.sender.send
 
-    async def counted_send(chat_id: int, payload: Payload) -> SendResult:
+    async def counted_send(chat_id: str, payload: Payload) -> SendResult:
         nonlocal on_wire, most, others_when_slow_done
         on_wire += 1
         most = max(most, on_wire)
@@ -289,10 +290,10 @@ async def test_run_forever_claims_the_next_batch_while_sends_are_on_the_wire(
             return await send(chat_id, payload)
         finally:
             on_wire -= 1
-            if chat_id == 3000:
+            if chat_id == "3000":
                 others_when_slow_done = len(harness.api.delivered_texts()) - 1
 
-    monkeypatch.setattr(dispatcher.sender, "send", counted_send)
+    monkeypatch.setattr(lane.sender, "send", counted_send)
     stop = asyncio.Event()
     async with unhurried:
         running = asyncio.create_task(dispatcher.run_forever(stop))

@@ -30,7 +30,8 @@ def test_reprs_show_neither_text_nor_chat() -> None:
     message = OutboxMessage(
         id="msg-1",
         recipient="p-7",
-        chat_id=738291046,
+        channel="telegram",
+        address="738291046",
         kind=Kind.REMINDER,
         payload=Payload.message("Mina, your isoniazid", TAKEN),
         not_before=datetime(2026, 3, 2, 8, tzinfo=UTC),

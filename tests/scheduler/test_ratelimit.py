@@ -85,3 +85,30 @@ def test_a_pause_is_never_shortened_by_a_later_one() -> None:
 
     assert limiter.paused_until(10.0) == 30.0
     assert limiter.paused_until(30.0) is None
+
+
+def test_a_reply_keeps_the_global_pace_but_not_the_chats_interval() -> None:
+    limiter = RateLimiter(Limits(per_chat_interval=1.0, global_rate=10.0))
+    assert limiter.reserve("mina", 0.0) == 0.0
+    # The answer to what Mina just did is not held for her one-second interval...
+    assert limiter.book_reply("mina", 0.0) == 0.1
+    assert limiter.book_reply("mina", 0.0) == 0.2
+    # ...but the next scheduled message to her keeps its distance from the last reply.
+    assert limiter.chat_ready_at("mina", 0.2) == 1.2
+    limiter.pause(5.0)
+    assert limiter.book_reply("wei", 0.3) == 5.0  # and nobody is answered during a pause
+
+
+@given(traffic, st.integers(1, 40))
+def test_replies_and_scheduled_sends_together_never_exceed_the_global_rate(
+    requests: list[tuple[int, float]], rate: int
+) -> None:
+    limiter = RateLimiter(Limits(per_chat_interval=1.0, global_rate=float(rate)))
+    now, granted = 0.0, []
+    for chat, gap in requests:
+        now += gap
+        book_one = limiter.book_reply if chat % 2 else limiter.reserve
+        granted.append(round(book_one(chat, now) * NS))
+    granted.sort()
+    for first, last in zip(granted, granted[rate:], strict=False):
+        assert last - first >= NS

@@ -8,16 +8,19 @@ fake clock: the clock jumps to the next due message or the end of a pause instea
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import event
 
+from bot.telegram.channel import TELEGRAM
 from bot.telegram.sender import TelegramSender, build_bot
 from scheduler.clock import FakeClock
 from scheduler.dispatcher import Backoff, Dispatcher, DispatcherConfig
 from scheduler.engine import Engine
 from scheduler.outbox import Kind, Payload
-from scheduler.ratelimit import Limits, RateLimiter
+from scheduler.ratelimit import Limits
+from scheduler.sending import Lane
 from scheduler.sql_outbox import SqlOutbox
 from storage.records import OutboxMessage, OutboxState
 from storage.store import Store
@@ -70,9 +73,9 @@ async def test_when_backed_up_reminders_and_alerts_go_before_nudges_and_summarie
     await queue(store, pid, Kind.REMINDER, "r1", T0 - timedelta(minutes=1))
     await queue(store, pid, Kind.HELPER_ALERT, "a1", T0)
     outbox = SqlOutbox(store, "w1")
-    claimed = await outbox.claim_due(T0, 3, timedelta(minutes=1))
+    claimed = await outbox.claim_due(T0, 3, timedelta(minutes=1), "telegram")
     assert [m.kind for m in claimed] == [Kind.REMINDER, Kind.HELPER_ALERT, Kind.NUDGE]
-    assert all(m.chat_id == 1001 for m in claimed)
+    assert all((m.channel, m.address) == ("telegram", "1001") for m in claimed)
 
 
 async def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_next_claim(
@@ -83,9 +86,14 @@ async def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_next_claim(
     who = await mina(store, engine)
     await queue(store, who.patient.id, Kind.REMINDER, "r1", T0)
     slow, fast = SqlOutbox(store, "slow"), SqlOutbox(store, "fast")
-    (first,) = await slow.claim_due(T0, 10, timedelta(seconds=30))
-    assert await fast.claim_due(T0 + timedelta(seconds=10), 10, timedelta(seconds=30)) == []
-    (second,) = await fast.claim_due(T0 + timedelta(seconds=31), 10, timedelta(seconds=30))
+    (first,) = await slow.claim_due(T0, 10, timedelta(seconds=30), "telegram")
+    assert (
+        await fast.claim_due(T0 + timedelta(seconds=10), 10, timedelta(seconds=30), "telegram")
+        == []
+    )
+    (second,) = await fast.claim_due(
+        T0 + timedelta(seconds=31), 10, timedelta(seconds=30), "telegram"
+    )
     assert second.id == first.id
     await fast.mark_sent(second.id, 77, T0 + timedelta(seconds=32))
     await slow.retry_later(first.id, T0 + timedelta(minutes=5), "timeout")  # too late
@@ -97,12 +105,12 @@ def dispatcher_for(
     store: Store, api: FakeBotApi, clock: FakeClock, bot: object, **limits: float | None
 ) -> tuple[Dispatcher, SqlOutbox]:
     outbox = SqlOutbox(store, "dispatcher")
+    telegram = replace(TELEGRAM, limits=Limits(**limits))  # type: ignore[arg-type]
     dispatcher = Dispatcher(
         outbox,
-        TelegramSender(bot),  # type: ignore[arg-type]
+        [Lane(telegram, TelegramSender(bot))],  # type: ignore[arg-type]
         clock,
         on_unreachable=outbox.record_unreachable,
-        limiter=RateLimiter(Limits(**limits)),  # type: ignore[arg-type]
         config=DispatcherConfig(batch_size=20, backoff=Backoff(base=2.0, cap=60.0, jitter=0.5)),
         random=lambda: 0.5,
     )
@@ -211,7 +219,7 @@ async def test_sends_completing_together_share_a_commit_and_each_is_recorded(
     for n in range(20):
         await queue(store, who.patient.id, Kind.REMINDER, f"g{n}", T0)
     outbox = SqlOutbox(store, "group")
-    claimed = await outbox.claim_due(T0, 50, timedelta(minutes=1))
+    claimed = await outbox.claim_due(T0, 50, timedelta(minutes=1), "telegram")
     commits: list[object] = []
 
     def count(connection: object) -> None:

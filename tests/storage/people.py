@@ -106,9 +106,9 @@ async def add_person(store: Store, name: str, telegram_id: str) -> Person:
     _, token = await store.helpers.invite(
         patient.id, helper.id, expires_at=NOON + timedelta(days=9)
     )
-    invite = await store.helpers.open(token, "telegram", f"7{telegram_id}")
-    assert invite is not None
-    await store.helpers.accept(invite.id, "telegram", f"7{telegram_id}")
+    opened = await store.helpers.open(token, "telegram", f"7{telegram_id}")
+    assert opened is not None
+    await store.helpers.accept(opened.invite.id, "telegram", f"7{telegram_id}")
     await store.helpers.confirm(patient.id, helper.id)
     await store.conversations.save(patient.id, {"step": markers[5]}, expected_version=None)
     # The dedupe key names what happened: it must be stored only as a keyed hash.

@@ -159,8 +159,9 @@ async def test_helper_invitation_links_once_and_expires(store: Store) -> None:
     # Typed by hand: lower case, dashes, an O for a zero and an I for a one still match.
     typed = "-".join(token[i : i + 4] for i in range(0, 28, 4)).lower()
     typed = typed.replace("0", "o").replace("1", "i")
-    invite = await store.helpers.open(typed, "telegram", "555000555")
-    assert invite is not None
+    opened = await store.helpers.open(typed, "telegram", "555000555")
+    assert opened is not None and not opened.voided
+    invite = opened.invite
     # Only the account that opened it may accept; a forged invite id or a stranger gets None.
     assert await store.helpers.accept(invite.id, "telegram", "555000556") is None
     assert await store.helpers.accept("0" * 32, "telegram", "555000555") is None
@@ -169,9 +170,9 @@ async def test_helper_invitation_links_once_and_expires(store: Store) -> None:
     # Accepted is not yet linked: the patient confirms first.
     assert await store.helpers.find_by_address("telegram", "555000555") == []
     assert await store.helpers.accept(invite.id, "telegram", "555000555") is None  # single use
-    assert await store.helpers.open(token, "telegram", "555000557") is None
     active = await store.helpers.confirm(mina.id, sister.id)
     assert active is not None and active.state == HelperState.ACTIVE
+    assert await store.helpers.open(token, "telegram", "555000557") is None  # used up
     assert await store.helpers.find_by_address("telegram", "555000555") == [active]
     removed = await store.helpers.remove(mina.id, sister.id)
     assert (removed.state, removed.address) == (HelperState.ACTIVE, "555000555")  # as it was
@@ -193,6 +194,53 @@ async def test_a_new_invitation_withdraws_the_old_one_and_codes_are_checked_whol
     assert await store.helpers.open(second, "telegram", "1") is not None
 
 
+async def test_a_second_account_opening_an_invitation_voids_it_for_both(store: Store) -> None:
+    mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
+    friend = await store.helpers.add(mina.id, alias="Friend")
+    _, token = await store.helpers.invite(mina.id, friend.id, expires_at=NOON + timedelta(days=1))
+    first = await store.helpers.open(token, "telegram", "1")
+    assert first is not None and not first.voided
+    again = await store.helpers.open(token, "telegram", "1")  # the holder may open it again
+    assert again is not None and not again.voided
+    second = await store.helpers.open(token, "telegram", "2")
+    assert second is not None and second.voided and second.unlinked is None
+    assert await store.helpers.accept(first.invite.id, "telegram", "1") is None
+    assert await store.helpers.accept(first.invite.id, "telegram", "2") is None
+    assert await store.helpers.open(token, "telegram", "1") is None
+    assert (await store.helpers.get(mina.id, friend.id)).state is HelperState.INVITED
+
+
+async def test_a_second_opener_undoes_an_acceptance_the_patient_has_not_confirmed(
+    store: Store,
+) -> None:
+    mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
+    friend = await store.helpers.add(mina.id, alias="Friend")
+    _, token = await store.helpers.invite(mina.id, friend.id, expires_at=NOON + timedelta(days=1))
+    first = await store.helpers.open(token, "telegram", "1")
+    assert first is not None
+    assert await store.helpers.accept(first.invite.id, "telegram", "1", "1") is not None
+    second = await store.helpers.open(token, "telegram", "2")
+    assert second is not None and second.voided
+    assert second.unlinked is not None and second.unlinked.address == "1"  # to tell them
+    undone = await store.helpers.get(mina.id, friend.id)
+    assert (undone.state, undone.address, undone.channel) == (HelperState.INVITED, None, None)
+    assert await store.helpers.confirm(mina.id, friend.id) is None
+    assert await store.helpers.find_by_address("telegram", "1", states=tuple(HelperState)) == []
+
+
+async def test_the_patient_opening_their_own_invitation_neither_holds_nor_voids_it(
+    store: Store,
+) -> None:
+    mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
+    await store.identities.link(mina.id, "telegram", "7")
+    friend = await store.helpers.add(mina.id, alias="Friend")
+    _, token = await store.helpers.invite(mina.id, friend.id, expires_at=NOON + timedelta(days=1))
+    own = await store.helpers.open(token, "telegram", "7")
+    assert own is not None and own.own and not own.voided
+    first = await store.helpers.open(token, "telegram", "1")
+    assert first is not None and not first.voided
+
+
 async def test_code_tries_are_limited_per_account_and_hour(
     store: Store, store_clock: StoreClock
 ) -> None:
@@ -209,10 +257,10 @@ async def test_expired_invitation_is_refused(store: Store, store_clock: StoreClo
     friend = await store.helpers.add(mina.id, alias="Friend")
     expires = store_clock.now + timedelta(hours=1)
     _, token = await store.helpers.invite(mina.id, friend.id, expires_at=expires)
-    invite = await store.helpers.open(token, "telegram", "1")
-    assert invite is not None
+    opened = await store.helpers.open(token, "telegram", "1")
+    assert opened is not None
     store_clock.advance(timedelta(hours=2))
-    assert await store.helpers.accept(invite.id, "telegram", "1") is None
+    assert await store.helpers.accept(opened.invite.id, "telegram", "1") is None
     assert await store.helpers.open(token, "telegram", "1") is None
 
 

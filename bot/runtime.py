@@ -1,0 +1,79 @@
+"""One way to wire the program: `build_runtime` makes the store's companions (the composer,
+the reminder engine, the outbox, the dispatcher with one lane per channel, the dialogue) for
+`tbbot run`, the demo, the tests and the benchmarks alike, so each of them runs the same parts
+joined the same way.
+
+Only this module chooses which parts go together; `main()` functions and fixtures choose what
+to give it (a store, a clock, the senders of the channels they serve).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.channels import CHANNELS
+from bot.compose import BotComposer
+from bot.dialogue.service import Dialogue
+from scheduler.channels import ChannelRegistry, ChannelSpec
+from scheduler.clock import Clock
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
+from scheduler.engine import Engine, EngineConfig
+from scheduler.sending import Lane, Sender
+from scheduler.sql_outbox import SqlOutbox
+from storage.store import Store
+
+
+@dataclass
+class Runtime:
+    store: Store
+    clock: Clock
+    channels: ChannelRegistry
+    composer: BotComposer
+    engine: Engine
+    outbox: SqlOutbox
+    dispatcher: Dispatcher
+    dialogue: Dialogue
+
+    def lane(self, channel: str) -> Lane:
+        """The way out of `channel` (its sender and rate limiter), for its replies."""
+        return self.dispatcher.lanes[channel]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The engine and the dispatcher, until `stop` is set."""
+        await asyncio.gather(self.engine.run_forever(stop), self.dispatcher.run_forever(stop))
+
+
+def build_runtime(
+    store: Store,
+    clock: Clock,
+    *,
+    worker_id: str,
+    senders: Mapping[str, Sender] | None = None,
+    channels: Iterable[ChannelSpec] = CHANNELS,
+    engine_config: EngineConfig | None = None,
+    dispatcher_config: DispatcherConfig | None = None,
+) -> Runtime:
+    """The parts, joined.
+
+    1. The registry holds every channel in `channels`; the dialogue answers on any of them.
+    2. The dispatcher has a lane for each channel in `senders` (by name): those this process
+       delivers to. A test that reads the outbox instead of delivering passes none.
+    3. The outbox hands recipients that can no longer be reached to the engine, which tells
+       the patient's helpers.
+    """
+    registry = ChannelRegistry(channels)
+    composer = BotComposer()
+    engine = Engine(store, clock, composer, config=engine_config, worker_id=worker_id)
+    outbox = SqlOutbox(store, worker_id, then=engine.on_unreachable)
+    lanes = [Lane(registry[name], sender) for name, sender in (senders or {}).items()]
+    dispatcher = Dispatcher(
+        outbox,
+        lanes,
+        clock,
+        on_unreachable=outbox.record_unreachable,
+        config=dispatcher_config,
+    )
+    dialogue = Dialogue(store, engine, clock, channels=registry, composer=composer)
+    return Runtime(store, clock, registry, composer, engine, outbox, dispatcher, dialogue)
