@@ -30,17 +30,28 @@ from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.helpers import HelperDesk
 from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.records import RecordsDesk
 from bot.dialogue.supplies import days_left, plan_supplies, tablets_of
-from bot.flows import forget, helpers, info, mood, onboarding, pause, settings, stock, symptom
+from bot.flows import (
+    forget,
+    helpers,
+    info,
+    mood,
+    onboarding,
+    pause,
+    report,
+    settings,
+    stock,
+    symptom,
+)
 from bot.flows.milestones import milestone_replies
-from bot.flows.progress import progress_reply
 from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, DoseLine
 from bot.i18n import Translator, negotiate, translator
 from scheduler.alerts import AlertKind
 from scheduler.channels import ChannelRegistry
 from scheduler.clock import Clock
 from scheduler.compose import Composer
-from scheduler.doses import dose_json, treatment_events
+from scheduler.doses import SET_UP_NOTE, dose_json, treatment_events
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from storage.errors import NotFound, StaleWrite
@@ -120,6 +131,7 @@ class Dialogue:
         self.channels = channels
         self.composer = composer
         self.desk = HelperDesk(store, composer, clock, channels=channels, poke=engine.poke)
+        self.records = RecordsDesk(store, channels, engine.poke)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
@@ -282,7 +294,13 @@ class Dialogue:
                 self._symptom_begin(patient, enrolment, now), patient, version, event
             )
         if name == "progress":
-            return [await self._progress(patient, enrolment, now)]
+            return await self.records.progress(event, patient, enrolment, now)
+        if name == "report":
+            return await self._begin(
+                await self.records.report_begin(patient, now), patient, version, event
+            )
+        if name == "export":
+            return await self.records.export(event, patient, enrolment, now)
         if name == "stock":
             products, per_day = plan_supplies(enrolment.enrolment, now)
             stored = await self.store.pill_stock.get(patient.id)
@@ -379,6 +397,13 @@ class Dialogue:
                     patient, enrolment, stock_turn.change, version, event, now
                 )
             return await self._begin(stock_turn, patient, version, event)
+        if flow == report.FLOW:
+            report_turn = report.handle(conversation, event, now)
+            if report_turn.request is not None:
+                return await self._clinician_report(
+                    event, patient, enrolment, report_turn.request, version, now
+                )
+            return await self._begin(report_turn, patient, version, event)
         if flow == forget.FLOW:
             forget_turn = forget.handle(conversation, event, now)
             if forget_turn.erase:
@@ -478,7 +503,7 @@ class Dialogue:
                 DoseOutcome.TAKEN,
                 ReportedVia.TEXT,
                 reported_at=now,
-                note="set-up",
+                note=SET_UP_NOTE,
             )
 
     def _symptom_begin(
@@ -695,14 +720,24 @@ class Dialogue:
         events = [e for e in await self.store.doses.events(patient_id) if e.id != without_event]
         return summarise(enrolment.enrolment, treatment_events(slots, events), now)
 
-    async def _progress(self, patient: Patient, enrolment: EnrolmentRecord, now: datetime) -> Reply:
-        summary = await self._summary(patient.id, enrolment, now)
-        screenings = await self.store.mood.for_patient(patient.id)
-        moods = [
-            (s.recorded_at.astimezone(ZoneInfo(patient.time_zone)).date(), s.instrument, s.score)
-            for s in screenings[-3:]
-        ]
-        return progress_reply(translator(patient.language), summary, patient.time_zone, moods)
+    async def _clinician_report(
+        self,
+        event: Inbound,
+        patient: Patient,
+        enrolment: EnrolmentRecord,
+        request: report.Request,
+        version: int | None,
+        now: datetime,
+    ) -> list[Reply]:
+        """The report as asked; a copy queued for a helper is committed with the end of the
+        question, before the patient is told it is on its way."""
+        replies, row = await self.records.report(event, patient, enrolment, request, now)
+        async with self.store.transaction() as tx:
+            if row is not None:
+                await tx.outbox.enqueue(row)
+            await self._save(tx, patient.id, None, version, event)
+        self.engine.poke()
+        return replies
 
     async def _after_taken(
         self, patient: Patient, enrolment: EnrolmentRecord, event_id: str, now: datetime

@@ -1,0 +1,136 @@
+"""`/progress`, `/report` and `/export`: the patient's records, made and sent where they may go.
+
+What a reply can carry is the channel's to say (`ChannelSpec.sends`): a picture of the month
+or a text calendar, the PDF or a short summary, the export's files or why they cannot come.
+The records leave only to the patient's own chat, or to a helper the patient switched "my
+treatment report" on for, whose own channel takes documents; that helper's id comes back in
+a button, so it is checked against the patient's helpers again before anything is queued.
+
+Rendering is CPU work of up to a second: it runs in a worker thread, so other people's
+messages keep flowing meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.dialogue.messages import Inbound, Reply
+from bot.flows import report
+from bot.flows.progress import progress_reply
+from bot.i18n import translator
+from bot.records import facts, replies
+from scheduler.alerts import HelperPrefs
+from scheduler.channels import Attachment, ChannelRegistry
+from scheduler.outbox import Kind, Payload
+from storage.records import (
+    EnrolmentRecord,
+    Helper,
+    HelperState,
+    OutboxMessage,
+    Patient,
+    helper_recipient,
+)
+from storage.store import Store
+
+MOODS_SHOWN = 3
+
+
+class RecordsDesk:
+    def __init__(self, store: Store, channels: ChannelRegistry, poke: Callable[[], None]) -> None:
+        self.store = store
+        self.channels = channels
+        self.poke = poke
+
+    def _sends(self, channel: str | None, attachment: Attachment) -> bool:
+        return (
+            channel is not None
+            and channel in self.channels
+            and (self.channels[channel].sends(attachment))
+        )
+
+    async def progress(
+        self, event: Inbound, patient: Patient, enrolment: EnrolmentRecord, now: datetime
+    ) -> list[Reply]:
+        """The numbers in words, then this month's calendar as the channel can show it."""
+        record = await facts.gather(self.store, patient, enrolment, now)
+        t = translator(patient.language)
+        moods = [(m.at.date(), m.instrument, m.score) for m in record.moods[-MOODS_SHOWN:]]
+        words = progress_reply(t, record.summary, patient.time_zone, moods)
+        pictures = self._sends(event.channel, Attachment.PHOTO)
+        month = await asyncio.to_thread(replies.calendar_reply, record, t, pictures=pictures)
+        return [words, month]
+
+    async def allowed_helpers(self, patient: Patient) -> list[Helper]:
+        """Active helpers the patient lets have the report, on a channel that takes it."""
+        return [
+            helper
+            for helper in await self.store.helpers.for_patient(patient.id)
+            if helper.state is HelperState.ACTIVE
+            and HelperPrefs.of(helper).report
+            and self._sends(helper.channel, Attachment.DOCUMENT)
+        ]
+
+    async def report_begin(self, patient: Patient, now: datetime) -> report.Turn:
+        helpers = [(h.id, h.alias) for h in await self.allowed_helpers(patient)]
+        return report.begin(now, patient.language, helpers)
+
+    async def report(
+        self,
+        event: Inbound,
+        patient: Patient,
+        enrolment: EnrolmentRecord,
+        request: report.Request,
+        now: datetime,
+    ) -> tuple[list[Reply], OutboxMessage | None]:
+        """Make the report: for the patient's chat, a PDF (or the summary where files cannot
+        go); for a helper, the outbox row the caller queues with the end of the question.
+
+        Nothing here holds a transaction open: rendering takes up to a second, and a write
+        after a long read would lose to any write committed meanwhile (SQLite)."""
+        t = translator(patient.language)
+        language = translator(request.language)
+        record = await facts.gather(self.store, patient, enrolment, now)
+        if request.to == report.ME:
+            if self._sends(event.channel, Attachment.DOCUMENT):
+                pdf = await asyncio.to_thread(replies.report_reply, record, t, language)
+                return [pdf], None
+            summary = replies.report_text(record, t)
+            if not await self.allowed_helpers(patient):
+                return [summary], None
+            more = t._(
+                "The full report, a PDF, can go to a helper you allowed: send /report again "
+                "and choose them."
+            )
+            return [summary, Reply(more)], None
+        helper = next((h for h in await self.allowed_helpers(patient) if h.id == request.to), None)
+        if helper is None:
+            return [Reply(t._("That helper can no longer be sent the report."))], None
+        prefs = HelperPrefs.of(helper)
+        caption, file = await asyncio.to_thread(
+            replies.helper_report_reply,
+            record,
+            translator(prefs.language or patient.language),
+            language,
+            prefs.shown_as or patient.alias,
+        )
+        row = OutboxMessage(
+            patient_id=patient.id,
+            recipient=helper_recipient(helper.id),
+            kind=Kind.NOTICE.value,
+            payload=Payload.message(caption, file=file).to_dict(),
+            dedupe_key=f"report:{helper.id}:{now.isoformat()}",
+            not_before=now,
+            priority=int(Kind.NOTICE.priority),
+        )
+        done = Reply(t._("Done: I am sending the report to {name}.", name=helper.alias))
+        return [done], row
+
+    async def export(
+        self, event: Inbound, patient: Patient, enrolment: EnrolmentRecord, now: datetime
+    ) -> list[Reply]:
+        record = await facts.gather(self.store, patient, enrolment, now)
+        documents = self._sends(event.channel, Attachment.DOCUMENT)
+        t = translator(patient.language)
+        return await asyncio.to_thread(replies.export_replies, record, t, documents=documents)
