@@ -120,6 +120,7 @@ def _add_font(pdf: FPDF, language: str) -> None:
     font.ttfont = TTFont(
         str(fonts.font_path()),
         recalcTimestamp=False,
+        recalcBBoxes=False,
         fontNumber=fonts.face(language),
         lazy=True,
     )
