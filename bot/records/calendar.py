@@ -26,7 +26,7 @@ from datetime import date
 
 from babel import Locale
 from babel.dates import format_skeleton, get_day_names
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from bot.i18n import Translator
 from bot.records import fonts
@@ -226,7 +226,7 @@ def _draw_day(
     layout: MonthLayout,
     day: date,
     entry: Day | None,
-    font: object,
+    font: ImageFont.FreeTypeFont,
     start: date,
 ) -> None:
     left, top, right, bottom = layout.cell(day)
@@ -235,10 +235,10 @@ def _draw_day(
     number = str(day.day)
     if entry is not None and entry.today:
         draw.ellipse((left + 3, top + 3, left + 31, top + 31), fill=INK)
-        draw.text((left + 17, top + 17), number, font=font, fill=WHITE, anchor="mm")  # type: ignore[arg-type]
+        draw.text((left + 17, top + 17), number, font=font, fill=WHITE, anchor="mm")
     else:
         colour = INK if entry is not None else FAINT
-        draw.text((left + 17, top + 17), number, font=font, fill=colour, anchor="mm")  # type: ignore[arg-type]
+        draw.text((left + 17, top + 17), number, font=font, fill=colour, anchor="mm")
     if entry is None:
         return
     cx, cy = layout.mark_centre(day)
@@ -257,7 +257,7 @@ def _draw_legend(
     left: int,
     top: int,
     width: int,
-    font: object,
+    font: ImageFont.FreeTypeFont,
     *,
     scale: float = 1.0,
     today_underlined: bool = False,
@@ -297,7 +297,7 @@ def _draw_legend(
             draw.rectangle((cx - s(14), cy + s(9), cx + s(14), cy + s(14)), fill=INK)
         else:
             draw.ellipse((cx - s(14), cy - s(14), cx + s(14), cy + s(14)), fill=INK)
-        draw.text((x + s(40), cy), label, font=font, fill=INK, anchor="lm")  # type: ignore[arg-type]
+        draw.text((x + s(40), cy), label, font=font, fill=INK, anchor="lm")
 
 
 def _end_lines(record: Record, t: Translator) -> list[str]:
