@@ -7,14 +7,44 @@ is read too (see ``.env.example``). Secrets are `SecretStr`: printing the settin
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.db import default_sqlite_url
+from bot.logsafe import LEVELS
+from storage.db import default_sqlite_url, sqlite_path
+from storage.errors import KeyConfigError
+from storage.forgotten import ForgottenList
 from storage.keyring import Keyring, load_keyring
 from storage.store import Store
+
+KEY_FILE_NAME = "master.key"
+FORGOTTEN_FILE_NAME = "forgotten.txt"
+
+
+def config_dir() -> Path:
+    """Where tbbot's own files live by default, apart from the data folder:
+    ``$XDG_CONFIG_HOME/tbbot`` (``~/.config/tbbot``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "tbbot"
+
+
+def state_dir() -> Path:
+    """``$XDG_STATE_HOME/tbbot`` (``~/.local/state/tbbot``): the forgotten list."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "tbbot"
+
+
+def setting_problem(exc: ValidationError) -> str:
+    """What is wrong with the settings, in their own words: never pydantic's echo of the
+    value, which may be a secret."""
+    error = exc.errors()[0]
+    names = ", ".join(str(part) for part in error.get("loc", ()))
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{names}: {message}" if names else message
 
 
 class Settings(BaseSettings):
@@ -47,16 +77,106 @@ class Settings(BaseSettings):
     crisis_lines_file: Path | None = Field(default=None, validation_alias="TBBOT_CRISIS_LINES_FILE")
     """The operator's crisis help lines (see `bot.crisis`); default: the packaged file."""
 
+    forgotten_file: Path | None = Field(default=None, validation_alias="TBBOT_FORGOTTEN_FILE")
+    """The forgotten list (`storage.forgotten`); default ``state_dir()/forgotten.txt``."""
+
+    log_level: str = Field(default="INFO", validation_alias="TBBOT_LOG_LEVEL")
+    """DEBUG, INFO, WARNING or ERROR (`tbbot run --log-level` overrides it)."""
+
+    http_listen: str | None = Field(default=None, validation_alias="TBBOT_HTTP_LISTEN")
+    """``HOST:PORT`` of the web server (health endpoint, webhooks); off when unset."""
+
+    healthcheck_url: SecretStr | None = Field(
+        default=None, validation_alias="TBBOT_HEALTHCHECK_URL"
+    )
+    """The dead-man's switch (`bot.health.DeadMansSwitch`): pinged while healthy; off when
+    unset. Secret: whoever has it can fake the pings."""
+
+    @field_validator(
+        "telegram_bot_token",
+        "telegram_api_base_url",
+        "database_url",
+        "master_key",
+        "master_key_file",
+        "crisis_lines_file",
+        "forgotten_file",
+        "http_listen",
+        "healthcheck_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """``NAME=`` (as .env.example leaves them) means unset: never the current folder as a
+        key file, never an empty secret."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return "INFO"
+        if isinstance(value, str) and value.strip().upper() in LEVELS:
+            return value.strip().upper()
+        raise ValueError(f"must be one of {', '.join(LEVELS)}")
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return Path("data")
+        return value
+
     def resolved_database_url(self) -> str:
         if self.database_url is not None and self.database_url.get_secret_value():
             return self.database_url.get_secret_value()
         return default_sqlite_url(self.data_dir)
 
+    def key_file(self) -> Path | None:
+        """``TBBOT_MASTER_KEY_FILE``; without it (and without ``TBBOT_MASTER_KEY``), the
+        default key file if `tbbot keys init` wrote one there."""
+        if self.master_key_file is not None or self.master_key is not None:
+            return self.master_key_file
+        default = config_dir() / KEY_FILE_NAME
+        return default if default.is_file() else None
+
     def keyring(self) -> Keyring:
-        """The master keys; raises `storage.errors.KeyConfigError` if missing or malformed."""
+        """The master keys; raises `storage.errors.KeyConfigError` if missing or malformed,
+        or if the key file sits beside the database (see `check_apart`)."""
         secret = self.master_key.get_secret_value() if self.master_key else None
-        return load_keyring(secret, self.master_key_file)
+        key_file = self.key_file()
+        if key_file is not None:
+            self.check_apart(key_file, "master key file", config_dir())
+        return load_keyring(secret, key_file)
+
+    def forgotten_list(self) -> ForgottenList:
+        path = self.forgotten_file or state_dir() / FORGOTTEN_FILE_NAME
+        self.check_apart(path, "forgotten list", state_dir())
+        return ForgottenList(path)
+
+    def check_apart(self, path: Path, what: str, instead: Path) -> None:
+        """Refuse `path` inside the data folder or the database's folder: copying that folder
+        (the obvious backup) would then copy the key with the data it opens, or roll the
+        forgotten list back with the data on a restore."""
+        folders = [self.data_dir]
+        database = sqlite_path(self.resolved_database_url())
+        if database is not None:
+            folders.append(database.parent)
+        for folder in folders:
+            if path.resolve().is_relative_to(folder.resolve()):
+                raise KeyConfigError(
+                    f"the {what} {path} is inside {folder}, beside the database: a copy of "
+                    f"that folder would hold both. Move it elsewhere, for example into {instead} "
+                    '(mode 0600), and point to it (docs/storage.md, "Keys apart from data")'
+                )
 
     async def open_store(self, *, migrate: bool = True) -> Store:
-        """Load the keys, then open (and migrate) the database; refuses wrong keys."""
-        return await Store.open(self.resolved_database_url(), self.keyring(), migrate=migrate)
+        """Load the keys, then open (and migrate) the database; refuses wrong keys. The
+        forgotten list is applied on the way (a restored backup obeys it)."""
+        return await Store.open(
+            self.resolved_database_url(),
+            self.keyring(),
+            migrate=migrate,
+            forgotten=self.forgotten_list(),
+        )

@@ -13,9 +13,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+
+# The Translator's methods `date` and `datetime` shadow the types inside the class.
+_Day = date
+_Moment = datetime
 
 LOCALES = ("en", "ko", "zh_Hans")
 DEFAULT_LOCALE = "en"
@@ -33,6 +37,13 @@ def negotiate(language_code: str | None) -> str:
         return DEFAULT_LOCALE
     primary = language_code.replace("_", "-").split("-", 1)[0].lower()
     return _PREFIXES.get(primary, DEFAULT_LOCALE)
+
+
+def spoken(language_code: str | None) -> str | None:
+    """The catalogue for a client language tag only if we speak that language, else None."""
+    if not language_code:
+        return None
+    return _PREFIXES.get(language_code.replace("_", "-").split("-", 1)[0].lower())
 
 
 def catalogue_path(locale: str) -> Path:
@@ -81,6 +92,16 @@ class Translator:
 
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return format_datetime(value, format=format, locale=self._babel_locale)
+
+    def day(self, value: _Day | _Moment) -> str:
+        """A day as this locale writes it in passing: "Dec 3", "12월 3일", "12月3日"."""
+        return format_skeleton("MMMd", value, locale=self._babel_locale)
+
+    def moment(self, value: _Moment) -> str:
+        """A day and a time of day in this locale's style: "Dec 3, 8:00 PM", "12월 3일 오후
+        8:00", "12月3日 20:00" (not the numeric "12/3/26, 8:00 PM" for everyone)."""
+        glue = str(self._babel_locale.datetime_formats.get("short", "{1} {0}"))
+        return glue.format(self.time(value), self.day(value))
 
 
 @functools.cache

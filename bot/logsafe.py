@@ -7,7 +7,10 @@ it is rejected. So:
 
 1. httpx and httpcore are held at WARNING and python-telegram-bot at INFO, whatever the level
    asked for: their DEBUG and INFO lines are exactly the ones that carry requests. aiohttp, the
-   dispatcher's transport, is held at WARNING too, as a precaution.
+   dispatcher's transport, is held at WARNING too, as a precaution. So are the SQL layers
+   (SQLAlchemy, aiosqlite, asyncpg): at INFO and DEBUG they print statements and their
+   parameters (blind index values, ids, ciphertext). APScheduler is held at WARNING because
+   the engine re-arms a job every round and it says so at INFO.
 2. Every record that reaches our handler is redacted: anything shaped like a bot token, and the
    configured token itself, in the message, its arguments, the exception and the stack.
 """
@@ -30,7 +33,12 @@ QUIET_LEVELS = {
     "httpcore": logging.WARNING,
     "aiohttp": logging.WARNING,
     "telegram": logging.INFO,
+    "sqlalchemy": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "asyncpg": logging.WARNING,
+    "apscheduler": logging.WARNING,
 }
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -134,6 +134,29 @@ def parse_count(text: str, low: int = 0, high: int = 10_000) -> int:
     return number
 
 
+MAX_MISSED_DAYS = 31
+_LIST_SEPARATORS = re.compile(r"[,;、，；\n]+")
+
+
+def parse_missed(text: str, first: date, today: date, due: int) -> int | tuple[date, ...]:
+    """Doses missed since `first`: a number of doses from 1 to `due`, or the days, one date
+    per item separated by commas (`2026-03-03, 2026-03-05`), each from `first` to `today`."""
+    if len(text) > MAX_INPUT * 8:
+        raise ParseError("too_long")
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if re.fullmatch(r"[-+]?\d{1,12}", folded):
+        return parse_count(folded, low=1, high=due)
+    parts = [part for part in _LIST_SEPARATORS.split(folded) if part.strip()]
+    if not parts:
+        raise ParseError("empty")
+    if len(parts) > MAX_MISSED_DAYS:
+        raise ParseError("too_many")
+    days = {parse_date(part, today) for part in parts}
+    if any(not first <= day <= today for day in days):
+        raise ParseError("date_range")
+    return tuple(sorted(days))
+
+
 _OFFSET = re.compile(r"^(?:utc|gmt)?\s*(?P<sign>[+-])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$")
 
 

@@ -134,6 +134,30 @@ REASONS = {
     ),
 }
 
+# The same statuses in discreet mode, where no drug is named (the others name none).
+DISCREET_REASONS = {
+    "bedaquiline_loading_missed_not_made_up": N_(
+        "A dose in the first two weeks was missed. It is not made up: just take the next one."
+    ),
+    "bedaquiline_take_within_48h": N_(
+        "You can still take the missed three-times-a-week tablets now, until {until}."
+    ),
+    "bedaquiline_next_not_before": N_(
+        "Take the three-times-a-week tablets no earlier than {until}."
+    ),
+    "bedaquiline_window_passed_talk_to_clinician": N_(
+        "The time to make up the missed dose has passed. Please ask a clinician."
+    ),
+    "bedaquiline_reload_talk_to_clinician": N_(
+        "Some of your tablets were stopped for more than two weeks. Please talk to a "
+        "clinician: a few daily doses may be needed again."
+    ),
+    "bedaquiline_reassess_talk_to_clinician": N_(
+        "Some of your tablets were stopped for more than eight weeks. Please talk to a "
+        "clinician before continuing."
+    ),
+}
+
 PHASE_NAMES = {
     "intensive": N_("First phase"),
     "continuation": N_("Second phase"),

@@ -127,11 +127,13 @@ _SQLITE_READ_ONLY = ("readonly database", "read-only", "attempt to write a reado
 _NOTHING_LOST = "the change was not saved; everything committed before is intact"
 
 
-def translate(exc: BaseException) -> StoreError | None:
+def translate(exc: BaseException, sqlite_file: Path | None = None) -> StoreError | None:
     """A store error for a database fault, or None when ``exc`` is not one we recognise.
 
     Only the driver's error class, SQLSTATE or SQLite's fixed message is used: the driver's full
     text can quote values (a unique violation prints the key), and those must not reach a log.
+    With `sqlite_file`, SQLite's vague "unable to open" and "disk I/O error" are told apart by
+    looking at the file system: read-only, or full, before "cannot be opened".
     """
     if isinstance(exc, DBAPIError):
         orig = exc.orig
@@ -152,6 +154,9 @@ def translate(exc: BaseException) -> StoreError | None:
                 "file and of its folder (SQLite writes -wal and -shm files beside it)"
             )
         if "unable to open database file" in text or "disk i/o error" in text:
+            cause = _file_system_fault(sqlite_file)
+            if cause is not None:
+                return cause
             return DatabaseUnavailable(
                 "the SQLite database file cannot be opened or read; check the path in "
                 "DATABASE_URL or TBBOT_DATA_DIR and its permissions"
@@ -161,6 +166,27 @@ def translate(exc: BaseException) -> StoreError | None:
         return DatabaseUnavailable(
             f"cannot reach the database ({type(exc).__name__}); check DATABASE_URL and that the "
             "server is running"
+        )
+    return None
+
+
+def _file_system_fault(sqlite_file: Path | None) -> StoreError | None:
+    """Why SQLite could not open or write `sqlite_file`, if its folder says so."""
+    if sqlite_file is None:
+        return None
+    try:
+        info = os.statvfs(sqlite_file.parent)
+    except OSError:
+        return None
+    if info.f_flag & os.ST_RDONLY:
+        return DatabaseReadOnly(
+            f"the file system holding the SQLite database ({sqlite_file.parent}) is mounted "
+            f"read-only; {_NOTHING_LOST}. SQLite must write the database and its -wal and -shm "
+            "files there"
+        )
+    if info.f_bavail == 0:
+        return DatabaseFull(
+            f"the disk holding the SQLite database ({sqlite_file.parent}) is full; {_NOTHING_LOST}"
         )
     return None
 
@@ -186,12 +212,13 @@ def _translate_sqlstate(sqlstate: str, error_class: str) -> StoreError | None:
 
 
 @contextlib.contextmanager
-def database_errors() -> Iterator[None]:
-    """Re-raise recognised database faults as `DatabaseUnavailable` and its kinds."""
+def database_errors(sqlite_file: Path | None = None) -> Iterator[None]:
+    """Re-raise recognised database faults as `DatabaseUnavailable` and its kinds (see
+    `translate` for `sqlite_file`)."""
     try:
         yield
     except (DBAPIError, ConnectionError, TimeoutError, sqlite3.OperationalError) as exc:
-        translated = translate(exc)
+        translated = translate(exc, sqlite_file)
         if translated is None:
             raise
         raise translated from None

@@ -14,21 +14,23 @@ Typical use::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import crypto
 from storage.blind_index import BlindIndex
 from storage.context import StoreContext
 from storage.crypto import AuthenticationFailed, DataKeyCache
-from storage.db import DEFAULT_BUSY_TIMEOUT_MS, create_engine, database_errors
+from storage.db import DEFAULT_BUSY_TIMEOUT_MS, create_engine, database_errors, sqlite_path
 from storage.errors import KeyConfigError, NotFound, StoreError
+from storage.forgotten import ForgottenList
 from storage.keyring import Keyring
 from storage.migrate import current_revision, head_revision, lock_for_migration, upgrade
 from storage.models import AuditRow, Base, DataKeyRow, PatientRow, StoreKeyRow
@@ -53,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 BLIND_INDEX_KEY = "blind_index"
 DEFAULT_KEY_CACHE_SIZE = 10_000
+_FORGOTTEN_CHUNK = 500
 
 
 def utc_now() -> datetime:
@@ -100,9 +103,10 @@ class Repositories:
 class Store(Repositories):
     """An open store. Each repository call is its own transaction; see `transaction`."""
 
-    def __init__(self, context: StoreContext) -> None:
+    def __init__(self, context: StoreContext, forgotten: ForgottenList | None = None) -> None:
         super().__init__(context)
         self.context = context
+        self.forgotten = forgotten
 
     @classmethod
     async def open(
@@ -114,6 +118,7 @@ class Store(Repositories):
         clock: Callable[[], datetime] = utc_now,
         key_cache_size: int = DEFAULT_KEY_CACHE_SIZE,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        forgotten: ForgottenList | None = None,
     ) -> Store:
         """Open the database, refusing to run with keys that do not fit it.
 
@@ -124,10 +129,16 @@ class Store(Repositories):
            A wrong or missing key raises `KeyConfigError` and the transaction is rolled back.
         2. Migrate to the newest revision (or, with ``migrate=False``, refuse an old schema).
         3. Create the blind index key on first start, wrapped by the newest master key.
+        4. Write once (a no-op update), so that a read-only database (file, folder, mount, or
+           a PostgreSQL standby or read-only default) is refused now, with
+           `DatabaseReadOnly`, not at the first dose a patient reports.
+
+        Then, with a `forgotten` list, forget again every listed patient the database holds
+        (a restored backup brings them back).
         """
         engine = create_engine(database_url, busy_timeout_ms=busy_timeout_ms)
         try:
-            with database_errors():
+            with database_errors(sqlite_path(database_url)):
                 async with engine.begin() as connection:
                     await lock_for_migration(connection)
                     await verify_keys(connection, keyring)
@@ -138,6 +149,7 @@ class Store(Repositories):
                             "the database schema is not up to date; run `tbbot migrate` first"
                         )
                     blind_key = await _blind_index_key(connection, keyring)
+                    await _probe_write(connection)
         except BaseException:
             await engine.dispose()
             raise
@@ -151,7 +163,15 @@ class Store(Repositories):
             blind_index=BlindIndex(blind_key),
             clock=clock,
         )
-        return cls(context)
+        store = cls(context, forgotten)
+        try:
+            again = await store.reapply_forgotten()
+        except BaseException:
+            await store.close()
+            raise
+        if again:
+            logger.warning("%d forgotten patients were in the database again: forgotten", again)
+        return store
 
     @property
     def engine(self) -> AsyncEngine:
@@ -174,6 +194,9 @@ class Store(Repositories):
     async def forget(self, patient_id: str) -> ForgetReport:
         """Delete a patient for good: the data key and every row, in one transaction.
 
+        0. With a forgotten list, append the id to it first (durably), so that restoring a
+           backup made before now cannot bring the patient back; if it cannot be written,
+           nothing is forgotten.
         1. Delete the patient's rows from every table with a ``patient_id`` column (children
            first), then the data key, then the patient row. SQLite overwrites the freed pages
            with zeros (``secure_delete``).
@@ -185,6 +208,12 @@ class Store(Repositories):
         vacuum) still hold the wrapped data key, readable with the master key of that time;
         docs/storage.md says how retiring a master key closes that gap.
         """
+        if self.forgotten is not None:
+            await asyncio.to_thread(self.forgotten.add, patient_id)
+        return await self._erase(patient_id)
+
+    async def _erase(self, patient_id: str) -> ForgetReport:
+        """Steps 1 to 3 of `forget`."""
         deleted: dict[str, int] = {}
         async with self.context.transaction() as session:
             if await session.get(PatientRow, patient_id) is None:
@@ -206,6 +235,27 @@ class Store(Repositories):
             await self._checkpoint()
         return ForgetReport({name: count for name, count in deleted.items() if count})
 
+    async def reapply_forgotten(self) -> int:
+        """Forget every patient on the forgotten list that the database holds; how many."""
+        if self.forgotten is None:
+            return 0
+        listed = await asyncio.to_thread(self.forgotten.ids)
+        found: list[str] = []
+        async with self.context.transaction() as session:
+            for start in range(0, len(listed), _FORGOTTEN_CHUNK):
+                chunk = listed[start : start + _FORGOTTEN_CHUNK]
+                found += await session.scalars(
+                    select(PatientRow.id).where(PatientRow.id.in_(chunk))
+                )
+        again = 0
+        for patient_id in found:
+            try:
+                await self._erase(patient_id)
+            except NotFound:
+                continue  # another worker starting at the same time was first
+            again += 1
+        return again
+
     async def _checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate it; skipped if readers are busy."""
         try:
@@ -219,6 +269,11 @@ class Store(Repositories):
                     await cursor.close()
         except StoreError as exc:
             logger.warning("WAL checkpoint after forget postponed: %s", exc)
+
+
+async def _probe_write(connection: AsyncConnection) -> None:
+    """Step 4 of `Store.open`: a write that changes nothing."""
+    await connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
 
 
 async def has_schema(connection: AsyncConnection) -> bool:

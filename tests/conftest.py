@@ -6,6 +6,9 @@
 - ``keyring``: a fresh master key (id ``test-1``) for the test.
 - ``store_clock``: the store's clock, fixed at 2026-11-29 09:00 UTC until ``advance``d.
 - ``store``: a `Store` opened (and migrated) on ``database`` with ``keyring`` and the clock.
+- Every test (autouse) gets its own ``XDG_CONFIG_HOME`` and ``XDG_STATE_HOME``, apart from its
+  ``tmp_path``, so the default key file and forgotten list never touch the real home folder
+  and never sit beside a test's database.
 
 Without a reachable PostgreSQL the ``postgresql`` half is skipped with the reason, unless
 ``TBBOT_REQUIRE_POSTGRES=1`` (as ``.ci/run`` sets), which turns the skip into a failure.
@@ -109,6 +112,15 @@ def database(request: pytest.FixtureRequest) -> TestDatabase:
     name = "sqlite_database" if request.param == "sqlite" else "postgres_database"
     chosen: TestDatabase = request.getfixturevalue(name)
     return chosen
+
+
+@pytest.fixture(autouse=True)
+def own_home_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    base = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))
 
 
 class StoreClock:

@@ -12,15 +12,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import Settings
+from bot.config import KEY_FILE_NAME, Settings, config_dir
 from bot.errors import UsageError
 from storage.db import create_engine, database_errors
 from storage.errors import KeyConfigError, StoreError
 from storage.keyring import add_key_to_file, create_key_file
 from storage.rotation import DEFAULT_BATCH_SIZE, key_usage, rotate, verify
 from storage.store import has_schema, verify_keys
-
-DEFAULT_KEY_FILE_NAME = "master.key"
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -33,20 +31,24 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     init.add_argument(
         "--file",
         type=Path,
-        help="where to write it (default: TBBOT_MASTER_KEY_FILE, else DATA_DIR/master.key)",
+        help="where to write it (default: TBBOT_MASTER_KEY_FILE, else "
+        "~/.config/tbbot/master.key, which tbbot then reads without being told); never in "
+        "the data folder",
     )
     init.set_defaults(func=_init)
 
     rotate_parser = actions.add_parser(
         "rotate",
         help="re-wrap every data key under the newest master key, then verify",
-        description="Re-wrap every data key under the newest master key, then check that "
-        "everything decrypts. Safe to interrupt: run it again to resume.",
+        description="Rotation is two steps. `tbbot keys rotate --new-key` appends a fresh key "
+        "to the key file and stops, so you can back the file up first. Then `tbbot keys "
+        "rotate` re-wraps every data key under the newest key and checks that everything "
+        "decrypts. Safe to interrupt: run it again to resume.",
     )
     rotate_parser.add_argument(
         "--new-key",
         action="store_true",
-        help="first append a fresh key to TBBOT_MASTER_KEY_FILE; it becomes the newest",
+        help="step 1: append a fresh key to the key file (it becomes the newest) and stop",
     )
     rotate_parser.add_argument(
         "--batch-size",
@@ -109,14 +111,18 @@ class ProgressBar:
 
 def _init(args: argparse.Namespace) -> int:
     settings = Settings()
-    path: Path = args.file or settings.master_key_file or settings.data_dir / DEFAULT_KEY_FILE_NAME
+    default = config_dir() / KEY_FILE_NAME
+    path: Path = args.file or settings.master_key_file or default
     try:
+        settings.check_apart(path, "master key file", config_dir())
         key = create_key_file(path)
     except KeyConfigError as exc:
         raise UsageError(str(exc)) from None
     print(f"wrote {path} (mode 0600) with master key {key.id}")
-    print(f"set TBBOT_MASTER_KEY_FILE={path} and keep a copy apart from the database backups:")
-    print("without this file the database cannot be read.")
+    if path != default:
+        print(f"set TBBOT_MASTER_KEY_FILE={path}")
+    print("keep a copy apart from the database backups: without this file the database")
+    print("cannot be read, and with it and a backup anyone can read everything.")
     return 0
 
 
@@ -125,13 +131,7 @@ def _rotate(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         if args.new_key:
-            if settings.master_key_file is None:
-                raise UsageError(
-                    "--new-key adds a key to TBBOT_MASTER_KEY_FILE, which is not set; with "
-                    "TBBOT_MASTER_KEY, append a new ID:BASE64 entry yourself and run again"
-                )
-            added = add_key_to_file(settings.master_key_file)
-            print(f"added master key {added.id} to {settings.master_key_file}")
+            return _add_key(settings)
         store = await settings.open_store()
         try:
             report = await rotate(
@@ -157,6 +157,25 @@ def _rotate(args: argparse.Namespace) -> int:
         return 0
 
     return run_store_command("keys rotate", main)
+
+
+def _add_key(settings: Settings) -> int:
+    """Step 1 of a rotation: a new key in the file, and nothing re-wrapped yet, so that the
+    file can be backed up before any data key depends on the new key."""
+    key_file = settings.key_file()
+    if key_file is None:
+        raise UsageError(
+            "--new-key adds a key to the key file, and none is configured; with "
+            "TBBOT_MASTER_KEY, append a new ID:BASE64 entry yourself, restart the bot with it "
+            "and run `tbbot keys rotate`"
+        )
+    settings.check_apart(key_file, "master key file", config_dir())
+    added = add_key_to_file(key_file)
+    print(f"added master key {added.id} to {key_file}; nothing is re-wrapped yet.")
+    print(f"1. Back up {key_file} now, apart from the database backups: data keys wrapped")
+    print("   by the new key can only be read with a copy that holds it.")
+    print("2. Restart the bot (so new patients get the new key), then run `tbbot keys rotate`.")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

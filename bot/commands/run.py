@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from bot.config import Settings
+from bot.logsafe import LEVELS
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -18,6 +19,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
             "process. Configuration comes from the environment and .env (see .env.example)."
         ),
     )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LEVELS,
+        help="how much to log (default: TBBOT_LOG_LEVEL, else INFO); even at DEBUG nothing "
+        "identifying is logged and the SQL and HTTP libraries stay quiet",
+    )
     parser.set_defaults(func=run)
 
 
@@ -25,4 +33,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so that other commands start without loading the Telegram stack.
     from bot.app import run as run_app
 
-    return asyncio.run(run_app(Settings()))
+    settings = Settings()
+    if args.log_level is not None:
+        settings = settings.model_copy(update={"log_level": args.log_level})
+    return asyncio.run(run_app(settings))

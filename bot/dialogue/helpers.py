@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import check_phrase
-from bot.compose import ACK, HAND_ON, day_marks, shown_name, to_payload, week_text
+from bot.compose import ACK, HAND_ON, alert_text, day_marks, shown_name, to_payload, week_text
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows import helpers as flow
@@ -433,8 +433,12 @@ class HelperDesk:
                 outcome = await pass_on(tx, self.composer, fresh, role, now)
             patient = await tx.patients.get(incident.patient_id)
         self.poke()
-        name = shown_name(HelperPrefs.of(role), patient)
-        return [Reply(_outcome_text(t, outcome, name), edit=outcome is not Outcome.BUSY)]
+        prefs = HelperPrefs.of(role)
+        answer = _outcome_text(t, outcome, shown_name(prefs, patient))
+        if outcome is Outcome.BUSY:
+            return [Reply(answer)]
+        # The edited alert still says what it was about, in the words the patient allowed.
+        return [Reply(f"{alert_text(t, patient, prefs, fresh)}\n\n{answer}", edit=True)]
 
     # --- the patient's /helper changes ---------------------------------------------------------
 

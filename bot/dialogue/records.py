@@ -18,7 +18,6 @@ from datetime import datetime
 
 from bot.dialogue.messages import Inbound, Reply
 from bot.flows import report
-from bot.flows.progress import progress_reply
 from bot.i18n import translator
 from bot.records import facts, replies
 from scheduler.alerts import HelperPrefs
@@ -34,8 +33,6 @@ from storage.records import (
 )
 from storage.store import Store
 
-MOODS_SHOWN = 3
-
 
 class RecordsDesk:
     def __init__(self, store: Store, channels: ChannelRegistry, poke: Callable[[], None]) -> None:
@@ -50,17 +47,14 @@ class RecordsDesk:
             and (self.channels[channel].sends(attachment))
         )
 
-    async def progress(
+    async def calendar(
         self, event: Inbound, patient: Patient, enrolment: EnrolmentRecord, now: datetime
-    ) -> list[Reply]:
-        """The numbers in words, then this month's calendar as the channel can show it."""
+    ) -> Reply:
+        """This month's calendar, as a picture where the channel shows pictures."""
         record = await facts.gather(self.store, patient, enrolment, now)
         t = translator(patient.language)
-        moods = [(m.at.date(), m.instrument, m.score) for m in record.moods[-MOODS_SHOWN:]]
-        words = progress_reply(t, record.summary, patient.time_zone, moods)
         pictures = self._sends(event.channel, Attachment.PHOTO)
-        month = await asyncio.to_thread(replies.calendar_reply, record, t, pictures=pictures)
-        return [words, month]
+        return await asyncio.to_thread(replies.calendar_reply, record, t, pictures=pictures)
 
     async def allowed_helpers(self, patient: Patient) -> list[Helper]:
         """Active helpers the patient lets have the report, on a channel that takes it."""

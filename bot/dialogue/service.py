@@ -25,13 +25,14 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.dialogue import helpers as helper_desk
-from bot.dialogue.alerts import alert_helpers, queue_refill_notes
+from bot.dialogue.alerts import alert_helpers, queue_refill_notes, who_was_told
 from bot.dialogue.choices import CANCEL, OPT, Choice, Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.helpers import HelperDesk
 from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.outcomes import dose_label, settle_reminders
 from bot.dialogue.records import RecordsDesk
-from bot.dialogue.supplies import days_left, plan_supplies, tablets_of
+from bot.dialogue.supplies import days_left, plan_supplies, running_low, tablets_of
 from bot.flows import (
     forget,
     helpers,
@@ -45,7 +46,8 @@ from bot.flows import (
     symptom,
 )
 from bot.flows.milestones import milestone_replies
-from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, DoseLine
+from bot.flows.progress import progress_reply
+from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN, Wording
 from bot.i18n import Translator, negotiate, translator
 from scheduler.alerts import AlertKind
 from scheduler.channels import ChannelRegistry
@@ -68,6 +70,7 @@ from storage.records import (
 )
 from storage.store import Repositories, Store
 from treatment.adherence import AdherenceSummary, summarise
+from treatment.backfill import Earlier, EarlierDoses, not_taken
 from treatment.enrolment import Enrolment, Pause, TimeChange, ZoneChange
 from treatment.errors import TreatmentError
 from treatment.mood import mood_rules
@@ -225,7 +228,10 @@ class Dialogue:
         if event.kind is Kind.PICK and pick is not None and pick.verb == CHECKIN:
             if pick.arg == "now":
                 return await self._begin(
-                    mood.begin(now, patient.language, patient.time_zone), patient, version, event
+                    mood.begin(now, patient.language, patient.time_zone, discreet=patient.discreet),
+                    patient,
+                    version,
+                    event,
                 )
             return [Reply(t._("All right. I'm here whenever you want to talk."), edit=True)]
         if (
@@ -294,7 +300,10 @@ class Dialogue:
                 self._symptom_begin(patient, enrolment, now), patient, version, event
             )
         if name == "progress":
-            return await self.records.progress(event, patient, enrolment, now)
+            return [
+                await self._progress(patient, enrolment, now),
+                await self.records.calendar(event, patient, enrolment, now),
+            ]
         if name == "report":
             return await self._begin(
                 await self.records.report_begin(patient, now), patient, version, event
@@ -306,14 +315,24 @@ class Dialogue:
             stored = await self.store.pill_stock.get(patient.id)
             counts = dict(stored.counts) if stored else {}
             return await self._begin(
-                stock.begin(now, patient.language, products, counts, days_left(counts, per_day)),
+                stock.begin(
+                    now,
+                    patient.language,
+                    products,
+                    counts,
+                    days_left(counts, per_day),
+                    Wording.of(patient),
+                ),
                 patient,
                 version,
                 event,
             )
         if name == "mood":
             return await self._begin(
-                mood.begin(now, patient.language, patient.time_zone), patient, version, event
+                mood.begin(now, patient.language, patient.time_zone, discreet=patient.discreet),
+                patient,
+                version,
+                event,
             )
         if name == "settings":
             doses = len(enrolment.enrolment.times)
@@ -469,23 +488,32 @@ class Dialogue:
         async with self.store.transaction() as tx:
             await tx.patients.update(profile)
             record = await tx.enrolments.add(patient.id, plan)
-            await self._count_earlier_doses(tx, patient.id, record.id, plan, now)
+            await self._count_earlier_doses(tx, patient.id, record.id, plan, now, setup.earlier)
             await self.engine.enrolled(tx, patient.id, now)
             await self._save(tx, patient.id, None, version, event)
         self.engine.poke()
         return replies
 
     async def _count_earlier_doses(
-        self, tx: Repositories, patient_id: str, enrolment_id: str, plan: Enrolment, now: datetime
+        self,
+        tx: Repositories,
+        patient_id: str,
+        enrolment_id: str,
+        plan: Enrolment,
+        now: datetime,
+        answer: EarlierDoses | None,
     ) -> None:
-        """Doses due between the first dose and the moment of set-up count as taken.
+        """Record the doses due between the first dose and set-up as the patient answered.
 
-        The patient told us when treatment began; asking about every earlier dose would be a
-        long interrogation, and leaving them unrecorded would make the dose count and the end
-        date disagree. The confirmation summary says so.
+        Only doses the patient confirmed are taken; the others are recorded as missed, so the
+        dose count and the end date agree with what they said (`treatment.backfill`). Without
+        an answer (nothing was due when asked, yet a dose fell due before they confirmed),
+        nothing is assumed: such a dose is not counted as taken.
         """
+        answer = answer or EarlierDoses(Earlier.UNSURE)
+        missed = not_taken(plan, now, answer)
         since = datetime.combine(plan.start, time.min, tzinfo=UTC) - timedelta(days=1)
-        earlier = [slot for slot in slots_between(plan, since, now)]
+        earlier = list(slots_between(plan, since, now, not_taken=missed))
         if not earlier:
             return
         stored = await tx.doses.add_slots(
@@ -496,14 +524,10 @@ class Dialogue:
                 for s in earlier
             ],
         )
-        for slot in stored:
+        for planned, slot in zip(earlier, stored, strict=True):
+            outcome = DoseOutcome.MISSED if planned.key in missed else DoseOutcome.TAKEN
             await tx.doses.record(
-                patient_id,
-                slot.id,
-                DoseOutcome.TAKEN,
-                ReportedVia.TEXT,
-                reported_at=now,
-                note=SET_UP_NOTE,
+                patient_id, slot.id, outcome, ReportedVia.TEXT, reported_at=now, note=SET_UP_NOTE
             )
 
     def _symptom_begin(
@@ -548,13 +572,15 @@ class Dialogue:
                         patient, preferences={**patient.preferences, "contraception_told": True}
                     )
                 )
+            told = None
             if triage.alert_helper:
                 symptoms = {"symptoms": [s for s, _ in report.symptoms]}
-                await alert_helpers(
+                incident = await alert_helpers(
                     tx, self.composer, patient, AlertKind.RED_FLAG, stored.id, now, symptoms
                 )
+                told = await who_was_told(tx, patient, incident)
             await self._save(tx, patient.id, None, version, event)
-        return replies
+        return [*replies, *([told] if told else [])]
 
     async def _screened(
         self,
@@ -572,10 +598,14 @@ class Dialogue:
                 answers=list(result.answers),
                 score=result.score,
             )
+            told = None
             if result.crisis:
-                await alert_helpers(tx, self.composer, patient, AlertKind.CRISIS, screening.id, now)
+                incident = await alert_helpers(
+                    tx, self.composer, patient, AlertKind.CRISIS, screening.id, now
+                )
+                told = await who_was_told(tx, patient, incident)
             await self._save(tx, patient.id, None, version, event)
-        return replies
+        return [*replies, *([told] if told else [])]
 
     async def _helper_change(
         self,
@@ -679,7 +709,7 @@ class Dialogue:
             await tx.patients.update(replace(patient, preferences=prefs))
             await self.engine.enrolled(tx, patient.id, now)
             await self._save(tx, patient.id, None, version, event)
-        return [pause.paused_reply(patient.language, reason)]
+        return [pause.paused_reply(patient.language, reason, discreet=patient.discreet)]
 
     async def _resume(
         self,
@@ -739,6 +769,28 @@ class Dialogue:
         self.engine.poke()
         return replies
 
+    async def _progress(self, patient: Patient, enrolment: EnrolmentRecord, now: datetime) -> Reply:
+        summary = await self._summary(patient.id, enrolment, now)
+        screenings = await self.store.mood.for_patient(patient.id)
+        moods = [
+            (s.recorded_at.astimezone(ZoneInfo(patient.time_zone)).date(), s.instrument, s.score)
+            for s in screenings[-3:]
+        ]
+        upcoming = await self._next_pending(patient, now)
+        return progress_reply(
+            translator(patient.language),
+            summary,
+            patient.time_zone,
+            moods,
+            next_dose=upcoming.dose if upcoming else None,
+            wording=Wording.of(patient),
+        )
+
+    async def _next_pending(self, patient: Patient, now: datetime) -> DoseSlot | None:
+        """The next dose still to come, as planned (its sealed dose names its products)."""
+        upcoming = await self.store.doses.slots_between(patient.id, now, now + timedelta(days=8))
+        return next((s for s in upcoming if s.state is SlotState.PENDING), None)
+
     async def _after_taken(
         self, patient: Patient, enrolment: EnrolmentRecord, event_id: str, now: datetime
     ) -> list[Reply]:
@@ -749,25 +801,15 @@ class Dialogue:
         plan = enrolment.enrolment
         week_end = plan.start + timedelta(days=7)
         first_week = sum(1 for _ in takewhile(lambda s: s.local_date < week_end, iter_slots(plan)))
-        upcoming = [
-            slot
-            for slot in await self.store.doses.slots_between(
-                patient.id, now, now + timedelta(days=3)
-            )
-            if slot.state is SlotState.PENDING
-        ]
-        next_drugs = (
-            [
-                DoseLine(d["name"], d.get("mg"), d.get("tablets"))
-                for d in upcoming[0].dose.get("drugs", [])
-            ]
-            if upcoming
-            else []
+        upcoming = await self._next_pending(patient, now)
+        return milestone_replies(
+            t,
+            before,
+            after,
+            first_week_doses=first_week,
+            next_dose=upcoming.dose if upcoming else None,
+            wording=Wording.of(patient),
         )
-        replies = milestone_replies(
-            t, before, after, first_week_doses=first_week, next_phase_drugs=next_drugs
-        )
-        return replies
 
     async def _checkin_offer(
         self, patient: Patient, enrolment: EnrolmentRecord, now: datetime
@@ -852,12 +894,13 @@ class Dialogue:
            update), so two presses at the same moment record one event.
         """
         t = translator(patient.language)
+        label = dose_label(t, slot, patient.time_zone)
         if slot.due_at > now + timedelta(minutes=30):
             return [Reply(t._("That dose is not due yet."))]
         if slot.due_at < now - timedelta(days=LATE_DAYS):
             return [Reply(t._("That dose is more than 3 days old and can no longer be changed."))]
         if slot.state is SlotState.TAKEN:
-            return [Reply(t._("Already recorded as taken. ✓"), edit=edit)]
+            return [Reply(t._("{dose}: already recorded as taken ✓", dose=label), edit=edit)]
         async with self.store.transaction() as tx:
             won = await tx.doses.set_slot_state(
                 slot.id,
@@ -866,7 +909,7 @@ class Dialogue:
                 next_check_at=None,
             )
             if not won:
-                return [Reply(t._("Already recorded. ✓"), edit=edit)]
+                return [Reply(t._("{dose}: already recorded ✓", dose=label), edit=edit)]
             recorded = await tx.doses.record(patient.id, slot.id, outcome, via, reported_at=now)
             # Answered in the seconds before its reminder was due: that reminder is not sent.
             await tx.outbox.cancel_waiting(patient.id, reminder_key(slot.id), now)
@@ -879,24 +922,33 @@ class Dialogue:
                 # A missed dose, or one taken after its window closed, moves the phase
                 # boundary; the pending slots must show the drugs of the phase they fall in.
                 await self.engine.enrolled(tx, patient.id, now)
-            await self._save(tx, patient.id, None, version, event)
-        local = slot.due_at.astimezone(ZoneInfo(patient.time_zone))
-        if outcome is DoseOutcome.TAKEN:
-            late = now > slot.window_ends_at
-            text = (
-                t._(
-                    "✓ Recorded: the {time} dose of {date}, taken late. Thank you for telling me.",
-                    time=t.time(local),
-                    date=t.date(local.date(), "medium"),
+            if outcome is DoseOutcome.TAKEN:
+                late = now > slot.window_ends_at
+                outcome_line = (
+                    t._("{dose}: taken late ✓", dose=label)
+                    if late
+                    else t._("{dose}: taken ✓", dose=label)
                 )
-                if late
-                else t._("✓ Taken. Well done!")
-            )
-        else:
-            text = t._(
-                "Noted. Take your next dose at the usual time. Each missed dose adds a day at the "
-                "end, so treatment still works."
-            )
+                text = (
+                    outcome_line
+                    + "\n"
+                    + (t._("Thank you for telling me.") if late else t._("Well done!"))
+                )
+            else:
+                outcome_line = t._("{dose}: not taken", dose=label)
+                text = (
+                    outcome_line
+                    + "\n"
+                    + t._(
+                        "Take your next dose at the usual time. Each missed dose adds a day at the "
+                        "end, so treatment still works."
+                    )
+                )
+            # The reminder and nudges of this dose still on screen lose their buttons.
+            pressed = event.message_ref if edit else None
+            await settle_reminders(tx, patient.id, slot.id, outcome_line, now, pressed=pressed)
+            await self._save(tx, patient.id, None, version, event)
+        self.engine.poke()
         replies = [Reply(text, edit=edit)]
         enrolment = await self._enrolment(patient.id)
         if enrolment is None:
@@ -940,9 +992,13 @@ class Dialogue:
             prefs.pop("stock_warned", None)
             await tx.patients.update(replace(patient, preferences=prefs))
             await self._save(tx, patient.id, None, version, event)
-        _, per_day = plan_supplies(enrolment.enrolment, now)
-        lines = stock.status_lines(t, counts, days_left(counts, per_day))
-        return [Reply("\n".join([t._("Saved. Your tablets:"), *lines]), sensitive=True)]
+        products, per_day = plan_supplies(enrolment.enrolment, now)
+        wording = Wording.of(patient)
+        lines = stock.status_lines(t, counts, days_left(counts, per_day), wording, products)
+        saved = Reply("\n".join([t._("Saved. Your tablets:"), *lines]), sensitive=True)
+        # A count already at or below the warning level is said now, not after the next dose.
+        restocked = replace(patient, preferences=prefs)
+        return [saved, *await self._refill_due(restocked, enrolment, {change.product}, now)]
 
     async def _stock_notes(
         self,
@@ -954,42 +1010,36 @@ class Dialogue:
     ) -> list[Reply]:
         """After a dose: ask for a recount if it used tablets we did not know of; remind to
         buy more when a product will last `refill_warn_days` or less (once until restocked)."""
-        t = translator(patient.language)
         if short:
-            return [
-                Reply(
-                    t._(
-                        "By my count your {product} tablets had run out, yet you took a dose. "
-                        "Please count what you have and tell me with /stock.",
-                        product=", ".join(sorted(short)),
-                    )
-                )
-            ]
+            products, _ = plan_supplies(enrolment.enrolment, now)
+            t = translator(patient.language)
+            return [stock.ran_out_reply(t, Wording.of(patient), sorted(short), products)]
+        return await self._refill_due(patient, enrolment, set(tablets_of(slot)), now)
+
+    async def _refill_due(
+        self, patient: Patient, enrolment: EnrolmentRecord, among: set[str], now: datetime
+    ) -> list[Reply]:
+        """Remind to buy more when a product among `among` lasts `refill_warn_days` or less,
+        once until it is restocked (and tell the helper if the patient asked for that)."""
         stored = await self.store.pill_stock.get(patient.id)
         if stored is None:
             return []
-        _, per_day = plan_supplies(enrolment.enrolment, now)
+        products, per_day = plan_supplies(enrolment.enrolment, now)
         warn = int(patient.preferences.get("refill_warn_days", REFILL_WARNING_DAYS))
         warned = set(patient.preferences.get("stock_warned") or [])
-        days = {p: d for p, d in days_left(stored.counts, per_day).items() if d is not None}
-        low = [p for p in tablets_of(slot) if p in days and days[p] <= warn and p not in warned]
+        low = running_low(stored.counts, per_day, warn, among - warned)
         if not low:
             return []
         prefs = {**patient.preferences, "stock_warned": sorted(warned | set(low))}
         async with self.store.transaction() as tx:
-            await tx.patients.update(replace(patient, preferences=prefs))
+            fresh = await tx.patients.get(patient.id)
+            await tx.patients.update(replace(fresh, preferences={**fresh.preferences, **prefs}))
             if patient.preferences.get("refill_to_helper"):
                 await queue_refill_notes(tx, patient, now)
+        t = translator(patient.language)
+        wording = Wording.of(patient)
         return [
-            Reply(
-                t._(
-                    "You have {product} tablets for about {days} more days. Time to get more.",
-                    product=product,
-                    days=days[product],
-                ),
-                sensitive=True,
-            )
-            for product in low
+            stock.refill_reply(t, wording, product, days, products) for product, days in low.items()
         ]
 
     async def _snooze(
@@ -1016,7 +1066,16 @@ class Dialogue:
             return [Reply(t._("That dose can no longer be snoozed."), edit=True)]
         self.engine.poke()
         local = until.astimezone(ZoneInfo(patient.time_zone))
-        return [Reply(t._("OK, I'll remind you again at {time}.", time=t.time(local)), edit=True)]
+        return [
+            Reply(
+                t._(
+                    "{dose}: I'll remind you again at {time}.",
+                    dose=dose_label(t, slot, patient.time_zone),
+                    time=t.time(local),
+                ),
+                edit=True,
+            )
+        ]
 
     async def _open_slots(self, patient: Patient, now: datetime) -> list[DoseSlot]:
         recent = await self.store.doses.slots_between(
@@ -1057,10 +1116,7 @@ class Dialogue:
         if not slots:
             return [Reply(t._("Every dose of the last 3 days is recorded as taken."))]
         zone = ZoneInfo(patient.time_zone)
-        rows = tuple(
-            (Choice(t.datetime(s.due_at.astimezone(zone), "short"), LATE, s.id),)
-            for s in slots[-8:]
-        )
+        rows = tuple((Choice(t.moment(s.due_at.astimezone(zone)), LATE, s.id),) for s in slots[-8:])
         return [
             Reply(
                 t._("Which dose did you take? Doses of the last 3 days not recorded as taken:"),

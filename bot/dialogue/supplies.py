@@ -13,18 +13,21 @@ from treatment.stock import DoseTablets, tablets_by_product
 
 
 def plan_supplies(plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
-    """The products the plan uses, in order, and the tablets of each used per day now
-    (averaged over the coming week, so weekly regimens count right too)."""
-    products: list[str] = []
-    for planned in iter_slots(plan):
-        for product in tablets_by_product(dose_tablets(planned.drugs)):
-            if product not in products:
-                products.append(product)
+    """The products the plan uses now, in order, and the tablets of each used per day
+    (averaged over the coming week, so weekly regimens count right too).
+
+    "Now" is the coming week: a product of a phase still to come, or of one that is over, is
+    not offered for counting. While nothing is due this week (a pause), the next dose's
+    products are."""
     week: dict[str, float] = {}
     for planned in slots_between(plan, now, now + timedelta(days=7)):
         for product, tablets in tablets_by_product(dose_tablets(planned.drugs)).items():
             week[product] = week.get(product, 0.0) + tablets
-    return products, {product: tablets / 7 for product, tablets in week.items()}
+    if week:
+        return list(week), {product: tablets / 7 for product, tablets in week.items()}
+    upcoming = next((s for s in iter_slots(plan) if s.utc >= now), None)
+    products = [] if upcoming is None else list(tablets_by_product(dose_tablets(upcoming.drugs)))
+    return products, {}
 
 
 def dose_tablets(drugs: Iterable[DrugDose]) -> list[DoseTablets]:
@@ -44,4 +47,17 @@ def days_left(counts: Mapping[str, int], per_day: Mapping[str, float]) -> dict[s
     return {
         product: (math.floor(count / per_day[product]) if per_day.get(product) else None)
         for product, count in counts.items()
+    }
+
+
+def running_low(
+    counts: Mapping[str, int], per_day: Mapping[str, float], warn_days: int, among: Iterable[str]
+) -> dict[str, int]:
+    """The products among `among` whose count lasts `warn_days` or fewer at the current use,
+    with the days each lasts (a product not used now never runs low)."""
+    lasting = days_left(counts, per_day)
+    return {
+        product: days
+        for product in sorted(among)
+        if (days := lasting.get(product)) is not None and days <= warn_days
     }

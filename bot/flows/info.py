@@ -59,12 +59,17 @@ def privacy_reply(t: Translator) -> Reply:
     return Reply(
         t._(
             "What I keep: a nickname, your language and time zone, your treatment plan, the "
-            "doses you report, side effects and how you feel. Everything is encrypted with a key "
-            "of your own; your Telegram account is found only through a scrambled code.\n\n"
-            "Who sees it: nobody at the service reads it. A helper you choose sees only what you "
-            "allow, and you can remove a helper at any time.\n\n"
-            "What I never ask: your real name, phone number, address or papers.\n\n"
-            "To erase everything for good, send /forget."
+            "doses you report, side effects and how you feel. I never ask for your real name, "
+            "phone number, address or papers.\n\n"
+            "How it is kept: encrypted at rest, with a key of your own; your account is found "
+            "only through a scrambled code. Your key is itself locked by the server's key.\n\n"
+            "Who could read it: whoever runs this server and holds its key could technically "
+            "read what is stored. Nobody else can: not someone who copies the database without "
+            "the key, and not other users. A helper you choose sees only what you allow, and "
+            "you can remove a helper at any time.\n\n"
+            "What protects you: use a nickname, keep discreet mode on if others see your "
+            "phone, and send /forget to erase everything for good: your key is destroyed, so "
+            "what was stored about you can no longer be read."
         )
     )
 

@@ -4,10 +4,11 @@ what changes), half-way, and the last dose. Missed doses are never mentioned her
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import Any
 
 from bot.dialogue.messages import Reply
-from bot.flows.reminder import DoseLine, dose_lines
+from bot.flows.reminder import Wording, stored_dose_lines
 from bot.i18n import Translator
 from treatment.adherence import AdherenceSummary
 from treatment.regimen import PhaseKind
@@ -19,7 +20,8 @@ def milestone_replies(
     after: AdherenceSummary,
     *,
     first_week_doses: int,
-    next_phase_drugs: Sequence[DoseLine],
+    next_dose: Mapping[str, Any] | None,
+    wording: Wording,
 ) -> list[Reply]:
     """The messages earned by the dose that turned `before` into `after` (usually none).
 
@@ -52,9 +54,10 @@ def milestone_replies(
     ]
     if finished:
         lines = [t._("You have finished the first phase of your treatment. Well done!")]
-        if next_phase_drugs:
+        next_lines = [] if next_dose is None else stored_dose_lines(t, next_dose, wording)
+        if next_lines:
             lines.append(t._("From your next dose, you take:"))
-            lines.extend(f"• {line}" for line in dose_lines(t, next_phase_drugs))
+            lines.extend(f"• {line}" for line in next_lines)
         replies.append(Reply("\n".join(lines), sensitive=True))
     if crossed(math.ceil(after.doses_required / 2)):
         replies.append(Reply(t._("Half-way! You have taken half of all your doses.")))

@@ -63,9 +63,12 @@ class Turn:
     result: Result | None = None
 
 
-def begin(now: datetime, language: str, zone: str | None) -> Turn:
+def begin(now: datetime, language: str, zone: str | None, *, discreet: bool = False) -> Turn:
     conversation = Conversation(
-        FLOW, "item", {"language": language, "zone": zone, "answers": []}, now
+        FLOW,
+        "item",
+        {"language": language, "zone": zone, "answers": [], "discreet": discreet},
+        now,
     )
     t = translator(language)
     intro = Reply(
@@ -123,7 +126,7 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         moved = conversation.at("item", now, answers=answers)
         return Turn([_ask(moved)], moved)
     result = Result("phq9", tuple(answers), step9.score, step9.band, crisis=False)
-    return Turn([_band_reply(t, step9.band)], None, result)
+    return Turn([_band_reply(t, step9.band, bool(data.get("discreet")))], None, result)
 
 
 def _retry(t: Translator, conversation: Conversation, now: datetime) -> Turn:
@@ -173,15 +176,21 @@ def crisis_replies(t: Translator, zone: str | None) -> list[Reply]:
         lines.default_text.get(t.locale) or lines.default_text["en"],
     ]
     parts.extend(f"☎ {line.name}: {line.number}" for line in lines.for_zone(zone))
-    parts.append(t._("You can also reach out to your helper, or to a clinician you trust."))
+    parts.append(t._("You can also reach out to a clinician or someone you trust."))
     return [Reply("\n\n".join(parts), sensitive=True)]
 
 
-def _band_reply(t: Translator, band: str | None) -> Reply:
+def _band_reply(t: Translator, band: str | None, discreet: bool) -> Reply:
     if band in ("minimal", "mild"):
         text = t._(
             "Thank you for sharing this. Some days are harder than others. If it gets heavier, "
             "tell a clinician or someone you trust. I'll check in again in two weeks."
+        )
+    elif discreet:
+        text = t._(
+            "Thank you for sharing this. What you describe deserves care. Please tell a "
+            "clinician how you have been feeling; feeling this way during a long treatment is "
+            "common and can be helped. Your helper can support you too."
         )
     else:
         text = t._(

@@ -4,9 +4,11 @@ The flow is pure: it reads the conversation so far and one inbound event, and re
 replies, the next conversation state and, on confirmation, the `Setup` to store. Nothing is
 stored before the patient confirms, so cancelling at any step leaves nothing behind.
 
-Order: language, privacy consent, alias, time zone, regimen, start date, dose times, weight,
-discreet mode (and its cover word), summary. The time zone comes before the start date so
-that "today" means the patient's today.
+Order: language (only when the client's language is not one we speak), privacy consent,
+alias, time zone, regimen, start date, dose times, the doses since a past start (only then),
+weight (only when the regimen's tablets depend on it), discreet mode with its cover word in one
+question, summary. The time zone comes before the start date so that "today" means the
+patient's today.
 """
 
 from __future__ import annotations
@@ -21,16 +23,18 @@ from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.flows.reminder import DoseLine, dose_lines
-from bot.i18n import LOCALES, Translator, negotiate, translator
+from bot.i18n import LOCALES, Translator, negotiate, spoken, translator
 from bot.parsing import (
     ParseError,
     offset_zone,
     parse_date,
+    parse_missed,
     parse_times,
     parse_utc_offset,
     parse_weight,
 )
 from bot.texts import LANGUAGE_NAMES, REGIMEN_NAMES
+from treatment.backfill import Earlier, EarlierDoses, due_before, last_dose_day, not_taken
 from treatment.catalogue import load_catalogue
 from treatment.enrolment import Enrolment, enrol
 from treatment.plan import iter_slots
@@ -84,6 +88,8 @@ class Setup:
     weight_kg: float | None
     discreet: bool
     cover_word: str | None
+    earlier: EarlierDoses | None = None
+    """What the patient said about the doses due before set-up (None: there were none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +100,13 @@ class Turn:
 
 
 def begin(now: datetime, language_tag: str | None) -> Turn:
-    conversation = Conversation(FLOW, "language", {"language": negotiate(language_tag)}, now)
+    """The first question: the privacy notice in the client's language when we speak it (with
+    a button to pick another), else the language question."""
+    known = spoken(language_tag)
+    if known is None:
+        conversation = Conversation(FLOW, "language", {"language": negotiate(language_tag)}, now)
+    else:
+        conversation = Conversation(FLOW, "consent", {"language": known, "guessed": True}, now)
     return Turn([_ask(conversation)], conversation)
 
 
@@ -192,18 +204,28 @@ def _ask_consent(t: Translator, data: dict[str, object]) -> Reply:
     text = t._(
         "I can remind you of every dose, count your doses the way clinics do, and tell a person "
         "you choose if doses stop.\n\n"
-        "What I keep: a nickname, your treatment plan, the doses you report and how you feel. "
-        "It is encrypted; nobody reads it, not even the people running this bot.\n"
-        "I never ask for your real name, phone number or address.\n"
-        "Only a helper you choose later sees anything, and only what you allow.\n"
-        "Send /forget at any time and everything is erased for good.\n\n"
+        "What I keep: a nickname, your treatment plan, the doses you report, side effects and "
+        "how you feel. It is encrypted at rest with a key of your own. Whoever runs this server "
+        "holds the key that opens it, so they could technically read it; nobody else can.\n"
+        "What protects you: I never ask for your real name, phone number or address; you use a "
+        "nickname; only a helper you choose later sees anything, and only what you allow; and "
+        "/forget erases everything for good, at any time.\n\n"
         "Do you agree?"
     )
-    rows = [(Choice(t._("I agree"), OPT, "yes"), Choice(t._("No, thanks"), OPT, "no"))]
+    rows: list[tuple[Choice, ...]] = [
+        (Choice(t._("I agree"), OPT, "yes"), Choice(t._("No, thanks"), OPT, "no"))
+    ]
+    if data.get("guessed"):
+        text = t._("I will speak English. For another language, press the button below.") + (
+            "\n\n" + text
+        )
+        rows.append((Choice(t._("Another language"), OPT, "language"),))
     return Reply(text, tuple(rows))
 
 
 def _accept_consent(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
+    if a.option == "language":
+        return c.at("language", now, guessed=False)
     if a.option == "yes":
         return c.at("alias", now, consent=True)
     if a.option == "no":
@@ -369,7 +391,104 @@ def _accept_times(c: Conversation, a: Answer, now: datetime) -> Conversation | s
         return t._("Please type a time like 08:30.")
     if len(times) != count:
         return t.ngettext("Please give exactly one time.", "Please give exactly {n} times.", count)
-    return c.at("weight", now, times=[x.strftime("%H:%M") for x in times])
+    moved = c.at(
+        "weight",
+        now,
+        times=[x.strftime("%H:%M") for x in times],
+        earlier=None,
+        asked=now.isoformat(),
+    )
+    due = len(due_before(_draft(moved.data), now))
+    if due:
+        return moved.at("earlier", now, due=due)
+    return _after_earlier(moved, now)
+
+
+def _draft(data: dict[str, object]) -> Enrolment:
+    """The plan as answered so far (weight aside), to see which doses are already due."""
+    return enrol(
+        regimen=str(data["regimen"]),
+        start=date.fromisoformat(str(data["start"])),
+        times=tuple(time.fromisoformat(str(x)) for x in _as_list(data["times"])),
+        zone=str(data["zone"]),
+        today=date.fromisoformat(str(data["today"])),
+    )
+
+
+def _ask_earlier(t: Translator, data: dict[str, object]) -> Reply:
+    due = int(str(data["due"]))
+    rows = [
+        (Choice(t._("All taken"), OPT, Earlier.ALL.value),),
+        (Choice(t._("I missed some"), OPT, Earlier.SOME.value),),
+        (Choice(t._("Not sure"), OPT, Earlier.UNSURE.value),),
+    ]
+    return Reply(
+        t.ngettext(
+            "Since your first dose on {date}, {n} dose was due before now. Did you take it?",
+            "Since your first dose on {date}, {n} doses were due before now. Did you take all "
+            "of them?",
+            due,
+            date=t.date(date.fromisoformat(str(data["start"]))),
+        ),
+        _with_cancel(t, rows),
+    )
+
+
+def _accept_earlier(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
+    if a.option == Earlier.SOME.value:
+        return c.at("missed", now)
+    if a.option in (Earlier.ALL.value, Earlier.UNSURE.value):
+        return _after_earlier(
+            c.at(c.step, now, earlier=EarlierDoses(Earlier(a.option)).to_dict()), now
+        )
+    return None
+
+
+def _ask_missed(t: Translator, data: dict[str, object]) -> Reply:
+    return Reply(
+        t._(
+            "How many doses did you miss? Type a number, like 3, or the days, like "
+            "{example}. Doses you do not tell me about are counted as taken.",
+            example=date.fromisoformat(str(data["start"])).isoformat(),
+        ),
+        _with_cancel(t, [(Choice(t._("Not sure"), OPT, Earlier.UNSURE.value),)]),
+    )
+
+
+def _accept_missed(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
+    t = translator(str(c.data.get("language", "en")))
+    if a.option == Earlier.UNSURE.value:
+        earlier = EarlierDoses(Earlier.UNSURE)
+    elif a.text is None:
+        return None
+    else:
+        start = date.fromisoformat(str(c.data["start"]))
+        today = date.fromisoformat(str(c.data["today"]))
+        due = int(str(c.data["due"]))
+        try:
+            missed = parse_missed(a.text, start, today, due)
+        except ParseError:
+            return t._(
+                "Please type a number from 1 to {n}, or dates from your first dose to today.",
+                n=due,
+            )
+        if isinstance(missed, int):
+            earlier = EarlierDoses(Earlier.SOME, missed_count=missed)
+        else:
+            earlier = EarlierDoses(Earlier.SOME, missed_days=missed)
+    return _after_earlier(c.at(c.step, now, earlier=earlier.to_dict()), now)
+
+
+def _after_earlier(c: Conversation, now: datetime) -> Conversation:
+    """Weight is asked only when the regimen's tablet count depends on it."""
+    if _needs_weight(str(c.data["regimen"])):
+        return c.at("weight", now)
+    return c.at("discreet", now, weight=None)
+
+
+def _needs_weight(regimen_id: str) -> bool:
+    regimen = load_catalogue().get(regimen_id)
+    return any(s.weight_banded for p in regimen.phases for d in p.drugs for s in d.steps)
 
 
 def _ask_weight(t: Translator, data: dict[str, object]) -> Reply:
@@ -396,46 +515,34 @@ def _accept_weight(c: Conversation, a: Answer, now: datetime) -> Conversation | 
 
 def _ask_discreet(t: Translator, data: dict[str, object]) -> Reply:
     rows = [
-        (Choice(t._("Discreet (recommended)"), OPT, "on"),),
+        (Choice(t._("Discreet, call it “{word}”", word=t._("vitamins")), OPT, "vitamins"),),
+        (Choice(t._("Discreet, call it “{word}”", word=t._("my pills")), OPT, "pills"),),
+        (Choice(t._("Discreet, no name"), OPT, "none"),),
         (Choice(t._("Plain wording"), OPT, "off"),),
     ]
     return Reply(
         t._(
-            "Others may see your phone. In discreet mode my reminders use neutral words, never "
-            "the name of the illness, and I can call your medicine by another name."
+            "Others may see your phone. In discreet mode my messages use neutral words, never "
+            "the name of the illness, a medicine or a symptom, and I can call your medicine by "
+            "another name. Pick one, or type your own word for it (discreet mode)."
         ),
         _with_cancel(t, rows),
     )
 
 
 def _accept_discreet(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
-    if a.option == "on":
-        return c.at("cover", now, discreet=True)
+    t = translator(str(c.data.get("language", "en")))
     if a.option == "off":
         return c.at("confirm", now, discreet=False, cover=None)
-    return None
-
-
-def _ask_cover(t: Translator, data: dict[str, object]) -> Reply:
-    rows = [
-        (Choice(t._("vitamins"), OPT, "vitamins"), Choice(t._("my pills"), OPT, "pills")),
-        (Choice(t._("No other name"), OPT, "none"),),
-    ]
-    return Reply(
-        t._("What should I call your medicine in reminders? Pick one or type a word."),
-        _with_cancel(t, rows),
-    )
-
-
-def _accept_cover(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
-    t = translator(str(c.data.get("language", "en")))
     words = {"vitamins": t._("vitamins"), "pills": t._("my pills"), "none": None}
+    if a.option in words:
+        return c.at("confirm", now, discreet=True, cover=words[a.option])
     if a.option is not None:
-        return c.at("confirm", now, cover=words[a.option])
+        return None
     cover = " ".join(unicodedata.normalize("NFKC", a.text or "").split())
     if not cover or len(cover) > MAX_COVER:
         return t._("Please type a short word, at most {max} characters.", max=MAX_COVER)
-    return c.at("confirm", now, cover=cover)
+    return c.at("confirm", now, discreet=True, cover=cover)
 
 
 def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
@@ -457,8 +564,8 @@ def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
         lines.append(t._("Each dose:"))
         drugs = [DoseLine(d.name, d.mg, d.tablets) for d in first.drugs]
         lines.extend(f"• {line}" for line in dose_lines(t, drugs))
-    if str(data.get("today", setup.start.isoformat())) > setup.start.isoformat():
-        lines.append(t._("Doses from your first dose until now are counted as taken."))
+    if setup.earlier is not None:
+        lines.append(earlier_line(t, setup, setup.earlier, data))
     if setup.discreet:
         lines.append(
             t._("Discreet mode: on, medicine called “{word}”", word=setup.cover_word)
@@ -469,6 +576,40 @@ def _ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
         lines.append(t._("Discreet mode: off"))
     rows = [(Choice(t._("Start"), OPT, "start"), Choice(t._("Start over"), OPT, "restart"))]
     return Reply("\n".join(lines), _with_cancel(t, rows), sensitive=True)
+
+
+def earlier_line(
+    t: Translator, setup: Setup, earlier: EarlierDoses, data: dict[str, object]
+) -> str:
+    """What the answer about earlier doses does to the count and the end date."""
+    plan = to_enrolment(setup, date.fromisoformat(str(data["today"])))
+    asked = datetime.fromisoformat(str(data["asked"]))
+    missed = not_taken(plan, asked, earlier)
+    due = int(str(data["due"]))
+    if not missed:
+        return t.ngettext(
+            "The {n} dose since your first dose is counted as taken, as you said.",
+            "The {n} doses since your first dose are counted as taken, as you said.",
+            due,
+        )
+    planned = last_dose_day(plan)
+    moved = last_dose_day(plan, missed)
+    counted = t.ngettext(
+        "{n} earlier dose is not counted as taken.",
+        "{n} earlier doses are not counted as taken.",
+        len(missed),
+    )
+    if planned is None or moved is None:
+        return counted
+    return (
+        counted
+        + " "
+        + t._(
+            "Your last dose moves from {before} to {after}.",
+            before=t.date(planned),
+            after=t.date(moved),
+        )
+    )
 
 
 def _accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation | Setup | str | None:
@@ -482,6 +623,7 @@ def _accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation |
 def _setup(data: dict[str, object]) -> Setup:
     weight = data.get("weight")
     cover = data.get("cover")
+    earlier = data.get("earlier")
     return Setup(
         language=str(data["language"]),
         alias=str(data["alias"]),
@@ -492,6 +634,7 @@ def _setup(data: dict[str, object]) -> Setup:
         weight_kg=None if weight is None else float(str(weight)),
         discreet=bool(data["discreet"]),
         cover_word=None if cover is None else str(cover),
+        earlier=EarlierDoses.from_dict(earlier) if isinstance(earlier, dict) else None,
     )
 
 
@@ -531,7 +674,8 @@ STEPS: dict[str, Step] = {
     "start": Step(_ask_start, _accept_start),
     "times": Step(_ask_times, _accept_times),
     "weight": Step(_ask_weight, _accept_weight),
+    "earlier": Step(_ask_earlier, _accept_earlier),
+    "missed": Step(_ask_missed, _accept_missed),
     "discreet": Step(_ask_discreet, _accept_discreet),
-    "cover": Step(_ask_cover, _accept_cover),
     "confirm": Step(_ask_confirm, _accept_confirm),
 }

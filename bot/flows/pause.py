@@ -55,7 +55,7 @@ def _ask(conversation: Conversation) -> Reply:
     return Reply(t._("Why are you pausing? Reminders stop until you send /resume."), tuple(rows))
 
 
-def paused_reply(language: str, reason: str) -> Reply:
+def paused_reply(language: str, reason: str, *, discreet: bool = False) -> Reply:
     t = translator(language)
     lines = [
         t._(
@@ -67,7 +67,11 @@ def paused_reply(language: str, reason: str) -> Reply:
         lines.append(t._("If the side effect is serious, please get medical care today. /symptom"))
     elif reason == "no_medicine":
         lines.append(
-            t._("Missing doses can make TB harder to cure. Please try to get your medicine soon.")
+            t._("Missing doses can make treatment work less well. Please try to get more soon.")
+            if discreet
+            else t._(
+                "Missing doses can make TB harder to cure. Please try to get your medicine soon."
+            )
         )
     return Reply("\n\n".join(lines))
 

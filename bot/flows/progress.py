@@ -6,13 +6,15 @@ facts with what to do next, never as blame.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.dialogue.messages import Reply
+from bot.flows.reminder import Wording, stored_dose_lines
 from bot.i18n import Translator
-from bot.texts import PHASE_NAMES, REASONS
+from bot.texts import DISCREET_REASONS, PHASE_NAMES, REASONS
 from treatment.adherence import AdherenceSummary
 from treatment.codes import Severity
 
@@ -29,16 +31,22 @@ def progress_reply(
     summary: AdherenceSummary,
     zone: str,
     moods: Sequence[tuple[date, str, int]] = (),
+    *,
+    next_dose: Mapping[str, Any] | None = None,
+    wording: Wording | None = None,
 ) -> Reply:
-    """The progress message, most important first: the loudest status, then the numbers."""
+    """The progress message, most important first: the loudest status, then the numbers,
+    then what the next dose is (the products in the hand, as `wording` allows)."""
+    wording = wording or Wording()
     lines = []
-    loud = [s for s in summary.statuses if s.code.value in REASONS]
+    reasons = {**REASONS, **DISCREET_REASONS} if wording.discreet else REASONS
+    loud = [s for s in summary.statuses if s.code.value in reasons]
     for status in loud[:3]:
         until = ""
         if status.until is not None:
-            until = t.datetime(status.until.astimezone(ZoneInfo(zone)), "short")
+            until = t.moment(status.until.astimezone(ZoneInfo(zone)))
         mark = "⚠️ " if status.severity in (Severity.WARNING, Severity.CLINICIAN) else ""
-        lines.append(mark + t._(REASONS[status.code.value], until=until))
+        lines.append(mark + t._(reasons[status.code.value], until=until))
     lines.append("")
     lines.append(
         t._(
@@ -76,6 +84,12 @@ def progress_reply(
         lines.append(
             t._("Last dose expected on: {date}", date=t.date(summary.projected_completion))
         )
+    dose_lines = (
+        [] if next_dose is None or summary.complete else stored_dose_lines(t, next_dose, wording)
+    )
+    if dose_lines:
+        lines.append(t._("Each dose now:"))
+        lines.extend(f"• {line}" for line in dose_lines)
     if moods:
         lines.append("")
         lines.append(t._("Mood check-ins (a lower score means fewer troubles):"))

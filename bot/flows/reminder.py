@@ -6,19 +6,38 @@ Discreet mode never names the illness or a drug: anyone glancing at the phone se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.i18n import Translator
+from storage.records import Patient
 
 TAKEN = "taken"
 SNOOZE = "snooze"
 SKIP = "skip"
 SYMPTOM = "symptom"
 SNOOZE_MINUTES = (15, 60)
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How openly a message may speak. Discreet: never the illness, a drug, a drug's letters
+    or a symptom; the medicine is the patient's cover word, or "your pills"."""
+
+    discreet: bool = False
+    cover: str | None = None
+
+    @classmethod
+    def of(cls, patient: Patient) -> Wording:
+        cover = patient.preferences.get("cover_word")
+        return cls(patient.discreet, cover if isinstance(cover, str) and cover else None)
+
+    def pills(self, t: Translator) -> str:
+        return self.cover or t._("your pills")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,15 @@ def dose_lines(t: Translator, drugs: Sequence[DoseLine]) -> list[str]:
                 )
             )
     return lines
+
+
+def stored_dose_lines(t: Translator, dose: Mapping[str, Any], wording: Wording) -> list[str]:
+    """The lines of a stored slot's dose (`scheduler.doses.dose_json`) as `wording` allows:
+    in discreet mode no drug is named, only the tablets of the patient's pills."""
+    drugs = [DoseLine(d["name"], d.get("mg"), d.get("tablets")) for d in dose.get("drugs", [])]
+    if wording.discreet:
+        return []
+    return dose_lines(t, drugs)
 
 
 def reminder(

@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.flows.reminder import Wording
 from bot.i18n import Translator, translator
 from bot.parsing import ParseError, parse_count
 from treatment.stock import MAX_TABLETS
@@ -34,29 +35,70 @@ class Turn:
     change: Change | None = None
 
 
+def label(t: Translator, wording: Wording, product: str, products: Sequence[str]) -> str:
+    """A product as the patient reads it: its name, or in discreet mode the cover word (or
+    "your pills"), numbered when the plan has several products."""
+    if not wording.discreet:
+        return product
+    if len(products) <= 1 or product not in products:
+        return wording.pills(t)
+    return t._("{pills} no. {n}", pills=wording.pills(t), n=products.index(product) + 1)
+
+
+def lasting(t: Translator, days: int) -> str:
+    return t.ngettext("enough for about {n} day", "enough for about {n} days", days)
+
+
 def status_lines(
-    t: Translator, counts: Mapping[str, int], days_left: Mapping[str, int | None]
+    t: Translator,
+    counts: Mapping[str, int],
+    days_left: Mapping[str, int | None],
+    wording: Wording,
+    products: Sequence[str],
 ) -> list[str]:
+    """One line per product counted: tablets left, and how long they last at today's use.
+    Only the products of the plan now are shown: a count kept from an earlier phase is not."""
     lines = []
     for product, count in counts.items():
+        if products and product not in products:
+            continue
+        tablets = t.ngettext(
+            "{product}: {n} tablet",
+            "{product}: {n} tablets",
+            count,
+            product=label(t, wording, product, products),
+        )
         days = days_left.get(product)
-        if days is None:
-            lines.append(
-                t.ngettext(
-                    "{product}: {n} tablet", "{product}: {n} tablets", count, product=product
-                )
-            )
-        else:
-            lines.append(
-                t.ngettext(
-                    "{product}: {n} tablet, enough for about {days} days",
-                    "{product}: {n} tablets, enough for about {days} days",
-                    count,
-                    product=product,
-                    days=days,
-                )
-            )
+        lines.append(tablets if days is None else f"{tablets}, {lasting(t, days)}")
     return lines
+
+
+def refill_reply(
+    t: Translator, wording: Wording, product: str, days: int, products: Sequence[str]
+) -> Reply:
+    """Time to buy more: said once when a count falls to the warning level."""
+    return Reply(
+        t.ngettext(
+            "You have {product} for about {n} more day. Time to get more.",
+            "You have {product} for about {n} more days. Time to get more.",
+            days,
+            product=label(t, wording, product, products),
+        ),
+        sensitive=True,
+    )
+
+
+def ran_out_reply(
+    t: Translator, wording: Wording, short: Sequence[str], products: Sequence[str]
+) -> Reply:
+    """A dose used tablets the count did not have: ask for a recount, never invent one."""
+    return Reply(
+        t._(
+            "By my count your {product} had run out, yet you took a dose. Please count what "
+            "you have and tell me with /stock.",
+            product=", ".join(label(t, wording, p, products) for p in short),
+        )
+    )
 
 
 def begin(
@@ -65,6 +107,7 @@ def begin(
     products: Sequence[str],
     counts: Mapping[str, int],
     days_left: Mapping[str, int | None],
+    wording: Wording,
 ) -> Turn:
     t = translator(language)
     if not products:
@@ -82,9 +125,19 @@ def begin(
             None,
         )
     conversation = Conversation(
-        FLOW, "menu", {"language": language, "products": list(products)}, now
+        FLOW,
+        "menu",
+        {
+            "language": language,
+            "products": list(products),
+            "discreet": wording.discreet,
+            "cover": wording.cover,
+        },
+        now,
     )
-    lines = status_lines(t, counts, days_left) or [t._("You have not recorded any tablets yet.")]
+    lines = status_lines(t, counts, days_left, wording, products) or [
+        t._("You have not recorded any tablets yet.")
+    ]
     head = Reply("\n".join([t._("Your tablets:"), *lines]), sensitive=True)
     return Turn([head, _ask(conversation)], conversation)
 
@@ -126,6 +179,8 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
 def _ask(conversation: Conversation) -> Reply:
     data = conversation.data
     t = translator(data["language"])
+    wording = Wording(bool(data.get("discreet")), data.get("cover"))
+    products = data["products"]
     close = (Choice(t._("Close"), OPT, "close"),)
     if conversation.step == "menu":
         rows = (
@@ -136,12 +191,11 @@ def _ask(conversation: Conversation) -> Reply:
         return Reply(t._("What would you like to record?"), rows)
     if conversation.step == "product":
         # By position: a product name need not fit the button argument's characters.
-        rows_list = [(Choice(p, OPT, str(i)),) for i, p in enumerate(data["products"])]
+        rows_list = [
+            (Choice(label(t, wording, p, products), OPT, str(i)),) for i, p in enumerate(products)
+        ]
         return Reply(t._("Which tablets?"), (*rows_list, close))
+    name = label(t, wording, data["product"], products)
     if data.get("bought"):
-        return Reply(
-            t._("How many {product} tablets did you buy?", product=data["product"]), (close,)
-        )
-    return Reply(
-        t._("How many {product} tablets do you have now?", product=data["product"]), (close,)
-    )
+        return Reply(t._("How many tablets of {product} did you buy?", product=name), (close,))
+    return Reply(t._("How many tablets of {product} do you have now?", product=name), (close,))

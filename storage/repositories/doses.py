@@ -407,6 +407,49 @@ class DoseRepository(Repository):
             )
             return int(getattr(result, "rowcount", 0))
 
+    async def oldest_overdue(self, now: datetime) -> datetime | None:
+        """The earliest `next_check_at` of an open slot that is due by `now` and not claimed
+        under a live lease; None when the engine is up to date. For the health report."""
+        async with self._transaction() as session:
+            found: datetime | None = await session.scalar(
+                select(func.min(DoseSlotRow.next_check_at)).where(
+                    DoseSlotRow.state.in_(self.OPEN_STATES),
+                    DoseSlotRow.next_check_at <= now,
+                    or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
+                )
+            )
+            return found
+
+    async def lease_owners(self) -> set[str]:
+        """The owners of the slot leases held now, live or run out."""
+        async with self._transaction() as session:
+            owners = await session.scalars(
+                select(DoseSlotRow.lease_owner)
+                .where(
+                    DoseSlotRow.state.in_(self.OPEN_STATES),  # through the state index
+                    DoseSlotRow.lease_owner.is_not(None),
+                )
+                .distinct()
+            )
+            return {owner for owner in owners if owner is not None}
+
+    async def release_leases(self, owners: Collection[str]) -> int:
+        """Clear the slot leases of `owners` (workers known to be dead), so their slots are
+        claimed at once instead of when the leases run out; returns how many."""
+        if not owners:
+            return 0
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(DoseSlotRow)
+                .where(
+                    DoseSlotRow.state.in_(self.OPEN_STATES),
+                    DoseSlotRow.lease_owner.in_(list(owners)),
+                )
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
+
     async def slots_of_enrolment(
         self, patient_id: str, enrolment_id: str, *, since: datetime | None = None
     ) -> list[DoseSlot]:

@@ -12,7 +12,7 @@ lease that runs out (the worker died mid-send) makes the message claimable again
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -163,6 +163,27 @@ class OutboxRepository(Repository):
                 .order_by(OutboxRow.not_before, OutboxRow.id)
             )
             return [to_entry(row) for row in rows]
+
+    async def sent_reminders(self, patient_id: str, slot_id: str) -> list[str]:
+        """The channel message ids of the reminders and nudges sent to the patient for one
+        dose (keys ``remind:<slot>``, ``remind:<slot>:<n>``, ``nudge:<slot>:...``), oldest first."""
+        async with self._transaction() as session:
+            await self._load_keys(session, [patient_id])
+            rows = await session.scalars(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.patient_id == patient_id,
+                    OutboxRow.recipient == PATIENT,
+                    OutboxRow.state == OutboxState.SENT.value,
+                    or_(
+                        OutboxRow.dedupe_key == f"remind:{slot_id}",
+                        OutboxRow.dedupe_key.startswith(f"remind:{slot_id}:", autoescape=True),
+                        OutboxRow.dedupe_key.startswith(f"nudge:{slot_id}:", autoescape=True),
+                    ),
+                )
+                .order_by(OutboxRow.sent_at, OutboxRow.id)
+            )
+            return [row.sent_message_id for row in rows if row.sent_message_id]
 
     async def claim_due(
         self, now: datetime, limit: int, lease: timedelta, owner: str, channel: str | None = None
@@ -321,6 +342,60 @@ class OutboxRepository(Repository):
             result = await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.state == OutboxState.LEASED.value, OutboxRow.lease_until < now)
+                .values(state=OutboxState.PENDING.value, lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
+
+    async def backlog(self, now: datetime) -> tuple[datetime | None, int]:
+        """For the health report, through the state index and with nothing decrypted:
+
+        - since when the longest-waiting message has been due (a pending one whose
+          ``not_before`` came, first try or retry, or a leased one whose lease ran out):
+          this grows when nothing sends; None when nothing waits;
+        - how many messages wait for a retry after a failed attempt.
+        """
+        async with self._transaction() as session:
+            pending: datetime | None = await session.scalar(
+                select(func.min(OutboxRow.not_before)).where(
+                    OutboxRow.state == OutboxState.PENDING.value, OutboxRow.not_before <= now
+                )
+            )
+            stale: datetime | None = await session.scalar(
+                select(func.min(OutboxRow.lease_until)).where(
+                    OutboxRow.state == OutboxState.LEASED.value, OutboxRow.lease_until < now
+                )
+            )
+            retrying = await session.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.state == OutboxState.PENDING.value, OutboxRow.attempts > 0)
+            )
+        found = [t for t in (pending, stale) if t is not None]
+        return (min(found) if found else None), int(retrying or 0)
+
+    async def lease_owners(self) -> set[str]:
+        """The owners of the leases held now, live or run out."""
+        async with self._transaction() as session:
+            owners = await session.scalars(
+                select(OutboxRow.lease_owner)
+                .where(OutboxRow.state == OutboxState.LEASED.value)
+                .distinct()
+            )
+            return {owner for owner in owners if owner is not None}
+
+    async def release_leases(self, owners: Collection[str]) -> int:
+        """Put the messages leased by `owners` (workers known to be dead) back in the queue
+        at once, instead of when their leases run out; returns how many."""
+        if not owners:
+            return 0
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.state == OutboxState.LEASED.value,
+                    OutboxRow.lease_owner.in_(list(owners)),
+                )
                 .values(state=OutboxState.PENDING.value, lease_owner=None, lease_until=None)
                 .execution_options(synchronize_session=False)
             )

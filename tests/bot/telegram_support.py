@@ -114,48 +114,13 @@ async def telegram(
             await store.close()
 
 
+# Each user's client reports their language, which we speak: no language question.
 ANSWERS = {
-    "en": [
-        "English",
-        "I agree",
-        "Mina",
-        "Seoul",
-        "2HRZE/4HR)",
-        "Today",
-        "20:00",
-        "Skip",
-        "Discreet",
-        "vitamins",
-        "Start",
-    ],
-    "ko": [
-        "한국어",
-        "동의",
-        "민아",
-        "Seoul",
-        "2HRZE/4HR)",
-        "오늘",
-        "20:00",
-        "건너뛰",
-        "보호",
-        "비타민",
-        "시작",
-    ],
-    "zh": [
-        "简体中文",
-        "同意",
-        "米娜",
-        "Seoul",
-        "2HRZE/4HR)",
-        "今天",
-        "20:00",
-        "跳过",
-        "隐私",
-        "维生素",
-        "开始",
-    ],
+    "en": ["I agree", "Mina", "Seoul", "2HRZE/4HR)", "Today", "20:00", "Skip", "vitamins", "Start"],
+    "ko": ["동의", "민아", "Seoul", "2HRZE/4HR)", "오늘", "20:00", "건너뛰", "비타민", "시작"],
+    "zh": ["同意", "米娜", "Seoul", "2HRZE/4HR)", "今天", "20:00", "跳过", "维生素", "开始"],
 }
-TYPED = {2, 6}  # alias and time are typed, the rest are buttons
+TYPED = {1, 5}  # alias and time are typed, the rest are buttons
 
 
 async def onboard(
@@ -163,7 +128,7 @@ async def onboard(
 ) -> None:
     await telegram.say(user, "/start")
     for number, answer in enumerate(ANSWERS[language]):
-        if number == 2 and alias is not None:
+        if number == 1 and alias is not None:
             await telegram.say(user, alias)
         elif number in TYPED:
             await telegram.say(user, answer)

@@ -133,15 +133,17 @@ async def deliver(world: World) -> None:
 
 async def onboard(mina: Perch) -> None:
     await mina.say("/start")
-    for step in ("English", "I agree"):
-        await mina.choose(step)
+    if any("English" in b.label for b in mina.shown):
+        await mina.choose("English")
+    await mina.choose("I agree")
     await mina.say("Mina")
     await mina.choose("Seoul")
     await mina.choose("Standard TB treatment, 6 months, every")
     await mina.choose("Today")
     await mina.say("20:00")
-    await mina.say("52")
-    for step in ("Discreet", "vitamins", "Start"):
+    if "weight" in mina.text():
+        await mina.say("52")
+    for step in ("vitamins", "Start"):
         await mina.choose(step)
     assert "All set" in mina.text(), mina.text()
 
@@ -172,7 +174,7 @@ async def test_a_channel_declared_in_a_test_carries_the_whole_story(
     await deliver(world)
     assert "vitamins" in mina.text()  # the discreet reminder, with its choices numbered
     await mina.choose("Taken")
-    assert "✓ Taken" in mina.text()  # a new message: this channel cannot edit
+    assert "taken ✓" in mina.text()  # a new message: this channel cannot edit
 
     code = await invite(mina)
     assert "https://" not in mina.text()  # a code to type: the channel has no links

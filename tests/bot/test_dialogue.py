@@ -69,9 +69,21 @@ async def test_onboarding_stores_the_plan_and_the_first_reminder_comes_at_eight_
 async def test_korean_onboarding_speaks_korean_throughout(world: World) -> None:
     jun = world.person("7002", language="ko")
     replies = await jun.say("/start")
-    assert replies[0].choices[0][0].label == "한국어"
-    await jun.choose("한국어")
-    assert "동의" in jun.text() or "agree" not in jun.text()
+    # Telegram said Korean, which we speak: no language question, the notice comes first.
+    assert "동의" in replies[0].text and "agree" not in replies[0].text
+    assert replies[0].choices[0][0].label == "동의해요"
+    await jun.choose("다른 언어")
+    assert jun.last[0].choices[0][0].label == "한국어"
+    await jun.choose("English")
+    assert "agree" in jun.text()
+
+
+async def test_a_client_language_we_do_not_speak_gets_the_language_question(
+    world: World,
+) -> None:
+    ana = world.person("7003", language="pt-BR")
+    replies = await ana.say("/start")
+    assert [c.label for c in replies[0].all_choices()][:3] == ["English", "한국어", "简体中文"]
 
 
 async def test_taken_is_recorded_once_and_the_reminder_is_edited(world: World) -> None:
@@ -83,9 +95,9 @@ async def test_taken_is_recorded_once_and_the_reminder_is_edited(world: World) -
         for s in await world.store.doses.slots_between(patient_id, START, START + timedelta(days=1))
     )
     first = await mina.press(f"taken:{slot.id}")
-    assert first[0].edit and "Taken" in first[0].text
+    assert first[0].edit and first[0].text.startswith("Dose of Mar 2, 8:00\u202fPM: taken ✓")
     again = await mina.press(f"taken:{slot.id}")
-    assert "Already recorded" in again[0].text
+    assert "already recorded as taken ✓" in again[0].text
     events = await world.store.doses.events(patient_id)
     assert [e.outcome for e in events] == [DoseOutcome.TAKEN]
     assert (await world.store.doses.slot(patient_id, slot.id)).state is SlotState.TAKEN
@@ -184,7 +196,6 @@ async def test_forget_erases_everything_and_old_buttons_then_do_nothing(world: W
 async def test_cancelling_onboarding_leaves_nothing_behind(world: World) -> None:
     mina = world.person("7001")
     await mina.say("/start")
-    await mina.choose("English")
     await mina.choose("I agree")
     await mina.say("Mina")
     await mina.choose("Cancel")
@@ -206,7 +217,6 @@ async def test_a_group_chat_gets_one_neutral_sentence_and_nothing_is_stored(worl
 async def test_the_same_update_delivered_twice_is_handled_once(world: World) -> None:
     mina = world.person("7001")
     await mina.say("/start")
-    await mina.choose("English")
     event = Inbound.from_text("telegram", "7001", "7001", "I agree?", update_ref="dup-1")
     first = await world.dialogue.handle(event)
     second = await world.dialogue.handle(event)
@@ -310,22 +320,84 @@ async def test_random_text_and_forged_buttons_never_crash_or_touch_another_patie
     assert (await world.store.doses.events(mina_id), [s.state for s in after_slots]) == before
 
 
-async def test_doses_before_set_up_count_as_taken_and_are_said_to(world: World) -> None:
-    mina = world.person("7001")
+async def started_a_week_ago(mina: Person) -> None:
     await mina.say("/start")
-    for label in ("English", "I agree"):
-        await mina.choose(label)
+    await mina.choose("I agree")
     await mina.say("Mina")
     await mina.choose("Seoul")
     await mina.choose("2HRZE/4HR)")
     await mina.say("2026-02-23")  # a week before today
-    await mina.say("08:00")
-    await mina.choose("Skip")
+    await mina.say("08:00")  # 23 Feb to 2 Mar, 08:00 each day: 8 doses due before now
+
+
+async def answer_the_rest(mina: Person) -> None:
+    await mina.choose("Skip")  # weight
     await mina.choose("Plain wording")
-    assert "counted as taken" in mina.text()
+
+
+async def test_doses_before_set_up_all_taken_count_as_taken_and_are_said_to(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    await started_a_week_ago(mina)
+    assert "8 doses were due before now" in mina.text()
+    await mina.choose("All taken")
+    await answer_the_rest(mina)
+    assert "The 8 doses since your first dose are counted as taken, as you said." in mina.text()
     await mina.choose("Start")
     progress = await mina.say("/progress")
-    assert "Doses taken: 8 of 182" in progress[0].text  # 23 Feb to 2 Mar, 08:00 each day
+    assert "Doses taken: 8 of 182" in progress[0].text
+
+
+async def test_earlier_doses_missed_by_count_are_not_counted_and_move_the_end(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    await started_a_week_ago(mina)
+    await mina.choose("I missed some")
+    await mina.say("two")
+    assert "Please type a number from 1 to 8" in mina.text()
+    await mina.say("2")
+    await answer_the_rest(mina)
+    summary = mina.text()
+    assert "2 earlier doses are not counted as taken." in summary
+    # 182 doses from 23 Feb end on 23 Aug; two not taken end it two days later.
+    assert "Your last dose moves from Aug 23, 2026 to Aug 25, 2026." in summary
+    await mina.choose("Start")
+    progress = await mina.say("/progress")
+    assert "Doses taken: 6 of 182" in progress[0].text
+    assert "Last dose expected on: Aug 25, 2026" in progress[0].text
+
+
+async def test_earlier_doses_missed_on_named_days_are_those_days(world: World) -> None:
+    mina = world.person("7001")
+    await started_a_week_ago(mina)
+    await mina.choose("I missed some")
+    await mina.say("2026-02-25, 2026年2月26日")
+    await answer_the_rest(mina)
+    await mina.choose("Start")
+    patient_id = await world.patient_id("7001")
+    events = await world.store.doses.events(patient_id)
+    slots = await world.store.doses.slots_between(patient_id, START - timedelta(days=8), START)
+    missed = {
+        s.dose["key"]
+        for s in slots
+        for e in events
+        if e.slot_id == s.id and e.outcome is DoseOutcome.MISSED
+    }
+    assert missed == {"2026-02-25#0", "2026-02-26#0"}
+    assert len(events) == 8
+
+
+async def test_not_sure_about_earlier_doses_counts_none_of_them(world: World) -> None:
+    mina = world.person("7001")
+    await started_a_week_ago(mina)
+    await mina.choose("Not sure")
+    await answer_the_rest(mina)
+    assert "8 earlier doses are not counted as taken." in mina.text()
+    await mina.choose("Start")
+    progress = await mina.say("/progress")
+    assert "Doses taken: 0 of 182" in progress[0].text
 
 
 async def test_a_mood_check_in_is_offered_after_a_dose_on_the_second_day(world: World) -> None:
@@ -384,9 +456,10 @@ async def test_tablets_bought_are_used_by_doses_and_a_refill_reminder_comes_at_a
     await mina.say("/stock")
     assert "not recorded any tablets" in mina.text()
     await mina.choose("I bought tablets")
-    await mina.choose("HRZE")
     await mina.say("27")  # 9 days
-    assert "HRZE: 27 tablets, enough for about 9 days" in mina.text()
+    # Discreet mode: the cover word, never the combination's letters.
+    assert "vitamins: 27 tablets, enough for about 9 days" in mina.text()
+    assert "HRZE" not in mina.text()
     await world.travel(timedelta(hours=11))
     replies = await take_todays_dose(world, patient_id, mina, 0)
     assert "refill" not in " ".join(r.text for r in replies).lower()
@@ -405,7 +478,6 @@ async def test_doses_beyond_the_recorded_tablets_ask_for_a_recount(world: World)
     patient_id = await onboard(mina)
     await mina.say("/stock")
     await mina.choose("I bought tablets")
-    await mina.choose("HRZE")
     await mina.say("2")
     await world.travel(timedelta(hours=11))
     replies = await take_todays_dose(world, patient_id, mina, 0)
@@ -413,7 +485,6 @@ async def test_doses_beyond_the_recorded_tablets_ask_for_a_recount(world: World)
     assert (await world.store.pill_stock.get(patient_id)).counts == {"HRZE": 0}  # type: ignore[union-attr]
     await mina.say("/stock")
     await mina.choose("I counted what I have")
-    await mina.choose("HRZE")
     await mina.say("30")
     assert (await world.store.pill_stock.get(patient_id)).counts == {"HRZE": 30}  # type: ignore[union-attr]
 
@@ -426,7 +497,6 @@ async def test_impossible_tablet_counts_are_refused_and_nothing_is_stored(
     patient_id = await onboard(mina)
     await mina.say("/stock")
     await mina.choose("I bought tablets")
-    await mina.choose("HRZE")
     await mina.say(typed)
     assert "whole number of tablets from 1 to 10000" in mina.text()
     assert await world.store.pill_stock.get(patient_id) is None
@@ -463,7 +533,6 @@ async def test_the_refill_reminder_can_go_to_the_helper_too(world: World) -> Non
     await mina.choose("Tell my helper too")
     await mina.say("/stock")
     await mina.choose("I bought tablets")
-    await mina.choose("HRZE")
     await mina.say("45")  # 15 days
     await world.travel(timedelta(hours=11))
     replies = await take_todays_dose(world, patient_id, mina, 0)  # 42 left: 14 days
@@ -497,14 +566,14 @@ async def test_not_today_also_brings_the_mood_check_in_when_it_is_due(world: Wor
         )
     )[0]
     await mina.press(f"skip:{slot.id}")
-    assert "Noted" in mina.text() and "How have you been feeling" in mina.text()
+    assert "Dose of Mar 3, 8:00\u202fPM: not taken" in mina.text()
+    assert "How have you been feeling" in mina.text()
 
 
 async def test_stock_without_a_tablet_count_says_what_is_needed(world: World) -> None:
     mina = world.person("7001")
     await mina.say("/start")
-    for label in ("English", "I agree"):
-        await mina.choose(label)
+    await mina.choose("I agree")
     await mina.say("Mina")
     await mina.choose("Seoul")
     await mina.choose("2HRZE/4HR)")
@@ -534,3 +603,48 @@ async def test_a_reminder_written_ahead_is_not_sent_if_the_dose_is_answered_firs
     await world.travel(timedelta(hours=7))  # no nudge and no close for an answered dose
     kinds = {e.kind for e in await world.outbox(patient_id)}
     assert not kinds & {"reminder", "nudge"}
+
+
+async def test_a_count_already_low_warns_at_once_not_after_the_next_dose(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)  # 52 kg: 3 tablets a day, warned at 7 days or less
+    await mina.say("/stock")
+    await mina.choose("I counted what I have")
+    replies = await mina.say("12")  # 4 days
+    assert "vitamins: 12 tablets, enough for about 4 days" in replies[0].text
+    assert replies[1].text == "You have vitamins for about 4 more days. Time to get more."
+    prefs = (await world.store.patients.get(patient_id)).preferences
+    assert prefs["stock_warned"] == ["HRZE"]
+    await world.travel(timedelta(hours=11))
+    after = await take_todays_dose(world, patient_id, mina, 0)
+    assert not any("more days" in r.text for r in after)  # said once until restocked
+
+
+async def test_one_day_left_reads_naturally_in_each_language(world: World) -> None:
+    for user, language, expected in (
+        ("7001", "en", "for about 1 more day."),
+        ("7002", "ko", "약 1일분"),
+        ("7003", "zh-CN", "还够大约1天"),
+    ):
+        person = world.person(user, language)
+        await onboard_plainly(person)
+        await person.say("/stock")
+        await person.press("opt:counted")
+        replies = await person.say("3")
+        assert expected in replies[-1].text, replies[-1].text
+        assert "(s)" not in replies[-1].text and "들" not in replies[-1].text
+
+
+async def onboard_plainly(person: Person) -> None:
+    """Onboarding by button position, whatever the language: plain wording, 52 kg."""
+    await person.say("/start")
+    await person.press("opt:yes")
+    await person.say("Mina")
+    await person.press("opt:Asia.Seoul")
+    await person.press("opt:2HRZE_4HR")
+    await person.press("opt:today")
+    await person.say("20:00")
+    await person.say("52")
+    await person.press("opt:off")
+    await person.press("opt:start")
+    assert await person.world.patient_id(person.user)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 
 from bot.flows.milestones import milestone_replies
-from bot.flows.reminder import DoseLine
+from bot.flows.reminder import Wording
 from bot.i18n import translator
 from treatment.adherence import AdherenceSummary, summarise
 from treatment.enrolment import enrol
@@ -16,7 +16,12 @@ from treatment.plan import iter_slots
 START = date(2026, 3, 2)
 PLAN = enrol(regimen="2HRZE/4HR", start=START, times=["08:00"], zone="Asia/Seoul", today=START)
 SLOTS = list(iter_slots(PLAN))
-HR = [DoseLine("isoniazid", 225, 3), DoseLine("rifampicin", 450, 3)]
+HR = {
+    "drugs": [
+        {"name": "isoniazid", "mg": 225, "tablets": 3, "combined": True},
+        {"name": "rifampicin", "mg": 450, "tablets": 3, "combined": True},
+    ]
+}
 T = translator("en")
 
 
@@ -29,7 +34,9 @@ def taken(n: int) -> tuple[AdherenceSummary, datetime]:
 def said(n: int) -> str:
     before, _ = taken(n - 1)
     after, _ = taken(n)
-    replies = milestone_replies(T, before, after, first_week_doses=7, next_phase_drugs=HR)
+    replies = milestone_replies(
+        T, before, after, first_week_doses=7, next_dose=HR, wording=Wording()
+    )
     return "\n".join(r.text for r in replies)
 
 
@@ -56,4 +63,7 @@ def test_no_milestone_on_an_ordinary_day() -> None:
 
 def test_nothing_is_said_twice_when_nothing_new_was_recorded() -> None:
     summary, _ = taken(7)
-    assert milestone_replies(T, summary, summary, first_week_doses=7, next_phase_drugs=HR) == []
+    assert (
+        milestone_replies(T, summary, summary, first_week_doses=7, next_dose=HR, wording=Wording())
+        == []
+    )

@@ -13,6 +13,7 @@ from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind
 from bot.flows import onboarding
 from bot.flows.onboarding import Setup, Turn, begin, find_zone, handle
+from treatment.backfill import Earlier, EarlierDoses
 
 NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 
@@ -33,15 +34,14 @@ def run(turn: Turn, *events: Inbound) -> Turn:
 
 
 HAPPY = (
-    pick("ko"),
     pick("yes"),
     say("Mina"),
     pick("Asia.Seoul"),
     pick("2HRZE_4HR"),
     say("2026-03-02"),
     say("오후 8시"),
+    pick("all"),  # the 8 doses since 2 March
     say("52"),
-    pick("on"),
     pick("vitamins"),
 )
 
@@ -64,13 +64,50 @@ def test_a_korean_patient_goes_from_start_to_a_confirmed_setup() -> None:
         weight_kg=52.0,
         discreet=True,
         cover_word="비타민",
+        earlier=EarlierDoses(Earlier.ALL),
     )
 
 
-def test_the_language_telegram_reports_is_offered_first() -> None:
+def test_a_language_we_speak_skips_the_question_and_says_how_to_change_it() -> None:
     turn = begin(NOW, "zh-CN")
-    first = turn.replies[0].choices[0][0]
-    assert first.arg == "zh_Hans"
+    assert turn.conversation is not None and turn.conversation.step == "consent"
+    assert "我会用简体中文" in turn.replies[0].text
+    other = run(turn, pick("language"))
+    assert other.replies[0].choices[0][0].arg == "zh_Hans"  # still offered first
+    english = run(other, pick("en"))
+    assert english.conversation is not None and english.conversation.step == "consent"
+    assert "Do you agree?" in english.replies[0].text
+
+
+def test_a_language_we_do_not_speak_asks_which_language() -> None:
+    for tag in (None, "fr-FR"):
+        turn = begin(NOW, tag)
+        assert turn.conversation is not None and turn.conversation.step == "language"
+
+
+def test_the_onboarding_of_a_patient_starting_today_takes_eight_answers() -> None:
+    """Consent, nickname, place, treatment, first dose, time, weight, discreet mode; then
+    Start. The language question, the earlier doses and a separate cover-word question are
+    gone where they decide nothing."""
+    answers = (
+        pick("yes"),
+        say("Mina"),
+        pick("Asia.Seoul"),
+        pick("2HRZE_4HR"),
+        pick("today"),
+        say("20:00"),
+        say("52"),
+        pick("vitamins"),
+    )
+    turn = run(begin(NOW, "en"), *answers)
+    assert turn.conversation is not None and turn.conversation.step == "confirm"
+    assert run(turn, pick("start")).setup is not None
+
+
+def test_weight_is_not_asked_when_the_tablets_do_not_depend_on_it() -> None:
+    answers = (pick("yes"), say("Mina"), pick("Asia.Seoul"), pick("BPaLM"), pick("today"))
+    turn = run(begin(NOW, "en"), *answers, say("20:00"))
+    assert turn.conversation is not None and turn.conversation.step == "discreet"
 
 
 def test_cancel_at_any_step_ends_with_nothing_saved() -> None:
@@ -80,7 +117,7 @@ def test_cancel_at_any_step_ends_with_nothing_saved() -> None:
 
 
 def test_declining_consent_ends_politely_with_nothing_saved() -> None:
-    turn = run(begin(NOW, "en"), pick("en"), pick("no"))
+    turn = run(begin(NOW, "en"), pick("no"))
     assert turn.conversation is None and turn.setup is None
     assert "Nothing was saved" in turn.replies[0].text
 
@@ -88,21 +125,23 @@ def test_declining_consent_ends_politely_with_nothing_saved() -> None:
 @pytest.mark.parametrize(
     ("step_events", "bad", "reason"),
     [
-        (HAPPY[:5], say("2026-03-11"), "past"),  # tomorrow in Seoul
-        (HAPPY[:5], say("2025-01-01"), "more than a year"),
-        (HAPPY[:5], say("yesterday-ish"), "year-month-day"),
-        (HAPPY[:6], say("25:00"), "08:30"),
-        (HAPPY[:6], say("08:00, 20:00"), "exactly one"),
+        (HAPPY[:4], say("2026-03-11"), "past"),  # tomorrow in Seoul
+        (HAPPY[:4], say("2025-01-01"), "more than a year"),
+        (HAPPY[:4], say("yesterday-ish"), "year-month-day"),
+        (HAPPY[:5], say("25:00"), "08:30"),
+        (HAPPY[:5], say("08:00, 20:00"), "exactly one"),
+        ((*HAPPY[:6], pick("some")), say("9"), "1 to 8"),
+        ((*HAPPY[:6], pick("some")), say("2026-03-01"), "first dose to today"),
         (HAPPY[:7], say("2"), "3 to 250"),
-        (HAPPY[:3], say("Atlantis"), "don't know"),
-        (HAPPY[:2], say("010 1234 5678"), "nickname"),
-        (HAPPY[:2], say("x" * 40), "32"),
+        (HAPPY[:2], say("Atlantis"), "don't know"),
+        (HAPPY[:1], say("010 1234 5678"), "nickname"),
+        (HAPPY[:1], say("x" * 40), "32"),
     ],
 )
 def test_bad_answers_repeat_the_question_with_a_reason(
     step_events: tuple[Inbound, ...], bad: Inbound, reason: str
 ) -> None:
-    before = run(begin(NOW, "en"), *(pick("en") if e == HAPPY[0] else e for e in step_events))
+    before = run(begin(NOW, "en"), *step_events)
     assert before.conversation is not None
     after = run(before, bad)
     assert after.conversation is not None
@@ -112,7 +151,7 @@ def test_bad_answers_repeat_the_question_with_a_reason(
 
 
 def test_a_button_from_another_step_is_not_accepted() -> None:
-    at_regimen = run(begin(NOW, "en"), pick("en"), pick("yes"), say("Mina"), pick("Asia.Seoul"))
+    at_regimen = run(begin(NOW, "en"), pick("yes"), say("Mina"), pick("Asia.Seoul"))
     assert at_regimen.conversation is not None
     replayed = run(at_regimen, pick("yes"))  # the consent button, pressed again
     assert replayed.conversation is not None
@@ -154,7 +193,7 @@ def test_random_input_never_raises_and_never_confirms_by_accident(events: list[I
 
 
 def test_a_stored_conversation_round_trips_and_resumes() -> None:
-    turn = run(begin(NOW, "en"), pick("en"), pick("yes"))
+    turn = run(begin(NOW, None), pick("en"), pick("yes"))
     assert turn.conversation is not None
     restored = Conversation.from_dict(turn.conversation.to_dict())
     assert restored == turn.conversation

@@ -15,6 +15,7 @@ from bot.parsing import (
     offset_zone,
     parse_count,
     parse_date,
+    parse_missed,
     parse_time,
     parse_times,
     parse_utc_offset,
@@ -198,6 +199,7 @@ PARSERS = [
     parse_weight,
     parse_count,
     parse_utc_offset,
+    lambda s: parse_missed(s, TODAY - timedelta(days=10), TODAY, 10),
 ]
 
 
@@ -207,3 +209,41 @@ def test_no_input_makes_a_parser_raise_anything_but_a_parse_error(
 ) -> None:
     with contextlib.suppress(ParseError):
         parser(text)
+
+
+FIRST = TODAY - timedelta(days=10)
+
+
+def test_missed_doses_are_a_count_or_the_days() -> None:
+    assert parse_missed("３", FIRST, TODAY, 10) == 3
+    assert parse_missed("2026-11-20, 2026年11月21日、2026.11.20", FIRST, TODAY, 10) == (
+        date(2026, 11, 20),
+        date(2026, 11, 21),
+    )
+    assert parse_missed("yesterday; today", FIRST, TODAY, 10) == (
+        TODAY - timedelta(days=1),
+        TODAY,
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("0", "count_range"),
+        ("11", "count_range"),
+        ("2026-11-18", "date_range"),  # before the first dose
+        ("2026-11-30", "date_range"),  # tomorrow
+        ("some", "date_format"),
+        (", ,", "empty"),
+    ],
+)
+def test_impossible_missed_doses_are_refused(typed: str, code: str) -> None:
+    with pytest.raises(ParseError, match=code):
+        parse_missed(typed, FIRST, TODAY, 10)
+
+
+@given(st.sets(st.integers(min_value=0, max_value=10), min_size=1, max_size=11))
+def test_any_set_of_days_in_the_period_round_trips(offsets: set[int]) -> None:
+    days = sorted(FIRST + timedelta(days=n) for n in offsets)
+    typed = ", ".join(d.isoformat() for d in days)
+    assert parse_missed(typed, FIRST, TODAY, 10) == tuple(days)

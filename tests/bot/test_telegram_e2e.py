@@ -50,7 +50,8 @@ async def test_reminder_taken_edits_the_message_and_stores_the_dose(telegram: Te
     edited = next(
         m for m in telegram.api.messages_in(MINA.id) if m.message_id == reminder.message_id
     )
-    assert edited.edited and "Taken" in edited.text and edited.buttons == []
+    assert edited.edited and edited.buttons == []
+    assert edited.text.startswith("Dose of Mar 2, 8:00\u202fPM: taken ✓")
     events = await telegram.world.store.doses.events(patient_id)
     assert [e.outcome for e in events] == [DoseOutcome.TAKEN]
 
@@ -88,7 +89,9 @@ async def test_red_flag_reaches_the_helper_within_one_dispatcher_cycle(telegram:
     await telegram.press(MINA, "Mild")
     await telegram.press(MINA, "No")
     await telegram.press(MINA, "Skip")
-    assert "Stop taking the medicine" in telegram.bot_messages(MINA)[-1]
+    advice, told = telegram.bot_messages(MINA)[-2:]
+    assert "Stop taking the medicine" in advice
+    assert told == "I have let Jisoo know, so they can reach out to you."
     await telegram.dispatcher.run_once()
     [alert] = telegram.api.delivered_texts(JISOO.id)
     assert "Mina" in alert and "Yellow" not in alert
@@ -204,7 +207,10 @@ async def test_a_crisis_answer_reaches_the_crisis_message_and_the_helper(
         await telegram.press(MINA, answer)
     for _ in range(7):
         await telegram.press(MINA, "More than half")
-    assert "do not have to carry this alone" in telegram.bot_messages(MINA)[-1]
+    crisis, told = telegram.bot_messages(MINA)[-2:]
+    assert "do not have to carry this alone" in crisis
+    assert "reach out to your helper" not in crisis  # the bot says who it told instead
+    assert told == "I have let Jisoo know, so they can reach out to you."
     await telegram.dispatcher.run_once()
     [alert] = telegram.api.delivered_texts(JISOO.id)
     assert "hard time" in alert
@@ -223,3 +229,36 @@ async def test_a_refill_reminder_over_telegram(telegram: Telegram) -> None:
     await telegram.deliver()
     await telegram.press(MINA, "Taken")
     assert any("about 7 more days" in text for text in telegram.bot_messages(MINA)[-3:])
+
+
+async def test_taken_by_command_edits_the_reminder_still_on_screen(telegram: Telegram) -> None:
+    await onboard(telegram, MINA, "en")
+    await telegram.world.travel(timedelta(hours=11))
+    await telegram.deliver()
+    reminder = telegram.api.messages_in(MINA.id)[-1]
+    assert reminder.buttons
+    await telegram.say(MINA, "/taken")
+    assert telegram.bot_messages(MINA)[-1].startswith("Dose of Mar 2, 8:00\u202fPM: taken ✓")
+    await telegram.deliver()
+    edited = next(
+        m for m in telegram.api.messages_in(MINA.id) if m.message_id == reminder.message_id
+    )
+    assert edited.edited and edited.buttons == []
+    assert edited.text == "Dose of Mar 2, 8:00\u202fPM: taken ✓"
+
+
+async def test_a_nudge_answered_settles_the_first_reminder_too(telegram: Telegram) -> None:
+    await onboard(telegram, MINA, "en")
+    await telegram.world.travel(timedelta(hours=11))
+    await telegram.deliver()
+    first = telegram.api.messages_in(MINA.id)[-1]
+    await telegram.world.travel(timedelta(minutes=40))  # the first nudge
+    await telegram.deliver()
+    nudge = telegram.api.messages_in(MINA.id)[-1]
+    assert nudge.message_id != first.message_id and nudge.buttons
+    await telegram.press(MINA, "Not today")
+    await telegram.deliver()
+    by_id = {m.message_id: m for m in telegram.api.messages_in(MINA.id)}
+    assert by_id[nudge.message_id].text.startswith("Dose of Mar 2, 8:00\u202fPM: not taken")
+    assert by_id[first.message_id].text == "Dose of Mar 2, 8:00\u202fPM: not taken"
+    assert by_id[first.message_id].buttons == []

@@ -116,6 +116,8 @@ async def test_ill_reach_out_stops_the_escalation_and_edits_the_alert(telegram: 
     await telegram.press(ANA, "I'll reach out")
     edited = next(m for m in telegram.api.messages_in(ANA.id) if m.message_id == alert.message_id)
     assert edited.edited and "Thank you for reaching out to Mina" in edited.text
+    assert ALERT in edited.text  # the alert still says what it was about
+    assert edited.buttons == []
     await world.travel(timedelta(hours=6))
     await telegram.deliver()
     assert alerts_to(telegram, BO) == []

@@ -25,9 +25,9 @@ SCRIPT = [
     "1",  # standard 6-month treatment
     "2",  # yesterday
     "08:00",
+    "1",  # all earlier doses taken (yesterday's, and today's if 08:00 has passed)
     "1",  # skip weight
-    "1",  # discreet
-    "1",  # vitamins
+    "1",  # discreet, called vitamins
     "1",  # start
     "+{hours}h",  # to just after the next 08:00 in Seoul (computed below)
     "1",  # Taken, on the reminder now on screen
@@ -71,7 +71,7 @@ def test_the_demo_runs_a_whole_story_without_configuration(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr[-2000:]
     assert "All set, Mina" in out
     assert "time for your vitamins" in out
-    assert "✓ Taken" in out
+    assert ": taken ✓" in out
     assert "Stop taking the medicine" in out
     assert "to your helper Jisoo" in out
     assert "Thank you for reaching out to Mina" in out
