@@ -13,7 +13,6 @@ messages keep flowing meanwhile.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime
 
 from bot.dialogue.messages import Inbound, Reply
@@ -35,17 +34,16 @@ from storage.store import Store
 
 
 class RecordsDesk:
-    def __init__(self, store: Store, channels: ChannelRegistry, poke: Callable[[], None]) -> None:
+    def __init__(self, store: Store, channels: ChannelRegistry) -> None:
         self.store = store
         self.channels = channels
-        self.poke = poke
 
     def _sends(self, channel: str | None, attachment: Attachment) -> bool:
-        return (
-            channel is not None
-            and channel in self.channels
-            and (self.channels[channel].sends(attachment))
-        )
+        # A helper not linked to an account has no channel; one this process does not serve
+        # cannot be asked.
+        if channel is None or channel not in self.channels:
+            return False
+        return self.channels[channel].sends(attachment)
 
     async def calendar(
         self, event: Inbound, patient: Patient, enrolment: EnrolmentRecord, now: datetime

@@ -134,7 +134,7 @@ class Dialogue:
         self.channels = channels
         self.composer = composer
         self.desk = HelperDesk(store, composer, clock, channels=channels, poke=engine.poke)
-        self.records = RecordsDesk(store, channels, engine.poke)
+        self.records = RecordsDesk(store, channels)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
