@@ -32,7 +32,7 @@ def buttons(reply: Reply) -> ButtonRows:
 
 
 def to_payload(reply: Reply) -> Payload:
-    return Payload.message(reply.text, buttons(reply))
+    return Payload.message(reply.text, buttons(reply), reply.attachment)
 
 
 class BotComposer:

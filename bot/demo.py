@@ -102,8 +102,8 @@ async def demo(
         store = await Store.open(
             f"sqlite+aiosqlite:///{folder}/demo.db", load_keyring(None, key_file), clock=clock.now
         )
-        session = TerminalSession(PATIENT, language=language)
-        helper_session = TerminalSession(HELPER, language=language)
+        session = TerminalSession(PATIENT, language=language, files=Path(folder))
+        helper_session = TerminalSession(HELPER, language=language, files=Path(folder))
         t = translator(negotiate(language))
         screen = TerminalScreen(out)
         screen.seat(session, PATIENT_HEADING)

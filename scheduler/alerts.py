@@ -86,6 +86,8 @@ class HelperPrefs:
     weekly: bool = False
     details: bool = False
     """Whether symptom names may be shown to this helper (never in discreet mode)."""
+    report: bool = False
+    """Whether the patient may send this helper their treatment report (`/report`)."""
     shown_as: str = ""
     """The patient's name as this helper sees it (the patient picks it)."""
     language: str = ""

@@ -214,6 +214,37 @@ def treatment_events(
     return out
 
 
+SET_UP_NOTE = "set-up"
+"""The note on doses counted as taken at set-up (due before the patient enrolled)."""
+
+
+def late_keys(slots: Iterable[DoseSlot], events: Iterable[DoseEvent]) -> set[str]:
+    """Plan keys of the slots whose standing answer is "taken", reported after the dose's
+    window had closed (a `/late` report), for `treatment.calendar.build`.
+
+    Doses counted at set-up are not late: nobody was asked about them in time.
+    """
+    by_id = {slot.id: slot for slot in slots}
+    standing: dict[str, DoseEvent] = {}
+    for event in sorted(events, key=lambda e: (e.recorded_at, e.id)):
+        standing[event.slot_id] = event
+    keys = set()
+    for slot_id, event in standing.items():
+        slot = by_id.get(slot_id)
+        key = slot.dose.get("key") if slot is not None else None
+        if (
+            slot is None
+            or not isinstance(key, str)
+            or event.outcome is not DoseOutcome.TAKEN
+            or event.note == SET_UP_NOTE
+            or event.reported_at is None
+        ):
+            continue
+        if event.reported_at > slot.window_ends_at:
+            keys.add(key)
+    return keys
+
+
 @dataclass(frozen=True)
 class DayCount:
     """One local day of a patient's doses, as a helper may see it."""

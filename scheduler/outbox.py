@@ -8,11 +8,14 @@ uses; the SQL implementation lives with the store.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any, Protocol
+
+from scheduler.channels import Attachment
 
 # Telegram refuses callback data longer than this many bytes; no choice payload needs more.
 MAX_CALLBACK_DATA_BYTES = 64
@@ -20,6 +23,8 @@ MAX_CALLBACK_DATA_BYTES = 64
 # measures and limits its own (`scheduler.channels.Length`), which may be less: SMS counts
 # segments.
 MAX_TEXT_CHARS = 4096
+# The longest caption of a file (Telegram's 1,024 characters).
+MAX_CAPTION_CHARS = 1024
 
 
 class Priority(IntEnum):
@@ -81,6 +86,45 @@ ButtonRows = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True, repr=False)
+class AttachedFile:
+    """A file sent with a message, whose text is then its caption: a picture shown in the
+    chat or a document to keep (`scheduler.channels.Attachment`). `filename` is what the
+    recipient's phone shows and keeps, so it must say nothing the patient did not choose to."""
+
+    kind: Attachment
+    data: bytes
+    filename: str
+    mime_type: str
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ValueError("an attached file needs content")
+        if not self.filename or "/" in self.filename or "\\" in self.filename:
+            raise ValueError("an attached file needs a plain file name")
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "kind": self.kind.value,
+            "data": base64.b64encode(self.data).decode("ascii"),
+            "filename": self.filename,
+            "mime_type": self.mime_type,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AttachedFile:
+        return cls(
+            Attachment(data["kind"]),
+            base64.b64decode(data["data"], validate=True),
+            str(data["filename"]),
+            str(data["mime_type"]),
+        )
+
+    def __repr__(self) -> str:
+        # The bytes are health records: a traceback shows only their size.
+        return f"AttachedFile({self.kind.value}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True, repr=False)
 class Payload:
     """What to do in the chat: send a new message, edit or delete one sent before.
 
@@ -96,12 +140,20 @@ class Payload:
     buttons: ButtonRows = ()
     target_message_id: int | None = None
     brief: tuple[str, ButtonRows] | None = None
+    file: AttachedFile | None = None
+    """Sent with a new message, `text` as its caption."""
 
     def __post_init__(self) -> None:
-        needs_text = self.action in (Action.SEND, Action.EDIT)
+        needs_text = self.action is Action.EDIT or (
+            self.action is Action.SEND and self.file is None
+        )
         if needs_text and not self.text.strip():
             raise ValueError(f"{self.action} needs text")
-        if not needs_text and self.text:
+        if self.file is not None and self.action is not Action.SEND:
+            raise ValueError("only a new message carries a file")
+        if self.file is not None and len(self.text) > MAX_CAPTION_CHARS:
+            raise ValueError(f"a caption is longer than {MAX_CAPTION_CHARS} characters")
+        if self.action in (Action.EDIT_BUTTONS, Action.DELETE) and self.text:
             raise ValueError(f"{self.action} takes no text")
         if len(self.text) > MAX_TEXT_CHARS:
             raise ValueError(f"text is longer than {MAX_TEXT_CHARS} characters")
@@ -111,8 +163,10 @@ class Payload:
             raise ValueError("send takes no target message; edit and delete need one")
 
     @classmethod
-    def message(cls, text: str, buttons: ButtonRows = ()) -> Payload:
-        return cls(Action.SEND, text, buttons)
+    def message(
+        cls, text: str, buttons: ButtonRows = (), file: AttachedFile | None = None
+    ) -> Payload:
+        return cls(Action.SEND, text, buttons, file=file)
 
     @classmethod
     def edit(cls, message_id: int, text: str, buttons: ButtonRows = ()) -> Payload:
@@ -137,6 +191,7 @@ class Payload:
             "text": self.text,
             "buttons": _rows_to_json(self.buttons),
             "target_message_id": self.target_message_id,
+            **({"file": self.file.to_dict()} if self.file is not None else {}),
         }
         if self.brief is not None:
             data["brief"] = {"text": self.brief[0], "buttons": _rows_to_json(self.brief[1])}
@@ -145,6 +200,7 @@ class Payload:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Payload:
         brief = data.get("brief")
+        file = data.get("file")
         return cls(
             action=Action(data["action"]),
             text=data.get("text", ""),
@@ -153,11 +209,13 @@ class Payload:
             brief=None
             if brief is None
             else (str(brief["text"]), _rows_from_json(brief.get("buttons", ()))),
+            file=AttachedFile.from_dict(file) if file is not None else None,
         )
 
     def __repr__(self) -> str:
         buttons = sum(len(row) for row in self.buttons)
-        return f"Payload({self.action.value}, text={len(self.text)} chars, buttons={buttons})"
+        file = f", {self.file!r}" if self.file is not None else ""
+        return f"Payload({self.action.value}, text={len(self.text)} chars, buttons={buttons}{file})"
 
 
 def _rows_to_json(rows: ButtonRows) -> list[list[list[str]]]:

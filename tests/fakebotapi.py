@@ -24,7 +24,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import email
+import email.policy
 import json
+import struct
 import sys
 import time
 from collections import Counter, deque
@@ -51,8 +54,19 @@ _STRING_FIELDS = frozenset(
 )
 # The sending methods that Telegram's flood control counts.
 _FLOOD_COUNTED = frozenset(
-    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "deleteMessage",
+    }
 )
+# The Bot API's limits on uploads through it (https://core.telegram.org/bots/api#sending-files).
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+MAX_CAPTION_CHARS = 1024
 
 
 @dataclass(frozen=True)
@@ -138,6 +152,15 @@ class RecordedRequest:
         return self.status == HTTPStatus.OK
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart request, as the server received it."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class StoredMessage:
     chat_id: int
@@ -148,6 +171,9 @@ class StoredMessage:
     deleted: bool = False
     edited: bool = False
     entities: list[dict[str, Any]] = field(default_factory=list)
+    photo: UploadedFile | None = None
+    document: UploadedFile | None = None
+    caption: str = ""
 
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:
@@ -533,6 +559,61 @@ class FakeBotApi:
         message = self._store(chat, text, from_bot=True, reply_markup=params.get("reply_markup"))
         return self._message_json(message)
 
+    async def _send_photo(self, params: dict[str, Any], chat_id: int | None) -> Any:
+        chat = _require_chat(chat_id)
+        photo = self._upload(params, "photo", MAX_PHOTO_BYTES)
+        size = _image_size(photo.data)
+        if size is None:
+            raise BotApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        message = self._store(chat, "", from_bot=True, reply_markup=params.get("reply_markup"))
+        message.photo, message.caption = photo, self._caption(params)
+        data = self._message_json(message)
+        width, height = size
+        data["photo"] = [
+            {
+                "file_id": f"photo-{chat}-{message.message_id}",
+                "file_unique_id": f"p{chat}{message.message_id}",
+                "width": width,
+                "height": height,
+                "file_size": len(photo.data),
+            }
+        ]
+        return data
+
+    async def _send_document(self, params: dict[str, Any], chat_id: int | None) -> Any:
+        chat = _require_chat(chat_id)
+        document = self._upload(params, "document", MAX_DOCUMENT_BYTES)
+        message = self._store(chat, "", from_bot=True, reply_markup=params.get("reply_markup"))
+        message.document, message.caption = document, self._caption(params)
+        data = self._message_json(message)
+        data["document"] = {
+            "file_id": f"document-{chat}-{message.message_id}",
+            "file_unique_id": f"d{chat}{message.message_id}",
+            "file_name": document.filename,
+            "mime_type": document.content_type,
+            "file_size": len(document.data),
+        }
+        return data
+
+    @staticmethod
+    def _upload(params: dict[str, Any], name: str, limit: int) -> UploadedFile:
+        upload = params.get(name)
+        if not isinstance(upload, UploadedFile):
+            # A file id or URL would name a file Telegram already has; this fake has none.
+            raise BotApiError(400, f"Bad Request: there is no {name} in the request")
+        if not upload.data:
+            raise BotApiError(400, "Bad Request: file must be non-empty")
+        if len(upload.data) > limit:
+            raise BotApiError(413, "Request Entity Too Large")
+        return upload
+
+    @staticmethod
+    def _caption(params: dict[str, Any]) -> str:
+        caption = str(params.get("caption", ""))
+        if len(caption) > MAX_CAPTION_CHARS:
+            raise BotApiError(400, "Bad Request: message caption is too long")
+        return caption
+
     async def _edit_message_text(self, params: dict[str, Any], chat_id: int | None) -> Any:
         message = self._editable(chat_id, params, "edit")
         text = str(params.get("text", ""))
@@ -619,8 +700,11 @@ class FakeBotApi:
             "date": int(time.time()),
             "chat": _chat_json(message.chat_id, user),
             "from": (sender or user).to_dict() if not message.from_bot else self._bot_user(),
-            "text": message.text,
         }
+        if message.photo is None and message.document is None:
+            data["text"] = message.text
+        elif message.caption:
+            data["caption"] = message.caption
         if message.reply_markup:
             data["reply_markup"] = message.reply_markup
         if message.entities:
@@ -650,6 +734,8 @@ _Handler = Callable[[FakeBotApi, dict[str, Any], int | None], Any]
 _METHODS: dict[str, _Handler] = {
     "getMe": FakeBotApi._get_me,
     "sendMessage": FakeBotApi._send_message,
+    "sendPhoto": FakeBotApi._send_photo,
+    "sendDocument": FakeBotApi._send_document,
     "editMessageText": FakeBotApi._edit_message_text,
     "editMessageReplyMarkup": FakeBotApi._edit_message_reply_markup,
     "deleteMessage": FakeBotApi._delete_message,
@@ -674,9 +760,48 @@ def _decode_params(query: str, content_type: str, body: bytes) -> dict[str, Any]
     elif content_type.startswith("application/x-www-form-urlencoded"):
         form = parse_qsl(body.decode(), keep_blank_values=True)
         params.update({k: _decode_form_value(k, v) for k, v in form})
+    elif content_type.startswith("multipart/form-data"):
+        params.update(_decode_multipart(content_type, body))
     else:
         raise BotApiError(400, f"Bad Request: unsupported content type {content_type!r}")
     return params
+
+
+def _decode_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """Form fields as `_decode_form_value` reads them; file parts as `UploadedFile`s."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = email.message_from_bytes(head + body, policy=email.policy.HTTP)
+    if not message.is_multipart():
+        raise BotApiError(400, "Bad Request: malformed multipart body")
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            raise BotApiError(400, "Bad Request: a multipart part has no name")
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
+        filename = part.get_filename()
+        if filename is None:
+            params[name] = _decode_form_value(name, data.decode())
+        else:
+            params[name] = UploadedFile(filename, part.get_content_type(), data)
+    return params
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or JPEG, or None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data.startswith(b"\xff\xd8"):
+        index = 2
+        while index + 9 < len(data):
+            marker, length = data[index + 1], struct.unpack(">H", data[index + 2 : index + 4])[0]
+            if marker in (0xC0, 0xC1, 0xC2):
+                height, width = struct.unpack(">HH", data[index + 5 : index + 9])
+                return width, height
+            index += 2 + length
+    return None
 
 
 def _decode_form_value(name: str, value: str) -> Any:

@@ -103,12 +103,7 @@ def summarise(
         )
     catalogue = catalogue or load_catalogue()
     rules = rules or load_rules()
-    by_key = latest_events(events)
-    not_taken = {key for key, event in by_key.items() if event.kind in NOT_TAKEN_KINDS}
-    slots = [
-        classify(slot, by_key.get(slot.key), now)
-        for slot in iter_slots(enrolment, not_taken=not_taken, catalogue=catalogue)
-    ]
+    slots = classify_plan(enrolment, events, now, catalogue=catalogue)
     due = [item for item in slots if item.state is not SlotState.FUTURE]
     parts = segments(enrolment, catalogue)
     today = now.astimezone(due[-1].slot.local.tzinfo).date() if due else None
@@ -175,6 +170,23 @@ def summarise(
         complete=complete,
         statuses=tuple(statuses),
     )
+
+
+def classify_plan(
+    enrolment: Enrolment,
+    events: Iterable[DoseEvent],
+    now: datetime,
+    *,
+    catalogue: Catalogue | None = None,
+) -> list[ClassifiedSlot]:
+    """Every slot of the plan, past and projected, with its state as of `now` (steps 1-3 of
+    `summarise`): the one walk of the plan that the summary and the calendar share."""
+    by_key = latest_events(events)
+    not_taken = {key for key, event in by_key.items() if event.kind in NOT_TAKEN_KINDS}
+    return [
+        classify(slot, by_key.get(slot.key), now)
+        for slot in iter_slots(enrolment, not_taken=not_taken, catalogue=catalogue)
+    ]
 
 
 def _progress(segment: Segment, slots: list[ClassifiedSlot]) -> tuple[PhaseProgress, ...]:

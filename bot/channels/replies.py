@@ -36,7 +36,8 @@ class ReplyNotSent(Exception):
 
 
 def _edited_message(lane: Lane, event: Inbound, reply: Reply) -> int | None:
-    if not reply.edit or not lane.spec.edits or event.message_ref is None:
+    # A file always goes out as a new message: no channel turns a message into a file.
+    if not reply.edit or not lane.spec.edits or event.message_ref is None or reply.attachment:
         return None
     return int(event.message_ref) if event.message_ref.isdigit() else None
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.dialogue.choices import Choice, Picked
 from bot.dialogue.messages import Inbound, Kind, Reply
-from scheduler.channels import ChannelSpec, ChoiceStyle, Invitation, Length
+from scheduler.channels import Attachment, ChannelSpec, ChoiceStyle, Invitation, Length
 from scheduler.outbox import MAX_TEXT_CHARS, Action, FailureReason, Payload
 from scheduler.ratelimit import Limits
 from scheduler.sending import Permanent, SendResult, Sent
@@ -22,8 +23,9 @@ from scheduler.sending import Permanent, SendResult, Sent
 CHANNEL = "terminal"
 WIDTH = 76
 
-# Numbered choices, edits shown as such, deletions announced; no files; a code to type for
-# invitations (no link can open a terminal); no pace to keep.
+# Numbered choices, edits shown as such, deletions announced; files saved to the demo's
+# folder, their path printed to open them; a code to type for invitations (no link can open a
+# terminal); no pace to keep.
 TERMINAL = ChannelSpec(
     name=CHANNEL,
     choices=ChoiceStyle.NUMBERED,
@@ -32,6 +34,7 @@ TERMINAL = ChannelSpec(
     length=Length(MAX_TEXT_CHARS),
     invitation=Invitation.CODE,
     limits=Limits(per_chat_interval=0.0, global_rate=None),
+    attachments=frozenset({Attachment.PHOTO, Attachment.DOCUMENT}),
 )
 
 
@@ -43,6 +46,8 @@ class TerminalSession:
     language: str | None = None
     choices: list[Choice] = field(default_factory=list)
     message_ref: int = 0
+    files: Path | None = None
+    """Where attachments are saved so they can be opened (the demo's temporary folder)."""
 
     def render(self, reply: Reply, heading: str | None = None) -> str:
         """The text to print for `reply`; remembers its choices for the next typed number."""
@@ -50,6 +55,15 @@ class TerminalSession:
         lines = [heading] if heading else []
         for paragraph in reply.text.splitlines() or [""]:
             lines.extend(textwrap.wrap(paragraph, WIDTH) or [""])
+        attachment = reply.attachment
+        if attachment is not None:
+            size = f"{len(attachment.data) / 1024:.0f} KB"
+            shown = attachment.filename
+            if self.files is not None:
+                path = self.files / f"{self.message_ref}-{attachment.filename}"
+                path.write_bytes(attachment.data)
+                shown = str(path)
+            lines.append(f"📎 {shown} ({size})")
         offered = reply.all_choices()
         if offered:
             self.choices = offered
@@ -78,7 +92,7 @@ def as_reply(payload: Payload) -> Reply:
     choices = tuple(
         tuple(Choice(b.label, *_verb_arg(b.callback_data)) for b in row) for row in payload.buttons
     )
-    return Reply(payload.text, choices)
+    return Reply(payload.text, choices, attachment=payload.file)
 
 
 def _verb_arg(data: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.turn import Services, TurnContext, save_conversation
 from bot.flows import forget, info, onboarding
 from bot.i18n import negotiate, translator
-from scheduler.doses import dose_json
+from scheduler.doses import SET_UP_NOTE, dose_json
 from scheduler.preferences import Preferences
 from storage.records import DoseOutcome, NewDoseSlot, ReportedVia
 from storage.store import Repositories
@@ -123,7 +123,7 @@ async def count_earlier_doses(
     for planned, slot in zip(earlier, stored, strict=True):
         outcome = DoseOutcome.MISSED if planned.key in missed else DoseOutcome.TAKEN
         await tx.doses.record(
-            patient_id, slot.id, outcome, ReportedVia.TEXT, reported_at=now, note="set-up"
+            patient_id, slot.id, outcome, ReportedVia.TEXT, reported_at=now, note=SET_UP_NOTE
         )
 
 

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from bot.dialogue.choices import OPT, Choice, Picked
+from scheduler.outbox import AttachedFile
 
 
 class Kind(enum.StrEnum):
@@ -81,6 +82,7 @@ class Reply:
 
     `edit` replaces the message the pick was made on instead of sending a new one.
     `sensitive` marks health details that discreet mode deletes from the chat after a delay.
+    `attachment`, when given, is sent with `text` as its caption (never as an edit).
     `leave`: after this message the channel leaves the chat (a group the bot was added to),
     where it can.
     """
@@ -89,6 +91,7 @@ class Reply:
     choices: tuple[tuple[Choice, ...], ...] = field(default_factory=tuple)
     edit: bool = False
     sensitive: bool = False
+    attachment: AttachedFile | None = None
     leave: bool = False
 
     def all_choices(self) -> list[Choice]:

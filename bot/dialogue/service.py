@@ -27,6 +27,7 @@ from bot.dialogue import (
     enrolment,
     followups,
     helper_care,
+    records,
     reports,
     settings,
     supplies,
@@ -45,7 +46,7 @@ from bot.dialogue.turn import (
     TurnContext,
     active_enrolment,
 )
-from bot.flows import forget, helpers, info, mood, onboarding, pause, stock, symptom
+from bot.flows import forget, helpers, info, mood, onboarding, pause, report, stock, symptom
 from bot.flows import settings as settings_flow
 from bot.i18n import negotiate, translator
 from scheduler.channels import ChannelRegistry
@@ -85,7 +86,9 @@ COMMANDS: dict[str, Route] = {
     "taken": Route(doses.taken_command),
     "late": Route(doses.late_command),
     "symptom": Route(reports.symptom_command),
-    "progress": Route(followups.progress_command),
+    "progress": Route(records.progress_command),
+    "report": Route(records.report_command),
+    "export": Route(records.export_command),
     "stock": Route(supplies.stock_command),
     "mood": Route(reports.mood_command),
     "settings": Route(settings.settings_command),
@@ -105,6 +108,7 @@ FLOWS: dict[str, Route] = {
     pause.FLOW: Route(settings.pause_flow),
     stock.FLOW: Route(supplies.stock_flow),
     forget.FLOW: Route(enrolment.forget_flow),
+    report.FLOW: Route(records.report_flow),
 }
 # The verbs a flow's own options use (`OPT`, `CANCEL`) are read by the flow, not routed.
 VERBS = frozenset({OPT, CANCEL, *PICKS})

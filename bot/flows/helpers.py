@@ -30,6 +30,7 @@ SWITCHES = {
     "interruption": N_("A risk that the treatment is interrupted"),
     "weekly": N_("A weekly summary of doses"),
     "details": N_("Show which symptoms you reported"),
+    "report": N_("May get my treatment report when I send it"),
 }
 STATES = {
     "invited": N_("invitation not used yet"),

@@ -19,7 +19,7 @@ import warnings
 from datetime import timedelta
 
 import aiohttp
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -33,7 +33,8 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram.transport import AiohttpRequest, Timeouts
-from scheduler.outbox import Action, ButtonRows, FailureReason, Payload
+from scheduler.channels import Attachment
+from scheduler.outbox import Action, AttachedFile, ButtonRows, FailureReason, Payload
 from scheduler.sending import Permanent, RetryLater, RetryReason, SendResult, Sent
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -90,6 +91,8 @@ class TelegramSender:
     async def _perform(self, chat_id: int, payload: Payload) -> SendResult:
         keyboard = _keyboard(payload.buttons)
         target = payload.target_message_id
+        if payload.file is not None:
+            return await self._send_file(chat_id, payload, payload.file, keyboard)
         if target is None:
             sent = await self.bot.send_message(chat_id, payload.text, reply_markup=keyboard)
             return Sent(sent.message_id)
@@ -108,6 +111,27 @@ class TelegramSender:
                 # A payload with a target is an edit or a deletion; the edits are above.
                 await self.bot.delete_message(chat_id, target)
                 return Sent(None)
+
+    async def _send_file(
+        self,
+        chat_id: int,
+        payload: Payload,
+        file: AttachedFile,
+        keyboard: InlineKeyboardMarkup | None,
+    ) -> SendResult:
+        """A picture as a photo (shown in the chat), anything else as a document; the text
+        is the caption."""
+        upload = InputFile(file.data, filename=file.filename)
+        caption = payload.text or None
+        if file.kind is Attachment.PHOTO:
+            sent = await self.bot.send_photo(
+                chat_id, upload, caption=caption, reply_markup=keyboard
+            )
+        else:
+            sent = await self.bot.send_document(
+                chat_id, upload, caption=caption, reply_markup=keyboard
+            )
+        return Sent(sent.message_id)
 
 
 def _keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:

@@ -15,7 +15,10 @@ What this class guarantees:
   exception as its cause; their messages name only the exception class, because aiohttp's text
   can quote the URL and a Bot API URL holds the bot token;
 - a proxy named in the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) is used;
-- no file uploads: this bot sends none, so a request with files is refused at once.
+- files (the calendar picture, the report, the export) go up as `multipart/form-data`, the
+  other parameters as form fields beside them, as PTB's httpx transport sends them; an upload
+  has `media_write` instead of `write` in its ceiling, since it carries far more than a
+  few hundred bytes.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class Timeouts:
     read: float = 10.0
     write: float = 10.0
     pool: float = 5.0
+    media_write: float = 20.0
+    """PTB's default for requests that upload files."""
 
 
 @functools.cache
@@ -57,6 +62,7 @@ class AiohttpRequest(BaseRequest):
             raise ValueError("connections must be at least 1")
         self._connections = connections
         self._defaults = (timeouts.connect, timeouts.read, timeouts.write, timeouts.pool)
+        self._media_write = timeouts.media_write
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -90,13 +96,15 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None:
             raise RuntimeError("AiohttpRequest is not initialized (use `async with bot:`)")
-        if request_data is not None and request_data.contains_files:
-            raise NetworkError("this bot sends no files; AiohttpRequest does not upload them")
+        uploads = request_data is not None and request_data.contains_files
+        defaults = self._defaults
+        if uploads:
+            defaults = (defaults[0], defaults[1], self._media_write, defaults[3])
         connect, read, write, pool = (
             _seconds(given, default)
             for given, default in zip(
                 (connect_timeout, read_timeout, write_timeout, pool_timeout),
-                self._defaults,
+                defaults,
                 strict=True,
             )
         )
@@ -106,7 +114,9 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data = request_data.json_parameters if request_data is not None else None
+        data: dict[str, str] | aiohttp.FormData | None = None
+        if request_data is not None:
+            data = _form(request_data) if uploads else request_data.json_parameters
         try:
             # No redirects, as with PTB's httpx transport: a Bot API call is never redirected,
             # and following one would carry a patient's message to another address.
@@ -118,6 +128,16 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(f"aiohttp: {type(exc).__name__}") from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp: {type(exc).__name__}") from exc
+
+
+def _form(request_data: RequestData) -> aiohttp.FormData:
+    """The parameters as form fields and each file as a part with its name and type."""
+    form = aiohttp.FormData()
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, (filename, content, mimetype) in request_data.multipart_data.items():
+        form.add_field(name, content, filename=filename, content_type=mimetype)
+    return form
 
 
 def _seconds(given: object, default: float | None) -> float | None:

@@ -39,11 +39,11 @@ class Telegram:
     def _bot_calls(self, user: FakeUser) -> int:
         return sum(
             len(self.api.calls(method, chat_id=user.id))
-            for method in ("sendMessage", "editMessageText")
+            for method in ("sendMessage", "sendPhoto", "sendDocument", "editMessageText")
         )
 
-    async def _settle(self, user: FakeUser, before: int) -> None:
-        await self.api.wait_for(lambda: self._bot_calls(user) > before, within=5)
+    async def _settle(self, user: FakeUser, before: int, within: float = 5) -> None:
+        await self.api.wait_for(lambda: self._bot_calls(user) > before, within=within)
         # Several replies to one event arrive back to back; give them a moment to land.
         while True:
             seen = self._bot_calls(user)
@@ -52,22 +52,24 @@ class Telegram:
             except TimeoutError:
                 break
 
-    async def say(self, user: FakeUser, text: str) -> None:
+    async def say(self, user: FakeUser, text: str, *, within: float = 5) -> None:
+        """Send `text`; wait up to `within` seconds for the first answer (making a PDF on a
+        busy machine takes a few)."""
         before = self._bot_calls(user)
         if text.startswith("/"):
             self.api.inject_command(user, text[1:])
         else:
             self.api.inject_message(user, text)
-        await self._settle(user, before)
+        await self._settle(user, before, within)
 
-    async def press(self, user: FakeUser, label_part: str) -> None:
+    async def press(self, user: FakeUser, label_part: str, *, within: float = 5) -> None:
         for message in reversed(self.api.messages_in(user.id)):
             for row in message.buttons:
                 for label, data in row:
                     if label_part in label:
                         before = self._bot_calls(user)
                         self.api.inject_callback(user, data, message_id=message.message_id)
-                        await self._settle(user, before)
+                        await self._settle(user, before, within)
                         return
         raise AssertionError(f"no button {label_part!r}")
 

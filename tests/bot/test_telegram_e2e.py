@@ -176,17 +176,20 @@ async def test_discreet_mode_deletes_health_messages_from_the_chat_after_the_del
     await telegram.say(MINA, "/settings")
     await telegram.press(MINA, "Delete health messages")
     await telegram.press(MINA, "After 1 hour")
-    await telegram.say(MINA, "/progress")
-    progress = telegram.api.messages_in(MINA.id)[-1]
-    assert "Doses taken" in progress.text
+    await telegram.say(MINA, "/progress", within=30)
+    # The numbers, then the month's picture: both are health messages.
+    progress, picture = telegram.api.messages_in(MINA.id)[-2:]
+    assert "Doses taken" in progress.text and picture.photo is not None
     await telegram.world.travel(timedelta(minutes=59))
     await telegram.deliver()
     assert not telegram.api.calls("deleteMessage")
     await telegram.world.travel(timedelta(minutes=1))
     await telegram.deliver()
-    [delete] = telegram.api.calls("deleteMessage", ok=True)
-    assert int(delete.params["message_id"]) == progress.message_id
-    assert progress.message_id not in [m.message_id for m in telegram.api.messages_in(MINA.id)]
+    deletes = telegram.api.calls("deleteMessage", ok=True)
+    deleted = sorted(int(d.params["message_id"]) for d in deletes)
+    assert deleted == [progress.message_id, picture.message_id]
+    shown = [m.message_id for m in telegram.api.messages_in(MINA.id)]
+    assert progress.message_id not in shown and picture.message_id not in shown
 
 
 async def link_jisoo(world: World) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.channels.terminal import TerminalSession
 from bot.dialogue.choices import Choice, Picked
 from bot.dialogue.messages import Kind, Reply
+from scheduler.channels import Attachment
+from scheduler.outbox import AttachedFile
 
 REMINDER = Reply(
     "It's 8:00: time for your vitamins.",
@@ -41,3 +45,12 @@ def test_long_text_is_wrapped_and_headed() -> None:
     lines = shown.splitlines()
     assert lines[0] == "[to helper]"
     assert all(len(line) <= 76 for line in lines)
+
+
+def test_an_attachment_is_saved_where_it_can_be_opened(tmp_path: Path) -> None:
+    session = TerminalSession("demo", files=tmp_path)
+    report = AttachedFile(Attachment.DOCUMENT, b"%PDF-1.7 notes", "notes.pdf", "application/pdf")
+    shown = session.render(Reply("Your notes.", attachment=report))
+    saved = next(tmp_path.iterdir())
+    assert saved.read_bytes() == b"%PDF-1.7 notes" and saved.name.endswith("notes.pdf")
+    assert "Your notes." in shown and str(saved) in shown

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import aiohttp
 import pytest
+from PIL import Image
 from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.telegram.sender import build_bot
 from bot.telegram.transport import Timeouts
@@ -83,13 +85,39 @@ async def test_a_proxy_named_in_the_environment_carries_the_calls(
     assert fake_bot_api.delivered_texts() == ["through the proxy"]
 
 
-async def test_files_are_refused_before_anything_is_sent(
+async def test_a_picture_and_a_document_are_uploaded_as_multipart(
     bot: Bot, fake_bot_api: FakeBotApi
 ) -> None:
-    with pytest.raises(NetworkError, match="sends no files"):
-        await bot.send_document(MINA, document=b"%PDF-1.4 lab results")
+    png = _png(40, 30)
+    photo = await bot.send_photo(MINA, photo=png, caption="March", filename="calendar.png")
+    pdf = b"%PDF-1.7 a report\n%%EOF"
+    sent = await bot.send_document(MINA, document=pdf, caption="Notes", filename="notes.pdf")
 
-    assert fake_bot_api.calls("sendDocument") == []
+    stored = fake_bot_api.messages_in(MINA)
+    assert stored[0].photo is not None and stored[0].photo.data == png
+    assert (stored[0].photo.filename, stored[0].caption) == ("calendar.png", "March")
+    assert stored[1].document is not None and stored[1].document.data == pdf
+    assert (stored[1].document.filename, stored[1].caption) == ("notes.pdf", "Notes")
+    assert (photo.photo[-1].width, photo.photo[-1].height) == (40, 30)
+    assert sent.document is not None and sent.document.file_name == "notes.pdf"
+    # The other parameters travel as form fields beside the file.
+    (call,) = fake_bot_api.calls("sendDocument")
+    assert call.params["chat_id"] == MINA and call.params["caption"] == "Notes"
+
+
+async def test_an_upload_the_api_refuses_is_a_bad_request_not_a_transport_failure(
+    bot: Bot, fake_bot_api: FakeBotApi
+) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
+        await bot.send_photo(MINA, photo=b"not a picture", filename="calendar.png")
+
+    assert fake_bot_api.messages_in(MINA) == []
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 158, 115)).save(out, format="PNG")
+    return out.getvalue()
 
 
 async def test_the_bot_can_be_started_and_stopped_again(fake_bot_api: FakeBotApi) -> None:

@@ -1,0 +1,146 @@
+"""Mina's scripted treatment, for the record renderers' tests and the benchmark.
+
+A 9-month course (2HRZE/7HR: 56 + 217 daily doses, clinical.md) started on 2 March 2026 in
+Shanghai at 08:00, seen on 20 July 2026 at noon. What happened, and what follows by hand:
+
+- not taken: 10 March (missed), 14 April (no reply), 20 and 21 May (missed): 4 doses;
+- 2 April: taken, but reported the next day (late);
+- paused from 1 to 5 June (5 days, no dose expected);
+- 20 March: orange urine (harmless); 19 May: yellow eyes (red flag);
+- mood: PHQ-2 of 4 and PHQ-9 of 11 on 8 March, PHQ-2 of 1 on 3 May.
+
+Doses due, 2 March to 20 July: 141 days less 5 paused = 136; taken 136 - 4 = 132. The
+intensive phase needs 56 taken: 58 slots with 2 not taken, so it ends on 28 April and the
+continuation has 76 of 217. The last dose needs 273 + 4 slots and 5 paused days: 282 days
+from the start, 8 December 2026.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.records.facts import MoodCheck, Record, SideEffect, assemble
+from storage.records import Consent, Patient
+from treatment.enrolment import Enrolment, Pause, enrol
+from treatment.events import DoseEvent, EventKind
+from treatment.plan import iter_slots
+from treatment.triage import Level
+
+ZONE = "Asia/Shanghai"
+SHANGHAI = ZoneInfo(ZONE)
+START = date(2026, 3, 2)
+NOW = datetime(2026, 7, 20, 12, 0, tzinfo=SHANGHAI)
+MISSED = {date(2026, 3, 10), date(2026, 5, 20), date(2026, 5, 21)}
+NO_REPLY = {date(2026, 4, 14)}
+LATE_DAY = date(2026, 4, 2)
+PAUSE = Pause(date(2026, 6, 1), date(2026, 6, 5))
+RED_FLAG_DAY = date(2026, 5, 19)
+
+TAKEN = 132
+REQUIRED = 273
+INTENSIVE_ENDS = date(2026, 4, 28)
+LAST_DOSE = date(2026, 12, 8)
+
+
+def patient(language: str = "en", *, discreet: bool = False) -> Patient:
+    return Patient(
+        id="p-mina",
+        alias={"en": "Mina", "ko": "민아", "zh_Hans": "米娜"}[language],
+        language=language,
+        time_zone=ZONE,
+        discreet=discreet,
+        consent=Consent(),
+        created_at=datetime(2026, 3, 2, tzinfo=UTC),
+    )
+
+
+def enrolment(regimen: str = "2HRZE/7HR", start: date = START) -> Enrolment:
+    plan = enrol(
+        regimen=regimen,
+        start=start,
+        times=["08:00"],
+        zone=ZONE,
+        today=start,
+        weight_kg=52,
+    )
+    return plan.with_pause(Pause(PAUSE.start, PAUSE.end)) if start == START else plan
+
+
+def _local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+
+
+def events(
+    plan: Enrolment, now: datetime, missed: set[date], no_reply: set[date]
+) -> list[DoseEvent]:
+    out = []
+    not_taken = {f"{d.isoformat()}#0" for d in missed | no_reply}
+    for slot in iter_slots(plan, not_taken=not_taken):
+        if slot.utc > now:
+            break
+        if slot.local_date in missed:
+            out.append(DoseEvent(slot.key, EventKind.MISSED))
+        elif slot.local_date in no_reply:
+            out.append(DoseEvent(slot.key, EventKind.NO_REPLY))
+        else:
+            out.append(DoseEvent(slot.key, EventKind.TAKEN, slot.utc + timedelta(minutes=5)))
+    return out
+
+
+def mina(language: str = "en", *, discreet: bool = False) -> Record:
+    plan = enrolment()
+    return assemble(
+        patient(language, discreet=discreet),
+        plan,
+        NOW,
+        events=events(plan, NOW, MISSED, NO_REPLY),
+        late={f"{LATE_DAY.isoformat()}#0"},
+        side_effects=[
+            SideEffect(_local(date(2026, 3, 20), 9), ("orange_fluids",), Level.REASSURE, None),
+            SideEffect(_local(RED_FLAG_DAY, 21, 30), ("jaundice",), Level.RED_FLAG, "eyes yellow"),
+        ],
+        moods=[
+            MoodCheck(_local(date(2026, 3, 8), 10), "phq2", 4),
+            MoodCheck(_local(date(2026, 3, 8), 10, 5), "phq9", 11),
+            MoodCheck(_local(date(2026, 5, 3), 19), "phq2", 1),
+        ],
+        stock={"HR": 41},
+        stock_counted_at=_local(date(2026, 7, 1), 20),
+    )
+
+
+def long_course(months: int, language: str = "en") -> Record:
+    """A custom daily regimen of `months` x 30 doses, seen at its end, with a miss a week."""
+    from treatment.catalogue import custom_regimen
+
+    regimen = custom_regimen(
+        {
+            "id": f"custom-{months}m",
+            "name": f"{months}-month regimen",
+            "phases": [
+                {
+                    "name": "treatment",
+                    "doses_required": months * 30,
+                    "drugs": [{"name": "levofloxacin", "mg": 750, "tablets": 3}],
+                }
+            ],
+        }
+    )
+    plan = enrol(regimen=regimen, start=START, times=["08:00"], zone=ZONE, today=START)
+    now = _local(START + timedelta(days=months * 30 + months * 5), 12)
+    missed = {START + timedelta(days=d) for d in range(3, months * 30, 7)}
+    return assemble(
+        patient(language),
+        plan,
+        now,
+        events=events(plan, now, missed, set()),
+        side_effects=[
+            SideEffect(_local(START + timedelta(days=d), 9), ("headache",), Level.SOON, None)
+            for d in range(10, months * 30, 45)
+        ],
+        moods=[
+            MoodCheck(_local(START + timedelta(days=d), 10), "phq2", d % 4)
+            for d in range(5, months * 30, 14)
+        ],
+    )
