@@ -47,7 +47,7 @@ security: install
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive $(SRC)
 
 # pip-audit needs the vulnerability service. Packages it could not check are reported as NOT
-# AUDITED, never as a pass; with TBBOT_REQUIRE_AUDIT=1 (CI) that fails the build.
+# AUDITED, never as a pass; with TBBOT_REQUIRE_AUDIT=1 that fails the build.
 audit: install
 	@$(BIN)/python scripts/audit.py
 
