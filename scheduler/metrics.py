@@ -22,7 +22,15 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from scheduler.outbox import FailureReason, Kind, Outbox, OutboxMessage, Payload
-from scheduler.sending import Permanent, RetryLater, RetryReason, Sender, SendResult, Sent
+from scheduler.sending import (
+    Permanent,
+    RetryLater,
+    RetryReason,
+    RowSender,
+    Sender,
+    SendResult,
+    Sent,
+)
 
 LATENESS_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600)
 """Seconds after the due instant: the engine aims at 0 (it writes ahead); the rate limits
@@ -186,7 +194,16 @@ class MeteredSender:
         self._channel = channel
 
     async def send(self, address: str, payload: Payload) -> SendResult:
-        result = await self._sender.send(address, payload)
+        return self._count(await self._sender.send(address, payload))
+
+    async def send_row(self, message: OutboxMessage) -> SendResult:
+        """A scheduled message, handed on whole to a sender that wants its row (the SMS
+        gateway's idempotency key and window: `scheduler.sending.RowSender`)."""
+        if isinstance(self._sender, RowSender):
+            return self._count(await self._sender.send_row(message))
+        return self._count(await self._sender.send(message.address, message.payload))
+
+    def _count(self, result: SendResult) -> SendResult:
         match result:
             case Sent():
                 pass

@@ -17,9 +17,10 @@ TBBOT = Path(sys.executable).with_name("tbbot")
 HEADING = re.compile(
     r"──── SMS from the bot \((\d+) segments?, (GSM-7|UCS-2), \d+ characters\) ────"
 )
-EARLIER_DOSES = (
-    "应服药"  # "since your first dose ... you should have taken N doses": asked when due
-)
+# Questions asked only at some hours or for some regimens: doses already due since the first
+# one ("you should have taken N doses"), and which tablets the patient has ("combined tablets").
+EARLIER_DOSES = "应服药"
+TABLET_KINDS = "复合片"
 
 
 def script() -> list[str]:
@@ -47,13 +48,16 @@ def script() -> list[str]:
 
 def answering(lines: list[str], out: io.StringIO) -> Callable[[], str]:
     """Types the script; answers "all taken" if the demo asks about doses already due (when the
-    dose time chosen is already past today in Seoul, as just after midnight)."""
+    dose time chosen is already past today in Seoul, as just after midnight), and the first
+    kind of tablets when it asks which ones the patient has."""
     pending = list(lines)
 
     def read() -> str:
         shown = out.getvalue()
         last = shown[shown.rfind("──── SMS from the bot") :]
-        if EARLIER_DOSES in last and "全部服了" in last and not last.endswith("<answered>"):
+        if not last.endswith("<answered>") and (
+            (EARLIER_DOSES in last and "全部服了" in last) or TABLET_KINDS in last
+        ):
             out.write("<answered>")
             return "1\n"
         return pending.pop(0) + "\n" if pending else ""

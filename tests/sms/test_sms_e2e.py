@@ -172,8 +172,12 @@ async def enrol(phone: Phone, language: str) -> None:
     await phone.choose(regimen)
     await phone.choose(today)
     await phone.text("20:00")
-    if len(phone.last_menu()) == 2:  # the weight question: skip or cancel
-        await phone.text("52")
+    # Questions asked only for some regimens, before the wording: the weight (skip or
+    # cancel: type it), and which tablets the patient has (take the first kind offered).
+    for _ in range(3):
+        if any(discreet in label for label in phone.last_menu()):
+            break
+        await phone.text("52" if len(phone.last_menu()) == 2 else "1")
     await phone.choose(discreet)
     await phone.choose(start)
 
