@@ -63,9 +63,9 @@ from treatment.regimen import (
     Product,
     ProductSet,
     Regimen,
-    TabletBand,
     Window,
 )
+from treatment.weight import Band
 
 # The letters WHO uses for TB drugs; a fixed-dose combination is named by its drugs' letters.
 ABBREVIATIONS = {
@@ -384,7 +384,7 @@ def _product(data: object, source: str, path: str) -> Product:
         if isinstance(mg, bool) or not isinstance(mg, int | float) or not 0 < mg <= MAX_MG:
             raise fields.fail(f"contains.{drug}", f"must be mg above 0 and at most {MAX_MG}")
         contains.append(Ingredient(str(drug), float(mg)))
-    bands: list[TabletBand] = []
+    bands: list[Band] = []
     for i, item in enumerate(fields.tables("bands")):
         band = _Fields(item, source, f"{path}.bands[{i}]", ("min_kg", "max_kg", "tablets"))
         low = band.integer("min_kg", 1, 250)
@@ -392,7 +392,7 @@ def _product(data: object, source: str, path: str) -> Product:
         tablets = band.integer("tablets", 1, MAX_TABLETS)
         if bands and (bands[-1].max_kg is None or low != bands[-1].max_kg + 1):
             raise band.fail("min_kg", "must follow the previous band's max_kg")
-        bands.append(TabletBand(low, high, tablets))
+        bands.append(Band(low, high, tablets))
     if bands[-1].max_kg is not None:
         raise fields.fail("bands", "the last band must be open-ended (no max_kg)")
     return Product(name=fields.text("name"), contains=tuple(contains), bands=tuple(bands))

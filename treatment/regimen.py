@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from treatment.weight import Band
+
 WEEKDAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -139,25 +141,13 @@ class Ingredient:
 
 
 @dataclass(frozen=True, slots=True)
-class TabletBand:
-    """Tablets of one product per dose for whole-kilogram weights `min_kg`..`max_kg`."""
-
-    min_kg: int
-    max_kg: int | None
-    tablets: int
-
-    def contains(self, whole_kg: int) -> bool:
-        return self.min_kg <= whole_kg and (self.max_kg is None or whole_kg <= self.max_kg)
-
-
-@dataclass(frozen=True, slots=True)
 class Product:
     """One kind of tablet as the patient holds it, in a product set other than the
     combination: what one tablet contains, and tablets per dose by weight."""
 
     name: str
     contains: tuple[Ingredient, ...]
-    bands: tuple[TabletBand, ...]
+    bands: tuple[Band, ...]  # tablets of this product per dose, by whole kilograms
 
     def tablets_for(self, weight_kg: float | None) -> int | None:
         if weight_kg is None:

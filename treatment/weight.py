@@ -24,6 +24,9 @@ MAX_WEIGHT_KG = 250.0
 
 @dataclass(frozen=True, slots=True)
 class Band:
+    """Tablets per dose for whole-kilogram weights `min_kg`..`max_kg` (no upper end: None), of a
+    combination in a weight-band table or of one product of a product set."""
+
     min_kg: int
     max_kg: int | None
     tablets: int
