@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -89,3 +90,17 @@ def test_dates_are_formatted_for_the_reader() -> None:
 
 def test_unknown_locale_falls_back_to_english() -> None:
     assert i18n.translator("xx").locale == "en"
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_every_catalogue_is_well_formed_with_one_entry_per_message(locale: str) -> None:
+    """A broken `.po` (a msgid without its msgstr, the same msgid twice, as a text-level merge
+    leaves them) is read leniently at run time, with warnings on stdout and translations lost or
+    paired with the wrong text; here it must fail."""
+    path = i18n.catalogue_path(locale)
+    with path.open("rb") as handle:
+        catalogue = read_po(handle, locale=locale, abort_invalid=True)
+    definitions = [
+        line for line in path.read_text("utf-8").splitlines() if line.startswith("msgid ")
+    ]
+    assert len(definitions) == len(list(catalogue)), "a message is defined twice"
