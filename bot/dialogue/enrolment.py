@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.turn import Services, TurnContext, save_conversation
 from bot.flows import forget, info, onboarding
+from bot.flows.onboarding.setup import Setup, to_enrolment
 from bot.i18n import negotiate, translator
 from scheduler.doses import SET_UP_NOTE, dose_json
 from scheduler.preferences import Preferences
@@ -65,13 +66,13 @@ async def onboarding_flow(ctx: TurnContext) -> list[Reply]:
     return await ctx.begin(done)
 
 
-async def enrol(ctx: TurnContext, setup: onboarding.Setup, said: list[Reply]) -> list[Reply]:
+async def enrol(ctx: TurnContext, setup: Setup, said: list[Reply]) -> list[Reply]:
     """The confirmed set-up becomes the profile and an enrolment, with the doses due before
     now recorded as the patient answered, and the reminders planned, in one transaction."""
     patient, now = ctx.patient, ctx.now
     today = now.astimezone(ZoneInfo(setup.zone)).date()
     try:
-        plan = onboarding.to_enrolment(setup, today)
+        plan = to_enrolment(setup, today)
     except TreatmentError as exc:
         logger.warning("onboarding refused by the treatment engine: %s", exc.code)
         t = translator(setup.language)

@@ -46,8 +46,9 @@ from bot.dialogue.turn import (
     TurnContext,
     active_enrolment,
 )
-from bot.flows import forget, helpers, info, mood, onboarding, pause, report, stock, symptom
+from bot.flows import forget, helpers, info, mood, pause, report, stock, symptom
 from bot.flows import settings as settings_flow
+from bot.flows.onboarding import step as onboarding_step
 from bot.i18n import negotiate, translator
 from scheduler.channels import ChannelRegistry
 from scheduler.clock import Clock
@@ -100,7 +101,7 @@ PICKS: dict[str, Route] = {
     **{verb: Route(doses.dose_button) for verb in doses.VERBS},
 }
 FLOWS: dict[str, Route] = {
-    onboarding.FLOW: Route(enrolment.onboarding_flow, enrolled=False),
+    onboarding_step.FLOW: Route(enrolment.onboarding_flow, enrolled=False),
     symptom.FLOW: Route(reports.symptom_flow, enrolled=False),
     mood.FLOW: Route(reports.mood_flow, enrolled=False),
     helpers.FLOW: Route(helper_care.helper_flow),

@@ -15,7 +15,9 @@ from typing import Any
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
-from bot.flows.onboarding import MAX_COVER, find_zone, product_choices, products_question
+from bot.flows.onboarding.discreet import MAX_COVER
+from bot.flows.onboarding.tablets import product_choices, products_question
+from bot.flows.onboarding.zone import find_zone
 from bot.i18n import LOCALES, Translator, translator
 from bot.parsing import ParseError, parse_time, parse_times, parse_weight
 from bot.texts import LANGUAGE_NAMES, N_

@@ -12,7 +12,9 @@ from bot.dialogue.choices import Picked
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Inbound, Kind
 from bot.flows import onboarding
-from bot.flows.onboarding import Setup, Turn, begin, find_zone, handle
+from bot.flows.onboarding import Turn, begin, handle
+from bot.flows.onboarding.setup import Setup
+from bot.flows.onboarding.zone import find_zone
 from treatment.backfill import Earlier, EarlierDoses
 
 NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 10:00 in Seoul

@@ -1,0 +1,76 @@
+"""The end of set-up: the summary to check, its confirmation, and the all-set reply."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.dialogue.choices import OPT, Choice
+from bot.dialogue.conversation import Conversation
+from bot.dialogue.messages import Reply
+from bot.flows.onboarding.earlier import earlier_line
+from bot.flows.onboarding.setup import Setup, read_setup, to_enrolment
+from bot.flows.onboarding.step import FLOW, Answer, with_cancel
+from bot.flows.reminder import Wording, product_lines
+from bot.i18n import Translator
+from bot.texts import REGIMEN_NAMES
+from treatment.catalogue import load_catalogue
+from treatment.plan import iter_slots
+
+
+def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
+    setup = read_setup(data)
+    regimen = load_catalogue().get(setup.regimen_id)
+    lines = [
+        t._("Please check:"),
+        t._("Nickname: {alias}", alias=setup.alias),
+        t._("Treatment: {name}", name=t._(REGIMEN_NAMES.get(regimen.id, regimen.name))),
+        t._("First dose: {date}", date=t.date(setup.start)),
+        t._("Dose times: {times}", times=", ".join(t.time(x) for x in setup.times)),
+        t._("Time zone: {zone}", zone=setup.zone),
+    ]
+    if setup.weight_kg is not None:
+        lines.append(t._("Weight: {kg} kg", kg=format(setup.weight_kg, "g")))
+    plan = to_enrolment(setup, setup.start)
+    first = next(iter_slots(plan), None)
+    if first is not None:
+        lines.append(t._("Each dose:"))
+        lines.extend(f"• {line}" for line in product_lines(t, first.products, Wording()))
+    chosen = regimen.product_set(setup.product_set)
+    if chosen is not None and not chosen.verified:
+        lines.append(
+            t._(
+                "Separate tablets come in different strengths: please check each count against "
+                "your prescription."
+            )
+        )
+    if setup.earlier is not None:
+        lines.append(earlier_line(t, setup, setup.earlier, data))
+    if setup.discreet:
+        lines.append(
+            t._("Discreet mode: on, medicine called “{word}”", word=setup.cover_word)
+            if setup.cover_word
+            else t._("Discreet mode: on")
+        )
+    else:
+        lines.append(t._("Discreet mode: off"))
+    rows = [(Choice(t._("Start"), OPT, "start"), Choice(t._("Start over"), OPT, "restart"))]
+    return Reply("\n".join(lines), with_cancel(t, rows), sensitive=True)
+
+
+def accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation | Setup | str | None:
+    if a.option == "start":
+        return read_setup(c.data)
+    if a.option == "restart":
+        return Conversation(FLOW, "alias", {"language": c.data["language"], "consent": True}, now)
+    return None
+
+
+def done(t: Translator, setup: Setup) -> Reply:
+    return Reply(
+        t._(
+            "All set, {alias}. I will remind you at {times}. Press Taken when you have taken "
+            "your dose. /progress shows how far you are, /help lists everything I can do.",
+            alias=setup.alias,
+            times=", ".join(t.time(x) for x in setup.times),
+        )
+    )
