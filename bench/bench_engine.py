@@ -186,7 +186,8 @@ async def _materialise(db: Path) -> dict[str, Any]:
     """Plan every patient, in a fresh process: the data key cache starts cold, and the
     peak memory is planning's alone."""
     from scheduler.clock import FakeClock
-    from scheduler.engine import Engine, EngineConfig
+    from scheduler.config import EngineConfig
+    from scheduler.engine import Engine
     from storage.store import Store
     from tests.scheduler.engine_support import PlainComposer
 
@@ -224,7 +225,8 @@ async def _count(store: Any, table: str) -> int:
 
 
 async def _engine(db: Path, interpreter_s: float) -> dict[str, Any]:
-    from scheduler.engine import Engine, EngineConfig
+    from scheduler.config import EngineConfig
+    from scheduler.engine import Engine
     from storage.store import Store
     from tests.scheduler.engine_support import PlainComposer
 

@@ -28,8 +28,9 @@ from bot.channels.replies import send_replies
 from bot.channels.terminal import TERMINAL, TerminalScreen, TerminalSession
 from bot.i18n import Translator, negotiate, translator
 from bot.runtime import build_runtime
+from scheduler.config import EngineConfig
 from scheduler.dispatcher import Dispatcher
-from scheduler.engine import Engine, EngineConfig
+from scheduler.engine import Engine
 from scheduler.sql_outbox import SqlOutbox
 from storage.keyring import create_key_file, load_keyring
 from storage.records import Consent, OutboxState, SlotState

@@ -18,8 +18,9 @@ from bot.compose import BotComposer
 from bot.dialogue.service import Dialogue
 from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
+from scheduler.config import EngineConfig
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
-from scheduler.engine import Engine, EngineConfig
+from scheduler.engine import Engine
 from scheduler.metrics import MeteredOutbox, MeteredSender
 from scheduler.sending import Lane, Sender
 from scheduler.sql_outbox import SqlOutbox

@@ -2,7 +2,7 @@
 
 The engine reads a chunk of patients at once (`storage.repositories.planning`), calls
 `plan_changes` for each, and writes all the changes together; planning one patient (the
-dialogue's `Engine.enrolled`) is the same with a chunk of one.
+dialogue's `Engine.enrolled`, see `scheduler.horizon`) is the same with a chunk of one.
 """
 
 from __future__ import annotations

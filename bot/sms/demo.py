@@ -29,7 +29,7 @@ from bot.sms.outgoing import SmsReplies
 from bot.sms.segments import measure
 from bot.sms.sender import SmsPolicy, SmsSender
 from bot.sms.transport import Accepted, Health, InboundSms, OutgoingSms, SendOutcome, StatusReport
-from scheduler.engine import EngineConfig
+from scheduler.config import EngineConfig
 from scheduler.ratelimit import Limits
 from storage.keyring import create_key_file, load_keyring
 from storage.store import Store

@@ -13,8 +13,9 @@ from typing import Any
 
 from scheduler.clock import FakeClock
 from scheduler.compose import Note
+from scheduler.config import EngineConfig, TickReport
 from scheduler.doses import DayCount
-from scheduler.engine import Engine, EngineConfig, TickReport
+from scheduler.engine import Engine
 from scheduler.ladder import Step
 from scheduler.outbox import Button, Payload
 from storage.records import Consent, DoseSlot, Helper, Incident, OutboxEntry, Patient

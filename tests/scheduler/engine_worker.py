@@ -22,8 +22,9 @@ from bot.telegram.channel import TELEGRAM
 from bot.telegram.sender import TelegramSender, build_bot
 from bot.telegram.transport import Timeouts
 from scheduler.clock import SystemClock
+from scheduler.config import EngineConfig
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
-from scheduler.engine import Engine, EngineConfig
+from scheduler.engine import Engine
 from scheduler.ratelimit import Limits
 from scheduler.sending import Lane
 from scheduler.sql_outbox import SqlOutbox

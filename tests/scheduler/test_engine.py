@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import event
 
 from scheduler.clock import FakeClock, SystemClock
+from scheduler.config import EngineConfig
 from scheduler.doses import timers_of, treatment_events
-from scheduler.engine import Engine, EngineConfig
+from scheduler.engine import Engine
 from scheduler.ladder import Step
 from scheduler.wakeup import ApschedulerWakeup
 from storage.records import (

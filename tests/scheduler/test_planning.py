@@ -231,7 +231,7 @@ async def test_a_chunk_whose_write_fails_is_planned_again_one_by_one_without_los
         return await real_apply(self, remove, add, planned)
 
     monkeypatch.setattr(PlanningRepository, "apply", apply_after_a_race)
-    with caplog.at_level(logging.WARNING, logger="scheduler.engine"):
+    with caplog.at_level(logging.WARNING, logger="scheduler.horizon"):
         assert await engine.extend_horizon() == len(twins)
     assert raced, "the chunk's write was never raced"
     assert "planning a chunk failed" in caplog.text

@@ -7,7 +7,8 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from scheduler.clock import FakeClock
-from scheduler.engine import Engine, EngineConfig
+from scheduler.config import EngineConfig
+from scheduler.engine import Engine
 from scheduler.wakeup import ClockWakeup
 from storage.store import Store
 from tests.scheduler.engine_support import PlainComposer, enrol_patient, outbox_of
