@@ -27,8 +27,10 @@ File schema (see `06-BPaLM.toml` for every feature in use):
                                      custom regimen may give tablets without mg)
         mg_per_tablet                weight-banded fixed-dose combination (tablets by band)
         (neither)                    dose as prescribed: shown as such, never guessed
-        weekdays, for_days,          a step on some weekdays only, for the first N calendar
-        min_gap_hours                days of the phase, at least N hours between doses
+        weekdays, for_days,          a step on some weekdays only, for the next N calendar
+        min_gap_hours                days of the phase (every step but the last; on the last
+                                     step the drug then stops before the phase ends), at least
+                                     N hours between doses
     [[product_sets]]                 other ways the weight-banded drugs are dispensed:
       id, name, source               id other than "combination"; `source` is required
       verified, note                 verified = false plus a note, as for windows
@@ -449,8 +451,6 @@ def _drug(
     for i, step in enumerate(steps):
         is_last = i == len(steps) - 1
         where = f"steps[{i}].for_days" if len(steps) > 1 else "for_days"
-        if is_last and step.for_days is not None:
-            raise fields.fail(where, "the last step runs to the end of the phase: omit for_days")
         if not is_last and step.for_days is None:
             raise fields.fail(where, "every step but the last needs for_days")
     return Drug(name=fields.text("name"), steps=steps, note=fields.text("note", ""))

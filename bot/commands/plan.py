@@ -173,9 +173,11 @@ def _phases(regimen: Regimen, enrolment: Enrolment, slots: list[DoseSlot]) -> li
     for phase in regimen.phases:
         drugs = []
         for drug in phase.drugs:
+            elapsed = 0
             for number, step in enumerate(drug.steps):
                 dose = dose_for_step(drug.name, step, enrolment.weight_kg, table, number)
-                entry = {**_dose(dose), **_schedule(step)}
+                entry = {**_dose(dose), **_schedule(step, elapsed)}
+                elapsed += step.for_days or 0
                 if dose.mg is None and dose.tablets is not None:
                     # A prescription that gives tablets but no strength (custom regimens).
                     entry["tablets"] = _number(dose.tablets)
@@ -205,8 +207,12 @@ def _product(product: ProductDose) -> dict[str, Any]:
     }
 
 
-def _schedule(step: DoseStep) -> dict[str, Any]:
+def _schedule(step: DoseStep, elapsed: int) -> dict[str, Any]:
+    """When in the phase a step applies: `from_day` (1 = the phase's first day) after an
+    earlier step, `for_days` when it ends before the phase does."""
     out: dict[str, Any] = {}
+    if elapsed:
+        out["from_day"] = elapsed + 1
     if step.for_days is not None:
         out["for_days"] = step.for_days
     if step.weekdays:
@@ -255,8 +261,13 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"    {product['text']}")
         for drug in phase["drugs"]:
             when = []
-            if "for_days" in drug:
+            first = drug.get("from_day", 1)
+            if "for_days" in drug and first == 1:
                 when.append(f"first {drug['for_days']} days")
+            elif "for_days" in drug:
+                when.append(f"days {first} to {first + drug['for_days'] - 1}")
+            elif first > 1:
+                when.append(f"from day {first}")
             if "weekdays" in drug:
                 when.append(" ".join(drug["weekdays"]))
             suffix = f"  ({'; '.join(when)})" if when else ""
