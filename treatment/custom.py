@@ -30,7 +30,8 @@ as every packaged regimen, so a custom regimen can be no less valid than a packa
 
 Checks beyond a packaged file's (each a clear `RegimenFileError`, nothing half built):
 every drug is in the catalogue and appears once per phase; a three-times-a-week pattern keeps
-48 hours between doses; the whole regimen lasts at most `MAX_LENGTH_DAYS` on the calendar
+48 hours between doses, also across a change to the next three-times-a-week phase, and weekly
+phases one after the other keep one weekday; the whole regimen lasts at most `MAX_LENGTH_DAYS` on the calendar
 when no dose is missed (a guard against typos such as "400 weeks", not a clinical limit: the
 longest WHO regimens run 18 to 20 months, modified by the response).
 """
@@ -100,6 +101,24 @@ def build_custom(data: Mapping[str, Any], source: str, start: date | None = None
     phase_start = start
     for i, raw in enumerate(phases_raw):
         phase = _phase(raw, source, f"phases[{i}]", i, doses_per_day, phase_start)
+        previous = phases[-1]["pattern"] if phases else {}
+        if "min_gap_hours" in previous and "min_gap_hours" in phase["pattern"]:
+            if previous["weekdays"] != phase["pattern"]["weekdays"]:
+                # Sunday then Monday across the phase change would be 24 hours apart.
+                raise RegimenFileError(
+                    source,
+                    f"phases[{i}].pattern.weekdays",
+                    "three times a week must keep the previous phase's days (48 hours apart)",
+                )
+        if previous.get("kind") == phase["pattern"]["kind"] == "weekly":
+            days = previous.get("weekdays"), phase["pattern"].get("weekdays")
+            if not days[0] or days[0] != days[1]:
+                # Unnamed, the next weekly phase would fall on the day after the last dose.
+                raise RegimenFileError(
+                    source,
+                    f"phases[{i}].pattern.weekdays",
+                    "weekly phases one after the other must name the same weekday",
+                )
         phases.append(phase)
         if phase_start is not None:
             phase_start = _end_of(phase, phase_start, doses_per_day) + timedelta(days=1)
