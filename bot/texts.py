@@ -24,6 +24,10 @@ REGIMEN_NAMES = {
     "4R": N_("Preventive treatment, every day for 4 months (4R)"),
     "6H": N_("Preventive treatment, every day for 6 months (6H)"),
     "9H": N_("Preventive treatment, every day for 9 months (9H)"),
+    "BPaL": N_("Drug-resistant TB, 6 months, three medicines (BPaL)"),
+    "9m-all-oral": N_("Drug-resistant TB, 9 months, with ethionamide"),
+    "9m-all-oral-Lzd": N_("Drug-resistant TB, 9 months, with linezolid"),
+    "6REZ-Lfx": N_("Isoniazid-resistant TB, 6 months (6REZ-Lfx)"),
 }
 
 # The product sets a regimen file may offer besides the combination tablets, by id.
