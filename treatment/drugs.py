@@ -40,6 +40,7 @@ class DrugInfo:
     strengths: tuple[Strength, ...] = ()
     also_group: str | None = None
     qt_prolonging: bool = False
+    loading_dose: bool = False
     verified: bool = True
     note: str = ""
 
@@ -136,6 +137,7 @@ _DRUG_KEYS = {
     "also_group",
     "strengths",
     "qt_prolonging",
+    "loading_dose",
     "source",
     "verified",
     "note",
@@ -176,9 +178,9 @@ def _drug(item: Any, where: str) -> DrugInfo:
         raise DataFileError(SOURCE, f"{where}.verified", "verified is true/false, note a string")
     if not verified and not note.strip():
         raise DataFileError(SOURCE, f"{where}.note", "an unverified entry must say why")
-    qt = item.get("qt_prolonging", False)
-    if not isinstance(qt, bool):
-        raise DataFileError(SOURCE, f"{where}.qt_prolonging", "must be true or false")
+    qt, loading = item.get("qt_prolonging", False), item.get("loading_dose", False)
+    if not isinstance(qt, bool) or not isinstance(loading, bool):
+        raise DataFileError(SOURCE, f"{where}.qt_prolonging", "flags must be true or false")
     return DrugInfo(
         id=_text(item, "id", where),
         name=_text(item, "name", where),
@@ -188,6 +190,7 @@ def _drug(item: Any, where: str) -> DrugInfo:
         source=_text(item, "source", where),
         strengths=tuple(strengths),
         qt_prolonging=qt,
+        loading_dose=loading,
         verified=verified,
         note=note,
     )

@@ -35,7 +35,8 @@ async def stranger(app: Services, event: Inbound, now: datetime) -> list[Reply]:
     language = negotiate(event.language)
     if not (event.kind is Kind.COMMAND and event.command == "start"):
         return [info.start_first(translator(language))]
-    turn = onboarding.begin(now, event.language)
+    spec = app.channels[event.channel]
+    turn = onboarding.begin(now, event.language, discreet_only=spec.discreet_only)
     async with app.store.transaction() as tx:
         patient = await tx.patients.create(
             alias="", language=language, time_zone="UTC", discreet=True
@@ -52,7 +53,9 @@ async def start_command(ctx: TurnContext) -> list[Reply]:
             Reply(t._("You are already set up, {alias}.", alias=ctx.patient.alias)),
             info.help_reply(t),
         ]
-    return await ctx.begin(onboarding.begin(ctx.now, ctx.event.language or ctx.patient.language))
+    language = ctx.event.language or ctx.patient.language
+    turn = onboarding.begin(ctx.now, language, discreet_only=ctx.channel.discreet_only)
+    return await ctx.begin(turn)
 
 
 async def onboarding_flow(ctx: TurnContext) -> list[Reply]:

@@ -151,8 +151,9 @@ def begin(now: datetime, language: str, doses_per_day: int, regimen_id: str | No
 
 
 def _items(data: dict[str, Any]) -> dict[str, str]:
-    regimen = data.get("regimen")
-    offered = bool(regimen) and bool(load_catalogue().get(str(regimen)).product_sets)
+    # A custom regimen is not in the catalogue and comes one way only.
+    regimen = load_catalogue().regimens.get(str(data.get("regimen")))
+    offered = regimen is not None and bool(regimen.product_sets)
     return {key: label for key, label in ITEMS.items() if key != "products" or offered}
 
 

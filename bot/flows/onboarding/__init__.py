@@ -5,7 +5,8 @@ replies, the next conversation state and, on confirmation, the `Setup` to store.
 stored before the patient confirms, so cancelling at any step leaves nothing behind.
 
 Order: language (only when the client's language is not one we speak), privacy consent,
-alias, time zone, regimen, start date, dose times, the doses since a past start (only then),
+alias, time zone, regimen (or, when it is not in the list, what the prescription says:
+`custom.py`), start date, dose times, the doses since a past start (only then),
 weight (only when the regimen's tablets depend on it), which tablets the patient holds (only
 where the regimen comes as a combination or as separate tablets), discreet mode with its
 cover word in one question, summary. The time zone comes before the start date so that
@@ -19,6 +20,7 @@ from datetime import datetime
 from bot.dialogue.choices import CANCEL
 from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.flows.onboarding import custom
 from bot.flows.onboarding.discreet import accept_discreet, ask_discreet
 from bot.flows.onboarding.earlier import accept_earlier, accept_missed, ask_earlier, ask_missed
 from bot.flows.onboarding.schedule import (
@@ -47,14 +49,18 @@ from bot.i18n import negotiate, spoken, translator
 Turn = FlowTurn[Setup]
 
 
-def begin(now: datetime, language_tag: str | None) -> Turn:
+def begin(now: datetime, language_tag: str | None, *, discreet_only: bool = False) -> Turn:
     """The first question: the privacy notice in the client's language when we speak it (with
-    a button to pick another), else the language question."""
+    a button to pick another), else the language question. `discreet_only`: the channel's
+    messages are read on the way (`ChannelSpec.discreet_only`), so no medicine is named."""
     known = spoken(language_tag)
+    extra = {"discreet_only": True} if discreet_only else {}
     if known is None:
-        conversation = Conversation(FLOW, "language", {"language": negotiate(language_tag)}, now)
+        data = {"language": negotiate(language_tag), **extra}
+        conversation = Conversation(FLOW, "language", data, now)
     else:
-        conversation = Conversation(FLOW, "consent", {"language": known, "guessed": True}, now)
+        data = {"language": known, "guessed": True, **extra}
+        conversation = Conversation(FLOW, "consent", data, now)
     return Turn([_ask(conversation)], conversation)
 
 
@@ -105,6 +111,14 @@ STEPS: dict[str, Step] = {
     "alias": Step(ask_alias, accept_alias),
     "zone": Step(ask_zone, accept_zone),
     "regimen": Step(ask_regimen, accept_regimen),
+    "custom_known": Step(custom.ask_known, custom.accept_known),
+    "custom_drugs": Step(custom.ask_drugs, custom.accept_drugs),
+    "custom_tablets": Step(custom.ask_tablets, custom.accept_tablets),
+    "custom_loading": Step(custom.ask_loading, custom.accept_loading),
+    "custom_after_loading": Step(custom.ask_after_loading, custom.accept_after_loading),
+    "custom_pattern": Step(custom.ask_pattern, custom.accept_pattern),
+    "custom_length": Step(custom.ask_length, custom.accept_length),
+    "custom_check": Step(custom.ask_check, custom.accept_check),
     "start": Step(ask_start, accept_start),
     "times": Step(ask_times, accept_times),
     "weight": Step(ask_weight, accept_weight),

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
-from bot.flows.onboarding.setup import draft
+from bot.flows.onboarding.custom import start_custom
+from bot.flows.onboarding.setup import CUSTOM, draft, regimen_of
 from bot.flows.onboarding.step import Answer, with_cancel
 from bot.flows.onboarding.tablets import after_earlier
 from bot.i18n import Translator, translator
@@ -34,20 +35,23 @@ def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
         (Choice(t._(REGIMEN_NAMES.get(r.id, r.name)), OPT, _regimen_slug(r.id)),)
         for r in load_catalogue()
     ]
+    rows.append((Choice(t._("My treatment is not in this list"), OPT, CUSTOM),))
     return Reply(
         t._(
-            "Which treatment did your clinician or prescription give you? If none of these "
-            "matches, please ask your clinician which one it is."
+            "Which treatment did your clinician or prescription give you? If yours is not in "
+            "the list, press the last button and tell me what your prescription says."
         ),
         with_cancel(t, rows),
     )
 
 
 def accept_regimen(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
+    if a.option == CUSTOM:
+        return start_custom(c, now)
     regimen_id = _regimen_by_slug(a.option) if a.option else None
     if regimen_id is None:
         return None
-    return c.at("start", now, regimen=regimen_id)
+    return c.at("start", now, regimen=regimen_id, custom=None)
 
 
 def _local_today(data: dict[str, object], now: datetime) -> date:
@@ -79,7 +83,7 @@ def accept_start(c: Conversation, a: Answer, now: datetime) -> Conversation | st
 
 
 def _doses_per_day(data: dict[str, object]) -> int:
-    return load_catalogue().get(str(data["regimen"])).doses_per_day
+    return regimen_of(data).doses_per_day
 
 
 def ask_times(t: Translator, data: dict[str, object]) -> Reply:

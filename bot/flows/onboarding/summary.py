@@ -8,33 +8,42 @@ from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
 from bot.flows.onboarding.earlier import earlier_line
+from bot.flows.onboarding.custom import describe
 from bot.flows.onboarding.setup import Setup, read_setup, to_enrolment
 from bot.flows.onboarding.step import FLOW, Answer, with_cancel
 from bot.flows.reminder import Wording, product_lines
 from bot.i18n import Translator
 from bot.texts import REGIMEN_NAMES
-from treatment.catalogue import load_catalogue
 from treatment.plan import iter_slots
 
 
 def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     setup = read_setup(data)
-    regimen = load_catalogue().get(setup.regimen_id)
+    plan = to_enrolment(setup, setup.start)
+    regimen = plan.regimen()
+    if setup.custom is None:
+        name = t._(REGIMEN_NAMES.get(regimen.id, regimen.name))
+    else:
+        name = t._("your own, as your prescription says")
     lines = [
         t._("Please check:"),
         t._("Nickname: {alias}", alias=setup.alias),
-        t._("Treatment: {name}", name=t._(REGIMEN_NAMES.get(regimen.id, regimen.name))),
+        t._("Treatment: {name}", name=name),
         t._("First dose: {date}", date=t.date(setup.start)),
         t._("Dose times: {times}", times=", ".join(t.time(x) for x in setup.times)),
         t._("Time zone: {zone}", zone=setup.zone),
     ]
     if setup.weight_kg is not None:
         lines.append(t._("Weight: {kg} kg", kg=format(setup.weight_kg, "g")))
-    plan = to_enrolment(setup, setup.start)
+    if setup.custom is not None:
+        hide = setup.discreet or bool(data.get("discreet_only"))
+        lines.extend(describe(t, setup.custom, hide_names=hide))
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
-        lines.extend(f"• {line}" for line in product_lines(t, first.products, Wording()))
+        # Where every message is read on the way (SMS), no medicine is named here either.
+        wording = Wording(discreet=bool(data.get("discreet_only")))
+        lines.extend(f"• {line}" for line in product_lines(t, first.products, wording))
     chosen = regimen.product_set(setup.product_set)
     if chosen is not None and not chosen.verified:
         lines.append(
@@ -61,7 +70,8 @@ def accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation | 
     if a.option == "start":
         return read_setup(c.data)
     if a.option == "restart":
-        return Conversation(FLOW, "alias", {"language": c.data["language"], "consent": True}, now)
+        kept = {key: c.data[key] for key in ("language", "discreet_only") if key in c.data}
+        return Conversation(FLOW, "alias", {**kept, "consent": True}, now)
     return None
 
 
