@@ -307,7 +307,8 @@ def _doses_for(
         raise RegimenFileError(source, f"{path}.months", "is far longer than any TB regimen")
     end = Duration(months=amount).after(start)
     days = _dose_days(pattern, start)
-    return sum(1 for n in range((end - start).days) if (start + timedelta(days=n)) in days)
+    dose_days = sum(1 for n in range((end - start).days) if (start + timedelta(days=n)) in days)
+    return dose_days * doses_per_day
 
 
 class _DoseDays:

@@ -105,7 +105,7 @@ def test_as_my_clinician_told_me_asks_only_pattern_and_length() -> None:
     check = turn.replies[-1].text
     assert "6개월" in check
     assert "처방" in check  # "as your clinician told you", in Korean
-    turn = run(turn, pick("right"), pick("today"), say("08:00, 20:00"), pick("off"))
+    turn = run(turn, pick("right"), pick("today"), say("08:00, 20:00"), pick("all"), pick("off"))
     assert turn.conversation is not None and turn.conversation.step == "confirm"
     setup = run(turn, pick("start")).outcome
     assert setup is not None

@@ -106,6 +106,14 @@ def test_months_are_calendar_months_from_the_start() -> None:
     assert slots[-1].local_date == date(2026, 9, 1)
 
 
+def test_months_twice_a_day_count_two_doses_a_day() -> None:
+    data = _one({"kind": "twice_daily"}, duration={"months": 1}, drugs=[{"name": "Rx"}])
+    regimen = build_custom(data, "t", start=START)
+    assert regimen.phases[0].doses_required == 2 * 31
+    slots = list(iter_slots(_enrol(regimen, ("08:00", "20:00"))))
+    assert slots[-1].local_date == date(2026, 4, 1)
+
+
 def test_months_in_a_second_phase_count_from_where_the_first_ends() -> None:
     data = {
         "phases": [

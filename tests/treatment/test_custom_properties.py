@@ -63,8 +63,11 @@ def prescriptions(draw: st.DrawFn) -> dict[str, Any]:
             drugs.append(drug)
         phase: dict[str, Any] = {"name": f"p{number}", "pattern": pattern, "drugs": drugs}
         # At most 30 weeks a phase, so that three phases stay within the 2-year limit.
-        if draw(st.booleans()):
+        how = draw(st.sampled_from(["weeks", "months", "doses"]))
+        if how == "weeks":
             phase["duration"] = {"weeks": draw(st.integers(1, 30))}
+        elif how == "months":
+            phase["duration"] = {"months": draw(st.integers(1, 6))}
         else:
             phase["doses_required"] = draw(st.integers(1, 30 * _per_week(kind)))
         phases.append(phase)
@@ -78,7 +81,8 @@ def _per_week(kind: str) -> int:
 
 def _weeks(phase: dict[str, Any]) -> int:
     if "duration" in phase:
-        return int(phase["duration"]["weeks"])
+        ((unit, amount),) = phase["duration"].items()
+        return int(amount) if unit == "weeks" else -(-int(amount) * 31 // 7)
     return -(-int(phase["doses_required"]) // _per_week(phase["pattern"]["kind"]))
 
 
@@ -100,7 +104,7 @@ _times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
 def test_fully_adherent_plan_takes_exactly_the_counted_doses(
     data: dict[str, Any], start: date, at: time, zone: str
 ) -> None:
-    regimen = build_custom(data, "prop")
+    regimen = build_custom(data, "prop", start)
     slots = list(iter_slots(_enrol(regimen, start, at, zone)))
     per_phase = [sum(1 for s in slots if s.phase_number == i) for i in range(len(regimen.phases))]
     assert per_phase == [p.doses_required for p in regimen.phases]
@@ -117,7 +121,7 @@ def test_fully_adherent_plan_takes_exactly_the_counted_doses(
 def test_each_missed_dose_is_made_up_and_the_end_only_moves_later(
     data: dict[str, Any], start: date, zone: str, draw: st.DataObject
 ) -> None:
-    regimen = build_custom(data, "prop")
+    regimen = build_custom(data, "prop", start)
     enrolment = _enrol(regimen, start, time(9, 0), zone)
     planned = list(iter_slots(enrolment))
     missed = draw.draw(st.lists(st.sampled_from(planned), max_size=20, unique_by=lambda s: s.key))
@@ -135,7 +139,7 @@ def test_each_missed_dose_is_made_up_and_the_end_only_moves_later(
 @settings(max_examples=40, deadline=None)
 @given(data=prescriptions(), start=_starts, zone=st.sampled_from(ZONES))
 def test_prescription_words_hold_in_the_plan(data: dict[str, Any], start: date, zone: str) -> None:
-    regimen = build_custom(data, "prop")
+    regimen = build_custom(data, "prop", start)
     slots = list(iter_slots(_enrol(regimen, start, time(8, 0), zone)))
     kind = data["phases"][0]["pattern"]["kind"]
     if kind == "three_times_weekly":
@@ -167,7 +171,7 @@ def test_a_window_as_long_as_the_plan_is_met_by_an_adherent_patient(
     # and a weekly phase's weekday is the one it became due on.
     weeks = sum(_weeks(p) + 1 for p in data["phases"])
     data = {**data, "window": {"weeks": weeks}}
-    regimen = build_custom(data, "prop")
+    regimen = build_custom(data, "prop", start)
     assert regimen.window is not None and regimen.window.duration == Duration(weeks=weeks)
     deadline = regimen.window.deadline(start)
     assert deadline is not None
@@ -180,6 +184,28 @@ def test_a_window_as_long_as_the_plan_is_met_by_an_adherent_patient(
 def test_the_sealed_enrolment_form_gives_back_the_same_regimen(
     data: dict[str, Any], start: date
 ) -> None:
-    regimen = build_custom(data, "prop")
+    regimen = build_custom(data, "prop", start)
     enrolment = _enrol(regimen, start, time(8, 0), "UTC")
     assert Enrolment.from_dict(enrolment.to_dict()).regimen() == regimen
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    months=st.integers(1, 12),
+    start=_starts,
+    kind=st.sampled_from(["daily", "twice_daily", "five_of_seven", "three_times_weekly"]),
+)
+def test_months_end_on_the_calendar_date_months_later(months: int, start: date, kind: str) -> None:
+    data = {
+        "phases": [
+            {"duration": {"months": months}, "pattern": {"kind": kind}, "drugs": [{"name": "Rx"}]}
+        ]
+    }
+    regimen = build_custom(data, "prop", start)
+    slots = list(iter_slots(_enrol(regimen, start, time(8, 0), "UTC")))
+    end = Duration(months=months).after(start)
+    assert slots[-1].local_date < end
+    # No dosing day of the pattern is left between the last dose and the end date.
+    days = {s.local_date.weekday() for s in slots}
+    gap = [slots[-1].local_date + timedelta(days=n) for n in range(1, (end - slots[-1].local_date).days)]
+    assert not [d for d in gap if d.weekday() in days]
