@@ -52,7 +52,9 @@ def parse_tablets(text: str) -> float:
     return tablets
 
 
-_LOADING = re.compile(r"^(?P<t>\d{1,2})\s*(?:tablets?|알|정|片|粒)?\s*(?:x|×|\*|for|씩)\s*(?P<d>\d{1,3})\s*(?:days?|일|日|天)?$")
+_LOADING = re.compile(
+    r"^(?P<t>\d{1,2})\s*(?:tablets?|알|정|片|粒)?\s*(?:x|×|\*|for|씩)\s*(?P<d>\d{1,3})\s*(?:days?|일|日|天)?$"
+)
 
 
 def parse_loading(text: str) -> tuple[int, int]:

@@ -31,9 +31,9 @@ as every packaged regimen, so a custom regimen can be no less valid than a packa
 Checks beyond a packaged file's (each a clear `RegimenFileError`, nothing half built):
 every drug is in the catalogue and appears once per phase; a three-times-a-week pattern keeps
 48 hours between doses, also across a change to the next three-times-a-week phase, and weekly
-phases one after the other keep one weekday; the whole regimen lasts at most `MAX_LENGTH_DAYS` on the calendar
-when no dose is missed (a guard against typos such as "400 weeks", not a clinical limit: the
-longest WHO regimens run 18 to 20 months, modified by the response).
+phases one after the other keep one weekday; the whole regimen lasts at most `MAX_LENGTH_DAYS`
+on the calendar when no dose is missed (a guard against typos such as "400 weeks", not a
+clinical limit: the longest WHO regimens run 18 to 20 months, modified by the response).
 """
 
 from __future__ import annotations
@@ -101,24 +101,8 @@ def build_custom(data: Mapping[str, Any], source: str, start: date | None = None
     phase_start = start
     for i, raw in enumerate(phases_raw):
         phase = _phase(raw, source, f"phases[{i}]", i, doses_per_day, phase_start)
-        previous = phases[-1]["pattern"] if phases else {}
-        if "min_gap_hours" in previous and "min_gap_hours" in phase["pattern"]:
-            if previous["weekdays"] != phase["pattern"]["weekdays"]:
-                # Sunday then Monday across the phase change would be 24 hours apart.
-                raise RegimenFileError(
-                    source,
-                    f"phases[{i}].pattern.weekdays",
-                    "three times a week must keep the previous phase's days (48 hours apart)",
-                )
-        if previous.get("kind") == phase["pattern"]["kind"] == "weekly":
-            days = previous.get("weekdays"), phase["pattern"].get("weekdays")
-            if not days[0] or days[0] != days[1]:
-                # Unnamed, the next weekly phase would fall on the day after the last dose.
-                raise RegimenFileError(
-                    source,
-                    f"phases[{i}].pattern.weekdays",
-                    "weekly phases one after the other must name the same weekday",
-                )
+        if phases:
+            _check_change(phases[-1]["pattern"], phase["pattern"], source, f"phases[{i}]")
         phases.append(phase)
         if phase_start is not None:
             phase_start = _end_of(phase, phase_start, doses_per_day) + timedelta(days=1)
@@ -143,13 +127,37 @@ def build_custom(data: Mapping[str, Any], source: str, start: date | None = None
     return custom_regimen(out, source)
 
 
-def _known(data: object, allowed: Sequence[str], source: str, path: str) -> None:
+def _check_change(
+    before: Mapping[str, Any], after: Mapping[str, Any], source: str, path: str
+) -> None:
+    """The gap between doses also holds where one phase gives way to the next."""
+    where = f"{path}.pattern.weekdays"
+    if "min_gap_hours" in before and "min_gap_hours" in after:
+        if before["weekdays"] != after["weekdays"]:
+            # Sunday then Monday across the phase change would be 24 hours apart.
+            raise RegimenFileError(
+                source,
+                where,
+                "three times a week must keep the previous phase's days (48 hours apart)",
+            )
+    elif before.get("kind") == after["kind"] == "weekly":
+        named = before.get("weekdays")
+        if not named or named != after.get("weekdays"):
+            # Unnamed, the next weekly phase would fall on the day after the last dose.
+            raise RegimenFileError(
+                source, where, "weekly phases one after the other must name the same weekday"
+            )
+
+
+def _known(data: object, allowed: Sequence[str], source: str, path: str) -> Mapping[str, Any]:
+    """`data` as a table with only `allowed` keys (a typo must not fall back to a default)."""
     if not isinstance(data, Mapping):
         raise RegimenFileError(source, path or "(file)", "must be a table")
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         where = f"{path}.{unknown[0]}" if path else unknown[0]
         raise RegimenFileError(source, where, f"unknown key; allowed keys: {', '.join(allowed)}")
+    return data
 
 
 def _pattern_kind(raw: object) -> object:
@@ -165,8 +173,7 @@ def _phase(
     doses_per_day: int,
     start: date | None,
 ) -> dict[str, Any]:
-    _known(raw, _PHASE_KEYS, source, path)
-    assert isinstance(raw, Mapping)  # checked by _known
+    raw = _known(raw, _PHASE_KEYS, source, path)
     pattern = _pattern(raw.get("pattern", {}), source, f"{path}.pattern")
     drugs_raw = raw.get("drugs")
     if not isinstance(drugs_raw, list) or not drugs_raw:
@@ -202,8 +209,7 @@ def _phase(
 
 
 def _pattern(raw: object, source: str, path: str) -> dict[str, Any]:
-    _known(raw, ("kind", "weekdays", "min_gap_hours"), source, path)
-    assert isinstance(raw, Mapping)
+    raw = _known(raw, ("kind", "weekdays", "min_gap_hours"), source, path)
     kind = raw.get("kind", "daily")
     if kind in ("daily", "twice_daily"):
         if "weekdays" in raw:
@@ -227,8 +233,7 @@ def _pattern(raw: object, source: str, path: str) -> dict[str, Any]:
 
 
 def _drug(raw: object, source: str, path: str) -> dict[str, Any]:
-    _known(raw, _DRUG_KEYS, source, path)
-    assert isinstance(raw, Mapping)
+    raw = _known(raw, _DRUG_KEYS, source, path)
     token = raw.get("name")
     info = load_drugs().lookup(token) if isinstance(token, str) else None
     if info is None:
@@ -261,8 +266,7 @@ def _drug(raw: object, source: str, path: str) -> dict[str, Any]:
         out.update(dose)
         return out
     loading = raw["loading"]
-    _known(loading, ("days", "tablets", "mg"), source, f"{path}.loading")
-    assert isinstance(loading, Mapping)
+    loading = _known(loading, ("days", "tablets", "mg"), source, f"{path}.loading")
     if "days" not in loading:
         raise RegimenFileError(source, f"{path}.loading.days", "how many days the loading lasts")
     first = {"for_days": loading["days"]}
@@ -280,8 +284,7 @@ def _doses_for(
     path: str,
 ) -> int:
     """Dose slots in a phase of this calendar length, when no dose is missed."""
-    _known(raw, ("months", "weeks", "days"), source, path)
-    assert isinstance(raw, Mapping)
+    raw = _known(raw, ("months", "weeks", "days"), source, path)
     parts = {key: raw[key] for key in ("months", "weeks", "days") if key in raw}
     if len(parts) != 1:
         raise RegimenFileError(source, path, "give one of months, weeks or days")

@@ -74,7 +74,7 @@ async def _no_plaintext(database: TestDatabase, words: tuple[str, ...]) -> None:
             tables = [r[0] for r in rows]
             found = []
             for table in tables:
-                for row in await conn.execute(text(f'SELECT * FROM "{table}"')):  # nosec B608
+                for row in await conn.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608  # nosec B608
                     for value in row:
                         raw = value if isinstance(value, bytes | memoryview) else str(value)
                         blob = bytes(raw) if not isinstance(raw, str) else raw.encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -64,7 +65,7 @@ def test_three_times_a_week_keeps_48_hours_between_doses() -> None:
     regimen = build_custom(_one({"kind": "three_times_weekly"}), "t")
     assert regimen.phases[0].pattern.min_gap_hours == 48
     slots = list(iter_slots(_enrol(regimen)))
-    gaps = [(b.utc - a.utc).total_seconds() / 3600 for a, b in zip(slots, slots[1:], strict=False)]
+    gaps = [(b.utc - a.utc).total_seconds() / 3600 for a, b in itertools.pairwise(slots)]
     assert min(gaps) >= 48
 
 
@@ -134,21 +135,41 @@ def test_months_in_a_second_phase_count_from_where_the_first_ends() -> None:
         (_one(drugs=[{"name": "H"}, {"name": "isoniazid"}]), "phases[0].drugs", "listed twice"),
         (_one(duration={"weeks": 0}), "phases[0].duration.weeks", "1 or more"),
         (_one(duration={"weeks": 400}), "phases", "400 weeks"),
-        ({"phases": [{"doses_required": 0, "drugs": [{"name": "H"}]}]}, "phases[0].doses_required", "from 1"),
+        (
+            {"phases": [{"doses_required": 0, "drugs": [{"name": "H"}]}]},
+            "phases[0].doses_required",
+            "from 1",
+        ),
         (
             _one({"kind": "three_times_weekly", "weekdays": ["mon", "tue", "thu"]}),
             "phases[0].pattern.min_gap_hours",
             "less than 48 h apart",
         ),
-        (_one({"kind": "three_times_weekly", "weekdays": ["mon"]}), "phases[0].pattern.weekdays", "exactly 3"),
+        (
+            _one({"kind": "three_times_weekly", "weekdays": ["mon"]}),
+            "phases[0].pattern.weekdays",
+            "exactly 3",
+        ),
         (_one({"kind": "fortnightly"}), "phases[0].pattern.kind", "must be one of"),
         (_one(duration={"months": 6}), "phases[0].duration.months", "start date"),
-        (_one(duration={"days": 10}, pattern={"kind": "weekly"}), "phases[0].duration.days", "weeks"),
+        (
+            _one(duration={"days": 10}, pattern={"kind": "weekly"}),
+            "phases[0].duration.days",
+            "weeks",
+        ),
         (_one(duration={"weeks": 2, "days": 3}), "phases[0].duration", "one of"),
         (_one(doses_required=10), "phases[0].doses_required", "either"),
-        (_one(drugs=[{"name": "H", "tablets": "a few"}]), "phases[0].drugs[0].tablets", "as prescribed"),
+        (
+            _one(drugs=[{"name": "H", "tablets": "a few"}]),
+            "phases[0].drugs[0].tablets",
+            "as prescribed",
+        ),
         (_one(drugs=[{"name": "H", "tablets": 0}]), "phases[0].drugs[0].tablets", "above 0"),
-        (_one(drugs=[{"name": "H", "loading": {"tablets": 4}}]), "phases[0].drugs[0].loading.days", "how many days"),
+        (
+            _one(drugs=[{"name": "H", "loading": {"tablets": 4}}]),
+            "phases[0].drugs[0].loading.days",
+            "how many days",
+        ),
         ({**_one(), "dose_per_day": 2}, "dose_per_day", "unknown key"),
         (
             {

@@ -89,7 +89,9 @@ def _weeks(phase: dict[str, Any]) -> int:
 def _enrol(regimen: Regimen, start: date, at: time, zone: str) -> Enrolment:
     times = (at,) if regimen.doses_per_day == 1 else (time(7, 0), time(19, 30))
     return validate(
-        Enrolment(regimen_id=regimen.id, start=start, times=times, zone=zone, custom_regimen=regimen),
+        Enrolment(
+            regimen_id=regimen.id, start=start, times=times, zone=zone, custom_regimen=regimen
+        ),
         None,
         None,
     )
@@ -207,5 +209,8 @@ def test_months_end_on_the_calendar_date_months_later(months: int, start: date, 
     assert slots[-1].local_date < end
     # No dosing day of the pattern is left between the last dose and the end date.
     days = {s.local_date.weekday() for s in slots}
-    gap = [slots[-1].local_date + timedelta(days=n) for n in range(1, (end - slots[-1].local_date).days)]
+    gap = [
+        slots[-1].local_date + timedelta(days=n)
+        for n in range(1, (end - slots[-1].local_date).days)
+    ]
     assert not [d for d in gap if d.weekday() in days]

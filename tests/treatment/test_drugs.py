@@ -90,7 +90,10 @@ def test_pickable_list_leaves_out_the_as_prescribed_entry() -> None:
         (lambda d: d["drugs"][0].update(group="D"), "drugs[0].group"),
         (lambda d: d["drugs"][0].pop("source"), "drugs[0].source"),
         (lambda d: d["drugs"][0].update(verified=False, note=""), "drugs[0].note"),
-        (lambda d: d["drugs"][0].update(strengths=[{"mg": 0, "form": "x"}]), "drugs[0].strengths[0].mg"),
+        (
+            lambda d: d["drugs"][0].update(strengths=[{"mg": 0, "form": "x"}]),
+            "drugs[0].strengths[0].mg",
+        ),
         (lambda d: d["combinations"][0]["contains"].update(Q=5), "combinations[0].contains.Q"),
         (lambda d: d["drugs"][0].update(colour="red"), "drugs[0].colour"),
     ],

@@ -68,6 +68,13 @@ def _hide(data: dict[str, Any]) -> bool:
     return bool(data.get("discreet_only"))
 
 
+def _prescription(data: dict[str, object]) -> dict[str, Any]:
+    custom = data.get(CUSTOM)
+    if not isinstance(custom, dict):
+        raise LookupError("this step follows the first part of a custom regimen")
+    return custom
+
+
 def _phase(c: Conversation) -> dict[str, Any]:
     return dict(c.data.get("phase") or {})
 
@@ -223,9 +230,7 @@ def ask_after_loading(t: Translator, data: dict[str, object]) -> Reply:
         (Choice(t._(PATTERNS["three_times_weekly"]), OPT, "three"),),
     ]
     return Reply(
-        t._(
-            "After the loading days, when do you take {drug}?", drug=info.local_name(t.locale)
-        ),
+        t._("After the loading days, when do you take {drug}?", drug=info.local_name(t.locale)),
         with_cancel(t, rows),
         sensitive=True,
     )
@@ -313,8 +318,10 @@ def _problem(t: Translator, custom: dict[str, Any], start: date) -> str | None:
 
 
 def ask_check(t: Translator, data: dict[str, object]) -> Reply:
-    custom = dict(data)[CUSTOM]
-    lines = [t._("Here is your treatment as you told me. Please check it against your prescription:")]
+    custom = _prescription(data)
+    lines = [
+        t._("Here is your treatment as you told me. Please check it against your prescription:")
+    ]
     lines.extend(describe(t, custom, hide_names=_hide(dict(data))))
     rows = [(Choice(t._("Yes, that is right"), OPT, "right"),)]
     if len(custom["phases"]) < MAX_PHASES:

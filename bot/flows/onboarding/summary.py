@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
-from bot.flows.onboarding.earlier import earlier_line
 from bot.flows.onboarding.custom import describe
+from bot.flows.onboarding.earlier import earlier_line
 from bot.flows.onboarding.setup import Setup, read_setup, to_enrolment
 from bot.flows.onboarding.step import FLOW, Answer, with_cancel
 from bot.flows.reminder import Wording, product_lines
@@ -70,7 +71,7 @@ def accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation | 
     if a.option == "start":
         return read_setup(c.data)
     if a.option == "restart":
-        kept = {key: c.data[key] for key in ("language", "discreet_only") if key in c.data}
+        kept: dict[str, Any] = {k: c.data[k] for k in ("language", "discreet_only") if k in c.data}
         return Conversation(FLOW, "alias", {**kept, "consent": True}, now)
     return None
 
