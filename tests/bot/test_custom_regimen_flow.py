@@ -133,6 +133,28 @@ def test_a_later_part_is_added_and_repeated_back() -> None:
     assert "levofloxacin: as prescribed" in check
 
 
+def test_medicines_picked_one_at_a_time_then_done() -> None:
+    turn = run(begin(NOW, "en"), *TO_REGIMEN, pick("custom"), pick("pick"), pick("Lzd"))
+    assert turn.conversation is not None and turn.conversation.step == "custom_drugs"
+    assert "Picked so far: linezolid" in turn.replies[-1].text
+    turn = run(turn, pick("Lzd"), pick("Cfz"), pick("done"))
+    assert turn.conversation is not None and turn.conversation.step == "custom_tablets"
+    assert [d["name"] for d in turn.conversation.data["phase"]["drugs"]] == ["Lzd", "Cfz"]
+    turn = run(turn, pick("n1"), pick("prescribed"), pick("daily"), say("8 weeks"))
+    check = turn.replies[-1].text
+    assert "linezolid: 1 tablet each time" in check
+    assert "clofazimine: as prescribed" in check
+
+
+def test_on_a_numbered_channel_a_typed_count_is_that_count() -> None:
+    turn = run(begin(NOW, "en"), *TO_REGIMEN, pick("custom"), pick("pick"), say(number("Lzd")))
+    offered = turn.replies[-1].all_choices()
+    # The n-th choice of the tablets question is n tablets, for every whole count.
+    assert [c.arg for c in offered[:20]] == [f"n{n}" for n in range(1, 21)]
+    drugs = run(begin(NOW, "en"), *TO_REGIMEN, pick("custom"), pick("pick")).replies[-1]
+    assert [c.arg for c in drugs.all_choices()[:23]] == [d.id for d in load_drugs().pickable()]
+
+
 def test_impossible_answers_are_asked_again_and_nothing_is_half_saved() -> None:
     turn = run(begin(NOW, "en"), *TO_REGIMEN, pick("custom"), pick("pick"))
     again = run(turn, say("0, 99"))

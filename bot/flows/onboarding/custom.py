@@ -32,7 +32,14 @@ from bot.flows.onboarding.setup import CUSTOM
 from bot.flows.onboarding.step import Answer, with_cancel
 from bot.i18n import Translator, translator
 from bot.parsing import ParseError
-from bot.prescription import parse_length, parse_loading, parse_picks, parse_tablets
+from bot.prescription import (
+    MAX_DRUGS,
+    MAX_TABLETS,
+    parse_length,
+    parse_loading,
+    parse_picks,
+    parse_tablets,
+)
 from bot.texts import N_
 from treatment.custom import build_custom
 from treatment.drugs import AS_PRESCRIBED, DrugInfo, load_drugs
@@ -112,20 +119,38 @@ def _pickable() -> tuple[DrugInfo, ...]:
 
 
 def ask_drugs(t: Translator, data: dict[str, object]) -> Reply:
-    lines = [
-        t._(
-            "Which medicines are in your prescription? Type their numbers, like 1, 3, 9. "
-            "Only what your clinician prescribed."
-        )
-    ]
-    lines.extend(
-        f"{i}. {d.local_name(t.locale)} ({d.id})" for i, d in enumerate(_pickable(), start=1)
+    """The catalogue as choices, in its order, so that a typed number on a numbered channel
+    is the same medicine as the button: one at a time, then Done; or all numbers at once."""
+    picked = [str(d["name"]) for d in dict(data).get("phase", {}).get("drugs", [])]
+    text = t._(
+        "Which medicines are in your prescription? Press them one at a time, or type their "
+        "numbers like 1, 3, 9; then press Done. Only what your clinician prescribed."
     )
-    return Reply("\n".join(lines), with_cancel(t, []), sensitive=True)
+    if picked:
+        names = ", ".join(load_drugs().get(i).local_name(t.locale) for i in picked)
+        text += "\n" + t._("Picked so far: {names}", names=names)
+    rows: list[tuple[Choice, ...]] = [
+        (Choice(f"{d.local_name(t.locale)} ({d.id})", OPT, d.id),) for d in _pickable()
+    ]
+    if picked:
+        rows.append((Choice(t._("Done"), OPT, "done"),))
+    return Reply(text, with_cancel(t, rows), sensitive=True)
 
 
 def accept_drugs(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
     t = _t(c)
+    phase = _phase(c)
+    drugs = list(phase.get("drugs", []))
+    if a.option == "done" and drugs:
+        return c.at("custom_tablets", now, phase={"drugs": drugs, "i": 0})
+    if a.option is not None:
+        if a.option not in {d.id for d in _pickable()}:
+            return None
+        if len(drugs) >= MAX_DRUGS:
+            return t._("Please pick at most 10 medicines.")
+        if all(d["name"] != a.option for d in drugs):
+            drugs.append({"name": a.option})
+        return c.at("custom_drugs", now, phase={"drugs": drugs})
     try:
         picks = parse_picks(a.text or "", len(_pickable()))
     except ParseError as exc:
@@ -147,8 +172,12 @@ def _current(data: dict[str, Any]) -> tuple[int, dict[str, Any], DrugInfo]:
 
 
 def ask_tablets(t: Translator, data: dict[str, object]) -> Reply:
+    """Whole counts 1 to 20 as choices first, so a typed count on a numbered channel is that
+    count, never another button; halves are typed."""
     _, _, info = _current(dict(data))
-    rows = [(Choice(t._("As prescribed"), OPT, "prescribed"),)]
+    counts = [Choice(str(n), OPT, f"n{n}") for n in range(1, int(MAX_TABLETS) + 1)]
+    rows: list[tuple[Choice, ...]] = [tuple(counts[i : i + 5]) for i in range(0, len(counts), 5)]
+    rows.append((Choice(t._("As prescribed"), OPT, "prescribed"),))
     return Reply(
         t._(
             "How many tablets of {drug} do you take each time? Type the number on your "
@@ -172,6 +201,8 @@ def accept_tablets(c: Conversation, a: Answer, now: datetime) -> Conversation | 
     index, _, info = _current(c.data)
     if a.option == "prescribed":
         tablets: float | str = "as prescribed"
+    elif a.option is not None and a.option.startswith("n") and a.option[1:].isdigit():
+        tablets = int(a.option[1:])
     elif a.option is not None:
         return None
     else:

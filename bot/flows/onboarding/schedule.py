@@ -39,7 +39,8 @@ def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
     return Reply(
         t._(
             "Which treatment did your clinician or prescription give you? If yours is not in "
-            "the list, press the last button and tell me what your prescription says."
+            "the list, press “My treatment is not in this list” and tell me what your "
+            "prescription says."
         ),
         with_cancel(t, rows),
     )
