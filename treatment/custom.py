@@ -44,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from treatment.catalogue import custom_regimen
+from treatment.catalogue import MAX_DOSES_PER_DAY, custom_regimen
 from treatment.drugs import load_drugs
 from treatment.errors import RegimenFileError
 from treatment.regimen import WEEKDAY_NAMES, Duration, Regimen
@@ -56,6 +56,7 @@ DEFAULT_WEEKDAYS = {
     "three_times_weekly": ("mon", "wed", "fri"),
 }
 PATTERN_DAYS = {"five_of_seven": 5, "three_times_weekly": 3}
+PATTERNS = ("daily", "five_of_seven", "three_times_weekly", "weekly", "twice_daily", "weekdays")
 AS_PRESCRIBED_WORDS = {"as prescribed", "as-prescribed"}
 
 _TOP_KEYS = ("id", "name", "population", "source", "doses_per_day", "note", "window", "phases")
@@ -95,8 +96,14 @@ def build_custom(data: Mapping[str, Any], source: str, start: date | None = None
         if doses_per_day not in (1, 2):
             raise RegimenFileError(source, "doses_per_day", "twice a day means 2 doses a day")
         doses_per_day = 2
-    if isinstance(doses_per_day, bool) or not isinstance(doses_per_day, int):
-        raise RegimenFileError(source, "doses_per_day", "must be a whole number")
+    if (
+        isinstance(doses_per_day, bool)
+        or not isinstance(doses_per_day, int)
+        or not 1 <= doses_per_day <= MAX_DOSES_PER_DAY
+    ):
+        raise RegimenFileError(
+            source, "doses_per_day", f"must be a whole number from 1 to {MAX_DOSES_PER_DAY}"
+        )
     phases: list[dict[str, Any]] = []
     phase_start = start
     for i, raw in enumerate(phases_raw):
@@ -104,7 +111,7 @@ def build_custom(data: Mapping[str, Any], source: str, start: date | None = None
         if phases:
             _check_change(phases[-1]["pattern"], phase["pattern"], source, f"phases[{i}]")
         phases.append(phase)
-        if phase_start is not None:
+        if phase_start is not None and _is_count(phase["doses_required"]):
             phase_start = _end_of(phase, phase_start, doses_per_day) + timedelta(days=1)
     out: dict[str, Any] = {
         "id": data.get("id", "custom"),
@@ -125,6 +132,10 @@ def build_custom(data: Mapping[str, Any], source: str, start: date | None = None
             f"{MAX_LENGTH_DAYS // 7} weeks (2 years) can be followed: check the prescription",
         )
     return custom_regimen(out, source)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 10_000
 
 
 def _check_change(
@@ -211,12 +222,16 @@ def _phase(
 def _pattern(raw: object, source: str, path: str) -> dict[str, Any]:
     raw = _known(raw, ("kind", "weekdays", "min_gap_hours"), source, path)
     kind = raw.get("kind", "daily")
+    if not isinstance(kind, str):
+        raise RegimenFileError(source, f"{path}.kind", "must be a pattern name")
     if kind in ("daily", "twice_daily"):
         if "weekdays" in raw:
             raise RegimenFileError(source, f"{path}.weekdays", "a daily pattern takes no weekdays")
         return {"kind": "daily"}
     if kind in PATTERN_DAYS:
-        weekdays = list(raw.get("weekdays", DEFAULT_WEEKDAYS[kind]))
+        weekdays = raw.get("weekdays", list(DEFAULT_WEEKDAYS[kind]))
+        if not isinstance(weekdays, list):
+            raise RegimenFileError(source, f"{path}.weekdays", "must be a list of weekdays")
         want = PATTERN_DAYS[kind]
         if len(weekdays) != want:
             raise RegimenFileError(
@@ -228,8 +243,7 @@ def _pattern(raw: object, source: str, path: str) -> dict[str, Any]:
         return out
     if kind in ("weekly", "weekdays"):
         return {key: value for key, value in raw.items()}
-    allowed = "daily, five_of_seven, three_times_weekly, weekly, twice_daily, weekdays"
-    raise RegimenFileError(source, f"{path}.kind", f"must be one of {allowed}")
+    raise RegimenFileError(source, f"{path}.kind", f"must be one of {', '.join(PATTERNS)}")
 
 
 def _drug(raw: object, source: str, path: str) -> dict[str, Any]:
@@ -362,7 +376,7 @@ def _calendar_days(phases: Sequence[Mapping[str, Any]], doses_per_day: int) -> i
     total = 0.0
     for phase in phases:
         count = phase["doses_required"]
-        if isinstance(count, bool) or not isinstance(count, int) or doses_per_day < 1:
+        if not _is_count(count):
             continue
         total += count / (_days_per_week(phase["pattern"]) * doses_per_day) * 7
     return math.ceil(total)

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.treatment.dosing_fixtures import TODAY
 from treatment.catalogue import regimen_from_dict, regimen_to_dict
-from treatment.custom import build_custom, load_custom_toml
+from treatment.custom import PATTERNS, build_custom, load_custom_toml
 from treatment.enrolment import Enrolment, enrol
 from treatment.errors import RegimenFileError
 from treatment.plan import iter_slots
@@ -246,3 +248,59 @@ def test_custom_regimen_survives_the_sealed_enrolment_form() -> None:
     back = Enrolment.from_dict(stored)
     assert back.regimen() == regimen
     assert regimen_from_dict(regimen_to_dict(regimen), "again") == regimen
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 3000)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_phase_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": _values,
+        "doses_required": _values,
+        "duration": st.dictionaries(
+            st.sampled_from(["weeks", "months", "days", "x"]), _values, max_size=2
+        ),
+        "pattern": st.fixed_dictionaries(
+            {}, optional={"kind": _values | st.sampled_from(list(PATTERNS)), "weekdays": _values}
+        ),
+        "drugs": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "name": _values | st.sampled_from(["H", "Bdq", "Rx", "linezolid"]),
+                    "tablets": _values,
+                    "mg": _values,
+                    "loading": _values,
+                    "weekdays": _values,
+                },
+            ),
+            max_size=3,
+        ),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.fixed_dictionaries(
+        {},
+        optional={"phases": st.lists(_phase_like, max_size=3) | _values, "doses_per_day": _values},
+    ),
+    start=st.none() | st.dates(date(2000, 1, 1), date(2035, 1, 1)),
+)
+def test_any_input_is_a_regimen_or_a_clear_error(data: dict[str, Any], start: date | None) -> None:
+    try:
+        regimen = build_custom(data, "fuzz.toml", start)
+    except RegimenFileError as exc:
+        assert exc.message.startswith("fuzz.toml: ")
+        return
+    assert regimen.phases and all(p.drugs and p.doses_required > 0 for p in regimen.phases)
