@@ -121,7 +121,9 @@ def _pickable() -> tuple[DrugInfo, ...]:
 def ask_drugs(t: Translator, data: dict[str, object]) -> Reply:
     """The catalogue as choices, in its order, so that a typed number on a numbered channel
     is the same medicine as the button: one at a time, then Done; or all numbers at once."""
-    picked = [str(d["name"]) for d in dict(data).get("phase", {}).get("drugs", [])]
+    phase = data.get("phase")
+    drugs = phase.get("drugs", []) if isinstance(phase, dict) else []
+    picked = [str(d["name"]) for d in drugs]
     text = t._(
         "Which medicines are in your prescription? Press them one at a time, or type their "
         "numbers like 1, 3, 9; then press Done. Only what your clinician prescribed."
