@@ -55,8 +55,8 @@ def test_picked_drugs_are_repeated_back_in_plain_words_before_anything_is_saved(
     check = turn.replies[-1].text
     assert "Part 1: every day, for 24 weeks" in check
     assert (
-        "bedaquiline: 4 tablets every day for the first 14 days, then 2 tablets each time, "
-        "Monday, Wednesday and Friday" in check
+        "bedaquiline: 4 tablets each time for the first 14 days, then 2 tablets each time, "
+        "on Monday, Wednesday, Friday" in check
     )
     assert "levofloxacin: 3 tablets each time" in check
     assert turn.replies[-1].sensitive

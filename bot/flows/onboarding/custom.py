@@ -25,6 +25,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
+
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
@@ -44,6 +46,7 @@ from bot.texts import N_
 from treatment.custom import build_custom
 from treatment.drugs import AS_PRESCRIBED, DrugInfo, load_drugs
 from treatment.errors import RegimenFileError
+from treatment.regimen import DoseStep, DosingPattern, Drug, PatternKind
 
 MAX_PHASES = 4
 THREE_WEEKLY = ["mon", "wed", "fri"]
@@ -59,6 +62,19 @@ PATTERNS = {
 def start_custom(c: Conversation, now: datetime) -> Conversation:
     """From the regimen question: a new prescription, asked from its first part."""
     return _next_part(c.at(c.step, now, regimen=CUSTOM, custom={"phases": []}), now)
+
+
+def start_operator(c: Conversation, words: dict[str, Any], now: datetime) -> Conversation:
+    """A regimen the operator added: straight to the repeat-back, to check against the
+    prescription; "Start again" there enters the patient's own instead."""
+    return c.at(
+        "custom_check",
+        now,
+        regimen=CUSTOM,
+        custom=words,
+        phase={},
+        custom_from=_today(c, now).isoformat(),
+    )
 
 
 def _next_part(c: Conversation, now: datetime) -> Conversation:
@@ -321,7 +337,9 @@ def accept_length(c: Conversation, a: Answer, now: datetime) -> Conversation | s
     problem = _problem(t, custom, _today(c, now))
     if problem is not None:
         return problem
-    return c.at("custom_check", now, custom=custom, phase={})
+    return c.at(
+        "custom_check", now, custom=custom, phase={}, custom_from=_today(c, now).isoformat()
+    )
 
 
 def _today(c: Conversation, now: datetime) -> date:
@@ -355,7 +373,9 @@ def ask_check(t: Translator, data: dict[str, object]) -> Reply:
     lines = [
         t._("Here is your treatment as you told me. Please check it against your prescription:")
     ]
-    lines.extend(describe(t, custom, hide_names=_hide(dict(data))))
+    # Months are counted from the day the prescription was told until the start is known.
+    start = date.fromisoformat(str(data["custom_from"]))
+    lines.extend(describe(t, custom, start, hide_names=_hide(dict(data))))
     rows = [(Choice(t._("Yes, that is right"), OPT, "right"),)]
     if len(custom["phases"]) < MAX_PHASES:
         rows.append((Choice(t._("Add a later part (it changes after some time)"), OPT, "more"),))
@@ -373,28 +393,48 @@ def accept_check(c: Conversation, a: Answer, now: datetime) -> Conversation | st
     return None
 
 
-def describe(t: Translator, custom: dict[str, Any], *, hide_names: bool) -> list[str]:
-    """The prescription in plain words, one line per part and per medicine."""
+def describe(t: Translator, custom: dict[str, Any], start: date, *, hide_names: bool) -> list[str]:
+    """The prescription in plain words, one line per part and per medicine: the length as the
+    patient gave it, everything else read from the validated regimen (so what is shown is
+    what will be reminded)."""
+    regimen = build_custom(custom, "set-up", start)
     lines: list[str] = []
-    for number, phase in enumerate(custom["phases"], start=1):
+    for number, (phase, words) in enumerate(zip(regimen.phases, custom["phases"], strict=True)):
         lines.append(
             t._(
                 "Part {n}: {how}, {length}",
-                n=number,
-                how=t._(PATTERNS[phase["pattern"]["kind"]]).lower(),
-                length=_length_words(t, phase),
+                n=number + 1,
+                how=_pattern_words(t, phase.pattern, regimen.doses_per_day).lower(),
+                length=_length_words(t, words, phase.doses_required),
             )
         )
-        for index, drug in enumerate(phase["drugs"], start=1):
+        for index, drug in enumerate(phase.drugs, start=1):
             lines.append(f"• {_drug_words(t, drug, index, hide_names)}")
     return lines
 
 
-def _length_words(t: Translator, phase: dict[str, Any]) -> str:
-    if "doses_required" in phase:
-        n = int(phase["doses_required"])
-        return t.ngettext("{n} dose", "{n} doses", n)
-    ((unit, n),) = phase["duration"].items()
+def _days(t: Translator, weekdays: tuple[int, ...]) -> str:
+    names = get_day_names("wide", locale=t.locale)
+    return ", ".join(str(names[d]) for d in weekdays)
+
+
+def _pattern_words(t: Translator, pattern: DosingPattern, doses_per_day: int) -> str:
+    if pattern.kind is PatternKind.DAILY:
+        return t._(PATTERNS["twice_daily" if doses_per_day == 2 else "daily"])
+    if pattern.kind is PatternKind.WEEKLY and not pattern.weekdays:
+        return t._(PATTERNS["weekly"])
+    if pattern.weekdays == (0, 1, 2, 3, 4):
+        return t._(PATTERNS["five_of_seven"])
+    if pattern.weekdays == (0, 2, 4):
+        return t._(PATTERNS["three_times_weekly"])
+    return t._("on {days}", days=_days(t, pattern.weekdays))
+
+
+def _length_words(t: Translator, words: dict[str, Any], doses: int) -> str:
+    duration = words.get("duration")
+    if not isinstance(duration, dict):
+        return t.ngettext("{n} dose", "{n} doses", doses)
+    ((unit, n),) = duration.items()
     if unit == "months":
         return t.ngettext("for {n} month", "for {n} months", int(n))
     if unit == "days":
@@ -402,30 +442,38 @@ def _length_words(t: Translator, phase: dict[str, Any]) -> str:
     return t.ngettext("for {n} week", "for {n} weeks", int(n))
 
 
-def _tablet_words(t: Translator, tablets: object) -> str:
-    if not isinstance(tablets, int | float):
-        return t._("as prescribed")
-    if float(tablets).is_integer():
-        return t.ngettext("{n} tablet each time", "{n} tablets each time", int(tablets))
-    return t._("{tablets} tablets each time", tablets=f"{tablets:g}")
+def _step_words(t: Translator, step: DoseStep) -> str:
+    if step.tablets is None and step.mg is None:
+        words = t._("as prescribed")
+    elif step.tablets is None:
+        words = t._("{mg} mg each time", mg=f"{step.mg:g}")
+    elif float(step.tablets).is_integer():
+        words = t.ngettext("{n} tablet each time", "{n} tablets each time", int(step.tablets))
+    else:
+        words = t._("{tablets} tablets each time", tablets=f"{step.tablets:g}")
+    if step.tablets is not None and step.mg is not None:
+        words = t._("{words} ({mg} mg)", words=words, mg=f"{step.mg:g}")
+    if step.weekdays:
+        words = t._("{words}, on {days}", words=words, days=_days(t, step.weekdays))
+    return words
 
 
-def _drug_words(t: Translator, drug: dict[str, Any], index: int, hide_names: bool) -> str:
-    info = load_drugs().get(str(drug["name"]))
+def _drug_words(t: Translator, drug: Drug, index: int, hide_names: bool) -> str:
+    info = load_drugs().get(drug.name)
     if info.id == AS_PRESCRIBED:
         return t._("your medicines, as your clinician told you")
     name = t._("medicine {n}", n=index) if hide_names else info.local_name(t.locale)
-    words = _tablet_words(t, drug.get("tablets"))
-    loading = drug.get("loading")
-    if isinstance(loading, dict):
-        first = t.ngettext(
-            "{tablets} tablets every day for the first {n} day",
-            "{tablets} tablets every day for the first {n} days",
-            int(loading["days"]),
-            tablets=loading["tablets"],
-        )
-        then = words
-        if drug.get("weekdays"):
-            then = t._("{words}, Monday, Wednesday and Friday", words=words)
-        return t._("{drug}: {first}, then {then}", drug=name, first=first, then=then)
-    return t._("{drug}: {words}", drug=name, words=words)
+    parts = []
+    for step in drug.steps:
+        words = _step_words(t, step)
+        if step.for_days is not None:
+            words = t.ngettext(
+                "{words} for the first {n} day",
+                "{words} for the first {n} days",
+                step.for_days,
+                words=words,
+            )
+        parts.append(words)
+    if len(parts) == 1:
+        return t._("{drug}: {words}", drug=name, words=parts[0])
+    return t._("{drug}: {first}, then {then}", drug=name, first=parts[0], then=parts[1])

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
-from bot.flows.onboarding.custom import start_custom
+from bot.flows.onboarding.custom import start_custom, start_operator
 from bot.flows.onboarding.setup import CUSTOM, draft, regimen_of
 from bot.flows.onboarding.step import Answer, with_cancel
 from bot.flows.onboarding.tablets import after_earlier
 from bot.i18n import Translator, translator
+from bot.operator_regimens import load_operator_regimens
 from bot.parsing import ParseError, parse_date, parse_times
 from bot.texts import REGIMEN_NAMES
 from treatment.backfill import due_before
@@ -35,6 +36,8 @@ def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
         (Choice(t._(REGIMEN_NAMES.get(r.id, r.name)), OPT, _regimen_slug(r.id)),)
         for r in load_catalogue()
     ]
+    # The operator's own regimens (TBBOT_REGIMENS_DIR) come after the catalogue, by their name.
+    rows.extend((Choice(r.name, OPT, r.slug),) for r in load_operator_regimens())
     rows.append((Choice(t._("My treatment is not in this list"), OPT, CUSTOM),))
     return Reply(
         t._(
@@ -49,6 +52,9 @@ def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
 def accept_regimen(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
     if a.option == CUSTOM:
         return start_custom(c, now)
+    chosen = next((r for r in load_operator_regimens() if r.slug == a.option), None)
+    if chosen is not None:
+        return start_operator(c, chosen.words, now)
     regimen_id = _regimen_by_slug(a.option) if a.option else None
     if regimen_id is None:
         return None

@@ -38,7 +38,7 @@ def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
         lines.append(t._("Weight: {kg} kg", kg=format(setup.weight_kg, "g")))
     if setup.custom is not None:
         hide = setup.discreet or bool(data.get("discreet_only"))
-        lines.extend(describe(t, setup.custom, hide_names=hide))
+        lines.extend(describe(t, setup.custom, setup.start, hide_names=hide))
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
