@@ -30,7 +30,7 @@ async def test_a_custom_regimen_is_set_up_reminded_and_stored_sealed(
     await mina.choose("Seoul")
     await mina.choose("My treatment is not in this list")
     await mina.choose("Yes, I will pick them")
-    assert "bedaquiline (Bdq)" in mina.text()
+    assert mina.offered("bedaquiline (Bdq)")
     await mina.say(f"{number('Bdq')}, {number('Lzd')}")
     await mina.say("2")
     await mina.say("4 x 14")
