@@ -3,6 +3,7 @@ whole in the enrolment; a broken file is left out and logged by name and field."
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.dialogue.choices import Picked
 from bot.dialogue.messages import Inbound, Kind
 from bot.flows.onboarding import Turn, begin, handle
@@ -116,3 +118,20 @@ def test_no_folder_means_no_operator_regimens(monkeypatch: pytest.MonkeyPatch) -
     load_operator_regimens.cache_clear()
     assert load_operator_regimens() == ()
     load_operator_regimens.cache_clear()
+
+
+def test_tbbot_regimens_lists_the_operator_regimens(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["regimens"]) == 0
+    out = capsys.readouterr().out
+    assert "op-10-clinic: Clinic longer regimen (Bdq-Lfx-Lzd-Cfz)" in out
+    assert "broken" not in out
+    assert main(["regimens", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {
+        "id": "op-10-clinic",
+        "name": "Clinic longer regimen (Bdq-Lfx-Lzd-Cfz)",
+        "operator": True,
+    } in listed
+    assert "BPaL" in {r["id"] for r in listed}
