@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if where is not None:
         # Files that fail are logged by load_operator_regimens; `tbbot plan --file` says why.
         print(f"\nthe operator's own regimens ({where}), offered in set-up after these:")
-        for regimen in own:
-            print(f"  {regimen.slug}: {regimen.name}")
+        for added in own:
+            print(f"  {added.slug}: {added.name}")
         if not own:
             print("  none valid: check each file with `tbbot plan --file`")
     return 0
