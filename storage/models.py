@@ -202,8 +202,13 @@ class DoseSlotRow(PatientOwned, Base):
     lease_until: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer)
     _dose: Mapped[bytes] = mapped_column("dose")
+    # Revision 0009: ``state`` holds only the phase (`SlotPhase`); what became of a closed
+    # slot is sealed here (NULL while it is open: planning seals nothing but the dose).
+    _outcome: Mapped[bytes | None] = mapped_column("outcome")
 
     dose = SealedField(JSON_OBJECT)
+    outcome = SealedField(TEXT)
+    """The `SlotState` of a closed slot (taken, missed, skipped, cancelled)."""
 
 
 class DoseEventRow(PatientOwned, Base):
@@ -376,7 +381,6 @@ class OutboxRow(PatientOwned, Base):
 
     patient_id: Mapped[str] = _patient_fk()
     recipient: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(32))
     priority: Mapped[int] = mapped_column(SmallInteger)
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
     state: Mapped[str] = mapped_column(String(16))
@@ -398,7 +402,11 @@ class OutboxRow(PatientOwned, Base):
     _payload: Mapped[bytes] = mapped_column("payload")
     _sent_message_id: Mapped[bytes] = mapped_column("sent_message_id")
     _destination: Mapped[bytes | None] = mapped_column("destination")
+    # Revision 0009: sealed (it told reminders from helper alerts); the dispatcher needs
+    # only ``priority``, and metrics take the kind from the message in memory.
+    _kind: Mapped[bytes] = mapped_column("kind")
 
+    kind = SealedField(TEXT)
     payload = SealedField(JSON_OBJECT)
     sent_message_id = SealedField(OPTIONAL_TEXT)
     destination = SealedField(JSON_OBJECT)

@@ -92,6 +92,26 @@ class SlotState(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
 
+    @property
+    def phase(self) -> SlotPhase:
+        """What the database shows of this state in plaintext."""
+        if self is SlotState.PENDING:
+            return SlotPhase.PLANNED
+        if self is SlotState.REMINDED:
+            return SlotPhase.OPEN
+        return SlotPhase.CLOSED
+
+
+class SlotPhase(StrEnum):
+    """The plaintext of a slot's state: only what the scheduler needs. What became of a closed
+    slot (taken, missed, skipped, cancelled) is sealed in its ``outcome`` column."""
+
+    PLANNED = "planned"
+    """Nothing sent about it yet: it may be planned again, its first reminder written ahead."""
+    OPEN = "open"
+    """Reminded, waiting for an answer or the end of its window."""
+    CLOSED = "closed"
+
 
 def reminder_key(slot_id: str) -> str:
     """The outbox dedupe key of a slot's first reminder: written at most once, and cancelled

@@ -157,7 +157,7 @@ class Store(Repositories):
                     await lock_for_migration(connection)
                     await verify_keys(connection, keyring)
                     if migrate:
-                        await upgrade(connection)
+                        await upgrade(connection, keyring=keyring)
                     elif await current_revision(connection) != head_revision():
                         raise StoreError(
                             "the database schema is not up to date; run `tbbot migrate` first"

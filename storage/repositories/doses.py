@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,11 +17,22 @@ from storage.records import (
     DoseSlot,
     NewDoseSlot,
     ReportedVia,
+    SlotPhase,
     SlotState,
 )
 from storage.repositories.base import Repository
 from storage.sealed import new_id
 from storage.session import SessionCrypto, session_crypto
+
+
+def state_of(phase: str, outcome: Callable[[], str]) -> SlotState:
+    """A slot's state from its plaintext phase and, for a closed slot only, its sealed
+    outcome (opened only then: open slots, which the engine reads in bulk, have none)."""
+    if phase == SlotPhase.PLANNED:
+        return SlotState.PENDING
+    if phase == SlotPhase.OPEN:
+        return SlotState.REMINDED
+    return SlotState(outcome())
 
 
 def to_slot(row: DoseSlotRow) -> DoseSlot:
@@ -31,7 +42,7 @@ def to_slot(row: DoseSlotRow) -> DoseSlot:
         enrolment_id=row.enrolment_id,
         due_at=row.due_at,
         window_ends_at=row.window_ends_at,
-        state=SlotState(row.state),
+        state=state_of(row.state, lambda: row.outcome),
         next_check_at=row.next_check_at,
         version=row.version,
         dose=row.dose,
@@ -48,6 +59,7 @@ SLOT_COLUMNS = (
     DoseSlotRow.next_check_at,
     DoseSlotRow.version,
     DoseSlotRow._dose,
+    DoseSlotRow._outcome,
 )
 
 
@@ -59,7 +71,12 @@ def slot_of(crypto: SessionCrypto, row: Any) -> DoseSlot:
         enrolment_id=row.enrolment_id,
         due_at=row.due_at,
         window_ends_at=row.window_ends_at,
-        state=SlotState(row.state),
+        state=state_of(
+            row.state,
+            lambda: DoseSlotRow.outcome.open_value(
+                crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._outcome
+            ),
+        ),
         next_check_at=row.next_check_at,
         version=row.version,
         dose=DoseSlotRow.dose.open_value(
@@ -100,7 +117,7 @@ class DoseRepository(Repository):
                     enrolment_id=enrolment_id,
                     due_at=slot.due_at,
                     window_ends_at=slot.window_ends_at,
-                    state=SlotState.PENDING.value,
+                    state=SlotPhase.PLANNED.value,
                     next_check_at=slot.due_at,
                     version=0,
                     dose=dict(slot.dose),
@@ -144,14 +161,15 @@ class DoseRepository(Repository):
         """Move a slot on only if nobody else did since ``expected_version`` was read.
 
         One conditional UPDATE, so two workers (or a worker and a patient's button) cannot both
-        win; the loser gets False and re-reads.
+        win; the loser gets False and re-reads. Only the phase is written here: a closed
+        slot's outcome is sealed by `record`, in the same transaction.
         """
         async with self._transaction() as session:
             result = await session.execute(
                 update(DoseSlotRow)
                 .where(DoseSlotRow.id == slot_id, DoseSlotRow.version == expected_version)
                 .values(
-                    state=state.value,
+                    state=state.phase.value,
                     next_check_at=next_check_at,
                     version=expected_version + 1,
                     lease_owner=None,
@@ -174,7 +192,7 @@ class DoseRepository(Repository):
 
         1. Check the slot belongs to the patient (a forged button names someone else's slot).
         2. Write the event (sealed: outcome, when the patient says, how, any note).
-        3. Set the slot's state to the outcome, stop its timer and bump its version.
+        3. Close the slot with the outcome sealed, stop its timer and bump its version.
         """
         async with self._transaction() as session:
             slot = await self._slot_row(session, patient_id, slot_id, lock=True)
@@ -189,7 +207,8 @@ class DoseRepository(Repository):
                 note=note,
             )
             session.add(row)
-            slot.state = SlotState(outcome.value).value
+            slot.state = SlotPhase.CLOSED.value
+            slot.outcome = outcome.value
             slot.next_check_at = None
             slot.lease_owner = None
             slot.lease_until = None
@@ -213,7 +232,7 @@ class DoseRepository(Repository):
     # every later change conditional, so a worker whose lease ran out cannot undo another's
     # work, and a patient's answer (which bumps the version) always wins over a timer.
 
-    OPEN_STATES = (SlotState.PENDING.value, SlotState.REMINDED.value)
+    OPEN_STATES = (SlotPhase.PLANNED.value, SlotPhase.OPEN.value)
 
     async def claim_timers(
         self,
@@ -244,11 +263,11 @@ class DoseRepository(Repository):
                     .where(
                         or_(
                             and_(
-                                DoseSlotRow.state == SlotState.REMINDED.value,
+                                DoseSlotRow.state == SlotPhase.OPEN.value,
                                 DoseSlotRow.next_check_at <= now,
                             ),
                             and_(
-                                DoseSlotRow.state == SlotState.PENDING.value,
+                                DoseSlotRow.state == SlotPhase.PLANNED.value,
                                 DoseSlotRow.next_check_at <= now + early,
                             ),
                         ),
@@ -291,7 +310,7 @@ class DoseRepository(Repository):
                     DoseSlotRow.lease_owner == owner,
                 )
                 .values(
-                    state=state.value,
+                    state=state.phase.value,
                     next_check_at=next_check_at,
                     version=expected_version + 1,
                     lease_owner=None,
@@ -337,7 +356,7 @@ class DoseRepository(Repository):
                     {
                         "b_id": slot_id,
                         "b_version": version,
-                        "b_state": state.value,
+                        "b_state": state.phase.value,
                         "b_next": next_check_at,
                         "b_new_version": version + 1,
                     }
@@ -345,7 +364,8 @@ class DoseRepository(Repository):
                 ],
             )
             wanted = {
-                slot_id: (version + 1, state.value, nxt) for slot_id, version, state, nxt in moves
+                slot_id: (version + 1, state.phase.value, nxt)
+                for slot_id, version, state, nxt in moves
             }
             rows = await session.execute(
                 select(
@@ -389,7 +409,7 @@ class DoseRepository(Repository):
             row = await self._slot_row(session, patient_id, slot_id, lock=True)
             if row.version != expected_version:
                 return False
-            row.state = state.value
+            row.state = state.phase.value
             row.next_check_at = next_check_at
             row.lease_owner = None
             row.lease_until = None
@@ -406,10 +426,10 @@ class DoseRepository(Repository):
         worker holds it, when that lease runs out. Three indexed MIN queries."""
         async with self._transaction() as session:
             free_at: list[datetime] = []
-            for state, ahead in ((SlotState.PENDING, early), (SlotState.REMINDED, timedelta(0))):
+            for phase, ahead in ((SlotPhase.PLANNED, early), (SlotPhase.OPEN, timedelta(0))):
                 found = await session.scalar(
                     select(func.min(DoseSlotRow.next_check_at)).where(
-                        DoseSlotRow.state == state.value,
+                        DoseSlotRow.state == phase.value,
                         DoseSlotRow.next_check_at.is_not(None),
                         or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
                     )
@@ -527,7 +547,7 @@ class DoseRepository(Repository):
                 .where(
                     DoseSlotRow.patient_id == patient_id,
                     DoseSlotRow.id.in_(list(slot_ids)),
-                    DoseSlotRow.state == SlotState.PENDING.value,
+                    DoseSlotRow.state == SlotPhase.PLANNED.value,
                     DoseSlotRow.lease_owner.is_(None),
                 )
                 .execution_options(synchronize_session=False)
