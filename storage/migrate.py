@@ -30,9 +30,7 @@ _REVISION = re.compile(r'^revision: str = "([^"]+)"$', re.MULTILINE)
 _DOWN_REVISION = re.compile(r'^down_revision: str \| None = (?:"([^"]+)"|None)$', re.MULTILINE)
 
 
-def alembic_config(
-    connection: Connection | None = None, keyring: Keyring | None = None
-) -> Config:
+def alembic_config(connection: Connection | None = None, keyring: Keyring | None = None) -> Config:
     """Alembic's configuration; the keyring lets revisions that seal content do so
     (`storage.migration_keys`)."""
     from alembic.config import Config
@@ -125,9 +123,7 @@ async def downgrade(
     from alembic import command
 
     await lock_for_migration(connection)
-    await connection.run_sync(
-        _run(lambda config: command.downgrade(config, revision), keyring)
-    )
+    await connection.run_sync(_run(lambda config: command.downgrade(config, revision), keyring))
 
 
 async def upgrade_engine(

@@ -18,9 +18,11 @@ from alembic import op
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage import crypto
+from storage.blind_index import BlindIndex
 from storage.errors import StoreError
 from storage.keyring import Keyring
 from storage.sealed import Codec
+from storage.store import BLIND_INDEX_KEY
 
 KEYRING_ATTRIBUTE = "keyring"
 T = TypeVar("T")
@@ -37,6 +39,21 @@ class Cells:
         self._connection = connection
         self._keyring = keyring
         self._ciphers: dict[str, AESGCM] = {}
+        self._blind_index: BlindIndex | None = None
+
+    def blind_index(self) -> BlindIndex:
+        """The store's blind index, from its key wrapped in ``store_keys``."""
+        if self._blind_index is None:
+            keys = sa.table(
+                "store_keys", sa.column("name"), sa.column("key_id"), sa.column("wrapped")
+            )
+            key_id, wrapped = self._connection.execute(
+                sa.select(keys.c.key_id, keys.c.wrapped).where(keys.c.name == BLIND_INDEX_KEY)
+            ).one()
+            secret = self._keyring.get(key_id).secret
+            aad = crypto.store_key_aad(BLIND_INDEX_KEY, key_id)
+            self._blind_index = BlindIndex(crypto.unwrap_key(secret, bytes(wrapped), aad))
+        return self._blind_index
 
     def load(self, patient_ids: Iterable[str]) -> None:
         """Unwrap the data keys of ``patient_ids`` not loaded yet (one query per 500)."""

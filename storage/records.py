@@ -215,7 +215,6 @@ class Helper:
     chat: str | None
     permissions: Mapping[str, Any]
     created_at: datetime
-    summary_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +249,16 @@ class IncidentState(StrEnum):
     OPEN = "open"
     HANDLED = "handled"  # a helper said they will reach out
     CLOSED = "closed"  # over without an answer (expired, or nobody left to tell)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """An engine wake-up (`storage.repositories.timers`): ``task`` says what it does."""
+
+    id: str
+    patient_id: str
+    due_at: datetime
+    task: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

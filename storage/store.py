@@ -59,6 +59,7 @@ from storage.repositories import (
     PlanningRepository,
     SideEffectRepository,
     SmsRepository,
+    TimerRepository,
 )
 from storage.session import StoreSession
 
@@ -97,6 +98,7 @@ class Repositories:
         self.planning = PlanningRepository(context, session)
         self.helpers = HelperRepository(context, session)
         self.incidents = IncidentRepository(context, session)
+        self.timers = TimerRepository(context, session)
         self.metrics = MetricsRepository(context, session)
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)

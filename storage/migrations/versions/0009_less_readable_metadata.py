@@ -5,6 +5,12 @@
   sealed in the new ``outcome`` column.
 - ``outbox.kind`` told reminders from helper alerts; it is sealed (the dispatcher orders by
   ``priority``; metrics take the kind from the message in memory).
+- Symptom follow-ups (``side_effect_reports.follow_up_at``, whose delay was the triage
+  level's), helper escalations (``helper_incidents.next_at``) and weekly summaries
+  (``helpers.summary_at``) move to one ``timers`` table: id (a keyed hash of what the timer
+  is for), patient, due instant, lease; the task sealed.
+- Side-effect reports, mood screenings and helper incidents show only the UTC day they were
+  made (``recorded_on``, ``created_on``); the instant is sealed in the column that held it.
 
 Sealing rows written before needs the patients' data keys: `Store.open` passes the keyring;
 `tbbot migrate` does when a key is configured, and otherwise refuses (before changing
@@ -18,12 +24,14 @@ Create Date: 2026-12-01 12:30:00.000000
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 from storage.migration_keys import Cells, cells
-from storage.sealed import TEXT
+from storage.sealed import INSTANT, JSON_OBJECT, TEXT
 
 revision: str = "0009"
 down_revision: str | None = "0007"
@@ -45,8 +53,214 @@ _slots = sa.table(
 
 def _outbox(kind: sa.types.TypeEngine[object], column: str = "kind") -> sa.TableClause:
     return sa.table(
-        "outbox", sa.column("id", sa.String), sa.column("patient_id", sa.String), sa.column(column, kind)
+        "outbox",
+        sa.column("id", sa.String),
+        sa.column("patient_id", sa.String),
+        sa.column(column, kind),
     )
+
+
+# (table, the instant's column, the day's column)
+_DAYS = (
+    ("side_effect_reports", "recorded_at", "recorded_on"),
+    ("mood_screenings", "recorded_at", "recorded_on"),
+    ("helper_incidents", "created_at", "created_on"),
+)
+# (table, its timer column, the timer's task, the index on that column)
+_TIMERS = (
+    (
+        "side_effect_reports",
+        "follow_up_at",
+        "recheck",
+        "report",
+        "ix_side_effect_reports_follow_up_at",
+    ),
+    ("helper_incidents", "next_at", "escalate", "incident", "ix_helper_incidents_state_next_at"),
+    ("helpers", "summary_at", "summary", "helper", "ix_helpers_summary_at"),
+)
+
+
+def _instant(value: datetime) -> datetime:
+    """An instant read by Core (naive UTC on SQLite) as an aware one."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _stored(value: datetime) -> datetime:
+    """An instant as `storage.models.UTCDateTime` stores it on this engine."""
+    value = value.astimezone(UTC)
+    return value.replace(tzinfo=None) if op.get_bind().dialect.name == "sqlite" else value
+
+
+def _rows(table: str, *columns: str) -> list[Any]:
+    found = sa.table(table, *(sa.column(c) for c in columns))
+    return list(op.get_bind().execute(sa.select(*found.c)).all())
+
+
+def _timed(table: str, column: str) -> list[Any]:
+    found = sa.table(table, sa.column("id"), sa.column("patient_id"), sa.column(column))
+    return list(
+        op.get_bind().execute(sa.select(*found.c).where(found.c[column].is_not(None))).all()
+    )
+
+
+def _timed_rows() -> list[tuple[str, str, str, datetime, dict[str, str]]]:
+    """Every timer of revision 0007: (patient, timer key, column, due, task)."""
+    timers = []
+    for table, column, task, subject, _ in _TIMERS:
+        for row_id, patient_id, due in _timed(table, column):
+            key = f"{task}:{row_id}"
+            timers.append((patient_id, key, table, _instant(due), {"do": task, subject: row_id}))
+    return timers
+
+
+def _create_timers() -> None:
+    op.create_table(
+        "timers",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("patient_id", sa.String(length=32), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("task", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_timers_patient_id_patients"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_timers")),
+    )
+    with op.batch_alter_table("timers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_timers_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_timers_patient_id"), ["patient_id"], unique=False)
+
+
+def _timers_up(keys: Cells | None) -> None:
+    """Step 3: the timers move to their table; their old columns go."""
+    timed = _timed_rows()
+    _create_timers()
+    if keys is not None and timed:
+        timers = sa.table(
+            "timers",
+            sa.column("id"),
+            sa.column("patient_id"),
+            sa.column("due_at", sa.DateTime(timezone=True)),
+            sa.column("task", sa.LargeBinary),
+        )
+        blind = keys.blind_index()
+        rows = []
+        for patient_id, key, _, due, task in timed:
+            timer_id = blind.lookup("timer", key).hex()[:32]
+            sealed = keys.seal(JSON_OBJECT, patient_id, "timers", "task", timer_id, task)
+            rows.append(
+                {"id": timer_id, "patient_id": patient_id, "due_at": _stored(due), "task": sealed}
+            )
+        op.bulk_insert(timers, rows)
+    for table, column, _, _, index in _TIMERS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(index)
+            batch_op.drop_column(column)
+
+
+def _timers_down(keys: Cells | None) -> None:
+    for table, column, _, _, index in _TIMERS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column(column, sa.DateTime(timezone=True), nullable=True))
+            if table == "helper_incidents":
+                batch_op.create_index(index, ["state", "next_at"], unique=False)
+            else:
+                batch_op.create_index(index, [column], unique=False)
+    columns = {task: (table, column) for table, column, task, _, _ in _TIMERS}
+    subjects = {task: subject for _, _, task, subject, _ in _TIMERS}
+    for timer_id, patient_id, due, sealed in _rows("timers", "id", "patient_id", "due_at", "task"):
+        if keys is None:
+            break
+        task = keys.open(JSON_OBJECT, patient_id, "timers", "task", timer_id, sealed)
+        table, column = columns[task["do"]]
+        target = sa.table(table, sa.column("id"), sa.column(column, sa.DateTime(timezone=True)))
+        op.get_bind().execute(
+            target.update()
+            .where(target.c.id == task[subjects[task["do"]]])
+            .values({column: _stored(_instant(due))})
+        )
+    op.drop_table("timers")
+
+
+def _days_up(keys: Cells | None) -> None:
+    """Step 4: the day stays readable, the instant is sealed in the column that held it."""
+    for table, at, on in _DAYS:
+        rows = _rows(table, "id", "patient_id", at)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column(on, sa.Date(), nullable=True))
+            batch_op.add_column(sa.Column(f"sealed_{at}", sa.LargeBinary(), nullable=True))
+        if keys is not None and rows:
+            target = sa.table(
+                table,
+                sa.column("id"),
+                sa.column(on, sa.Date()),
+                sa.column(f"sealed_{at}", sa.LargeBinary()),
+            )
+            op.get_bind().execute(
+                target.update()
+                .where(target.c.id == sa.bindparam("b_id"))
+                .values({on: sa.bindparam("b_on"), f"sealed_{at}": sa.bindparam("b_at")}),
+                [
+                    {
+                        "b_id": row_id,
+                        "b_on": _instant(instant).date(),
+                        "b_at": keys.seal(
+                            INSTANT, patient_id, table, at, row_id, _instant(instant)
+                        ),
+                    }
+                    for row_id, patient_id, instant in rows
+                ],
+            )
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column(at)
+            batch_op.alter_column(on, existing_type=sa.Date(), nullable=False)
+            batch_op.alter_column(
+                f"sealed_{at}", new_column_name=at, existing_type=sa.LargeBinary(), nullable=False
+            )
+
+
+def _days_down(keys: Cells | None) -> None:
+    for table, at, on in _DAYS:
+        rows = _rows(table, "id", "patient_id", at)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column(f"plain_{at}", sa.DateTime(timezone=True), nullable=True))
+        if keys is not None and rows:
+            target = sa.table(
+                table, sa.column("id"), sa.column(f"plain_{at}", sa.DateTime(timezone=True))
+            )
+            op.get_bind().execute(
+                target.update()
+                .where(target.c.id == sa.bindparam("b_id"))
+                .values({f"plain_{at}": sa.bindparam("b_at")}),
+                [
+                    {
+                        "b_id": row_id,
+                        "b_at": _stored(keys.open(INSTANT, patient_id, table, at, row_id, sealed)),
+                    }
+                    for row_id, patient_id, sealed in rows
+                ],
+            )
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column(at)
+            batch_op.drop_column(on)
+            batch_op.alter_column(
+                f"plain_{at}",
+                new_column_name=at,
+                existing_type=sa.DateTime(timezone=True),
+                nullable=False,
+            )
+
+
+def _owners(*tables: str) -> set[str]:
+    """The patients with rows in ``tables`` (whose data keys a conversion needs)."""
+    found: set[str] = set()
+    for table in tables:
+        found.update(row.patient_id for row in _rows(table, "patient_id"))
+    return found
 
 
 def upgrade() -> None:
@@ -58,10 +272,14 @@ def upgrade() -> None:
     ).all()
     outbox = _outbox(sa.String())
     kinds = bind.execute(sa.select(outbox.c.id, outbox.c.patient_id, outbox.c.kind)).all()
+    owners = {row.patient_id for row in [*closed, *kinds]} | _owners(
+        "side_effect_reports", "mood_screenings", "helper_incidents"
+    )
+    owners |= {patient_id for patient_id, *_ in _timed_rows()}
     keys: Cells | None = None
-    if closed or kinds:
-        keys = cells("seals the outcomes of answered doses and the kinds of queued messages")
-        keys.load({row.patient_id for row in [*closed, *kinds]})
+    if owners:
+        keys = cells("seals dose outcomes, message kinds, timers and the instants of reports")
+        keys.load(owners)
 
     with op.batch_alter_table("dose_slots", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", sa.LargeBinary(), nullable=True))
@@ -107,6 +325,8 @@ def upgrade() -> None:
             existing_type=sa.LargeBinary(),
             nullable=False,
         )
+    _timers_up(keys)
+    _days_up(keys)
 
 
 def downgrade() -> None:
@@ -118,10 +338,15 @@ def downgrade() -> None:
     ).all()
     outbox = _outbox(sa.LargeBinary())
     kinds = bind.execute(sa.select(outbox.c.id, outbox.c.patient_id, outbox.c.kind)).all()
+    owners = {row.patient_id for row in [*closed, *kinds]} | _owners(
+        "side_effect_reports", "mood_screenings", "helper_incidents", "timers"
+    )
     keys: Cells | None = None
-    if closed or kinds:
-        keys = cells("opens the outcomes of answered doses and the kinds of queued messages")
-        keys.load({row.patient_id for row in [*closed, *kinds]})
+    if owners:
+        keys = cells("opens dose outcomes, message kinds, timers and the instants of reports")
+        keys.load(owners)
+    _days_down(keys)
+    _timers_down(keys)
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("plain_kind", sa.String(length=32), nullable=True))
