@@ -91,13 +91,16 @@ def _stored(value: datetime) -> datetime:
     return value.replace(tzinfo=None) if op.get_bind().dialect.name == "sqlite" else value
 
 
-def _rows(table: str, *columns: str) -> list[Any]:
-    found = sa.table(table, *(sa.column(c) for c in columns))
+_INSTANT = sa.DateTime(timezone=True)
+
+
+def _rows(table: str, *columns: str | sa.ColumnClause[Any]) -> list[Any]:
+    found = sa.table(table, *(sa.column(c) if isinstance(c, str) else c for c in columns))
     return list(op.get_bind().execute(sa.select(*found.c)).all())
 
 
 def _timed(table: str, column: str) -> list[Any]:
-    found = sa.table(table, sa.column("id"), sa.column("patient_id"), sa.column(column))
+    found = sa.table(table, sa.column("id"), sa.column("patient_id"), sa.column(column, _INSTANT))
     return list(
         op.get_bind().execute(sa.select(*found.c).where(found.c[column].is_not(None))).all()
     )
@@ -172,7 +175,13 @@ def _timers_down(keys: Cells | None) -> None:
                 batch_op.create_index(index, [column], unique=False)
     columns = {task: (table, column) for table, column, task, _, _ in _TIMERS}
     subjects = {task: subject for _, _, task, subject, _ in _TIMERS}
-    for timer_id, patient_id, due, sealed in _rows("timers", "id", "patient_id", "due_at", "task"):
+    for timer_id, patient_id, due, sealed in _rows(
+        "timers",
+        "id",
+        "patient_id",
+        sa.column("due_at", _INSTANT),
+        sa.column("task", sa.LargeBinary()),
+    ):
         if keys is None:
             break
         task = keys.open(JSON_OBJECT, patient_id, "timers", "task", timer_id, sealed)
@@ -189,7 +198,7 @@ def _timers_down(keys: Cells | None) -> None:
 def _days_up(keys: Cells | None) -> None:
     """Step 4: the day stays readable, the instant is sealed in the column that held it."""
     for table, at, on in _DAYS:
-        rows = _rows(table, "id", "patient_id", at)
+        rows = _rows(table, "id", "patient_id", sa.column(at, _INSTANT))
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column(on, sa.Date(), nullable=True))
             batch_op.add_column(sa.Column(f"sealed_{at}", sa.LargeBinary(), nullable=True))
@@ -225,7 +234,7 @@ def _days_up(keys: Cells | None) -> None:
 
 def _days_down(keys: Cells | None) -> None:
     for table, at, on in _DAYS:
-        rows = _rows(table, "id", "patient_id", at)
+        rows = _rows(table, "id", "patient_id", sa.column(at, sa.LargeBinary()))
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column(f"plain_{at}", sa.DateTime(timezone=True), nullable=True))
         if keys is not None and rows:
