@@ -407,7 +407,9 @@ class OutboxRow(PatientOwned, Base):
     patient_id: Mapped[str] = _patient_fk()
     recipient: Mapped[str] = mapped_column(String(40))
     priority: Mapped[int] = mapped_column(SmallInteger)
+    # Revision 0009: keyed hashes (`storage.repositories.outbox.keys`); the key is sealed.
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    topic: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     not_before: Mapped[datetime]
     expires_at: Mapped[datetime | None]
@@ -430,8 +432,10 @@ class OutboxRow(PatientOwned, Base):
     # Revision 0009: sealed (it told reminders from helper alerts); the dispatcher needs
     # only ``priority``, and metrics take the kind from the message in memory.
     _kind: Mapped[bytes] = mapped_column("kind")
+    _dedupe: Mapped[bytes] = mapped_column("dedupe")
 
     kind = SealedField(TEXT)
+    dedupe = SealedField(TEXT)
     payload = SealedField(JSON_OBJECT)
     sent_message_id = SealedField(OPTIONAL_TEXT)
     destination = SealedField(JSON_OBJECT)

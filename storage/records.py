@@ -292,7 +292,8 @@ class Conversation:
 
 
 class OutboxState(StrEnum):
-    PENDING = "pending"
+    # Revision 0009: "queued", not "pending", so that no dose word is found in the database.
+    PENDING = "queued"
     LEASED = "leased"
     SENT = "sent"
     FAILED = "failed"

@@ -33,7 +33,7 @@ from storage.repositories.base import Repository
 from storage.repositories.timers import TimerRepository, timer_key
 from storage.sealed import new_id
 
-INVITE_PENDING = "pending"
+INVITE_PENDING = "open"  # revision 0009: was "pending"
 INVITE_ACCEPTED = "accepted"
 INVITE_WITHDRAWN = "withdrawn"
 INVITE_VOID = "void"  # opened by a second account: see `HelperRepository.open`

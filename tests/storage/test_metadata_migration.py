@@ -73,6 +73,10 @@ async def test_0009_round_trip_seals_and_restores_every_moved_value(
         "taken",
     ]
     assert await _column(store, "SELECT kind FROM outbox") == ["reminder"]
+    assert await _column(store, "SELECT state FROM outbox") == ["pending"]
+    assert await _column(store, "SELECT dedupe_key FROM outbox") == [
+        f"reminder:{mina.slot_ids[1]}"
+    ]
     assert (
         len(await _column(store, "SELECT summary_at FROM helpers WHERE summary_at IS NOT NULL"))
         == 1
@@ -96,5 +100,8 @@ async def test_0009_round_trip_seals_and_restores_every_moved_value(
     outcome_words = {b"taken", b"missed", b"reminder"}
     for sealed in await _column(store, "SELECT outcome FROM dose_slots WHERE outcome IS NOT NULL"):
         assert not any(word in bytes(sealed) for word in outcome_words)
+    assert await _column(store, "SELECT state FROM outbox") == ["queued"]
+    [hashed] = await _column(store, "SELECT dedupe_key FROM outbox")
+    assert mina.slot_ids[1] not in hashed and "reminder" not in hashed
     assert len(await _column(store, "SELECT id FROM timers")) == 3  # escalation, follow-up, summary
     assert await _everything(store, mina) == before

@@ -4,13 +4,17 @@
   only the phase the scheduler needs (planned, open, closed); a closed slot's outcome is
   sealed in the new ``outcome`` column.
 - ``outbox.kind`` told reminders from helper alerts; it is sealed (the dispatcher orders by
-  ``priority``; metrics take the kind from the message in memory).
+  ``priority``; metrics take the kind from the message in memory). So did the dedupe key
+  (``incident:...``): the column holds its keyed hash, the key is sealed in ``dedupe``, and
+  ``topic`` (a keyed hash too) groups a dose's reminders.
 - Symptom follow-ups (``side_effect_reports.follow_up_at``, whose delay was the triage
   level's), helper escalations (``helper_incidents.next_at``) and weekly summaries
   (``helpers.summary_at``) move to one ``timers`` table: id (a keyed hash of what the timer
   is for), patient, due instant, lease; the task sealed.
 - Side-effect reports, mood screenings and helper incidents show only the UTC day they were
   made (``recorded_on``, ``created_on``); the instant is sealed in the column that held it.
+- A message waiting in the outbox is "queued" and an open invitation "open", no longer
+  "pending": no word of a dose's fate is left in the database for a scan to find.
 
 Sealing rows written before needs the patients' data keys: `Store.open` passes the keyring;
 `tbbot migrate` does when a key is configured, and otherwise refuses (before changing
@@ -31,6 +35,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage.migration_keys import Cells, cells
+from storage.repositories.outbox.keys import stored_key, stored_topic
 from storage.sealed import INSTANT, JSON_OBJECT, TEXT
 
 revision: str = "0009"
@@ -41,6 +46,9 @@ depends_on: str | Sequence[str] | None = None
 # The slot states of revision 0007, and the phase each one now shows.
 _PHASES = {"pending": "planned", "reminded": "open"}
 _OUTCOMES = ("taken", "missed", "skipped", "cancelled")
+
+# (table, revision 0007's state, this revision's)
+_RENAMED = (("outbox", "pending", "queued"), ("helper_invites", "pending", "open"))
 
 _slots = sa.table(
     "dose_slots",
@@ -264,6 +272,92 @@ def _days_down(keys: Cells | None) -> None:
             )
 
 
+def _outbox_up(keys: Cells | None) -> None:
+    """Step 2: the kind sealed; the dedupe key hashed, sealed beside, and its topic hashed
+    (`storage.repositories.outbox.keys`)."""
+    rows = _rows("outbox", "id", "patient_id", "kind", "dedupe_key")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sealed_kind", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("topic", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("dedupe", sa.LargeBinary(), nullable=True))
+    if keys is not None and rows:
+        index = keys.blind_index()
+        target = sa.table(
+            "outbox",
+            sa.column("id"),
+            sa.column("sealed_kind", sa.LargeBinary()),
+            sa.column("dedupe_key", sa.String()),
+            sa.column("topic", sa.String()),
+            sa.column("dedupe", sa.LargeBinary()),
+        )
+        op.get_bind().execute(
+            target.update()
+            .where(target.c.id == sa.bindparam("b_id"))
+            .values(
+                sealed_kind=sa.bindparam("b_kind"),
+                dedupe_key=sa.bindparam("b_key"),
+                topic=sa.bindparam("b_topic"),
+                dedupe=sa.bindparam("b_dedupe"),
+            ),
+            [
+                {
+                    "b_id": row_id,
+                    "b_kind": keys.seal(TEXT, patient_id, "outbox", "kind", row_id, kind),
+                    "b_key": stored_key(index, dedupe_key),
+                    "b_topic": stored_topic(index, dedupe_key),
+                    "b_dedupe": keys.seal(TEXT, patient_id, "outbox", "dedupe", row_id, dedupe_key),
+                }
+                for row_id, patient_id, kind, dedupe_key in rows
+            ],
+        )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("kind")
+        batch_op.alter_column(
+            "sealed_kind", new_column_name="kind", existing_type=sa.LargeBinary(), nullable=False
+        )
+        batch_op.alter_column("topic", existing_type=sa.String(length=64), nullable=False)
+        batch_op.alter_column("dedupe", existing_type=sa.LargeBinary(), nullable=False)
+
+
+def _outbox_down(keys: Cells | None) -> None:
+    rows = _rows(
+        "outbox",
+        "id",
+        "patient_id",
+        sa.column("kind", sa.LargeBinary()),
+        sa.column("dedupe", sa.LargeBinary()),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("plain_kind", sa.String(length=32), nullable=True))
+    if keys is not None and rows:
+        target = sa.table(
+            "outbox",
+            sa.column("id"),
+            sa.column("plain_kind", sa.String()),
+            sa.column("dedupe_key", sa.String()),
+        )
+        op.get_bind().execute(
+            target.update()
+            .where(target.c.id == sa.bindparam("b_id"))
+            .values(plain_kind=sa.bindparam("b_kind"), dedupe_key=sa.bindparam("b_key")),
+            [
+                {
+                    "b_id": row_id,
+                    "b_kind": keys.open(TEXT, patient_id, "outbox", "kind", row_id, kind),
+                    "b_key": keys.open(TEXT, patient_id, "outbox", "dedupe", row_id, dedupe),
+                }
+                for row_id, patient_id, kind, dedupe in rows
+            ],
+        )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("kind")
+        batch_op.drop_column("topic")
+        batch_op.drop_column("dedupe")
+        batch_op.alter_column(
+            "plain_kind", new_column_name="kind", existing_type=sa.String(length=32), nullable=False
+        )
+
+
 def _owners(*tables: str) -> set[str]:
     """The patients with rows in ``tables`` (whose data keys a conversion needs)."""
     found: set[str] = set()
@@ -310,32 +404,12 @@ def upgrade() -> None:
             ],
         )
 
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("sealed_kind", sa.LargeBinary(), nullable=True))
-    if keys is not None and kinds:
-        sealed = _outbox(sa.LargeBinary(), "sealed_kind")
-        bind.execute(
-            sealed.update()
-            .where(sealed.c.id == sa.bindparam("b_id"))
-            .values(sealed_kind=sa.bindparam("b_kind")),
-            [
-                {
-                    "b_id": row.id,
-                    "b_kind": keys.seal(TEXT, row.patient_id, "outbox", "kind", row.id, row.kind),
-                }
-                for row in kinds
-            ],
-        )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_column("kind")
-        batch_op.alter_column(
-            "sealed_kind",
-            new_column_name="kind",
-            existing_type=sa.LargeBinary(),
-            nullable=False,
-        )
+    _outbox_up(keys)
     _timers_up(keys)
     _days_up(keys)
+    for table, old, new in _RENAMED:
+        states = sa.table(table, sa.column("state", sa.String))
+        op.execute(states.update().where(states.c.state == old).values(state=new))
 
 
 def downgrade() -> None:
@@ -354,30 +428,13 @@ def downgrade() -> None:
     if owners:
         keys = cells("opens dose outcomes, message kinds, timers and the instants of reports")
         keys.load(owners)
+    for table, old, new in _RENAMED:
+        states = sa.table(table, sa.column("state", sa.String))
+        op.execute(states.update().where(states.c.state == new).values(state=old))
     _days_down(keys)
     _timers_down(keys)
 
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("plain_kind", sa.String(length=32), nullable=True))
-    if keys is not None and kinds:
-        plain = _outbox(sa.String(), "plain_kind")
-        bind.execute(
-            plain.update()
-            .where(plain.c.id == sa.bindparam("b_id"))
-            .values(plain_kind=sa.bindparam("b_kind")),
-            [
-                {
-                    "b_id": row.id,
-                    "b_kind": keys.open(TEXT, row.patient_id, "outbox", "kind", row.id, row.kind),
-                }
-                for row in kinds
-            ],
-        )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_column("kind")
-        batch_op.alter_column(
-            "plain_kind", new_column_name="kind", existing_type=sa.String(length=32), nullable=False
-        )
+    _outbox_down(keys)
 
     if keys is not None and closed:
         bind.execute(
