@@ -143,9 +143,11 @@ class Engine:
         return report
 
     async def sweep(self) -> int:
-        """Clear expired slot leases (housekeeping: claims take expired leases anyway), and
-        forget tries at helper codes older than the hourly limit needs."""
+        """Clear expired slot leases (housekeeping: claims take expired leases anyway),
+        forget tries at helper codes older than the hourly limit needs, and blur the exact
+        instants of doses closed long enough ago (`storage.repositories.history`)."""
         await self.store.helpers.prune_code_tries(self.clock.now())
+        await self.store.history.blur(self.clock.now())
         return await self.store.doses.sweep_leases(self.clock.now())
 
     # -- running --------------------------------------------------------------------------

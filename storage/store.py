@@ -61,6 +61,7 @@ from storage.repositories import (
     SmsRepository,
     TimerRepository,
 )
+from storage.repositories.history import HistoryRepository
 from storage.session import StoreSession
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class Repositories:
         self.helpers = HelperRepository(context, session)
         self.incidents = IncidentRepository(context, session)
         self.timers = TimerRepository(context, session)
+        self.history = HistoryRepository(context, session)
         self.metrics = MetricsRepository(context, session)
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)

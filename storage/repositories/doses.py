@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,8 +21,29 @@ from storage.records import (
     SlotState,
 )
 from storage.repositories.base import Repository
+from storage.repositories.history import EXACT, blur_at
 from storage.sealed import new_id
 from storage.session import SessionCrypto, session_crypto
+
+# A blurred slot shows the start of its UTC day: a query by due instant looks a day earlier
+# and keeps what is due in its range by the exact instant.
+BLURRED_BY = timedelta(days=1)
+
+
+def _in_order(
+    slots: Iterable[DoseSlot], *, since: datetime | None = None, until: datetime | None = None
+) -> list[DoseSlot]:
+    kept = [
+        slot
+        for slot in slots
+        if (since is None or slot.due_at >= since) and (until is None or slot.due_at < until)
+    ]
+    return sorted(kept, key=lambda slot: (slot.due_at, slot.id))
+
+
+def _next_check(phase: str, at: datetime | None) -> datetime | None:
+    """A closed slot is checked no more: its column holds only when it is blurred."""
+    return None if phase == SlotPhase.CLOSED else at
 
 
 def state_of(phase: str, outcome: Callable[[], str]) -> SlotState:
@@ -35,17 +56,31 @@ def state_of(phase: str, outcome: Callable[[], str]) -> SlotState:
     return SlotState(outcome())
 
 
+def _exact(
+    due_at: datetime, window_ends_at: datetime, dose: Mapping[str, Any]
+) -> tuple[datetime, datetime, Mapping[str, Any]]:
+    """A slot's instants: the plaintext ones, or, once blurred (`storage.repositories.history`),
+    the exact ones sealed in its dose; and the dose without them."""
+    exact = dose.get(EXACT)
+    if not isinstance(exact, dict):
+        return due_at, window_ends_at, dose
+    rest = {key: value for key, value in dose.items() if key != EXACT}
+    due = datetime.fromisoformat(exact["due_at"])
+    return due, datetime.fromisoformat(exact["window_ends_at"]), rest
+
+
 def to_slot(row: DoseSlotRow) -> DoseSlot:
+    due_at, window_ends_at, dose = _exact(row.due_at, row.window_ends_at, row.dose)
     return DoseSlot(
         id=row.id,
         patient_id=row.patient_id,
         enrolment_id=row.enrolment_id,
-        due_at=row.due_at,
-        window_ends_at=row.window_ends_at,
+        due_at=due_at,
+        window_ends_at=window_ends_at,
         state=state_of(row.state, lambda: row.outcome),
-        next_check_at=row.next_check_at,
+        next_check_at=_next_check(row.state, row.next_check_at),
         version=row.version,
-        dose=row.dose,
+        dose=dose,
     )
 
 
@@ -65,23 +100,28 @@ SLOT_COLUMNS = (
 
 def slot_of(crypto: SessionCrypto, row: Any) -> DoseSlot:
     """A slot from a row of `SLOT_COLUMNS`, its dose opened as the ORM would open it."""
+    due_at, window_ends_at, dose = _exact(
+        row.due_at,
+        row.window_ends_at,
+        DoseSlotRow.dose.open_value(
+            crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._dose
+        ),
+    )
     return DoseSlot(
         id=row.id,
         patient_id=row.patient_id,
         enrolment_id=row.enrolment_id,
-        due_at=row.due_at,
-        window_ends_at=row.window_ends_at,
+        due_at=due_at,
+        window_ends_at=window_ends_at,
         state=state_of(
             row.state,
             lambda: DoseSlotRow.outcome.open_value(
                 crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._outcome
             ),
         ),
-        next_check_at=row.next_check_at,
+        next_check_at=_next_check(row.state, row.next_check_at),
         version=row.version,
-        dose=DoseSlotRow.dose.open_value(
-            crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._dose
-        ),
+        dose=dose,
     )
 
 
@@ -140,15 +180,13 @@ class DoseRepository(Repository):
         async with self._transaction() as session:
             await self._load_keys(session, [patient_id])
             rows = await session.scalars(
-                select(DoseSlotRow)
-                .where(
+                select(DoseSlotRow).where(
                     DoseSlotRow.patient_id == patient_id,
-                    DoseSlotRow.due_at >= start,
+                    DoseSlotRow.due_at >= start - BLURRED_BY,
                     DoseSlotRow.due_at < end,
                 )
-                .order_by(DoseSlotRow.due_at, DoseSlotRow.id)
             )
-            return [to_slot(row) for row in rows]
+            return _in_order((to_slot(row) for row in rows), since=start, until=end)
 
     async def set_slot_state(
         self,
@@ -209,7 +247,7 @@ class DoseRepository(Repository):
             session.add(row)
             slot.state = SlotPhase.CLOSED.value
             slot.outcome = outcome.value
-            slot.next_check_at = None
+            slot.next_check_at = blur_at(slot.due_at)  # see `storage.repositories.history`
             slot.lease_owner = None
             slot.lease_until = None
             slot.version += 1
@@ -514,9 +552,8 @@ class DoseRepository(Repository):
                 DoseSlotRow.patient_id == patient_id, DoseSlotRow.enrolment_id == enrolment_id
             )
             if since is not None:
-                query = query.where(DoseSlotRow.due_at >= since)
-            rows = await session.scalars(query.order_by(DoseSlotRow.due_at, DoseSlotRow.id))
-            return [to_slot(row) for row in rows]
+                query = query.where(DoseSlotRow.due_at >= since - BLURRED_BY)
+            return _in_order((to_slot(row) for row in await session.scalars(query)), since=since)
 
     async def slots_by_id(self, patient_id: str, slot_ids: Collection[str]) -> list[DoseSlot]:
         """The patient's slots among ``slot_ids`` (others' ids are ignored), earliest first."""

@@ -13,6 +13,10 @@
   is for), patient, due instant, lease; the task sealed.
 - Side-effect reports, mood screenings and helper incidents show only the UTC day they were
   made (``recorded_on``, ``created_on``); the instant is sealed in the column that held it.
+- ``pill_stock.updated_at`` (changed with every dose taken) and ``conversations.updated_at``
+  (with every turn) keep only the day; a downgrade leaves them so (nothing read them exactly).
+- A closed slot's ``next_check_at`` says when its exact instants are blurred
+  (`storage.repositories.history`); a downgrade puts blurred instants back from the sealed dose.
 - A message waiting in the outbox is "queued" and an open invitation "open", no longer
   "pending": no word of a dose's fate is left in the database for a scan to find.
 
@@ -35,6 +39,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage.migration_keys import Cells, cells
+from storage.repositories.history import EXACT, blur_at
 from storage.repositories.outbox.keys import stored_key, stored_topic
 from storage.sealed import INSTANT, JSON_OBJECT, TEXT
 
@@ -59,7 +64,7 @@ _slots = sa.table(
 )
 
 
-def _outbox(kind: sa.types.TypeEngine[object], column: str = "kind") -> sa.TableClause:
+def _outbox(kind: sa.types.TypeEngine[Any], column: str = "kind") -> sa.TableClause:
     return sa.table(
         "outbox",
         sa.column("id", sa.String),
@@ -358,6 +363,84 @@ def _outbox_down(keys: Cells | None) -> None:
         )
 
 
+def _closed_slots_up() -> None:
+    rows = _rows("dose_slots", "id", "state", sa.column("due_at", _INSTANT))
+    closed = [(row_id, due) for row_id, state, due in rows if state == "closed"]
+    if not closed:
+        return
+    target = sa.table("dose_slots", sa.column("id"), sa.column("next_check_at", _INSTANT))
+    op.get_bind().execute(
+        target.update()
+        .where(target.c.id == sa.bindparam("b_id"))
+        .values(next_check_at=sa.bindparam("b_at")),
+        [{"b_id": row_id, "b_at": _stored(blur_at(_instant(due)))} for row_id, due in closed],
+    )
+
+
+def _closed_slots_down(keys: Cells | None) -> None:
+    """Blurred slots get their exact instants back (revision 0007 had no blurring)."""
+    slots = sa.table(
+        "dose_slots",
+        sa.column("id"),
+        sa.column("patient_id"),
+        sa.column("state"),
+        sa.column("due_at", _INSTANT),
+        sa.column("window_ends_at", _INSTANT),
+        sa.column("next_check_at", _INSTANT),
+        sa.column("dose", sa.LargeBinary()),
+    )
+    bind = op.get_bind()
+    blurred = bind.execute(
+        sa.select(slots.c.id, slots.c.patient_id, slots.c.dose).where(
+            slots.c.window_ends_at == slots.c.due_at
+        )
+    ).all()
+    if keys is not None and blurred:
+        keys.load({row.patient_id for row in blurred})
+        moves = []
+        for row_id, patient_id, sealed in blurred:
+            dose = keys.open(JSON_OBJECT, patient_id, "dose_slots", "dose", row_id, sealed)
+            exact = dose.pop(EXACT)
+            moves.append(
+                {
+                    "b_id": row_id,
+                    "b_due": _stored(datetime.fromisoformat(exact["due_at"])),
+                    "b_window": _stored(datetime.fromisoformat(exact["window_ends_at"])),
+                    "b_dose": keys.seal(JSON_OBJECT, patient_id, "dose_slots", "dose", row_id, dose),
+                }
+            )
+        bind.execute(
+            slots.update()
+            .where(slots.c.id == sa.bindparam("b_id"))
+            .values(
+                due_at=sa.bindparam("b_due"),
+                window_ends_at=sa.bindparam("b_window"),
+                dose=sa.bindparam("b_dose"),
+            ),
+            moves,
+        )
+    bind.execute(slots.update().where(slots.c.state == "closed").values(next_check_at=None))
+
+
+def _to_the_day(table: str, column: str) -> None:
+    rows = _rows(table, "id", sa.column(column, _INSTANT))
+    if not rows:
+        return
+    target = sa.table(table, sa.column("id"), sa.column(column, _INSTANT))
+    op.get_bind().execute(
+        target.update()
+        .where(target.c.id == sa.bindparam("b_id"))
+        .values({column: sa.bindparam("b_at")}),
+        [
+            {
+                "b_id": row_id,
+                "b_at": _stored(_instant(at).replace(hour=0, minute=0, second=0, microsecond=0)),
+            }
+            for row_id, at in rows
+        ],
+    )
+
+
 def _owners(*tables: str) -> set[str]:
     """The patients with rows in ``tables`` (whose data keys a conversion needs)."""
     found: set[str] = set()
@@ -404,12 +487,15 @@ def upgrade() -> None:
             ],
         )
 
+    _closed_slots_up()
     _outbox_up(keys)
     _timers_up(keys)
     _days_up(keys)
     for table, old, new in _RENAMED:
         states = sa.table(table, sa.column("state", sa.String))
         op.execute(states.update().where(states.c.state == old).values(state=new))
+    for table in ("pill_stock", "conversations"):
+        _to_the_day(table, "updated_at")
 
 
 def downgrade() -> None:
@@ -435,6 +521,7 @@ def downgrade() -> None:
     _timers_down(keys)
 
     _outbox_down(keys)
+    _closed_slots_down(keys)
 
     if keys is not None and closed:
         bind.execute(
