@@ -70,9 +70,13 @@ async def test_closed_doses_show_only_their_day_once_eight_days_have_passed(
         timedelta(microseconds=1),
         timedelta(microseconds=2),
     ]
-    (sent,) = await _rows(
-        store, f"SELECT not_before, sent_at, created_at FROM outbox WHERE id = '{entry.id}'"
-    )
+    async with store.engine.connect() as connection:
+        sent = (
+            await connection.execute(
+                text("SELECT not_before, sent_at, created_at FROM outbox WHERE id = :i"),
+                {"i": entry.id},
+            )
+        ).one()
     assert {_time_of_day(at) for at in sent} == {timedelta(0)}
     (planned,) = await _rows(store, "SELECT due_at FROM dose_slots WHERE state = 'planned'")
     assert _instant(planned[0]) == NOON + timedelta(days=2)  # still to come: exact

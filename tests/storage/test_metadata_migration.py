@@ -74,9 +74,7 @@ async def test_0009_round_trip_seals_and_restores_every_moved_value(
     ]
     assert await _column(store, "SELECT kind FROM outbox") == ["reminder"]
     assert await _column(store, "SELECT state FROM outbox") == ["pending"]
-    assert await _column(store, "SELECT dedupe_key FROM outbox") == [
-        f"reminder:{mina.slot_ids[1]}"
-    ]
+    assert await _column(store, "SELECT dedupe_key FROM outbox") == [f"reminder:{mina.slot_ids[1]}"]
     assert (
         len(await _column(store, "SELECT summary_at FROM helpers WHERE summary_at IS NOT NULL"))
         == 1

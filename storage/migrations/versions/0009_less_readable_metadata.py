@@ -406,7 +406,9 @@ def _closed_slots_down(keys: Cells | None) -> None:
                     "b_id": row_id,
                     "b_due": _stored(datetime.fromisoformat(exact["due_at"])),
                     "b_window": _stored(datetime.fromisoformat(exact["window_ends_at"])),
-                    "b_dose": keys.seal(JSON_OBJECT, patient_id, "dose_slots", "dose", row_id, dose),
+                    "b_dose": keys.seal(
+                        JSON_OBJECT, patient_id, "dose_slots", "dose", row_id, dose
+                    ),
                 }
             )
         bind.execute(
