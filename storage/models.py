@@ -1,8 +1,10 @@
 """The tables. Plaintext columns are only what finding and scheduling need.
 
-Plaintext: random ids, foreign keys, states, instants the scheduler sorts on (UTC), lease
-columns, key ids, blind index values, counters. Everything a patient said or is (alias, language,
-time zone, consent, regimen, doses, symptoms, mood, stock, helper names and addresses, messages)
+Plaintext: random ids, foreign keys, scheduling states (never what became of a dose), instants
+the scheduler sorts on (UTC; coarse where nothing schedules on them), lease columns, key ids,
+blind index values, counters (`docs/storage.md` lists every one, and why). Everything a
+patient said or is (alias, language, time zone, consent, regimen, doses and their outcomes,
+symptoms, mood, stock, helper names and addresses, messages and their kinds, what a timer does)
 is a `SealedField` backed by a ``LargeBinary`` column of the same name.
 
 Every table that holds a patient's data has a ``patient_id`` column; `storage.forget` finds them

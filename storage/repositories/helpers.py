@@ -306,7 +306,7 @@ class HelperRepository(Repository):
         async with self._transaction() as session:
             await self._helper_row(session, patient_id, helper_id, lock=True)
             task = {"do": SUMMARY, "helper": helper_id}
-            await self._timers(session).set(patient_id, summary_key(helper_id), at, task)
+            await self._timers(session).schedule(patient_id, summary_key(helper_id), at, task)
 
     async def summary_at(self, patient_id: str, helper_id: str) -> datetime | None:
         """When this helper's next weekly summary is due (None: none wanted)."""

@@ -98,7 +98,7 @@ class IncidentRepository(Repository):
         self, session: AsyncSession, incident_id: str, patient_id: str, at: datetime | None
     ) -> None:
         task = {"do": ESCALATE, "incident": incident_id}
-        await self._timers(session).set(patient_id, escalation_key(incident_id), at, task)
+        await self._timers(session).schedule(patient_id, escalation_key(incident_id), at, task)
 
     async def get(self, patient_id: str, incident_id: str) -> Incident:
         async with self._transaction() as session:

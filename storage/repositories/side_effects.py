@@ -62,7 +62,7 @@ class SideEffectRepository(Repository):
             await session.flush()
             task = {"do": RECHECK, "report": row.id}
             timers = TimerRepository(self._context, session)
-            await timers.set(patient_id, recheck_key(row.id), follow_up_at, task)
+            await timers.schedule(patient_id, recheck_key(row.id), follow_up_at, task)
             return to_report(row, follow_up_at)
 
     async def for_patient(self, patient_id: str) -> list[SideEffectReport]:

@@ -3,7 +3,7 @@
 A timer is named by what it is for (``escalate:<incident id>``, ``summary:<helper id>``,
 ``recheck:<report id>``; see `timer_key`), but that name never reaches the database: the row
 id is its keyed hash (the blind index), so the owner of a timer finds it again while a reader
-of the database sees random ids, due instants and sealed tasks. One timer per name: setting it
+of the database sees random ids, due instants and sealed tasks. One timer per name: scheduling it
 again moves it.
 
 Claims work like the dose slots' (`DoseRepository.claim_timers`): a lease with a claim token;
@@ -38,7 +38,7 @@ class TimerRepository(Repository):
     def timer_id(self, key: str) -> str:
         return self._context.blind_index.lookup("timer", key).hex()[:TIMER_ID_CHARS]
 
-    async def set(
+    async def schedule(
         self, patient_id: str, key: str, due_at: datetime | None, task: Mapping[str, Any]
     ) -> None:
         """Set (or move) the timer ``key`` to ``due_at``; None cancels it."""
@@ -107,14 +107,26 @@ class TimerRepository(Repository):
                 delete(TimerRow).where(TimerRow.id == timer_id, TimerRow.lease_owner == owner)
             )
 
-    async def release(self, timer_id: str, owner: str) -> None:
-        """Give a claimed timer back unchanged (its task failed): due again at once."""
+    async def lease_owners(self) -> set[str]:
+        """The owners of the timer leases held now, live or run out."""
         async with self._transaction() as session:
-            await session.execute(
-                update(TimerRow)
-                .where(TimerRow.id == timer_id, TimerRow.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
+            owners = await session.scalars(
+                select(TimerRow.lease_owner).where(TimerRow.lease_owner.is_not(None)).distinct()
             )
+            return {owner for owner in owners if owner is not None}
+
+    async def release_leases(self, owners: Collection[str]) -> int:
+        """Clear the timer leases of `owners` (workers known to be dead); how many."""
+        if not owners:
+            return 0
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(TimerRow)
+                .where(TimerRow.lease_owner.in_(list(owners)))
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
 
     async def next_due(self, now: datetime) -> datetime | None:
         """When the earliest timer needs attention: its due instant, or when another
