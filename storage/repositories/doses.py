@@ -570,8 +570,7 @@ class DoseRepository(Repository):
                         )
                     )
                 )
-            found.sort(key=lambda row: (row.due_at, row.id))
-            return [to_slot(row) for row in found]
+            return _in_order(to_slot(row) for row in found)
 
     async def remove_pending(self, patient_id: str, slot_ids: Collection[str]) -> int:
         """Delete planned slots that no longer match the plan: only never-reminded ones
