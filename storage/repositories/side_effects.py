@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage.models import SideEffectReportRow
 from storage.records import SideEffectReport
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, day_start
 from storage.repositories.timers import TimerRepository, timer_key
 from storage.sealed import new_id
 
@@ -60,6 +60,9 @@ class SideEffectRepository(Repository):
             )
             session.add(row)
             await session.flush()
+            # The day only: an instant would give the report's time of day away, and asking
+            # again is a matter of days.
+            follow_up_at = None if follow_up_at is None else day_start(follow_up_at)
             task = {"do": RECHECK, "report": row.id}
             timers = TimerRepository(self._context, session)
             await timers.schedule(patient_id, recheck_key(row.id), follow_up_at, task)

@@ -125,7 +125,10 @@ def _timed_rows() -> list[tuple[str, str, str, datetime, dict[str, str]]]:
     for table, column, task, subject, _ in _TIMERS:
         for row_id, patient_id, due in _timed(table, column):
             key = f"{task}:{row_id}"
-            timers.append((patient_id, key, table, _instant(due), {"do": task, subject: row_id}))
+            at = _instant(due)
+            if task == "recheck":  # a follow-up keeps only its day (`SideEffectRepository.add`)
+                at = at.replace(hour=0, minute=0, second=0, microsecond=0)
+            timers.append((patient_id, key, table, at, {"do": task, subject: row_id}))
     return timers
 
 
