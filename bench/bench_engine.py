@@ -260,11 +260,18 @@ async def _engine(db: Path, interpreter_s: float) -> dict[str, Any]:
     cpu = time.process_time() - cpu
     from sqlalchemy import text
 
+    from scheduler.outbox import Kind
+
     async with store.engine.connect() as connection:
         created = [
             row[0]
             for row in await connection.execute(
-                text("SELECT created_at FROM outbox WHERE kind = 'reminder'")
+                # Kinds are sealed: the burst's reminders are its urgent rows to patients.
+                text(
+                    "SELECT created_at FROM outbox WHERE recipient = 'patient' "
+                    "AND priority = :urgent"
+                ),
+                {"urgent": int(Kind.REMINDER.priority)},
             )
         ]
     late = sorted(
@@ -301,18 +308,23 @@ async def _dispatch(db: Path) -> dict[str, Any]:
     store = await Store.open(f"sqlite+aiosqlite:///{db}", _keyring())
     clock = SystemClock()
     # The burst's reminders were written on the shifted clock: bring them to now.
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     await _top_up(store, DISPATCH_MESSAGES)
+    rate_rows = await _rate_rows(store)
     async with store.engine.begin() as connection:
         await connection.execute(
-            # Every reminder pending again, so that the phase can be run more than once.
+            # Every reminder queued again, so that the phase can be run more than once.
             text(
-                "UPDATE outbox SET state = 'pending', not_before = :now, expires_at = NULL, "
+                "UPDATE outbox SET state = :queued, not_before = :now, expires_at = NULL, "
                 "attempts = 0, sent_at = NULL, lease_owner = NULL, lease_until = NULL "
-                "WHERE dedupe_key NOT LIKE 'bench-rate:%'"
-            ),
-            {"now": clock.now().replace(tzinfo=None)},
+                "WHERE id NOT IN :rate"
+            ).bindparams(bindparam("rate", expanding=True)),
+            {
+                "queued": OutboxState.PENDING.value,
+                "now": clock.now().replace(tzinfo=None),
+                "rate": sorted(rate_rows) or [""],
+            },
         )
     results: dict[str, Any] = {}
 
@@ -383,12 +395,10 @@ async def _top_up(store: Any, total: int) -> None:
     two seconds of sending). Idempotent: the extra reminders have fixed dedupe keys."""
     from sqlalchemy import text
 
+    rate_rows = await _rate_rows(store)
     async with store.engine.connect() as connection:
-        queued = (
-            await connection.execute(
-                text("SELECT count(*) FROM outbox WHERE dedupe_key NOT LIKE 'bench-rate:%'")
-            )
-        ).scalar()
+        rows = (await connection.execute(text("SELECT count(*) FROM outbox"))).scalar()
+        queued = int(rows or 0) - len(rate_rows)
         burst = {row[0] for row in await connection.execute(text("SELECT patient_id FROM outbox"))}
         others = [
             row[0]
@@ -400,6 +410,13 @@ async def _top_up(store: Any, total: int) -> None:
         await store.outbox.enqueue(
             _reminder(patient_id, f"Time for your dose ({n})", f"bench-extra:{n}", now)
         )
+
+
+async def _rate_rows(store: Any) -> set[str]:
+    """The ids of the rate-limit run's rows (dedupe keys are sealed: read through the store)."""
+    patient_id = await _first_patient(store)
+    entries = await store.outbox.for_patient(patient_id)
+    return {e.id for e in entries if e.dedupe_key.startswith("bench-rate:")}
 
 
 def _reminder(patient_id: str, text: str, dedupe_key: str, now: datetime) -> Any:

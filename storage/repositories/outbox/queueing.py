@@ -14,6 +14,7 @@ from storage.records import Address, OutboxEntry, OutboxMessage, OutboxState
 from storage.repositories.base import Repository
 from storage.repositories.outbox.addresses import addresses_now
 from storage.repositories.outbox.entries import to_entry
+from storage.repositories.outbox.keys import stored_key, stored_topic
 from storage.sealed import new_id
 
 
@@ -63,7 +64,9 @@ class OutboxQueueing(Repository):
             recipient=message.recipient,
             kind=message.kind,
             priority=message.priority,
-            dedupe_key=message.dedupe_key,
+            dedupe_key=stored_key(self._context.blind_index, message.dedupe_key),
+            topic=stored_topic(self._context.blind_index, message.dedupe_key),
+            dedupe=message.dedupe_key,
             state=OutboxState.PENDING.value,
             not_before=message.not_before,
             expires_at=message.expires_at,
@@ -88,7 +91,7 @@ class OutboxQueueing(Repository):
             result = await session.execute(
                 delete(OutboxRow).where(
                     OutboxRow.patient_id == patient_id,
-                    OutboxRow.dedupe_key == dedupe_key,
+                    OutboxRow.dedupe_key == stored_key(self._context.blind_index, dedupe_key),
                     OutboxRow.state == OutboxState.PENDING.value,
                     OutboxRow.not_before > now,
                 )
