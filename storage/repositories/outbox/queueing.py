@@ -41,11 +41,12 @@ class OutboxQueueing(Repository):
             return to_entry(row)
 
     async def enqueue_many(self, messages: Sequence[OutboxMessage]) -> int:
-        """Queue several messages with one flush; returns how many were new.
+        """Queue several messages with one INSERT; returns how many were new.
 
         All are inserted in one savepoint; if any ``dedupe_key`` was queued before, that
         savepoint is rolled back and they are queued one by one (`enqueue`), so the duplicates
-        alone are skipped. The engine's batches rarely meet a duplicate, so they pay one flush.
+        alone are skipped. The engine's batches rarely meet a duplicate, so they pay one
+        statement.
         """
         if not messages:
             return 0
