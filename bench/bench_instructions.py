@@ -13,7 +13,11 @@ burst executes does not, because it depends only on the code and the data.
    before the first tick of the burst and off after the last (``callgrind_control``), so the
    interpreter's start, the imports and opening the store are not counted; the aiosqlite
    thread is (SQLite's own work is part of a reminder's cost).
-3. Instructions per reminder written to the outbox, per tree, and the ratio to the first.
+3. Then, on that database, the dispatch phase of `bench.bench_engine` over ``--messages``
+   reminders (the fake Bot API in a process of its own, not counted), counted whole: opening
+   the store, topping the outbox up, the sends with limits off and 251 at 25/s.
+4. Instructions per reminder written to the outbox and per message sent, per tree, and the
+   ratio to the first.
 
 With ``--burst DB`` (used by step 2) the module runs the burst itself in the current tree.
 """
@@ -84,7 +88,23 @@ async def _burst(db: Path) -> dict[str, Any]:
     return {"reminded": reminded, "cpu_s": cpu}
 
 
-def _count(tree: Path, db: Path, out: Path) -> dict[str, Any]:
+async def _dispatch(db: Path, messages: int) -> dict[str, Any]:
+    """The dispatch phase of `bench.bench_engine` over ``messages`` reminders, counted whole:
+    the store opened, the outbox topped up, the sends with limits off, then 251 at 25/s."""
+    import bench.bench_engine as bench
+
+    bench.DISPATCH_MESSAGES = messages  # type: ignore[misc]
+    _counting(on=True)
+    cpu = time.process_time()
+    result: dict[str, Any] = await bench._dispatch(db)
+    cpu = time.process_time() - cpu
+    _counting(on=False)
+    result["cpu_s"] = cpu
+    result["sent"] = result["unlimited_messages"] + result["limited_messages"]
+    return result
+
+
+def _count(tree: Path, db: Path, out: Path, *mode: str) -> dict[str, Any]:
     done = subprocess.run(  # noqa: S603 - valgrind running this interpreter on our module
         [  # noqa: S607 - valgrind from PATH
             "valgrind",
@@ -95,7 +115,7 @@ def _count(tree: Path, db: Path, out: Path) -> dict[str, Any]:
             # This file by its path, the tree's packages first on the path: the burst runs
             # the tree's own code, even where the tree has no such benchmark.
             str(Path(__file__).resolve()),
-            "--burst",
+            *mode,
             str(db),
         ],
         cwd=tree,
@@ -120,10 +140,17 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         help="NAME=DB: a database that tree's bench already planned (skips step 1)",
     )
+    parser.add_argument(
+        "--messages", type=int, default=2000, help="reminders the dispatcher sends, limits off"
+    )
     parser.add_argument("--burst", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--dispatch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv or [])
     if args.burst:
         print(json.dumps(asyncio.run(_burst(args.burst))))
+        return
+    if args.dispatch:
+        print(json.dumps(asyncio.run(_dispatch(args.dispatch, args.messages))))
         return
     if not args.tree:
         print("instructions: skipped; name the trees to compare with --tree NAME=DIR")
@@ -141,7 +168,16 @@ def main(argv: list[str] | None = None) -> None:
                 _planned(tree, planned, args.patients)
             db = work / f"{name}-run.sqlite3"
             _copy(planned, db)
-            results[name] = _count(tree, db, work / f"{name}.callgrind")
+            results[name] = _count(tree, db, work / f"{name}.callgrind", "--burst")
+            sends = _count(
+                tree,
+                db,
+                work / f"{name}-dispatch.callgrind",
+                "--messages",
+                str(args.messages),
+                "--dispatch",
+            )
+            results[name]["dispatch"] = sends
             print(f"{name}: {results[name]}", flush=True)
     first = next(iter(results.values()))
     base = first["instructions"] / first["reminded"]
@@ -149,6 +185,13 @@ def main(argv: list[str] | None = None) -> None:
     for name, r in results.items():
         per = r["instructions"] / r["reminded"]
         print(f"{name:>8}: {per:,.0f} per reminder over {r['reminded']:,} ({per / base:.2f}x)")
+    first = next(iter(results.values()))["dispatch"]
+    base = first["instructions"] / first["sent"]
+    print("-- the dispatch phase, counted whole (store, top-up, sends): instructions per message")
+    for name, r in results.items():
+        d = r["dispatch"]
+        per = d["instructions"] / d["sent"]
+        print(f"{name:>8}: {per:,.0f} per message over {d['sent']:,} ({per / base:.2f}x)")
 
 
 if __name__ == "__main__":
