@@ -23,6 +23,9 @@ Engine (this design), per size:
    more with the global limit at 25/s under the fake's flood control at 30/s (achieved rate,
    429s). The phase can be re-run on the same database (``--phase dispatch DB``).
 
+Once per run, before the sizes: `tbbot run` as a whole process, spawned until its engine is
+armed, beside the naive design's process (`bench.bench_startup`; ``--startup-runs``).
+
 Naive: one APScheduler 3 cron job per patient dose (``CronTrigger`` in the patient's zone) in a
 ``SQLAlchemyJobStore`` on SQLite: adding the jobs, start-up of a scheduler over the stored jobs
 (fresh process), peak memory, and the burst: the 10% cohort's jobs fire at the next whole
