@@ -23,6 +23,9 @@ Engine (this design), per size:
    more with the global limit at 25/s under the fake's flood control at 30/s (achieved rate,
    429s). The phase can be re-run on the same database (``--phase dispatch DB``).
 
+Once per run, before the sizes: `tbbot run` as a whole process, spawned until its engine is
+armed, beside the naive design's process (`bench.bench_startup`; ``--startup-runs``).
+
 Naive: one APScheduler 3 cron job per patient dose (``CronTrigger`` in the patient's zone) in a
 ``SQLAlchemyJobStore`` on SQLite: adding the jobs, start-up of a scheduler over the stored jobs
 (fresh process), peak memory, and the burst: the 10% cohort's jobs fire at the next whole
@@ -624,6 +627,28 @@ def report(r: dict[str, Any]) -> None:
     )
 
 
+def report_startup(runs: int) -> None:
+    """`tbbot run` as a whole process beside the naive design's (`bench.bench_startup`)."""
+    from bench.bench_startup import measure
+
+    results = measure(runs)
+    print(f"-- start-up, whole process (spawn to armed, empty migrated database), {runs} runs")
+    medians = {}
+    for name, label in (
+        ("engine armed", "tbbot run, reminder engine armed"),
+        ("polling", "tbbot run, Telegram polling"),
+        ("naive", "naive: PTB Application + APScheduler SQLAlchemyJobStore running"),
+    ):
+        wall = sorted(w for w, _ in results[name])
+        cpu = sorted(c for _, c in results[name])
+        medians[name] = statistics.median(wall)
+        print(
+            f"{label}: wall {medians[name]:.3f} s ({wall[0]:.3f}-{wall[-1]:.3f}), "
+            f"CPU {statistics.median(cpu):.2f} s"
+        )
+    print(f"ratio naive / tbbot run armed: {_ratio(medians['engine armed'], medians['naive'])}")
+
+
 def _process_age() -> float:
     """Seconds since this process started (Linux), i.e. interpreter start-up and imports."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -688,10 +713,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patients", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--startup-runs", type=int, default=5, help="`tbbot run` start-ups to time (0: none)"
+    )
     args = parser.parse_args(argv or [])
     if args.phase:
         _main_phase(args.phase)
         return
+    if args.startup_runs:
+        report_startup(args.startup_runs)
+        sys.stdout.flush()
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         for size in args.patients:
             result = run_size(size, Path(tmp), naive=not args.no_naive)

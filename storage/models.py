@@ -195,8 +195,9 @@ class DoseSlotRow(PatientOwned, Base):
     )
 
     patient_id: Mapped[str] = _patient_fk()
+    # Not indexed alone (revision 0015): the unique (enrolment_id, due_at) index leads with it.
     enrolment_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+        String(32), ForeignKey("enrolments.id", ondelete="CASCADE")
     )
     due_at: Mapped[datetime]
     window_ends_at: Mapped[datetime]
