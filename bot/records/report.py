@@ -1,11 +1,12 @@
 """`/report`: the clinician's PDF, A4, one or two pages, in the language the patient picks.
 
 Page one is the numbers a clinician asks for at a visit, most important first: the regimen and
-its source, doses counted per phase against the required count, the projected end, adherence
-per month, interruptions and what the rules say, side effects with the advice given, mood
-scores, weight and tablets. Page two is the treatment card (`calendar.card_png`). The text is
-real text in an embedded subset of the Noto Sans CJK face of the report's language, so it can
-be searched, copied and read back, and no glyph depends on the reader's fonts.
+its source, doses counted per phase against the required count, the projected end, adherence per
+month, interruptions and what the rules say, side effects with the advice given, mood scores,
+every weight given and the tablet counts over time. Page two is the treatment card
+(`calendar.card_png`). The text is real text in an embedded subset of the Noto Sans CJK face of
+the report's language, so it can be searched, copied and read back, and no glyph depends on the
+reader's fonts.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from bot.records.words import (
     PHQ2_POSITIVE,
     PHQ9_BANDS,
 )
-from bot.texts import PHASE_NAMES, REASONS, REGIMEN_NAMES, SYMPTOM_LABELS
+from bot.texts import N_, PHASE_NAMES, REASONS, REGIMEN_NAMES, SYMPTOM_LABELS
+from storage.records import StockChange
 from treatment.mood import mood_rules
+from treatment.stock import Movement
 
 FAMILY = "noto"
 MARGIN_MM = 14
@@ -45,6 +48,9 @@ MARGIN_MM = 14
 SIDE_EFFECT_ROWS = 5
 MOOD_ROWS = 6
 INTERRUPTION_ROWS = 6
+WEIGHT_ROWS = 6
+STOCK_ROWS = 6
+STOCK_WORDS = {Movement.BOUGHT: N_("Bought"), Movement.RECOUNT: N_("Counted")}
 # Up to this many months a month a row; more (a drug-resistant course) two months a row.
 MONTHS_ONE_COLUMN = 10
 GREY = (232, 232, 232)
@@ -412,12 +418,55 @@ def _band(t: Translator, name: str, top: int) -> str:
 
 def _weight_and_tablets(pdf: FPDF, record: Record, t: Translator) -> None:
     _heading(pdf, t._("Weight and tablets"))
+    _weights(pdf, record, t)
+    _tablets(pdf, record, t)
+
+
+def _weights(pdf: FPDF, record: Record, t: Translator) -> None:
+    """Every weight given, latest rows, with the change from the one before; and the weight
+    the tablet counts follow, when the last one given is not it (the clinician not yet
+    asked, or they kept the dose)."""
     weight = record.weight_kg
-    lines = [
-        t._("Weight: not given")
-        if weight is None
-        else t._("Weight: {kg} kg", kg=format(weight, "g"))
-    ]
+    if not record.weights:
+        line = (
+            t._("Weight: not given") if weight is None else t._("Weight: {kg} kg", kg=_kg(weight))
+        )
+        _lines(pdf, t.locale, line)
+        return
+    rows = []
+    previous: float | None = None
+    for entry in record.weights:
+        change = "–" if previous is None else f"{entry.kg - previous:+g} kg"
+        rows.append([t.date(entry.at.date()), t._("{kg} kg", kg=_kg(entry.kg)), change])
+        previous = entry.kg
+    shown = rows[-WEIGHT_ROWS:]
+    _table(pdf, t.locale, [t._("Date"), t._("Weight"), t._("Change")], shown, (40, 40, 40))
+    lines = []
+    if len(rows) > len(shown):
+        lines.append(_earlier(t, len(rows) - len(shown)))
+    if weight is not None and weight != record.weights[-1].kg:
+        lines.append(
+            t._("Tablet counts follow {kg} kg, the weight they were last set for.", kg=_kg(weight))
+        )
+    _lines(pdf, t.locale, *lines)
+
+
+def _tablets(pdf: FPDF, record: Record, t: Translator) -> None:
+    """The tablet counts over time (doses in a row that used tablets as one line), then what
+    is left now and how long it lasts."""
+    rows = [_stock_row(t, run) for run in _runs(record.stock_changes)]
+    shown = rows[-STOCK_ROWS:]
+    if shown:
+        _table(
+            pdf,
+            t.locale,
+            [t._("Date"), t._("Tablets"), t._("What happened"), t._("Change"), t._("Left")],
+            shown,
+            (46, 30, 58, 24, 24),
+        )
+    lines = []
+    if len(rows) > len(shown):
+        lines.append(_earlier(t, len(rows) - len(shown)))
     if not record.stock or record.stock_counted_at is None:
         lines.append(t._("No tablet count recorded."))
     for product, count in sorted(record.stock.items()):
@@ -438,3 +487,40 @@ def _weight_and_tablets(pdf: FPDF, record: Record, t: Translator) -> None:
             t._("Tablets last counted on {date}", date=t.date(record.stock_counted_at.date()))
         )
     _lines(pdf, t.locale, *lines)
+
+
+def _runs(changes: Sequence[StockChange]) -> list[list[StockChange]]:
+    """The changes in order, the doses that used one product in a row grouped together."""
+    runs: list[list[StockChange]] = []
+    for change in changes:
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and change.movement is Movement.USED
+            and last.movement is Movement.USED
+            and last.product == change.product
+            and last.short == change.short
+        ):
+            runs[-1].append(change)
+        else:
+            runs.append([change])
+    return runs
+
+
+def _stock_row(t: Translator, run: Sequence[StockChange]) -> list[str]:
+    first, last = run[0], run[-1]
+    days = t.date(first.at.date())
+    if last.at.date() != first.at.date():
+        days += " – " + t.date(last.at.date())
+    if first.movement is Movement.USED:
+        what = t.ngettext("Used by {n} dose", "Used by {n} doses", len(run))
+        if first.short:
+            what += " · " + t._("fewer tablets than the count: please recount")
+    else:
+        what = t._(STOCK_WORDS[first.movement])
+    change = sum(c.change for c in run)
+    return [days, first.product, what, f"{change:+d}", str(last.left)]
+
+
+def _kg(value: float) -> str:
+    return format(value, "g")
