@@ -48,12 +48,13 @@ MARGIN_MM = 14
 SIDE_EFFECT_ROWS = 5
 MOOD_ROWS = 6
 INTERRUPTION_ROWS = 6
-WEIGHT_ROWS = 6
+WEIGHT_ROWS = 8
 STOCK_ROWS = 6
 STOCK_WORDS = {Movement.BOUGHT: N_("Bought"), Movement.RECOUNT: N_("Counted")}
 # Up to this many months a month a row; more (a drug-resistant course) two months a row.
 MONTHS_ONE_COLUMN = 10
 GREY = (232, 232, 232)
+MIN_CARD_SCALE = 0.6
 
 
 def report_pdf(record: Record, t: Translator) -> bytes:
@@ -73,15 +74,20 @@ def report_pdf(record: Record, t: Translator) -> bytes:
 
 
 def _calendar(pdf: FPDF, record: Record, t: Translator) -> None:
-    """The treatment card below the rest if it fits there, else on a page of its own."""
+    """The treatment card below the rest if it fits there, else on a page of its own; on the
+    second page it is made smaller to fit (down to `MIN_CARD_SCALE`), so the report stays
+    two pages (a long course's card is as tall as most of a page)."""
     card = card_image(record, t)
     width = pdf.w - 2 * MARGIN_MM
     height = width * card.height / card.width
     heading = 12
-    if pdf.get_y() + heading + height > pdf.h - pdf.b_margin:
+    room = pdf.h - pdf.b_margin - pdf.get_y() - heading
+    if height > room and (pdf.page > 1 and room >= height * MIN_CARD_SCALE):
+        width, height = width * room / height, room
+    elif height > room:
         pdf.add_page()
     _heading(pdf, t._("Calendar"))
-    pdf.image(card, x=MARGIN_MM, w=width)
+    pdf.image(card, x=(pdf.w - width) / 2, w=width, h=height)
 
 
 def _document(language: str) -> FPDF:
@@ -423,9 +429,9 @@ def _weight_and_tablets(pdf: FPDF, record: Record, t: Translator) -> None:
 
 
 def _weights(pdf: FPDF, record: Record, t: Translator) -> None:
-    """Every weight given, latest rows, with the change from the one before; and the weight
-    the tablet counts follow, when the last one given is not it (the clinician not yet
-    asked, or they kept the dose)."""
+    """Every weight given (the latest `WEIGHT_ROWS` of them), on a line, with the change from
+    the one before; and the weight the tablet counts follow, when the last one given is not
+    it (the clinician not yet asked, or they kept the dose)."""
     weight = record.weight_kg
     if not record.weights:
         line = (
@@ -433,17 +439,17 @@ def _weights(pdf: FPDF, record: Record, t: Translator) -> None:
         )
         _lines(pdf, t.locale, line)
         return
-    rows = []
+    shown = []
     previous: float | None = None
     for entry in record.weights:
-        change = "–" if previous is None else f"{entry.kg - previous:+g} kg"
-        rows.append([t.date(entry.at.date()), t._("{kg} kg", kg=_kg(entry.kg)), change])
+        kg = t._("{kg} kg", kg=_kg(entry.kg))
+        change = "" if previous is None else f" ({round(entry.kg - previous, 1):+g})"
+        shown.append(f"{t.date(entry.at.date())}: {kg}{change}")
         previous = entry.kg
-    shown = rows[-WEIGHT_ROWS:]
-    _table(pdf, t.locale, [t._("Date"), t._("Weight"), t._("Change")], shown, (40, 40, 40))
-    lines = []
-    if len(rows) > len(shown):
-        lines.append(_earlier(t, len(rows) - len(shown)))
+    hidden = len(shown) - WEIGHT_ROWS
+    lines = [t._("Weight given: {weights}", weights=" · ".join(shown[-WEIGHT_ROWS:]))]
+    if hidden > 0:
+        lines.append(_earlier(t, hidden))
     if weight is not None and weight != record.weights[-1].kg:
         lines.append(
             t._("Tablet counts follow {kg} kg, the weight they were last set for.", kg=_kg(weight))
@@ -462,7 +468,7 @@ def _tablets(pdf: FPDF, record: Record, t: Translator) -> None:
             t.locale,
             [t._("Date"), t._("Tablets"), t._("What happened"), t._("Change"), t._("Left")],
             shown,
-            (46, 30, 58, 24, 24),
+            (58, 28, 52, 22, 22),
         )
     lines = []
     if len(rows) > len(shown):
@@ -523,4 +529,4 @@ def _stock_row(t: Translator, run: Sequence[StockChange]) -> list[str]:
 
 
 def _kg(value: float) -> str:
-    return format(value, "g")
+    return format(round(value, 1), "g")

@@ -165,7 +165,8 @@ def mina(language: str = "en", *, discreet: bool = False) -> Record:
 
 
 def long_course(months: int, language: str = "en") -> Record:
-    """A custom daily regimen of `months` x 30 doses, seen at its end, with a miss a week."""
+    """A custom daily regimen of `months` x 30 doses, seen at its end, with a miss a week, a
+    weight every 30 days and 90 levofloxacin tablets bought every 30 days, 3 used a dose."""
     from treatment.catalogue import custom_regimen
 
     regimen = custom_regimen(
@@ -184,11 +185,20 @@ def long_course(months: int, language: str = "en") -> Record:
     plan = enrol(regimen=regimen, start=START, times=["08:00"], zone=ZONE, today=START)
     now = _local(START + timedelta(days=months * 30 + months * 5), 12)
     missed = {START + timedelta(days=d) for d in range(3, months * 30, 7)}
+    doses = events(plan, now, missed, set())
+    bought = [(_local(START + timedelta(days=d), 19), 90) for d in range(0, months * 30, 30)]
+    used = [(e.at, -3) for e in doses if e.kind is EventKind.TAKEN and e.at is not None]
+    left, changes = 0, []
+    for at, change in sorted(bought + used):
+        movement = Movement.BOUGHT if change > 0 else Movement.USED
+        after = max(0, left + change)
+        changes.append(StockChange(at, "levofloxacin", movement, after - left, after, after == 0))
+        left = after
     return assemble(
         patient(language),
         plan,
         now,
-        events=events(plan, now, missed, set()),
+        events=doses,
         side_effects=[
             SideEffect(_local(START + timedelta(days=d), 9), ("headache",), Level.SOON, None)
             for d in range(10, months * 30, 45)
@@ -197,4 +207,13 @@ def long_course(months: int, language: str = "en") -> Record:
             MoodCheck(_local(START + timedelta(days=d), 10), "phq2", d % 4)
             for d in range(5, months * 30, 14)
         ],
+        weights=[
+            WeightEntry(
+                _local(START + timedelta(days=d), 20), round(48 + d / 90, 1), WeightSource.WEIGH_IN
+            )
+            for d in range(0, months * 30, 30)
+        ],
+        stock={"levofloxacin": left},
+        stock_counted_at=changes[-1].at,
+        stock_changes=changes,
     )

@@ -82,12 +82,16 @@ def test_report_holds_the_counts_dates_and_scores(rendered: tuple[str, bytes, li
         assert _squeezed(line) in text, line
     # Weight over time and the tablet counts may run onto page two, above the calendar.
     both = _squeezed("".join(pages))
+    kg = {value: t._("{kg} kg", kg=value) for value in ("52", "51", "49.5", "55.5")}
     weights = [
-        f"{t.date(date(2026, 3, 2))}{t._('{kg} kg', kg='52')}–",
-        f"{t.date(date(2026, 4, 2))}{t._('{kg} kg', kg='51')}-1kg",
-        f"{t.date(date(2026, 5, 3))}{t._('{kg} kg', kg='49.5')}-1.5kg",
-        # Into the 55-70 kg band: the count still follows 52 kg until the clinician is asked.
-        f"{t.date(date(2026, 7, 3))}{t._('{kg} kg', kg='55.5')}+6kg",
+        t._(
+            "Weight given: {weights}",
+            weights=f"{t.date(date(2026, 3, 2))}: {kg['52']} · "
+            f"{t.date(date(2026, 4, 2))}: {kg['51']} (-1) · "
+            f"{t.date(date(2026, 5, 3))}: {kg['49.5']} (-1.5) · "
+            # Into the 55-70 kg band: the count follows 52 kg until the clinician is asked.
+            f"{t.date(date(2026, 7, 3))}: {kg['55.5']} (+6)",
+        ),
         t._("Tablet counts follow {kg} kg, the weight they were last set for.", kg="52"),
     ]
     used = "Used by {n} dose", "Used by {n} doses"

@@ -38,7 +38,7 @@ async def test_measurements_go_down_and_up_again_leaving_the_rest(
         async with engine.connect() as connection:
             rows = await connection.execute(text("SELECT recorded_on, entry FROM measurements"))
             stored = rows.all()
-        # Two rows, a day each; the sealed entry holds neither the weight nor the count.
+        # Two rows, a day each; the sealed entry shows neither the weight nor the product.
         assert len(stored) == 2
         assert all(
             b"61.25" not in bytes(entry) and b"HRZE" not in bytes(entry) for _, entry in stored
