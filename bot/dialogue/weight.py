@@ -39,18 +39,14 @@ async def last_weight(ctx: TurnContext, plan: Enrolment) -> float | None:
 
 
 async def weigh_in_offer(ctx: TurnContext, enrolment: EnrolmentRecord) -> Reply | None:
-    """Offer the weight question when it is due: `ask_every_days` (0: never) after the last
-    weight given, the last offer, or the set-up, whichever is latest."""
+    """Offer the weight question when it is due: `ask_every_days` (0: never) after the set-up
+    or the last time a weight was asked for or given (`Preferences.weight_asked_at`, which
+    `take_weight` moves too), so the history is not read after every dose."""
     every = load_weight_bands().ask_every_days
     if every <= 0:
         return None
     now, prefs = ctx.now, Preferences.of(ctx.patient)
-    weights = await ctx.store.measurements.weights(ctx.patient.id)
-    since = max(
-        [enrolment.created_at]
-        + ([weights[-1].at] if weights else [])
-        + ([prefs.weight_asked_at] if prefs.weight_asked_at else [])
-    )
+    since = max(enrolment.created_at, prefs.weight_asked_at or enrolment.created_at)
     if now - since < timedelta(days=every):
         return None
     fresh = await ctx.store.patients.get(ctx.patient.id)
@@ -110,7 +106,8 @@ async def take_weight(
     2. The plan's weight follows when that changes no tablet count, or when the plan had no
        weight (then this is the first count, as at set-up).
     3. Otherwise the plan keeps its weight and the patient is asked what their clinician said.
-    4. The weight, the plan and the next question are stored in one transaction.
+    4. The weight, the plan, the next question and the time of the weighing (so the monthly
+       question comes a month after it) are stored in one transaction.
     """
     t, patient, now = ctx.t, ctx.patient, ctx.now
     enrolment = ctx.enrolled
@@ -125,6 +122,9 @@ async def take_weight(
     follow = weighin.ask_clinician(base, now, kg) if ask else None
     async with ctx.store.transaction() as tx:
         await tx.measurements.add_weight(patient.id, kg, source)
+        fresh = await tx.patients.get(patient.id)
+        weighed = replace(Preferences.of(fresh), weight_asked_at=now)
+        await tx.patients.update(weighed.saved_into(fresh))
         if not ask and plan.weight_kg != kg:
             await tx.enrolments.replace(patient.id, enrolment.id, replace(plan, weight_kg=kg))
             await ctx.app.engine.enrolled(tx, patient.id, now)

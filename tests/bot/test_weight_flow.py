@@ -143,3 +143,19 @@ async def test_discreet_wording_names_neither_drug_nor_dose(world: World) -> Non
     assert "HRZE" not in mina.text() and "vitamins: 4 tablets" in mina.text()
     await mina.choose("Yes, use this count")
     assert await plan_weight(world, patient_id) == 60.0
+
+
+async def test_a_weight_given_in_settings_moves_the_monthly_question_a_month_on(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    await onboard_plainly(mina)
+    await world.travel(timedelta(days=20))
+    await mina.say("/settings")
+    await mina.choose("Weight")
+    await mina.say("52.5")
+    await a_month_on_and_taken(world, mina)  # 30 days after set-up, 10 after the weighing
+    assert "monthly weight check" not in mina.text()
+    await world.travel(timedelta(days=20))
+    await mina.say("/taken")
+    assert "monthly weight check" in mina.text()
