@@ -162,7 +162,7 @@ async def clinician_said(ctx: TurnContext, said: weighin.Said, kg: float) -> lis
         plan = replace(ctx.enrolled.enrolment, weight_kg=kg)
         upcoming = next((s for s in iter_slots(plan) if s.utc >= ctx.now), None)
         products = () if upcoming is None else upcoming.products
-        lines = product_lines(t, products, Wording.of(ctx.patient))
+        lines = [f"• {line}" for line in product_lines(t, products, Wording.of(ctx.patient))]
         return await ctx.begin(weighin.ask_confirm(ctx.asked, ctx.now, kg, lines))
     await ctx.close()
     if said is weighin.Said.KEPT:
