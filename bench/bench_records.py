@@ -1,9 +1,10 @@
 """The records a patient takes away: time and memory to build them, beside the naive design.
 
 Two treatments from `tests/records/scenario.py`: Mina's 9-month course seen mid-way (5 months
-of events: misses, a late dose, a pause, two side effects, three check-ins) and a 24-month
-course seen at its end (720 doses, a miss a week, a side effect every 45 days, a check-in
-every two weeks). For each, in Korean (the widest glyph set of the three languages):
+of events: misses, a late dose, a pause, two side effects, three check-ins, four weights, 79
+changes of the tablet count) and a 24-month course seen at its end (720 doses, a miss a week,
+a side effect every 45 days, a check-in every two weeks, a weight a month, 744 changes of the
+tablet count). For each, in Korean (the widest glyph set of the three languages):
 
 - the month picture (`calendar.month_png`) and the treatment card (`calendar.card_png`);
 - the PDF report as built (`report.report_pdf`: the CJK face parsed once per process) and

@@ -48,6 +48,7 @@ class Preferences:
     - `delete_after_minutes`: discreet mode deletes sensitive messages after this (0: never);
     - `mood_every_days` (None: the screening rules' interval, 0: never) and
       `mood_offered_at`: the mood check-in offer;
+    - `weight_asked_at`: when the monthly weight question was last offered;
     - `contraception_told`: the advice about rifampicin and contraception was given once;
     - `pause_reason`: why reminders are paused, while they are;
     - `refill_warn_days`, `refill_to_helper`, `stock_warned` (products warned about until
@@ -61,6 +62,7 @@ class Preferences:
     delete_after_minutes: int = 0
     mood_every_days: int | None = None
     mood_offered_at: datetime | None = None
+    weight_asked_at: datetime | None = None
     contraception_told: bool = False
     pause_reason: str | None = None
     refill_warn_days: int = REFILL_WARNING_DAYS
@@ -155,6 +157,7 @@ _PARSERS: Mapping[str, Any] = {
     "delete_after_minutes": _int,
     "mood_every_days": _int,
     "mood_offered_at": lambda v: datetime.fromisoformat(_text(v)),
+    "weight_asked_at": lambda v: datetime.fromisoformat(_text(v)),
     "contraception_told": _flag,
     "pause_reason": _text,
     "refill_warn_days": _int,
@@ -167,5 +170,6 @@ _DUMPERS: Mapping[str, Any] = {
     "nudges": lambda v: v.value,
     "quiet_hours": lambda v: [v[0].strftime("%H:%M"), v[1].strftime("%H:%M")],
     "mood_offered_at": lambda v: v.isoformat(),
+    "weight_asked_at": lambda v: v.isoformat(),
     "stock_warned": sorted,
 }

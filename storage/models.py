@@ -290,6 +290,24 @@ class PillStockRow(PatientOwned, Base):
     counts = SealedField(JSON_OBJECT)
 
 
+class MeasurementRow(PatientOwned, Base):
+    """One entry of the patient's history of weights and tablet counts (revision 0008).
+
+    What was measured (a weight, a product's count and why it changed) and its exact instant
+    are sealed; the plaintext day, in UTC, only orders the rows, and is as coarse as the
+    record a clinician reads.
+    """
+
+    __tablename__ = "measurements"
+
+    patient_id: Mapped[str] = _patient_fk()
+    recorded_on: Mapped[date] = mapped_column(Date)
+    _entry: Mapped[bytes] = mapped_column("entry")
+
+    entry = SealedField(JSON_OBJECT)
+    """`storage.records.WeightEntry` or `StockChange`, as their ``to_dict``."""
+
+
 class HelperRow(PatientOwned, Base):
     """A person the patient chose. Sealed under the patient's key: forgotten with the patient."""
 
@@ -535,6 +553,7 @@ SEALED_MODELS: tuple[type[SealedRow], ...] = (
     SideEffectReportRow,
     MoodScreeningRow,
     PillStockRow,
+    MeasurementRow,
     HelperRow,
     HelperIncidentRow,
     TimerRow,

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from treatment.enrolment import Enrolment
+from treatment.stock import Movement
 
 Channel = str
 """A channel's name, as its `scheduler.channels.ChannelSpec` declares it ("telegram",
@@ -192,6 +193,70 @@ class PillStock:
     patient_id: str
     counts: Mapping[str, int]
     updated_at: datetime
+
+
+class WeightSource(StrEnum):
+    """Where a weight in the history came from."""
+
+    SETUP = "setup"
+    SETTINGS = "settings"
+    WEIGH_IN = "weigh_in"  # the monthly question
+
+
+@dataclass(frozen=True)
+class WeightEntry:
+    """A weight the patient gave, in kg, when they gave it."""
+
+    at: datetime
+    kg: float
+    source: WeightSource
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "weight", "at": self.at.isoformat(), "kg": self.kg, "source": self.source}
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """One product's tablet count moving: counted, bought, or used by a taken dose.
+
+    ``change`` is signed (a recount may lower the count); ``left`` is the count after it.
+    ``short`` marks a dose that used tablets the count did not have (it stopped at zero).
+    """
+
+    at: datetime
+    product: str
+    movement: Movement
+    change: int
+    left: int
+    short: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "stock",
+            "at": self.at.isoformat(),
+            "product": self.product,
+            "movement": self.movement.value,
+            "change": self.change,
+            "left": self.left,
+            "short": self.short,
+        }
+
+
+Measurement = WeightEntry | StockChange
+
+
+def measurement_from_dict(data: Mapping[str, Any]) -> Measurement:
+    at = datetime.fromisoformat(str(data["at"]))
+    if data.get("kind") == "weight":
+        return WeightEntry(at, float(data["kg"]), WeightSource(data["source"]))
+    return StockChange(
+        at,
+        str(data["product"]),
+        Movement(data["movement"]),
+        int(data["change"]),
+        int(data["left"]),
+        bool(data.get("short", False)),
+    )
 
 
 class HelperState(StrEnum):

@@ -51,6 +51,7 @@ from storage.repositories import (
     HelperRepository,
     IdentityRepository,
     IncidentRepository,
+    MeasurementRepository,
     MetricsRepository,
     MoodRepository,
     OutboxRepository,
@@ -96,6 +97,7 @@ class Repositories:
         self.side_effects = SideEffectRepository(context, session)
         self.mood = MoodRepository(context, session)
         self.pill_stock = PillStockRepository(context, session)
+        self.measurements = MeasurementRepository(context, session)
         self.planning = PlanningRepository(context, session)
         self.helpers = HelperRepository(context, session)
         self.incidents = IncidentRepository(context, session)

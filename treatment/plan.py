@@ -332,7 +332,7 @@ class _DoseTable:
         tablets = None if weight_kg is None else table.tablets_for(weight_kg)
         self._boundaries: list[list[int]] = []
         self._resolved: list[list[list[tuple[DoseStep, DrugDose, int | None]]]] = []
-        self._banded: list[tuple[ProductDose, ...]] = []
+        self.banded: list[tuple[ProductDose, ...]] = []
         for phase in regimen.phases:
             boundaries: set[int] = set()
             drugs = []
@@ -351,7 +351,7 @@ class _DoseTable:
                 drugs.append(steps)
             self._boundaries.append(sorted(boundaries))
             self._resolved.append(drugs)
-            self._banded.append(
+            self.banded.append(
                 _combination(phase, tablets)
                 if chosen is None
                 else _products(chosen, phase.name, weight_kg)
@@ -377,7 +377,7 @@ class _DoseTable:
             own = tuple(
                 _own_product(dose, step) for step, dose in entries if not step.weight_banded
             )
-            cached = (drugs, self._banded[phase_number] + own)
+            cached = (drugs, self.banded[phase_number] + own)
             self._cache[key] = cached
         return cached
 
@@ -451,6 +451,22 @@ def dose_for_step(
     """The dose a drug step gives this patient (see `_DoseTable` for the three forms)."""
     tablets = None if weight_kg is None else table.tablets_for(weight_kg)
     return _dose(name, step, tablets, number)
+
+
+def weight_moves_tablets(
+    enrolment: Enrolment, weight_kg: float, catalogue: Catalogue | None = None
+) -> bool:
+    """Whether dosing by `weight_kg` instead of the enrolment's weight changes any tablet
+    count of any phase (the combination's band, or a separate product's own band)."""
+    catalogue = catalogue or load_catalogue()
+    table = load_weight_bands().table(enrolment.band_table)
+    for segment in segments(enrolment, catalogue):
+        chosen = segment.regimen.product_set(enrolment.product_set)
+        now = _DoseTable(segment.regimen, enrolment.weight_kg, table, chosen)
+        then = _DoseTable(segment.regimen, weight_kg, table, chosen)
+        if now.banded != then.banded:
+            return True
+    return False
 
 
 def dose_notices(enrolment: Enrolment, catalogue: Catalogue | None = None) -> tuple[Reason, ...]:

@@ -46,17 +46,44 @@ class BandTable:
 
     def tablets_for(self, weight_kg: float) -> int | None:
         """Tablets for this weight, or None when no band covers it (clinician decides)."""
+        band = self.band_for(weight_kg)
+        return None if band is None else band.tablets
+
+    def band_for(self, weight_kg: float) -> Band | None:
         whole = math.floor(weight_kg + 0.5)
-        for band in self.bands:
-            if band.contains(whole):
-                return band.tablets
-        return None
+        return next((band for band in self.bands if band.contains(whole)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class WeightChange:
+    """A new weight against the last one the patient gave, in one band table."""
+
+    before_kg: float
+    after_kg: float
+    band_before: Band | None
+    band_after: Band | None
+    notice_kg: float
+
+    @property
+    def band_moved(self) -> bool:
+        return self.band_before != self.band_after
+
+    @property
+    def large(self) -> bool:
+        return abs(self.after_kg - self.before_kg) >= self.notice_kg
+
+    @property
+    def ask_clinician(self) -> bool:
+        """Another band, or a change of the notice threshold or more: the patient is told to
+        ask their clinician whether the dose changes, and the count waits for their answer."""
+        return self.band_moved or self.large
 
 
 @dataclass(frozen=True, slots=True)
 class WeightBands:
     tables: tuple[BandTable, ...]
     notice_kg: float
+    ask_every_days: int = 30
 
     @property
     def default(self) -> BandTable:
@@ -73,6 +100,12 @@ class WeightBands:
             ErrorCode.UNKNOWN_BAND_TABLE,
             f"unknown weight band table {table_id!r}; allowed: {allowed}",
             field="band_table",
+        )
+
+    def change(self, before_kg: float, after_kg: float, table_id: str | None) -> WeightChange:
+        table = self.table(table_id)
+        return WeightChange(
+            before_kg, after_kg, table.band_for(before_kg), table.band_for(after_kg), self.notice_kg
         )
 
     def weight_change_notice(self, old_kg: float, new_kg: float) -> Reason | None:
@@ -109,7 +142,10 @@ def parse_weight_bands(data: dict[str, Any], source: str) -> WeightBands:
     notice = change.get("notice_kg") if isinstance(change, dict) else None
     if isinstance(notice, bool) or not isinstance(notice, int | float) or notice <= 0:
         raise DataFileError(source, "weight_change.notice_kg", "must be a positive number")
-    return WeightBands(tables=tables, notice_kg=float(notice))
+    every = change.get("ask_every_days", 30) if isinstance(change, dict) else 30
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+        raise DataFileError(source, "weight_change.ask_every_days", "must be a whole number >= 0")
+    return WeightBands(tables=tables, notice_kg=float(notice), ask_every_days=every)
 
 
 def _table(raw: object, source: str, path: str) -> BandTable:

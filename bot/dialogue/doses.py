@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.dialogue import followups, reports, supplies
+from bot.dialogue import followups, reports, supplies, weight
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.dialogue.outcomes import dose_label, settle_reminders
@@ -19,7 +19,7 @@ from bot.dialogue.turn import TurnContext
 from bot.flows.reminder import SKIP, SNOOZE, SNOOZE_MINUTES, SYMPTOM, TAKEN
 from storage.errors import NotFound
 from storage.records import DoseOutcome, DoseSlot, ReportedVia, SlotState, reminder_key
-from treatment.stock import use_tablets
+from treatment.stock import Movement, use_tablets
 
 LATE = "late"
 VERBS = frozenset({TAKEN, SNOOZE, SKIP, SYMPTOM, LATE})
@@ -96,7 +96,8 @@ async def record(
        tablets it used are counted off, the plan moves if a missed dose moved a phase, and
        the dose's other reminders on screen are edited to show the outcome (where the
        channel can edit).
-    5. Then what the dose earns: a milestone, a supplies note, the mood check-in offer.
+    5. Then what the dose earns: a milestone, a supplies note, the monthly weight question
+       or else the mood check-in offer.
     """
     t, patient, now = ctx.t, ctx.patient, ctx.now
     label = dose_label(t, slot, patient.time_zone)
@@ -122,7 +123,7 @@ async def record(
         stocked = await tx.pill_stock.get(patient.id) if outcome is DoseOutcome.TAKEN else None
         if stocked is not None and stocked.counts:
             counts, short = use_tablets(stocked.counts, supplies.tablets_of(slot))
-            await tx.pill_stock.set(patient.id, counts)
+            await tx.pill_stock.set(patient.id, counts, Movement.USED, short=short)
         if outcome is not DoseOutcome.TAKEN or slot.state is SlotState.MISSED:
             # A missed dose, or one taken after its window closed, moves the phase
             # boundary; the pending slots must show the drugs of the phase they fall in.
@@ -143,7 +144,11 @@ async def record(
         said.extend(await supplies.stock_notes(ctx, enrolment, slot, short))
     # The check-in is offered after "not today" too: low mood and missed doses go together,
     # and a patient who stops taking doses must not stop being asked how they are.
-    offer = await followups.checkin_offer(ctx, enrolment)
+    # One question at a time. The weight comes first when due: it is due once a month, while
+    # a check-in the patient keeps putting off is offered again every day.
+    offer = await weight.weigh_in_offer(ctx, enrolment)
+    if offer is None:
+        offer = await followups.checkin_offer(ctx, enrolment)
     return [*said, *([offer] if offer else [])]
 
 

@@ -19,7 +19,7 @@ from bot.flows.onboarding.setup import Setup, to_enrolment
 from bot.i18n import negotiate, translator
 from scheduler.doses import SET_UP_NOTE, dose_json
 from scheduler.preferences import Preferences
-from storage.records import DoseOutcome, NewDoseSlot, ReportedVia
+from storage.records import DoseOutcome, NewDoseSlot, ReportedVia, WeightSource
 from storage.store import Repositories
 from treatment.backfill import Earlier, EarlierDoses, not_taken
 from treatment.enrolment import Enrolment
@@ -91,6 +91,8 @@ async def enrol(ctx: TurnContext, setup: Setup, said: list[Reply]) -> list[Reply
     async with ctx.store.transaction() as tx:
         await tx.patients.update(profile)
         record = await tx.enrolments.add(patient.id, plan)
+        if plan.weight_kg is not None:
+            await tx.measurements.add_weight(patient.id, plan.weight_kg, WeightSource.SETUP)
         await count_earlier_doses(tx, patient.id, record.id, plan, now, setup.earlier)
         await ctx.app.engine.enrolled(tx, patient.id, now)
         await ctx.save(tx)

@@ -15,7 +15,8 @@ Steps of `Dialogue.handle`:
 Each feature owns its module and registers its handlers here: dose actions
 (`bot.dialogue.doses`), enrolment and forgetting (`enrolment`), settings and pause
 (`settings`), supplies (`supplies`), what the patient reports (`reports`), follow-ups such as
-milestones and the check-in offer (`followups`), and the patient's helpers (`helper_care`).
+milestones and the check-in offer (`followups`), weight and the monthly weight question
+(`weight`), and the patient's helpers (`helper_care`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.dialogue import (
     reports,
     settings,
     supplies,
+    weight,
 )
 from bot.dialogue import helpers as helper_desk
 from bot.dialogue.choices import CANCEL, OPT
@@ -46,7 +48,7 @@ from bot.dialogue.turn import (
     TurnContext,
     active_enrolment,
 )
-from bot.flows import forget, helpers, info, mood, pause, report, stock, symptom
+from bot.flows import forget, helpers, info, mood, pause, report, stock, symptom, weighin
 from bot.flows import settings as settings_flow
 from bot.flows.onboarding import step as onboarding_step
 from bot.i18n import negotiate, translator
@@ -98,6 +100,7 @@ COMMANDS: dict[str, Route] = {
 }
 PICKS: dict[str, Route] = {
     followups.CHECKIN: Route(followups.checkin_pick, enrolled=False),
+    weight.WEIGH: Route(weight.weigh_pick),
     **{verb: Route(doses.dose_button) for verb in doses.VERBS},
 }
 FLOWS: dict[str, Route] = {
@@ -110,6 +113,7 @@ FLOWS: dict[str, Route] = {
     stock.FLOW: Route(supplies.stock_flow),
     forget.FLOW: Route(enrolment.forget_flow),
     report.FLOW: Route(records.report_flow),
+    weighin.FLOW: Route(weight.weight_flow),
 }
 # The verbs a flow's own options use (`OPT`, `CANCEL`) are read by the flow, not routed.
 VERBS = frozenset({OPT, CANCEL, *PICKS})

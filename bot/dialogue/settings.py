@@ -7,14 +7,15 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.dialogue import weight
 from bot.dialogue.messages import Reply
 from bot.dialogue.turn import TurnContext
 from bot.flows import pause
 from bot.flows import settings as flow
 from bot.i18n import translator
 from scheduler.preferences import Preferences
+from storage.records import WeightSource
 from treatment.enrolment import Pause, TimeChange, ZoneChange
-from treatment.weight import load_weight_bands
 
 
 async def settings_command(ctx: TurnContext) -> list[Reply]:
@@ -38,8 +39,8 @@ async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
        tomorrow (today's doses stay as the patient expects them).
     2. Store them and re-plan the reminders if the change moves them, with the conversation,
        in one transaction.
-    3. Say so; a weight change of the notice threshold or more (`treatment.weight`) also asks
-       the patient to check the dose with a clinician.
+    3. Say so. A weight is `bot.dialogue.weight.take_weight`'s: it goes into the history, and
+       a change that may change the dose asks what the clinician said.
     """
     patient, enrolment, now = ctx.patient, ctx.enrolled, ctx.now
     profile = patient
@@ -47,7 +48,6 @@ async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
     prefs = Preferences.of(patient)
     tomorrow = now.astimezone(ZoneInfo(patient.time_zone)).date() + timedelta(days=1)
     replan = True  # unless the change leaves the reminders as they are
-    weight_notice = False
     match change:
         case flow.SetLanguage(locale):
             profile, replan = replace(patient, language=locale), False
@@ -76,10 +76,8 @@ async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
         case flow.SetProducts(product_set):
             plan = replace(plan, product_set=product_set)
         case flow.SetWeight(kg):
-            old = plan.weight_kg
-            plan = replace(plan, weight_kg=kg)
-            notice = None if old is None else load_weight_bands().weight_change_notice(old, kg)
-            weight_notice = notice is not None
+            # Into the history; the count waits for the clinician where it would change.
+            return await weight.take_weight(ctx, kg, WeightSource.SETTINGS)
     profile = prefs.saved_into(profile)
     async with ctx.store.transaction() as tx:
         await tx.patients.update(profile)
@@ -93,10 +91,6 @@ async def apply_setting(ctx: TurnContext, change: flow.Change) -> list[Reply]:
     said = [Reply(t._("Saved."))]
     if isinstance(change, flow.SetZone | flow.SetTimes):
         said = [Reply(t._("Saved. This applies from tomorrow."))]
-    if weight_notice:
-        said.append(
-            Reply(t._("Your weight has changed. Please ask a clinician whether your dose changes."))
-        )
     return said
 
 

@@ -22,7 +22,7 @@ from storage.records import DoseSlot, EnrolmentRecord, Patient
 from treatment.enrolment import Enrolment
 from treatment.plan import DoseSlot as PlannedSlot
 from treatment.plan import iter_slots, slots_between
-from treatment.stock import MAX_TABLETS, Balance, tablets_by_product
+from treatment.stock import MAX_TABLETS, Balance, Movement, tablets_by_product
 
 
 def plan_supplies(plan: Enrolment, now: datetime) -> tuple[list[str], dict[str, float]]:
@@ -123,7 +123,8 @@ async def restock(ctx: TurnContext, change: stock.Change) -> list[Reply]:
                 )
             ]
         counts[change.product] = total
-        await tx.pill_stock.set(patient.id, counts)
+        movement = Movement.BOUGHT if change.bought else Movement.RECOUNT
+        await tx.pill_stock.set(patient.id, counts, movement, touched={change.product})
         restocked = replace(Preferences.of(patient), stock_warned=frozenset()).saved_into(patient)
         await tx.patients.update(restocked)
         await ctx.save(tx)

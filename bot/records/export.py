@@ -2,16 +2,17 @@
 
 Two files, both sent only to the patient's own chat:
 
-- a CSV, one row per dose due so far, side effect, mood check-in, weight and tablet count,
-  with plain codes a spreadsheet can sort (the columns are `CSV_COLUMNS`);
-- a FHIR Bundle (a transaction, so a clinic's FHIR server can import it as it is): the
-  patient, the regimen as a CarePlan with one MedicationRequest per drug and phase, one
-  MedicationAdministration per dose due (completed, or not-done with its reason), PHQ-2
-  (LOINC 55757-9), PHQ-9 (44261-6) and body weight (29463-7) Observations, and each side
-  effect as an Observation. Every resource is built and validated by the `fhir.resources`
-  models of FHIR R4B (4.3.0): fhir.resources ships no 4.0.1 models, and every resource and
-  element used here is the same in R4 and R4B (R4B changed only the medicinal-product,
-  evidence and subscription resources).
+- a CSV, one row per dose due so far, side effect, mood check-in, weight given and change of
+  a tablet count (bought, counted, used by a dose; the value is the count after it), with
+  plain codes a spreadsheet can sort (the columns are `CSV_COLUMNS`);
+- a FHIR Bundle (a transaction, so a clinic's FHIR server can import it as it is): the patient,
+  the regimen as a CarePlan with one MedicationRequest per drug and phase, one
+  MedicationAdministration per dose due (completed, or not-done with its reason), PHQ-2 (LOINC
+  55757-9), PHQ-9 (44261-6) and body weight (29463-7, in UCUM kg, one per weight given)
+  Observations, and each side effect as an Observation. Every resource is built and validated by
+  the `fhir.resources` models of FHIR R4B (4.3.0): fhir.resources ships no 4.0.1 models, and
+  every resource and element used here is the same in R4 and R4B (R4B changed only the
+  medicinal-product, evidence and subscription resources).
 
 The doses are the Record's classified plan, so the Bundle's completed administrations are the
 number `/progress` calls doses taken.
@@ -32,8 +33,10 @@ from fhir.resources.R4B.bundle import Bundle
 from bot.records.facts import Record
 from bot.records.words import LEVEL_ADVICE, LEVEL_NAMES
 from bot.texts import SYMPTOM_LABELS
+from storage.records import WeightSource
 from treatment.events import ClassifiedSlot, SlotState
 from treatment.plan import DrugDose
+from treatment.stock import Movement
 from treatment.triage import Level
 
 CSV_COLUMNS = ("record", "time", "item", "outcome", "value", "unit", "note")
@@ -59,6 +62,16 @@ NOT_DONE_REASONS = {
     SlotState.MISSED: "The patient said the dose was not taken.",
     SlotState.NO_REPLY: "No answer to the reminder: not known whether the dose was taken.",
     SlotState.SKIPPED_ON_ADVICE: "Not taken on a clinician's advice.",
+}
+STOCK_MOVEMENTS = {
+    Movement.BOUGHT: "bought",
+    Movement.RECOUNT: "counted",
+    Movement.USED: "used_by_dose",
+}
+WEIGHT_SOURCES = {
+    WeightSource.SETUP: "Reported by the patient at set-up.",
+    WeightSource.SETTINGS: "Reported by the patient in the settings.",
+    WeightSource.WEIGH_IN: "Reported by the patient at the monthly weight question.",
 }
 LEVEL_CODES = {Level.REASSURE: "reassure", Level.SOON: "soon", Level.RED_FLAG: "red_flag"}
 
@@ -113,11 +126,35 @@ def _csv_rows(record: Record) -> Iterator[tuple[str, ...]]:
         )
     for check in record.moods:
         yield ("mood", check.at.isoformat(), check.instrument, "", str(check.score), "score", "")
-    if record.weight_kg is not None:
+    for weight in record.weights:
+        yield (
+            "weight",
+            weight.at.isoformat(),
+            "body weight",
+            weight.source,
+            f"{weight.kg:g}",
+            "kg",
+            "",
+        )
+    if not record.weights and record.weight_kg is not None:
+        # Set up before weights were kept: the one weight known, undated.
         yield ("weight", "", "body weight", "as entered", f"{record.weight_kg:g}", "kg", "")
+    for change in record.stock_changes:
+        note = f"{change.change:+d}" + ("; the dose found too few tablets" if change.short else "")
+        yield (
+            "stock",
+            change.at.isoformat(),
+            change.product,
+            STOCK_MOVEMENTS[change.movement],
+            str(change.left),
+            "tablets",
+            note,
+        )
     counted = record.stock_counted_at.isoformat() if record.stock_counted_at else ""
+    followed = {change.product for change in record.stock_changes}
     for product, count in sorted(record.stock.items()):
-        yield ("stock", counted, product, "counted", str(count), "tablets", "")
+        if product not in followed:
+            yield ("stock", counted, product, "counted", str(count), "tablets", "")
 
 
 def fhir_bundle(record: Record, *, created: datetime | None = None) -> Bundle:
@@ -208,28 +245,8 @@ def fhir_bundle(record: Record, *, created: datetime | None = None) -> Bundle:
                 },
             )
         )
-    if record.weight_kg is not None:
-        code, display = BODY_WEIGHT
-        entries.append(
-            _entry(
-                ids.new("weight"),
-                {
-                    "resourceType": "Observation",
-                    "status": "final",
-                    "category": [_category("vital-signs")],
-                    "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
-                    "subject": patient_ref,
-                    "issued": record.now.isoformat(),
-                    "valueQuantity": {
-                        "value": record.weight_kg,
-                        "unit": "kg",
-                        "system": UCUM,
-                        "code": "kg",
-                    },
-                    "note": [{"text": "As the patient last entered it; the date is not kept."}],
-                },
-            )
-        )
+    for weight in _weights(record):
+        entries.append(_entry(ids.new("weight"), weight | {"subject": patient_ref}))
     for effect in record.side_effects:
         symptoms = ", ".join(SYMPTOM_LABELS.get(s, s) for s in effect.symptoms)
         entries.append(
@@ -296,6 +313,42 @@ def _administration(
     if not done:
         resource["statusReason"] = [{"text": NOT_DONE_REASONS[item.state]}]
     return resource
+
+
+def _weights(record: Record) -> list[dict[str, Any]]:
+    """One body-weight Observation per weight the patient gave, at the instant they gave it;
+    for a patient set up before weights were kept, the one weight known, undated."""
+    code, display = BODY_WEIGHT
+    base: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [_category("vital-signs")],
+        "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+    }
+
+    def quantity(kg: float) -> dict[str, Any]:
+        return {"value": kg, "unit": "kg", "system": UCUM, "code": "kg"}
+
+    if record.weights:
+        return [
+            base
+            | {
+                "effectiveDateTime": weight.at.isoformat(),
+                "valueQuantity": quantity(weight.kg),
+                "note": [{"text": WEIGHT_SOURCES[weight.source]}],
+            }
+            for weight in record.weights
+        ]
+    if record.weight_kg is None:
+        return []
+    return [
+        base
+        | {
+            "issued": record.now.isoformat(),
+            "valueQuantity": quantity(record.weight_kg),
+            "note": [{"text": "As the patient last entered it; the date is not kept."}],
+        }
+    ]
 
 
 def _category(code: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogue.supplies import days_left, plan_supplies
 from scheduler.doses import late_keys, treatment_events
-from storage.records import EnrolmentRecord, Patient
+from storage.records import EnrolmentRecord, Patient, StockChange, WeightEntry
 from storage.store import Repositories, Store
 from treatment import calendar, interruption
 from treatment.adherence import AdherenceSummary, classify_plan, summarise
@@ -58,6 +58,10 @@ class Record:
     start: date
     times: tuple[time, ...]
     weight_kg: float | None
+    """The weight the tablet counts follow (the plan's)."""
+    weights: tuple[WeightEntry, ...]
+    """Every weight the patient gave, oldest first; empty for a patient set up before the
+    history was kept (then `weight_kg` is all there is, undated)."""
     summary: AdherenceSummary
     calendar: Calendar
     slots: tuple[ClassifiedSlot, ...]
@@ -69,6 +73,8 @@ class Record:
     stock: Mapping[str, int]
     stock_days_left: Mapping[str, int | None]
     stock_counted_at: datetime | None
+    stock_changes: tuple[StockChange, ...]
+    """Every change of a tablet count, oldest first."""
 
     @property
     def due(self) -> Sequence[ClassifiedSlot]:
@@ -97,6 +103,7 @@ async def gather(
     stored_slots = await store.doses.slots_between(patient.id, since, now + timedelta(days=1))
     stored_events = await store.doses.events(patient.id)
     stocked = await store.pill_stock.get(patient.id)
+    history = await store.measurements.history(patient.id)
     return assemble(
         patient,
         plan,
@@ -116,6 +123,8 @@ async def gather(
         ],
         stock=dict(stocked.counts) if stocked else {},
         stock_counted_at=stocked.updated_at if stocked else None,
+        weights=[e for e in history if isinstance(e, WeightEntry)],
+        stock_changes=[e for e in history if isinstance(e, StockChange)],
     )
 
 
@@ -130,13 +139,16 @@ def assemble(
     moods: Sequence[MoodCheck] = (),
     stock: Mapping[str, int] | None = None,
     stock_counted_at: datetime | None = None,
+    weights: Sequence[WeightEntry] = (),
+    stock_changes: Sequence[StockChange] = (),
 ) -> Record:
     """Count, as of `now`.
 
     1. Summary and classified plan from the same events (`adherence`).
     2. Side effects by local day: the highest level of a day marks the calendar.
     3. The calendar; lapses by the interruption rules' own walk.
-    4. Tablets left at today's use; every time in the patient's zone.
+    4. Tablets left at today's use; every time in the patient's zone, the weights and
+       stock changes included.
     """
     zone = ZoneInfo(patient.time_zone)
     catalogue = load_catalogue()
@@ -168,6 +180,7 @@ def assemble(
         start=plan.start,
         times=plan.times,
         weight_kg=plan.weight_kg,
+        weights=tuple(replace(w, at=w.at.astimezone(zone)) for w in weights),
         summary=summary,
         calendar=cal,
         slots=tuple(slots),
@@ -178,4 +191,5 @@ def assemble(
         stock=counts,
         stock_days_left=days_left(counts, per_day),
         stock_counted_at=stock_counted_at.astimezone(zone) if stock_counted_at else None,
+        stock_changes=tuple(replace(c, at=c.at.astimezone(zone)) for c in stock_changes),
     )

@@ -1,11 +1,12 @@
 """`/report`: the clinician's PDF, A4, one or two pages, in the language the patient picks.
 
 Page one is the numbers a clinician asks for at a visit, most important first: the regimen and
-its source, doses counted per phase against the required count, the projected end, adherence
-per month, interruptions and what the rules say, side effects with the advice given, mood
-scores, weight and tablets. Page two is the treatment card (`calendar.card_png`). The text is
-real text in an embedded subset of the Noto Sans CJK face of the report's language, so it can
-be searched, copied and read back, and no glyph depends on the reader's fonts.
+its source, doses counted per phase against the required count, the projected end, adherence per
+month, interruptions and what the rules say, side effects with the advice given, mood scores,
+every weight given and the tablet counts over time. Page two is the treatment card
+(`calendar.card_png`). The text is real text in an embedded subset of the Noto Sans CJK face of
+the report's language, so it can be searched, copied and read back, and no glyph depends on the
+reader's fonts.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from bot.records.words import (
     PHQ2_POSITIVE,
     PHQ9_BANDS,
 )
-from bot.texts import PHASE_NAMES, REASONS, REGIMEN_NAMES, SYMPTOM_LABELS
+from bot.texts import N_, PHASE_NAMES, REASONS, REGIMEN_NAMES, SYMPTOM_LABELS
+from storage.records import StockChange
 from treatment.mood import mood_rules
+from treatment.stock import Movement
 
 FAMILY = "noto"
 MARGIN_MM = 14
@@ -45,9 +48,13 @@ MARGIN_MM = 14
 SIDE_EFFECT_ROWS = 5
 MOOD_ROWS = 6
 INTERRUPTION_ROWS = 6
+WEIGHT_ROWS = 8
+STOCK_ROWS = 6
+STOCK_WORDS = {Movement.BOUGHT: N_("Bought"), Movement.RECOUNT: N_("Counted")}
 # Up to this many months a month a row; more (a drug-resistant course) two months a row.
 MONTHS_ONE_COLUMN = 10
 GREY = (232, 232, 232)
+MIN_CARD_SCALE = 0.6
 
 
 def report_pdf(record: Record, t: Translator) -> bytes:
@@ -67,15 +74,20 @@ def report_pdf(record: Record, t: Translator) -> bytes:
 
 
 def _calendar(pdf: FPDF, record: Record, t: Translator) -> None:
-    """The treatment card below the rest if it fits there, else on a page of its own."""
+    """The treatment card below the rest if it fits there, else on a page of its own; on the
+    second page it is made smaller to fit (down to `MIN_CARD_SCALE`), so the report stays
+    two pages (a long course's card is as tall as most of a page)."""
     card = card_image(record, t)
     width = pdf.w - 2 * MARGIN_MM
     height = width * card.height / card.width
     heading = 12
-    if pdf.get_y() + heading + height > pdf.h - pdf.b_margin:
+    room = pdf.h - pdf.b_margin - pdf.get_y() - heading
+    if height > room and (pdf.page > 1 and room >= height * MIN_CARD_SCALE):
+        width, height = width * room / height, room
+    elif height > room:
         pdf.add_page()
     _heading(pdf, t._("Calendar"))
-    pdf.image(card, x=MARGIN_MM, w=width)
+    pdf.image(card, x=(pdf.w - width) / 2, w=width, h=height)
 
 
 def _document(language: str) -> FPDF:
@@ -412,12 +424,55 @@ def _band(t: Translator, name: str, top: int) -> str:
 
 def _weight_and_tablets(pdf: FPDF, record: Record, t: Translator) -> None:
     _heading(pdf, t._("Weight and tablets"))
+    _weights(pdf, record, t)
+    _tablets(pdf, record, t)
+
+
+def _weights(pdf: FPDF, record: Record, t: Translator) -> None:
+    """Every weight given (the latest `WEIGHT_ROWS` of them), on a line, with the change from
+    the one before; and the weight the tablet counts follow, when the last one given is not
+    it (the clinician not yet asked, or they kept the dose)."""
     weight = record.weight_kg
-    lines = [
-        t._("Weight: not given")
-        if weight is None
-        else t._("Weight: {kg} kg", kg=format(weight, "g"))
-    ]
+    if not record.weights:
+        line = (
+            t._("Weight: not given") if weight is None else t._("Weight: {kg} kg", kg=_kg(weight))
+        )
+        _lines(pdf, t.locale, line)
+        return
+    shown = []
+    previous: float | None = None
+    for entry in record.weights:
+        kg = t._("{kg} kg", kg=_kg(entry.kg))
+        change = "" if previous is None else f" ({round(entry.kg - previous, 1):+g})"
+        shown.append(f"{t.date(entry.at.date())}: {kg}{change}")
+        previous = entry.kg
+    hidden = len(shown) - WEIGHT_ROWS
+    lines = [t._("Weight given: {weights}", weights=" · ".join(shown[-WEIGHT_ROWS:]))]
+    if hidden > 0:
+        lines.append(_earlier(t, hidden))
+    if weight is not None and weight != record.weights[-1].kg:
+        lines.append(
+            t._("Tablet counts follow {kg} kg, the weight they were last set for.", kg=_kg(weight))
+        )
+    _lines(pdf, t.locale, *lines)
+
+
+def _tablets(pdf: FPDF, record: Record, t: Translator) -> None:
+    """The tablet counts over time (doses in a row that used tablets as one line), then what
+    is left now and how long it lasts."""
+    rows = [_stock_row(t, run) for run in _runs(record.stock_changes)]
+    shown = rows[-STOCK_ROWS:]
+    if shown:
+        _table(
+            pdf,
+            t.locale,
+            [t._("Date"), t._("Tablets"), t._("What happened"), t._("Change"), t._("Left")],
+            shown,
+            (58, 28, 52, 22, 22),
+        )
+    lines = []
+    if len(rows) > len(shown):
+        lines.append(_earlier(t, len(rows) - len(shown)))
     if not record.stock or record.stock_counted_at is None:
         lines.append(t._("No tablet count recorded."))
     for product, count in sorted(record.stock.items()):
@@ -438,3 +493,40 @@ def _weight_and_tablets(pdf: FPDF, record: Record, t: Translator) -> None:
             t._("Tablets last counted on {date}", date=t.date(record.stock_counted_at.date()))
         )
     _lines(pdf, t.locale, *lines)
+
+
+def _runs(changes: Sequence[StockChange]) -> list[list[StockChange]]:
+    """The changes in order, the doses that used one product in a row grouped together."""
+    runs: list[list[StockChange]] = []
+    for change in changes:
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and change.movement is Movement.USED
+            and last.movement is Movement.USED
+            and last.product == change.product
+            and last.short == change.short
+        ):
+            runs[-1].append(change)
+        else:
+            runs.append([change])
+    return runs
+
+
+def _stock_row(t: Translator, run: Sequence[StockChange]) -> list[str]:
+    first, last = run[0], run[-1]
+    days = t.date(first.at.date())
+    if last.at.date() != first.at.date():
+        days += " – " + t.date(last.at.date())
+    if first.movement is Movement.USED:
+        what = t.ngettext("Used by {n} dose", "Used by {n} doses", len(run))
+        if first.short:
+            what += " · " + t._("fewer tablets than the count: please recount")
+    else:
+        what = t._(STOCK_WORDS[first.movement])
+    change = sum(c.change for c in run)
+    return [days, first.product, what, f"{change:+d}", str(last.left)]
+
+
+def _kg(value: float) -> str:
+    return format(round(value, 1), "g")

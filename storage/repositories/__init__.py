@@ -7,6 +7,7 @@ from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.helpers import HelperRepository
 from storage.repositories.identities import IdentityRepository
 from storage.repositories.incidents import IncidentRepository
+from storage.repositories.measurements import MeasurementRepository
 from storage.repositories.metrics import MetricsRepository
 from storage.repositories.mood import MoodRepository
 from storage.repositories.outbox import OutboxRepository
@@ -25,6 +26,7 @@ __all__ = [
     "HelperRepository",
     "IdentityRepository",
     "IncidentRepository",
+    "MeasurementRepository",
     "MetricsRepository",
     "MoodRepository",
     "OutboxRepository",

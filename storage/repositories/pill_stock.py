@@ -1,15 +1,18 @@
-"""Pill stock: tablets left per product, one sealed row per patient."""
+"""Pill stock: tablets left per product, one sealed row per patient, and every change of it
+in the history (`storage.repositories.measurements`), written in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import select
 
 from storage.models import PillStockRow
-from storage.records import PillStock
+from storage.records import PillStock, StockChange
 from storage.repositories.base import Repository
+from storage.repositories.measurements import add_rows
 from storage.sealed import new_id
+from treatment.stock import Movement
 
 
 def to_stock(row: PillStockRow) -> PillStock:
@@ -21,8 +24,18 @@ def to_stock(row: PillStockRow) -> PillStock:
 
 
 class PillStockRepository(Repository):
-    async def set(self, patient_id: str, counts: Mapping[str, int]) -> PillStock:
-        """Replace the patient's stock counts."""
+    async def set(
+        self,
+        patient_id: str,
+        counts: Mapping[str, int],
+        movement: Movement,
+        *,
+        touched: Collection[str] = (),
+        short: Collection[str] = (),
+    ) -> PillStock:
+        """Replace the patient's stock counts, and add to the history one change per product
+        whose count moved, and per product in `touched` (a recount that found the count the
+        bot expected is still a count). `short`: products a dose found empty."""
         async with self._transaction() as session:
             await self._load_keys(session, [patient_id])
             row = await session.scalar(
@@ -31,8 +44,28 @@ class PillStockRepository(Repository):
             if row is None:
                 row = PillStockRow(id=new_id(), patient_id=patient_id)
                 session.add(row)
+                before: dict[str, int] = {}
+            else:
+                before = {str(name): int(count) for name, count in row.counts.items()}
+            now = self._now()
             row.counts = dict(counts)
             row.updated_at = self._today()  # updated with each dose taken: only the day
+            add_rows(
+                session,
+                patient_id,
+                [
+                    StockChange(
+                        now,
+                        product,
+                        movement,
+                        count - before.get(product, 0),
+                        count,
+                        short=product in short,
+                    )
+                    for product, count in sorted(counts.items())
+                    if count != before.get(product, 0) or product in touched or product in short
+                ],
+            )
             await session.flush()
             return to_stock(row)
 

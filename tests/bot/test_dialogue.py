@@ -731,10 +731,11 @@ async def test_a_weight_change_of_five_kg_asks_for_a_clinician_and_a_smaller_one
     await onboard(mina)  # 52 kg
     await mina.say("/settings")
     await mina.choose("Weight")
-    await mina.say("55")
-    assert "Saved." in mina.text()
-    assert "ask a clinician" not in mina.text()
+    await mina.say("54")  # the same band (38-54 kg), 2 kg more
+    assert "Saved: 54 kg" in mina.text()
+    assert "clinician" not in mina.text()
     await mina.say("/settings")
     await mina.choose("Weight")
-    await mina.say("60")  # 5 kg more than the weight stored last
-    assert "Your weight has changed. Please ask a clinician" in mina.text()
+    await mina.say("59")  # 5 kg more than the weight stored last
+    assert "Your weight has changed from 54 kg to 59 kg." in mina.text()
+    assert "ask your doctor whether the number of vitamins should change" in mina.text()

@@ -7,7 +7,11 @@ Shanghai at 08:00, seen on 20 July 2026 at noon. What happened, and what follows
 - 2 April: taken, but reported the next day (late);
 - paused from 1 to 5 June (5 days, no dose expected);
 - 20 March: orange urine (harmless); 19 May: yellow eyes (red flag);
-- mood: PHQ-2 of 4 and PHQ-9 of 11 on 8 March, PHQ-2 of 1 on 3 May.
+- mood: PHQ-2 of 4 and PHQ-9 of 11 on 8 March, PHQ-2 of 1 on 3 May;
+- weights: 52 kg at set-up, then 51 (2 April), 49.5 (3 May) and 55.5 kg (3 July: another
+  band, 38-54 to 55-70 kg; the count still follows 52 kg, the clinician not yet asked);
+- HR tablets (3 a dose at 52 kg): 200 bought on 28 April, 60 on 15 June, a recount of 98 on
+  1 July (89 expected: 200 + 60 - 57 doses x 3), 41 left after the 19 doses since.
 
 Doses due, 2 March to 20 July: 141 days less 5 paused = 136; taken 136 - 4 = 132. The
 intensive phase needs 56 taken: 58 slots with 2 not taken, so it ends on 28 April and the
@@ -21,10 +25,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.records.facts import MoodCheck, Record, SideEffect, assemble
-from storage.records import Consent, Patient
+from storage.records import Consent, Patient, StockChange, WeightEntry, WeightSource
 from treatment.enrolment import Enrolment, Pause, enrol
 from treatment.events import DoseEvent, EventKind
 from treatment.plan import iter_slots
+from treatment.stock import Movement
 from treatment.triage import Level
 
 ZONE = "Asia/Shanghai"
@@ -41,6 +46,17 @@ TAKEN = 132
 REQUIRED = 273
 INTENSIVE_ENDS = date(2026, 4, 28)
 LAST_DOSE = date(2026, 12, 8)
+WEIGHTS = (
+    (date(2026, 3, 2), 52.0, WeightSource.SETUP),
+    (date(2026, 4, 2), 51.0, WeightSource.WEIGH_IN),
+    (date(2026, 5, 3), 49.5, WeightSource.WEIGH_IN),
+    (date(2026, 7, 3), 55.5, WeightSource.WEIGH_IN),
+)
+BOUGHT = ((date(2026, 4, 28), 200), (date(2026, 6, 15), 60))
+RECOUNT = (date(2026, 7, 1), 98)
+HR_USED_BEFORE_RECOUNT = 57  # taken doses from 29 April to 1 July
+HR_USED_AFTER_RECOUNT = 19  # 2 to 20 July
+HR_LEFT = 41
 
 
 def patient(language: str = "en", *, discreet: bool = False) -> Patient:
@@ -88,13 +104,49 @@ def events(
     return out
 
 
+def weights() -> list[WeightEntry]:
+    """Given at 09:00 at set-up, at 20:00 when the monthly question came."""
+    return [
+        WeightEntry(_local(day, 9 if source is WeightSource.SETUP else 20), kg, source)
+        for day, kg, source in WEIGHTS
+    ]
+
+
+def stock_changes(taken: list[DoseEvent]) -> list[StockChange]:
+    """The HR count: the purchases and the recount, and 3 tablets off for each HR dose taken
+    (the continuation phase, from 29 April), replayed in time order."""
+    moves: list[tuple[datetime, Movement, int]] = [
+        (_local(day, 19), Movement.BOUGHT, count) for day, count in BOUGHT
+    ]
+    moves.append((_local(RECOUNT[0], 20), Movement.RECOUNT, RECOUNT[1]))
+    continuation = datetime.combine(INTENSIVE_ENDS + timedelta(days=1), time.min, tzinfo=SHANGHAI)
+    moves += [
+        (event.at, Movement.USED, 3)
+        for event in taken
+        if event.kind is EventKind.TAKEN and event.at and event.at >= continuation
+    ]
+    left, out = 0, []
+    for at, movement, count in sorted(moves, key=lambda m: m[0]):
+        after = (
+            left + count
+            if movement is Movement.BOUGHT
+            else count
+            if movement is Movement.RECOUNT
+            else left - count
+        )
+        out.append(StockChange(at, "HR", movement, after - left, after))
+        left = after
+    return out
+
+
 def mina(language: str = "en", *, discreet: bool = False) -> Record:
     plan = enrolment()
+    doses = events(plan, NOW, MISSED, NO_REPLY)
     return assemble(
         patient(language, discreet=discreet),
         plan,
         NOW,
-        events=events(plan, NOW, MISSED, NO_REPLY),
+        events=doses,
         late={f"{LATE_DAY.isoformat()}#0"},
         side_effects=[
             SideEffect(_local(date(2026, 3, 20), 9), ("orange_fluids",), Level.REASSURE, None),
@@ -105,13 +157,16 @@ def mina(language: str = "en", *, discreet: bool = False) -> Record:
             MoodCheck(_local(date(2026, 3, 8), 10, 5), "phq9", 11),
             MoodCheck(_local(date(2026, 5, 3), 19), "phq2", 1),
         ],
-        stock={"HR": 41},
-        stock_counted_at=_local(date(2026, 7, 1), 20),
+        stock={"HR": HR_LEFT},
+        stock_counted_at=_local(RECOUNT[0], 20),
+        weights=weights(),
+        stock_changes=stock_changes(doses),
     )
 
 
 def long_course(months: int, language: str = "en") -> Record:
-    """A custom daily regimen of `months` x 30 doses, seen at its end, with a miss a week."""
+    """A custom daily regimen of `months` x 30 doses, seen at its end, with a miss a week, a
+    weight every 30 days and 90 levofloxacin tablets bought every 30 days, 3 used a dose."""
     from treatment.catalogue import custom_regimen
 
     regimen = custom_regimen(
@@ -130,11 +185,20 @@ def long_course(months: int, language: str = "en") -> Record:
     plan = enrol(regimen=regimen, start=START, times=["08:00"], zone=ZONE, today=START)
     now = _local(START + timedelta(days=months * 30 + months * 5), 12)
     missed = {START + timedelta(days=d) for d in range(3, months * 30, 7)}
+    doses = events(plan, now, missed, set())
+    bought = [(_local(START + timedelta(days=d), 19), 90) for d in range(0, months * 30, 30)]
+    used = [(e.at, -3) for e in doses if e.kind is EventKind.TAKEN and e.at is not None]
+    left, changes = 0, []
+    for at, change in sorted(bought + used):
+        movement = Movement.BOUGHT if change > 0 else Movement.USED
+        after = max(0, left + change)
+        changes.append(StockChange(at, "levofloxacin", movement, after - left, after, after == 0))
+        left = after
     return assemble(
         patient(language),
         plan,
         now,
-        events=events(plan, now, missed, set()),
+        events=doses,
         side_effects=[
             SideEffect(_local(START + timedelta(days=d), 9), ("headache",), Level.SOON, None)
             for d in range(10, months * 30, 45)
@@ -143,4 +207,13 @@ def long_course(months: int, language: str = "en") -> Record:
             MoodCheck(_local(START + timedelta(days=d), 10), "phq2", d % 4)
             for d in range(5, months * 30, 14)
         ],
+        weights=[
+            WeightEntry(
+                _local(START + timedelta(days=d), 20), round(48 + d / 90, 1), WeightSource.WEIGH_IN
+            )
+            for d in range(0, months * 30, 30)
+        ],
+        stock={"levofloxacin": left},
+        stock_counted_at=changes[-1].at,
+        stock_changes=changes,
     )

@@ -65,13 +65,22 @@ def test_bundle_regimen_mood_weight_and_side_effects() -> None:
         if "coding" in o["code"]
     ]
     assert ("55757-9", 4) in coded and ("55757-9", 1) in coded and ("44261-6", 11) in coded
-    weight = next(value for code, value in coded if code == "29463-7")
-    assert weight == {
-        "value": 52.0,
-        "unit": "kg",
-        "system": "http://unitsofmeasure.org",
-        "code": "kg",
-    }
+    weights = [o for o in observations if o["code"].get("coding", [{}])[0].get("code") == "29463-7"]
+    # One body-weight Observation per weight given, in UCUM kg, at the instant it was given.
+    assert [(o["effectiveDateTime"], o["valueQuantity"]["value"]) for o in weights] == [
+        ("2026-03-02T09:00:00+08:00", 52.0),
+        ("2026-04-02T20:00:00+08:00", 51.0),
+        ("2026-05-03T20:00:00+08:00", 49.5),
+        ("2026-07-03T20:00:00+08:00", 55.5),
+    ]
+    for observation in weights:
+        assert observation["valueQuantity"] | {"value": 0} == {
+            "value": 0,
+            "unit": "kg",
+            "system": "http://unitsofmeasure.org",
+            "code": "kg",
+        }
+        assert observation["category"][0]["coding"][0]["code"] == "vital-signs"
     effects = [o for o in observations if "coding" not in o["code"]]
     assert [e["effectiveDateTime"][:10] for e in effects] == ["2026-03-20", "2026-05-19"]
     assert "Yellow skin" in effects[1]["valueString"] and "eyes yellow" in effects[1]["valueString"]
@@ -83,9 +92,30 @@ def test_csv_has_a_row_for_every_dose_side_effect_mood_weight_and_count() -> Non
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert tuple(rows[0]) == CSV_COLUMNS
     kinds = Counter(r["record"] for r in rows)
-    # 136 doses due (141 days, 5 paused), two side effects, three check-ins, one weight and
-    # one tablet count.
-    assert kinds == {"dose": 136, "side_effect": 2, "mood": 3, "weight": 1, "stock": 1}
+    # 136 doses due (141 days, 5 paused), two side effects, three check-ins, four weights, and
+    # 79 stock changes: 2 purchases, a recount, 57 + 19 doses of HR taken.
+    assert kinds == {"dose": 136, "side_effect": 2, "mood": 3, "weight": 4, "stock": 79}
+    weights = [(r["time"][:10], r["value"], r["unit"]) for r in rows if r["record"] == "weight"]
+    assert weights == [
+        ("2026-03-02", "52", "kg"),
+        ("2026-04-02", "51", "kg"),
+        ("2026-05-03", "49.5", "kg"),
+        ("2026-07-03", "55.5", "kg"),
+    ]
+    stock = [r for r in rows if r["record"] == "stock"]
+    assert Counter(r["outcome"] for r in stock) == {"bought": 2, "counted": 1, "used_by_dose": 76}
+    assert [
+        (r["outcome"], r["value"], r["note"]) for r in stock if r["outcome"] != "used_by_dose"
+    ] == [
+        ("bought", "200", "+200"),
+        ("bought", "137", "+60"),
+        ("counted", "98", "+9"),
+    ]
+    assert (stock[-1]["time"], stock[-1]["value"], stock[-1]["note"]) == (
+        "2026-07-20T08:05:00+08:00",
+        "41",
+        "-3",
+    )
     outcomes = Counter(r["outcome"] for r in rows if r["record"] == "dose")
     assert outcomes == {"taken": 131, "taken_late": 1, "missed": 3, "not_recorded": 1}
     assert not any(

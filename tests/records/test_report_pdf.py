@@ -77,11 +77,36 @@ def test_report_holds_the_counts_dates_and_scores(rendered: tuple[str, bytes, li
         t.date(scenario.RED_FLAG_DAY),
         t._("Serious: stop and get care today"),
         t._("Told to stop the medicine and get medical care the same day."),
-        t._("Weight: {kg} kg", kg="52"),
-        t.ngettext("{product}: {n} tablet left", "{product}: {n} tablets left", 41, product="HR"),
     ]
     for line in expected:
         assert _squeezed(line) in text, line
+    # Weight over time and the tablet counts may run onto page two, above the calendar.
+    both = _squeezed("".join(pages))
+    kg = {value: t._("{kg} kg", kg=value) for value in ("52", "51", "49.5", "55.5")}
+    weights = [
+        t._(
+            "Weight given: {weights}",
+            weights=f"{t.date(date(2026, 3, 2))}: {kg['52']} · "
+            f"{t.date(date(2026, 4, 2))}: {kg['51']} (-1) · "
+            f"{t.date(date(2026, 5, 3))}: {kg['49.5']} (-1.5) · "
+            # Into the 55-70 kg band: the count follows 52 kg until the clinician is asked.
+            f"{t.date(date(2026, 7, 3))}: {kg['55.5']} (+6)",
+        ),
+        t._("Tablet counts follow {kg} kg, the weight they were last set for.", kg="52"),
+    ]
+    used = "Used by {n} dose", "Used by {n} doses"
+    tablets = [
+        f"{t.date(date(2026, 4, 28))}HR{t._('Bought')}+200200",
+        # 29 April to 15 June: 48 days less 2 missed and 5 paused, 3 tablets each.
+        f"{t.date(date(2026, 4, 29))} – {t.date(date(2026, 6, 15))}HR{t.ngettext(*used, 41)}-12377",
+        f"{t.date(date(2026, 6, 15))}HR{t._('Bought')}+60137",
+        f"{t.date(date(2026, 7, 1))}HR{t._('Counted')}+998",
+        f"{t.date(date(2026, 7, 2))} – {t.date(date(2026, 7, 20))}HR{t.ngettext(*used, 19)}-5741",
+        t.ngettext("{product}: {n} tablet left", "{product}: {n} tablets left", 41, product="HR"),
+        t._("Tablets last counted on {date}", date=t.date(date(2026, 7, 1))),
+    ]
+    for line in [*weights, *tablets]:
+        assert _squeezed(line) in both, line
     # Months as rows: March 29 taken, 1 missed (97%); May 29 taken, 2 missed (94%).
     assert _squeezed("29 0 1 0 97%") in text
     assert _squeezed("29 0 2 0 94%") in text

@@ -12,9 +12,11 @@ from storage.records import (
     OutboxMessage,
     Patient,
     ReportedVia,
+    WeightSource,
 )
 from storage.store import Store
 from treatment.enrolment import Enrolment, enrol
+from treatment.stock import Movement
 
 NOON = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
@@ -56,6 +58,8 @@ async def add_person(store: Store, name: str, telegram_id: str) -> Person:
         f"{tag}INSTRUMENT",
         telegram_id,
         f"{tag}INCIDENT",
+        # A weight no test would type by chance: the history holds it only sealed.
+        f"{137 + len(name)}.{telegram_id[-4:]:0>4}",
     )
     patient = await store.patients.create(
         alias=markers[0],
@@ -101,7 +105,8 @@ async def add_person(store: Store, name: str, telegram_id: str) -> Person:
         patient.id, symptoms=["yellow_eyes"], level="red_flag", free_text=markers[2]
     )
     await store.mood.add(patient.id, instrument=markers[8], answers=[1, 2], score=3)
-    await store.pill_stock.set(patient.id, {markers[7]: 28})
+    await store.pill_stock.set(patient.id, {markers[7]: 28}, Movement.RECOUNT)
+    await store.measurements.add_weight(patient.id, float(markers[11]), WeightSource.WEIGH_IN)
     helper = await store.helpers.add(patient.id, alias=markers[3], permissions={"alerts": True})
     _, token = await store.helpers.invite(
         patient.id, helper.id, expires_at=NOON + timedelta(days=9)

@@ -15,10 +15,12 @@ from storage.records import (
     OutboxMessage,
     ReportedVia,
     SlotState,
+    WeightSource,
 )
 from storage.store import Store
 from tests.conftest import StoreClock
 from tests.storage.people import NOON, add_person, enrolment
+from treatment.stock import Movement
 
 
 async def test_patient_profile_round_trips_and_updates(store: Store) -> None:
@@ -271,8 +273,8 @@ async def test_health_records_round_trip(store: Store) -> None:
         mina.id, symptoms=["nausea"], level="soon", follow_up_at=NOON + timedelta(days=2)
     )
     screening = await store.mood.add(mina.id, instrument="PHQ-2", answers=[1, 2], score=3)
-    stock = await store.pill_stock.set(mina.id, {"HRZE": 84})
-    restock = await store.pill_stock.set(mina.id, {"HRZE": 83})
+    stock = await store.pill_stock.set(mina.id, {"HRZE": 84}, Movement.BOUGHT)
+    restock = await store.pill_stock.set(mina.id, {"HRZE": 83}, Movement.USED)
     assert await store.side_effects.for_patient(mina.id) == [report]
     assert report.follow_up_at == (NOON + timedelta(days=2)).replace(hour=0)  # only the day
     assert await store.mood.for_patient(mina.id) == [screening]
@@ -289,3 +291,39 @@ async def test_audit_log_keeps_events_without_content(store: Store) -> None:
         1,
         None,
     )
+
+
+async def test_weights_and_every_stock_change_are_kept_in_order(
+    store: Store, store_clock: StoreClock
+) -> None:
+    mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
+    await store.measurements.add_weight(mina.id, 52.5, WeightSource.SETUP)
+    await store.pill_stock.set(mina.id, {"HRZE": 84}, Movement.BOUGHT)
+    store_clock.advance(timedelta(days=1))
+    await store.pill_stock.set(mina.id, {"HRZE": 81}, Movement.USED)
+    store_clock.advance(timedelta(minutes=1))
+    # A recount that finds what the bot expected is still a count; an untouched product is not.
+    await store.pill_stock.set(mina.id, {"HRZE": 81, "E": 10}, Movement.RECOUNT, touched={"HRZE"})
+    store_clock.advance(timedelta(days=30))
+    await store.pill_stock.set(mina.id, {"HRZE": 0, "E": 10}, Movement.USED, short={"HRZE"})
+    await store.measurements.add_weight(mina.id, 57.0, WeightSource.WEIGH_IN)
+
+    weights = await store.measurements.weights(mina.id)
+    assert [(w.kg, w.source) for w in weights] == [
+        (52.5, WeightSource.SETUP),
+        (57.0, WeightSource.WEIGH_IN),
+    ]
+    assert weights[1].at == store_clock.now
+    changes = await store.measurements.stock_changes(mina.id)
+    assert [(c.product, c.movement, c.change, c.left, c.short) for c in changes] == [
+        ("HRZE", Movement.BOUGHT, 84, 84, False),
+        ("HRZE", Movement.USED, -3, 81, False),
+        ("E", Movement.RECOUNT, 10, 10, False),
+        ("HRZE", Movement.RECOUNT, 0, 81, False),
+        ("HRZE", Movement.USED, -81, 0, True),
+    ]
+    other = await store.patients.create(alias="Wei", language="zh_Hans", time_zone="Asia/Shanghai")
+    assert await store.measurements.history(other.id) == []
+    await store.forget(mina.id)
+    with pytest.raises(NotFound):
+        await store.measurements.history(mina.id)

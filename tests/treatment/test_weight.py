@@ -10,7 +10,7 @@ from tests.treatment.dosing_fixtures import TODAY
 from treatment.codes import ErrorCode, Reason
 from treatment.enrolment import enrol
 from treatment.errors import DataFileError, TreatmentError
-from treatment.plan import dose_notices, iter_slots
+from treatment.plan import dose_notices, iter_slots, weight_moves_tablets
 from treatment.weight import check_weight, load_weight_bands, parse_weight_bands
 
 
@@ -118,3 +118,51 @@ def test_child_below_the_bands_is_sent_to_the_clinician() -> None:
         weight_kg=14,
     )
     assert dose_notices(enrolment) == (Reason.WEIGHT_OUTSIDE_BANDS,)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "table", "band_moved", "large"),
+    [
+        (52, 56, None, True, False),  # 38-54 to 55-70 kg, 4 kg
+        (56, 61, None, False, True),  # within 55-70 kg, 5 kg
+        (56, 60, None, False, False),
+        (54.4, 54.6, None, True, False),  # rounded to whole kilograms: 54 and 55
+        (52, 49, "india-ntep", True, False),  # 50-64 to 35-49 kg
+        (52, 49, None, False, False),
+    ],
+)
+def test_a_new_weight_asks_for_the_clinician_on_a_band_change_or_five_kilograms(
+    before: float, after: float, table: str | None, band_moved: bool, large: bool
+) -> None:
+    change = load_weight_bands().change(before, after, table)
+    assert (change.band_moved, change.large) == (band_moved, large)
+    assert change.ask_clinician is (band_moved or large)
+
+
+def test_a_weight_moves_the_tablets_only_across_a_band_of_the_plans_own_products() -> None:
+
+    plan = enrol(
+        regimen="2HRZE/4HR", start=TODAY, times=["08:00"], zone="UTC", today=TODAY, weight_kg=52
+    )
+    assert not weight_moves_tablets(plan, 54)
+    assert weight_moves_tablets(plan, 56)
+    assert not weight_moves_tablets(plan, 52.4)
+
+
+def test_the_weight_question_comes_monthly_and_a_bad_interval_is_refused() -> None:
+    assert load_weight_bands().ask_every_days == 30
+    data = {
+        "weight_change": {"notice_kg": 5, "ask_every_days": -1},
+        "tables": [
+            {
+                "id": "t",
+                "name": "t",
+                "source": "s",
+                "verified": True,
+                "bands": [{"min_kg": 30, "tablets": 2}],
+            }
+        ],
+    }
+    with pytest.raises(DataFileError) as caught:
+        parse_weight_bands(data, "weights.toml")
+    assert caught.value.field == "weight_change.ask_every_days"

@@ -44,7 +44,7 @@ from storage.repositories.outbox.keys import stored_key, stored_topic
 from storage.sealed import INSTANT, JSON_OBJECT, TEXT
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
