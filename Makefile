@@ -81,7 +81,7 @@ messages: install
 		-k _ -k N_ -k ngettext:1,2 -o bot/locales/messages.pot bot scheduler
 	for l in en ko zh_Hans; do \
 		if [ -f bot/locales/$$l/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel -q update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales -l $$l; \
+			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i bot/locales/messages.pot -d bot/locales -l $$l; \
 		else \
 			$(BIN)/pybabel -q init -i bot/locales/messages.pot -d bot/locales -l $$l; \
 		fi; \
