@@ -28,6 +28,7 @@ from bot.dialogue import (
     followups,
     helper_care,
     records,
+    regimen,
     reports,
     settings,
     supplies,
@@ -47,6 +48,7 @@ from bot.dialogue.turn import (
     active_enrolment,
 )
 from bot.flows import forget, helpers, info, mood, pause, report, stock, symptom
+from bot.flows import regimen as regimen_flow
 from bot.flows import settings as settings_flow
 from bot.flows.onboarding import step as onboarding_step
 from bot.i18n import negotiate, translator
@@ -95,6 +97,7 @@ COMMANDS: dict[str, Route] = {
     "settings": Route(settings.settings_command),
     "pause": Route(settings.pause_command),
     "resume": Route(settings.resume_command),
+    "regimen": Route(regimen.regimen_command),
 }
 PICKS: dict[str, Route] = {
     followups.CHECKIN: Route(followups.checkin_pick, enrolled=False),
@@ -110,6 +113,7 @@ FLOWS: dict[str, Route] = {
     stock.FLOW: Route(supplies.stock_flow),
     forget.FLOW: Route(enrolment.forget_flow),
     report.FLOW: Route(records.report_flow),
+    regimen_flow.FLOW: Route(regimen.regimen_flow),
 }
 # The verbs a flow's own options use (`OPT`, `CANCEL`) are read by the flow, not routed.
 VERBS = frozenset({OPT, CANCEL, *PICKS})

@@ -25,6 +25,7 @@ from treatment.events import ClassifiedSlot, DoseEvent, SlotState
 from treatment.interruption import Lapse
 from treatment.plan import segments
 from treatment.regimen import Regimen
+from treatment.switching import SegmentCount, segment_counts
 from treatment.triage import Level
 
 
@@ -69,6 +70,8 @@ class Record:
     stock: Mapping[str, int]
     stock_days_left: Mapping[str, int | None]
     stock_counted_at: datetime | None
+    segments: tuple[SegmentCount, ...] = ()
+    """Each regimen followed, oldest first (more than one after a clinician's switch)."""
 
     @property
     def due(self) -> Sequence[ClassifiedSlot]:
@@ -178,4 +181,5 @@ def assemble(
         stock=counts,
         stock_days_left=days_left(counts, per_day),
         stock_counted_at=stock_counted_at.astimezone(zone) if stock_counted_at else None,
+        segments=tuple(segment_counts(plan, slots)),
     )

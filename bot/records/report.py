@@ -24,6 +24,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
+from bot.flows.regimen import history_lines
 from bot.i18n import Translator
 from bot.records import fonts
 from bot.records.calendar import card_image
@@ -203,6 +204,7 @@ def _treatment(pdf: FPDF, record: Record, t: Translator) -> None:
     _heading(pdf, t._("Treatment"))
     name = t._(REGIMEN_NAMES[regimen.id]) if regimen.id in REGIMEN_NAMES else regimen.name
     lines = [
+        *history_lines(t, record.segments),
         t._("Regimen: {name}", name=name),
         t._("Source: {source}", source=regimen.source or "–"),
         t._(
