@@ -80,6 +80,7 @@ def build_runtime(
         worker_id=worker_id,
         wakeup=wakeup,
         reporting=reporting,
+        visits=VisitReminders(),
     )
     outbox = SqlOutbox(store, worker_id, then=engine.on_unreachable)
     lanes = [

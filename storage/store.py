@@ -60,6 +60,7 @@ from storage.repositories import (
     SideEffectRepository,
     SmsRepository,
 )
+from storage.repositories.appointments import AppointmentRepository
 from storage.session import StoreSession
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class Repositories:
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)
         self.sms = SmsRepository(context, session)
+        self.appointments = AppointmentRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager
