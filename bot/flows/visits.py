@@ -121,7 +121,8 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         if 0 <= index < len(entries):
             return Turn([], None, CancelVisit(str(entries[index][0]), str(entries[index][1])))
     if moved is not None:
-        return Turn([_ask(moved)], moved)
+        said = [Reply(problem)] if problem else []
+        return Turn([*said, _ask(moved)], moved)
     replies = [Reply(problem or t._("Please choose one of the options."))]
     return Turn([*replies, asked], conversation.at(step, now))
 
