@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.turn import Services, TurnContext, save_conversation
-from bot.flows import forget, info, onboarding
+from bot.flows import forget, info, onboarding, visits
 from bot.flows.onboarding.setup import Setup, to_enrolment
 from bot.i18n import negotiate, translator
 from scheduler.doses import SET_UP_NOTE, dose_json
@@ -92,7 +92,7 @@ async def enrol(ctx: TurnContext, setup: Setup, said: list[Reply]) -> list[Reply
         await ctx.app.engine.enrolled(tx, patient.id, now)
         await ctx.save(tx)
     ctx.app.engine.poke()
-    return said
+    return [*said, *visits.offer_after_setup(translator(setup.language), plan.regimen_id)]
 
 
 async def count_earlier_doses(

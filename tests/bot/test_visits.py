@@ -166,3 +166,16 @@ async def test_what_a_visit_is_never_lands_in_the_database_readable(
     await mina.choose("Yes, save it")
     raw = raw_bytes(database)
     assert hits(raw, ["sputum", "2026-03-29T09:30"]) == []
+
+
+async def test_set_up_offers_the_usual_tests_once_where_the_regimen_has_some(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    await onboard(mina)
+    assert "/visits shows what to ask about" in said(mina)
+    await mina.say("/progress")
+    assert "/visits shows" not in said(mina)
+    jun = world.person("7002")
+    await onboard(jun, regimen="Preventive treatment, every day for 4 months")
+    assert "/visits" not in said(jun)
