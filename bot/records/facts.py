@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogue.supplies import days_left, plan_supplies
 from scheduler.doses import late_keys, treatment_events
+from scheduler.visits import Visit
 from storage.records import EnrolmentRecord, Patient
 from storage.store import Repositories, Store
 from treatment import calendar, interruption
@@ -72,6 +73,8 @@ class Record:
     stock_counted_at: datetime | None
     segments: tuple[SegmentCount, ...] = ()
     """Each regimen followed, oldest first (more than one after a clinician's switch)."""
+    visits: tuple[Visit, ...] = ()
+    """Clinic visits and tests the patient noted, soonest first."""
 
     @property
     def due(self) -> Sequence[ClassifiedSlot]:
@@ -119,6 +122,7 @@ async def gather(
         ],
         stock=dict(stocked.counts) if stocked else {},
         stock_counted_at=stocked.updated_at if stocked else None,
+        visits=[Visit.of(a.details) for a in await store.appointments.for_patient(patient.id)],
     )
 
 
@@ -133,6 +137,7 @@ def assemble(
     moods: Sequence[MoodCheck] = (),
     stock: Mapping[str, int] | None = None,
     stock_counted_at: datetime | None = None,
+    visits: Sequence[Visit] = (),
 ) -> Record:
     """Count, as of `now`.
 
@@ -182,4 +187,5 @@ def assemble(
         stock_days_left=days_left(counts, per_day),
         stock_counted_at=stock_counted_at.astimezone(zone) if stock_counted_at else None,
         segments=tuple(segment_counts(plan, slots)),
+        visits=tuple(sorted(visits, key=lambda visit: visit.at)),
     )

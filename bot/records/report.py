@@ -25,6 +25,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from bot.flows.regimen import history_lines
+from bot.flows.visits import label
 from bot.i18n import Translator
 from bot.records import fonts
 from bot.records.calendar import card_image
@@ -46,6 +47,7 @@ MARGIN_MM = 14
 SIDE_EFFECT_ROWS = 5
 MOOD_ROWS = 6
 INTERRUPTION_ROWS = 6
+VISIT_ROWS = 4
 # Up to this many months a month a row; more (a drug-resistant course) two months a row.
 MONTHS_ONE_COLUMN = 10
 GREY = (232, 232, 232)
@@ -63,6 +65,7 @@ def report_pdf(record: Record, t: Translator) -> bytes:
     _side_effects(pdf, record, t)
     _moods(pdf, record, t)
     _weight_and_tablets(pdf, record, t)
+    _visits(pdf, record, t)
     _calendar(pdf, record, t)
     return bytes(pdf.output())
 
@@ -401,6 +404,19 @@ def _moods(pdf: FPDF, record: Record, t: Translator) -> None:
     hidden = len(record.moods) - len(shown)
     if hidden:
         _lines(pdf, t.locale, _earlier(t, hidden))
+
+
+def _visits(pdf: FPDF, record: Record, t: Translator) -> None:
+    """The visits and tests noted: every one to come, and the latest ones before today."""
+    if not record.visits:
+        return
+    coming = [v for v in record.visits if v.at > record.now]
+    past = [v for v in record.visits if v.at <= record.now][-VISIT_ROWS:]
+    _heading(pdf, t._("Visits and tests"))
+    lines = [label(t, v) for v in past] + [
+        t._("{visit} (to come)", visit=label(t, v)) for v in coming
+    ]
+    _lines(pdf, t.locale, *lines)
 
 
 def _band(t: Translator, name: str, top: int) -> str:
