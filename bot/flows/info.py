@@ -63,7 +63,8 @@ def privacy_reply(t: Translator) -> Reply:
     return Reply(
         t._(
             "What I keep: a nickname, your language and time zone, your treatment plan, the "
-            "doses you report, side effects and how you feel. I never ask for your real name, "
+            "doses you report, side effects, how you feel, and the visits and tests you note. "
+            "I never ask for your real name, "
             "phone number, address or papers.\n\n"
             "How it is kept: encrypted at rest, with a key of your own; your account is found "
             "only through a scrambled code. Your key is itself locked by the server's key.\n\n"
