@@ -11,6 +11,7 @@ import pytest
 from storage.records import OutboxEntry
 from tests.bot.world import Person, World, onboard
 from tests.conftest import TestDatabase
+from tests.helper_links import link_helper
 from tests.storage.scan import hits, raw_bytes
 
 pytestmark = pytest.mark.asyncio
@@ -179,3 +180,40 @@ async def test_set_up_offers_the_usual_tests_once_where_the_regimen_has_some(
     jun = world.person("7002")
     await onboard(jun, regimen="Preventive treatment, every day for 4 months")
     assert "/visits" not in said(jun)
+
+
+async def test_an_allowed_helper_notes_a_visit_and_the_patient_is_told(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await in_berlin(world, mina)
+    allowed = await link_helper(world.store, patient_id, "9001", visits=True)
+    jisoo = world.person("9001")
+    await jisoo.say("/visitfor Mina sputum 3/10 10:30")
+    assert "Noted: Sputum test · Mar 10, 10:30 AM" in said(jisoo)
+    (stored,) = await world.store.appointments.for_patient(patient_id)
+    assert stored.details["local"] == "2026-03-10T10:30:00"
+    told = [e for e in await world.outbox(patient_id) if e.dedupe_key.startswith("notice:visitfor")]
+    # Mina uses discreet mode: who and when, not what.
+    assert [e.payload["text"].replace("\u202f", " ") for e in told] == [
+        f"{allowed.alias} noted an appointment for you: Mar 10, 10:30 AM. /visits lists it."
+    ]
+    await jisoo.say("/visitfor Mina sputum whenever")
+    assert "send for example: /visitfor Mina sputum 12/3 10:30" in said(jisoo)
+    await jisoo.say("/visitfor Mina sputum 2026-02-01 10:00")
+    assert len(await world.store.appointments.for_patient(patient_id)) == 1
+    await world.travel(timedelta(days=9))
+    assert len(await visit_notes(world, patient_id)) == 2
+
+
+async def test_a_helper_without_permission_or_with_a_bad_line_notes_nothing(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    patient_id = await in_berlin(world, mina)
+    await link_helper(world.store, patient_id, "9001")
+    jisoo = world.person("9001")
+    await jisoo.say("/visitfor Mina sputum 3/10 10:30")
+    assert "has not allowed you" in said(jisoo)
+    stranger = world.person("9002")
+    await stranger.say("/visitfor Mina sputum 3/10 10:30")
+    assert "You are not helping anyone yet" in said(stranger)
+    assert await world.store.appointments.for_patient(patient_id) == []
