@@ -183,4 +183,5 @@ async def history(ctx: TurnContext, enrolment: EnrolmentRecord) -> list[str]:
     if not enrolment.enrolment.switches:
         return []
     counts = segment_counts(enrolment.enrolment, await classified(ctx, enrolment))
-    return flow.history_lines(ctx.t, counts)
+    today = ctx.now.astimezone(ZoneInfo(ctx.patient.time_zone)).date()
+    return flow.history_lines(ctx.t, counts, today)

@@ -252,25 +252,28 @@ def _summary(t: Translator, data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def history_lines(t: Translator, counts: Sequence[SegmentCount]) -> list[str]:
+def history_lines(t: Translator, counts: Sequence[SegmentCount], today: date) -> list[str]:
     """Each regimen followed, oldest first, for `/progress` and the report; nothing when the
-    regimen never changed."""
+    regimen never changed. A switch recorded for a later day shows as still to come."""
     if len(counts) < 2:
         return []
     lines = [t._("Your treatment so far:")]
     for count in counts:
         name = t._(REGIMEN_NAMES.get(count.regimen_id, count.regimen_name))
-        if count.end is None:
-            lines.append(t._("• from {start}: {name} (now)", start=t.date(count.start), name=name))
-            continue
-        lines.append(
-            t._(
-                "• {start} to {end}: {name}: {taken} of {required} doses taken",
-                start=t.date(count.start),
-                end=t.date(count.end),
-                name=name,
-                taken=count.doses_taken,
-                required=count.doses_required,
+        start = t.date(count.start)
+        if count.start > today:
+            lines.append(t._("• from {start}: {name} (to come)", start=start, name=name))
+        elif count.end is None or count.end >= today:
+            lines.append(t._("• from {start}: {name} (now)", start=start, name=name))
+        else:
+            lines.append(
+                t._(
+                    "• {start} to {end}: {name}: {taken} of {required} doses taken",
+                    start=start,
+                    end=t.date(count.end),
+                    name=name,
+                    taken=count.doses_taken,
+                    required=count.doses_required,
+                )
             )
-        )
     return lines

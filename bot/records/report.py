@@ -207,7 +207,7 @@ def _treatment(pdf: FPDF, record: Record, t: Translator) -> None:
     _heading(pdf, t._("Treatment"))
     name = t._(REGIMEN_NAMES[regimen.id]) if regimen.id in REGIMEN_NAMES else regimen.name
     lines = [
-        *history_lines(t, record.segments),
+        *history_lines(t, record.segments, record.today),
         t._("Regimen: {name}", name=name),
         t._("Source: {source}", source=regimen.source or "–"),
         t._(

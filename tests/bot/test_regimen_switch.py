@@ -100,6 +100,12 @@ async def test_a_switch_after_todays_dose_applies_from_tomorrow(world: World) ->
     await mina.choose("BPaLM")
     await mina.choose("Yes, save it")
     assert "From Mar 6, 2026" in mina.text()
+    progress = (await mina.say("/progress"))[0].text
+    assert "from Mar 2, 2026: Standard TB treatment, 6 months, every day (2HRZE/4HR) (now)" in (
+        progress
+    )
+    assert "from Mar 6, 2026: Drug-resistant TB, 6 months (BPaLM) (to come)" in progress
+    assert "Doses taken: 1 of 182" in progress  # the old regimen is in force today
     stored = await world.store.enrolments.active(patient_id)
     assert [s.effective for s in stored[-1].enrolment.switches] == [date(2026, 3, 6)]
     today = await slots_on(world, patient_id, date(2026, 3, 5))
