@@ -320,7 +320,10 @@ def _interruptions(pdf: FPDF, record: Record, t: Translator) -> None:
         lines.append(_earlier(t, hidden))
     for status in record.summary.statuses:
         if status.code.value in REASONS:
-            lines.append("→ " + t._(REASONS[status.code.value], until=""))
+            until = (
+                "" if status.until is None else t.moment(status.until.astimezone(record.now.tzinfo))
+            )
+            lines.append("→ " + t._(REASONS[status.code.value], until=until).replace("\u202f", " "))
     lines.append(
         t._(
             "Rules: ATS/CDC/IDSA 2016 (pocket guide, table 5); WHO 2022 (lost to follow-up, "

@@ -95,3 +95,14 @@ def test_the_csv_and_the_bundle_hold_every_visit() -> None:
         "2026-07-24T14:00:00+08:00",
     ]
     assert appointments[1]["serviceType"][0]["text"] == "Electrocardiogram (ECG)"
+
+
+def test_a_rule_with_a_time_names_the_time_in_the_report() -> None:
+    record = switched_record()
+    timed = [s for s in record.summary.statuses if s.until is not None]
+    assert timed, "BPaLM's three-times-weekly bedaquiline gives a next-dose time"
+    data = report_pdf(record, translator("en"))
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+    text = "".join("".join(pages).replace("\x00", "").split())
+    assert "nolaterthan" not in text and "noearlierthan." not in text
+    assert "noearlierthanJul" in text
