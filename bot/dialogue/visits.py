@@ -20,8 +20,10 @@ def _regimens(ctx: TurnContext) -> list[str]:
 
 
 async def visits_command(ctx: TurnContext) -> list[Reply]:
-    zone = ctx.patient.time_zone
-    return await ctx.begin(flow.begin(ctx.now, ctx.patient.language, zone, _regimens(ctx)))
+    zone, discreet = ctx.patient.time_zone, ctx.channel.discreet_only
+    return await ctx.begin(
+        flow.begin(ctx.now, ctx.patient.language, zone, _regimens(ctx), discreet=discreet)
+    )
 
 
 async def upcoming(ctx: TurnContext) -> list[tuple[str, Visit]]:
@@ -42,7 +44,11 @@ async def visits_flow(ctx: TurnContext) -> list[Reply]:
         case None:
             return await ctx.begin(turn)
         case flow.ShowVisits():
-            entries = [(ident, flow.label(t, visit)) for ident, visit in await upcoming(ctx)]
+            discreet = ctx.channel.discreet_only
+            entries = [
+                (ident, flow.label(t, visit, discreet=discreet))
+                for ident, visit in await upcoming(ctx)
+            ]
             if not entries:
                 await ctx.close()
                 return [Reply(t._("No visits or tests noted. Send /visits to add one."))]
@@ -66,7 +72,7 @@ async def visits_flow(ctx: TurnContext) -> list[Reply]:
                 Reply(
                     t._(
                         "Saved: {visit}. I will remind you the day before and on the morning.",
-                        visit=flow.label(t, visit),
+                        visit=flow.label(t, visit, discreet=ctx.channel.discreet_only),
                     ),
                     sensitive=True,
                 )

@@ -34,6 +34,9 @@ KIND_NAMES = {
     VisitKind.BLOOD: N_("Blood test"),
     VisitKind.ECG: N_("ECG (heart check)"),
 }
+# On a channel read by others on the way (SMS), a sputum test would say "tuberculosis": it is
+# called a sample there, and the usual tests are summed up without naming them.
+DISCREET_KIND_NAMES = {**KIND_NAMES, VisitKind.SPUTUM: N_("Sample test")}
 SUGGESTIONS = {
     "sputum_ds": N_("Sputum tests: usually at the end of month 2, and at months 5 and 6."),
     "culture_dr": N_("Sputum cultures: usually every month of treatment."),
@@ -73,9 +76,12 @@ Outcome = AddVisit | ShowVisits | CancelVisit
 Turn = FlowTurn[Outcome]
 
 
-def begin(now: datetime, language: str, zone: str, regimens: Sequence[str]) -> Turn:
-    """The menu. `regimens` are the ids followed so far (for the usual monitoring)."""
-    data = {"language": language, "zone": zone, "regimens": list(regimens)}
+def begin(
+    now: datetime, language: str, zone: str, regimens: Sequence[str], *, discreet: bool = False
+) -> Turn:
+    """The menu. `regimens` are the ids followed so far (for the usual monitoring);
+    `discreet` for a channel whose every message others may read (neutral names)."""
+    data = {"language": language, "zone": zone, "regimens": list(regimens), "discreet": discreet}
     conversation = Conversation(FLOW, "menu", data, now)
     return Turn([_ask(conversation)], conversation)
 
@@ -103,7 +109,8 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         return Turn([], conversation, ShowVisits())
     elif step == "menu" and option == "suggest":
         moved = conversation.at("menu", now)
-        return Turn([suggestions_reply(t, data["regimens"]), _ask(moved)], moved)
+        shown = suggestions_reply(t, data["regimens"], discreet=bool(data.get("discreet")))
+        return Turn([shown, _ask(moved)], moved)
     elif step == "kind" and option in {k.value for k in VisitKind}:
         moved = conversation.at("when", now, kind=option)
     elif step == "when" and text is not None:
@@ -165,14 +172,18 @@ def _at(
     return conversation.at("confirm", now, local=local.isoformat()), None
 
 
-def label(t: Translator, visit: Visit) -> str:
-    """ "Sputum test · Dec 3, 10:30 AM", in the reader's style."""
+def label(t: Translator, visit: Visit, *, discreet: bool = False) -> str:
+    """What and when, in the reader's style: "Sputum test · Dec 3, 10:30 AM"."""
     moment = t.moment(visit.local.replace(tzinfo=ZoneInfo(visit.zone)))
-    return f"{t._(KIND_NAMES[visit.kind])} · {moment}"
+    names = DISCREET_KIND_NAMES if discreet else KIND_NAMES
+    return f"{t._(names[visit.kind])} · {moment}"
 
 
-def suggestions_reply(t: Translator, regimen_ids: Sequence[str]) -> Reply:
-    """What clinicians usually check in these regimens, always as "ask your clinician"."""
+def suggestions_reply(
+    t: Translator, regimen_ids: Sequence[str], *, discreet: bool = False
+) -> Reply:
+    """What clinicians usually check in these regimens, always as "ask your clinician"; on a
+    discreet-only channel without naming the tests."""
     catalogue = load_catalogue()
     known = [catalogue.regimens[r] for r in regimen_ids if r in catalogue.regimens]
     found = load_monitoring().for_regimens(known)
@@ -181,6 +192,13 @@ def suggestions_reply(t: Translator, regimen_ids: Sequence[str]) -> Reply:
             t._(
                 "I have no usual tests listed for your treatment. Ask your clinician which "
                 "visits and tests you need, then note them here."
+            )
+        )
+    if discreet:
+        return Reply(
+            t._(
+                "Clinicians usually ask for a few tests during this treatment, some of them "
+                "every month. Ask your clinician which ones and when, then note them here."
             )
         )
     lines = [t._("What clinicians usually check during your treatment:")]
@@ -217,7 +235,8 @@ def _ask(conversation: Conversation) -> Reply:
     close = (Choice(t._("Close"), OPT, "close"),)
     step = conversation.step
     if step == "kind":
-        rows = [(Choice(t._(name), OPT, kind.value),) for kind, name in KIND_NAMES.items()]
+        names = DISCREET_KIND_NAMES if data.get("discreet") else KIND_NAMES
+        rows = [(Choice(t._(name), OPT, kind.value),) for kind, name in names.items()]
         return Reply(t._("What is it?"), (*rows, (Choice(t._("Cancel"), CANCEL),)))
     if step == "when":
         return Reply(
@@ -233,7 +252,7 @@ def _ask(conversation: Conversation) -> Reply:
         return Reply(
             t._(
                 "{visit}. I will remind you the day before and on the morning. Save it?",
-                visit=label(t, visit),
+                visit=label(t, visit, discreet=bool(data.get("discreet"))),
             ),
             ((Choice(t._("Yes, save it"), OPT, "yes"), Choice(t._("No, cancel"), OPT, "no")),),
             sensitive=True,

@@ -4,15 +4,19 @@ on the morning through the engine and the injected clock, across a change of clo
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.dialogue.choices import parse_payload
+from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.dialogue.service import Dialogue
 from storage.records import OutboxEntry
 from tests.bot.world import Person, World, onboard
 from tests.conftest import TestDatabase
 from tests.helper_links import link_helper
 from tests.storage.scan import hits, raw_bytes
+from treatment.enrolment import enrol
 
 pytestmark = pytest.mark.asyncio
 
@@ -217,3 +221,42 @@ async def test_a_helper_without_permission_or_with_a_bad_line_notes_nothing(
     await stranger.say("/visitfor Mina sputum 3/10 10:30")
     assert "You are not helping anyone yet" in said(stranger)
     assert await world.store.appointments.for_patient(patient_id) == []
+
+
+async def test_on_sms_the_visits_flow_names_no_sputum_and_no_tb(world: World) -> None:
+    number = "+821012345678"
+    patient = await world.store.patients.create(alias="Mina", language="en", time_zone="Asia/Seoul")
+    await world.store.identities.link(patient.id, "sms", number, number)
+    await world.store.enrolments.add(
+        patient.id,
+        enrol(
+            regimen="2HRZE/4HR",
+            start=date(2026, 3, 2),
+            times=["20:00"],
+            zone="Asia/Seoul",
+            today=date(2026, 3, 2),
+            weight_kg=52,
+        ),
+    )
+    refs = iter(range(100))
+
+    async def say(text: str) -> list[Reply]:
+        event = Inbound.from_text("sms", number, number, text, update_ref=f"s{next(refs)}")
+        return await world.dialogue.handle(event)
+
+    async def press(replies: list[Reply], part: str) -> list[Reply]:
+        choice = next(c for r in replies for c in r.all_choices() if part in c.label)
+        pick = parse_payload(choice.payload, Dialogue.verbs)
+        event = Inbound("sms", number, number, Kind.PICK, pick=pick, update_ref=f"s{next(refs)}")
+        return await world.dialogue.handle(event)
+
+    menu = await say("/visits")
+    shown = "\n".join(r.text for r in await press(menu, "What to ask"))
+    assert "Ask your clinician which ones and when" in shown
+    assert "Sputum" not in shown and "month 2" not in shown
+    kinds = await press(await say("/visits"), "Add a visit")
+    labels = [c.label for r in kinds for c in r.all_choices()]
+    assert "Sample test" in labels and "Sputum test" not in labels
+    await press(kinds, "Sample test")
+    confirm = await say("3/10 10:30")
+    assert "Sample test · Mar 10" in confirm[0].text.replace("\u202f", " ")
