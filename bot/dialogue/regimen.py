@@ -162,18 +162,19 @@ async def _tell_helpers(tx: Repositories, patient: Patient, effective: date, now
         prefs = HelperPrefs.of(helper)
         t = translator(prefs.language or patient.language)
         name, day = shown_name(prefs, patient), t.date(effective)
-        text = (
-            t._("{alias} has a new plan from {date}; reminders follow it.", alias=name, date=day)
-            if patient.discreet
-            else t._(
-                "{alias}'s clinician changed their TB treatment. From {date}, reminders "
-                "follow the new plan.",
-                alias=name,
-                date=day,
-            )
+        discreet = t._(
+            "{alias} has a new plan from {date}; reminders follow it.", alias=name, date=day
         )
+        full = t._(
+            "{alias}'s clinician changed their TB treatment. From {date}, reminders follow the "
+            "new plan.",
+            alias=name,
+            date=day,
+        )
+        # The brief form is what a discreet-only channel (SMS) sends.
+        payload = Payload.message(discreet if patient.discreet else full).with_brief(discreet)
         key = f"regimen:{helper.id}:{effective.isoformat()}:{now.isoformat()}"
-        row = helper_alert_row(patient.id, helper.id, key, Payload.message(text), now)
+        row = helper_alert_row(patient.id, helper.id, key, payload, now)
         queued += await tx.outbox.enqueue(row) is not None
     return queued
 
