@@ -82,7 +82,7 @@ async def regimen_command(ctx: TurnContext) -> list[Reply]:
     plan = ctx.enrolled.enrolment
     effective = await _effective(ctx)
     _, phase, _ = _position(plan, await classified(ctx, ctx.enrolled), effective)
-    helpers = [h for h in await ctx.store.helpers.for_patient(ctx.patient.id)]
+    helpers = await ctx.store.helpers.for_patient(ctx.patient.id)
     active = any(h.state is HelperState.ACTIVE for h in helpers)
     return await ctx.begin(
         flow.begin(

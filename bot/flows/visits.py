@@ -173,10 +173,11 @@ def _at(
 
 
 def label(t: Translator, visit: Visit, *, discreet: bool = False) -> str:
-    """What and when, in the reader's style: "Sputum test · Dec 3, 10:30 AM"."""
+    """What and when, in the reader's style: "Sputum test, Dec 3, 10:30 AM" (no middle dot:
+    an English text stays within the SMS alphabet)."""
     moment = t.moment(visit.local.replace(tzinfo=ZoneInfo(visit.zone)))
     names = DISCREET_KIND_NAMES if discreet else KIND_NAMES
-    return f"{t._(names[visit.kind])} · {moment}"
+    return t._("{what}, {when}", what=t._(names[visit.kind]), when=moment)
 
 
 def suggestions_reply(
