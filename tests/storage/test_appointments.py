@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from storage.rotation import verify
 from storage.store import Store
 from tests.conftest import TestDatabase
 from tests.storage.scan import hits, raw_bytes
@@ -36,3 +37,11 @@ async def test_another_patients_id_cancels_nothing_and_forget_removes_them(store
     assert await store.appointments.cancel(
         wei.id, (await store.appointments.for_patient(wei.id))[0].id
     )
+
+
+async def test_key_verification_opens_every_appointment(store: Store) -> None:
+    mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
+    before = (await verify(store)).cells
+    await store.appointments.add(mina.id, DETAILS, AT)
+    after = await verify(store)
+    assert after.ok and after.cells == before + 1
