@@ -160,3 +160,13 @@ async def test_cancel_and_no_change_nothing(world: World) -> None:
     assert "Nothing changed" in mina.text()
     stored = await world.store.enrolments.active(patient_id)
     assert stored[-1].enrolment.switches == ()
+
+
+async def test_settings_lead_to_the_same_regimen_change(world: World) -> None:
+    mina = world.person("7001")
+    await onboard(mina)
+    await mina.say("/settings")
+    await mina.choose("Record a change your clinician made")
+    assert "What did your clinician change?" in mina.text()
+    await mina.choose("changed my treatment")
+    assert mina.offered("BPaLM")
