@@ -92,7 +92,11 @@ async def enrol(ctx: TurnContext, setup: Setup, said: list[Reply]) -> list[Reply
         await ctx.app.engine.enrolled(tx, patient.id, now)
         await ctx.save(tx)
     ctx.app.engine.poke()
-    return [*said, *visits.offer_after_setup(translator(setup.language), plan.regimen_id)]
+    offer = visits.offer_after_setup(translator(setup.language), plan.regimen_id)
+    if offer is None or not said:
+        return said
+    # In the "All set" message itself: one message more would bury it on a small screen.
+    return [*said[:-1], replace(said[-1], text=f"{said[-1].text}\n\n{offer}")]
 
 
 async def count_earlier_doses(

@@ -213,21 +213,17 @@ def suggestions_reply(
     return Reply("\n".join(lines), sensitive=True)
 
 
-def offer_after_setup(t: Translator, regimen_id: str) -> list[Reply]:
+def offer_after_setup(t: Translator, regimen_id: str) -> str | None:
     """Once, at the end of set-up: where to find the usual tests, if this regimen has any."""
     catalogue = load_catalogue()
     if regimen_id not in catalogue.regimens:
-        return []
+        return None
     if not load_monitoring().for_regimens([catalogue.regimens[regimen_id]]):
-        return []
-    return [
-        Reply(
-            t._(
-                "Your clinician may ask for some tests during this treatment. /visits shows "
-                "what to ask about, and reminds you of each visit you note."
-            )
-        )
-    ]
+        return None
+    return t._(
+        "Your clinician may ask for some tests during this treatment. /visits shows what to "
+        "ask about, and reminds you of each visit you note."
+    )
 
 
 def _ask(conversation: Conversation) -> Reply:
