@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.channels import CHANNELS
 from bot.compose import BotComposer
 from bot.dialogue.service import Dialogue
+from bot.flows.visits import VisitReminders
 from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
 from scheduler.config import EngineConfig
@@ -80,6 +81,7 @@ def build_runtime(
         worker_id=worker_id,
         wakeup=wakeup,
         reporting=reporting,
+        visits=VisitReminders(),
     )
     outbox = SqlOutbox(store, worker_id, then=engine.on_unreachable)
     lanes = [

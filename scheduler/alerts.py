@@ -88,6 +88,8 @@ class HelperPrefs:
     """Whether symptom names may be shown to this helper (never in discreet mode)."""
     report: bool = False
     """Whether the patient may send this helper their treatment report (`/report`)."""
+    visits: bool = False
+    """Whether this helper may note visits and tests for the patient (`/visitfor`)."""
     shown_as: str = ""
     """The patient's name as this helper sees it (the patient picks it)."""
     language: str = ""

@@ -47,6 +47,7 @@ from scheduler.helper_timers import HelperTimers
 from scheduler.horizon import Planner
 from scheduler.metrics import Metrics
 from scheduler.timers import DoseTimers
+from scheduler.visits import VisitTimers, VisitWords
 from scheduler.wakeup import ClockWakeup, Wakeup
 from storage.store import Repositories, Store
 
@@ -65,6 +66,7 @@ class Engine:
         reporting: frozenset[str] = frozenset(),
         wakeup: Wakeup | None = None,
         metrics: Metrics | None = None,
+        visits: VisitWords | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -88,6 +90,8 @@ class Engine:
             self.metrics,
             WindowClose(composer, reporting, self.planner),
         )
+        # Visit and test reminders (`scheduler.visits`), where the program gives their words.
+        self.visit_timers = None if visits is None else VisitTimers(store, visits)
 
     # -- planning (`scheduler.horizon`) ---------------------------------------------------
 
@@ -131,6 +135,8 @@ class Engine:
                 await tx.doses.next_check(now, early=self.config.lookahead),
                 await tx.timers.next_due(now),
             ]
+        if self.visit_timers is not None:
+            found.append(await self.visit_timers.next_due())
         return min((at for at in found if at is not None), default=None)
 
     async def tick(self) -> TickReport:
@@ -140,6 +146,8 @@ class Engine:
         now = self.clock.now()
         await self.helper_timers.run_due(now, report)
         await self.dose_timers.tick(now, report)
+        if self.visit_timers is not None:
+            await self.visit_timers.run_due(now)
         return report
 
     async def sweep(self) -> int:

@@ -544,6 +544,19 @@ class SmsMenuRow(PatientOwned, Base):
     menu = SealedField(JSON_OBJECT)
 
 
+class AppointmentRow(PatientOwned, Base):
+    """A clinic visit or test the patient noted. What it is and when is sealed; only the
+    instant of its next reminder is plain, for the engine to sort on (None: none left)."""
+
+    __tablename__ = "appointments"
+
+    patient_id: Mapped[str] = _patient_fk()
+    remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    _details: Mapped[bytes] = mapped_column("details")
+
+    details = SealedField(JSON_OBJECT)
+
+
 SEALED_MODELS: tuple[type[SealedRow], ...] = (
     PatientRow,
     ChannelIdentityRow,
@@ -560,4 +573,5 @@ SEALED_MODELS: tuple[type[SealedRow], ...] = (
     ConversationRow,
     OutboxRow,
     SmsMenuRow,
+    AppointmentRow,
 )

@@ -62,6 +62,7 @@ from storage.repositories import (
     SmsRepository,
     TimerRepository,
 )
+from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.history import HistoryRepository
 from storage.session import StoreSession
 
@@ -108,6 +109,7 @@ class Repositories:
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)
         self.sms = SmsRepository(context, session)
+        self.appointments = AppointmentRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogue.messages import Inbound, Kind, Reply
 from bot.dialogue.turn import Services, TurnContext, save_conversation
-from bot.flows import forget, info, onboarding
+from bot.flows import forget, info, onboarding, visits
 from bot.flows.onboarding.setup import Setup, to_enrolment
 from bot.i18n import negotiate, translator
 from scheduler.doses import SET_UP_NOTE, dose_json
@@ -97,7 +97,11 @@ async def enrol(ctx: TurnContext, setup: Setup, said: list[Reply]) -> list[Reply
         await ctx.app.engine.enrolled(tx, patient.id, now)
         await ctx.save(tx)
     ctx.app.engine.poke()
-    return said
+    offer = visits.offer_after_setup(translator(setup.language), plan.regimen_id)
+    if offer is None or not said:
+        return said
+    # In the "All set" message itself: one message more would bury it on a small screen.
+    return [*said[:-1], replace(said[-1], text=f"{said[-1].text}\n\n{offer}")]
 
 
 async def count_earlier_doses(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from itertools import takewhile
 from zoneinfo import ZoneInfo
 
-from bot.dialogue import reports
+from bot.dialogue import regimen, reports
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
 from bot.dialogue.turn import TurnContext
@@ -56,6 +56,7 @@ async def progress_command(ctx: TurnContext) -> list[Reply]:
         for s in screenings[-3:]
     ]
     upcoming = await next_pending(ctx)
+    history = await regimen.history(ctx, ctx.enrolled)
     return [
         progress_reply(
             ctx.t,
@@ -64,6 +65,7 @@ async def progress_command(ctx: TurnContext) -> list[Reply]:
             moods,
             next_dose=upcoming.dose if upcoming else None,
             wording=Wording.of(patient),
+            history=history,
         )
     ]
 

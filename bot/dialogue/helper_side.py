@@ -166,6 +166,7 @@ def helper_help(t: Translator) -> Reply:
                 t._("You are a helper. Here is what you can do:"),
                 "/patients – " + t._("The people you help, and their doses today"),
                 "/status – " + t._("The last 7 days of one of them"),
+                "/visitfor – " + t._("Note a visit or test for them, if they allow it"),
                 "/leave – " + t._("Stop being a helper"),
                 "/start – " + t._("Set up reminders for your own treatment"),
             ]

@@ -29,9 +29,11 @@ from bot.dialogue import (
     followups,
     helper_care,
     records,
+    regimen,
     reports,
     settings,
     supplies,
+    visits,
     weight,
 )
 from bot.dialogue import helpers as helper_desk
@@ -49,7 +51,9 @@ from bot.dialogue.turn import (
     active_enrolment,
 )
 from bot.flows import forget, helpers, info, mood, pause, report, stock, symptom, weighin
+from bot.flows import regimen as regimen_flow
 from bot.flows import settings as settings_flow
+from bot.flows import visits as visits_flow
 from bot.flows.onboarding import step as onboarding_step
 from bot.i18n import negotiate, translator
 from scheduler.channels import ChannelRegistry
@@ -97,6 +101,8 @@ COMMANDS: dict[str, Route] = {
     "settings": Route(settings.settings_command),
     "pause": Route(settings.pause_command),
     "resume": Route(settings.resume_command),
+    "regimen": Route(regimen.regimen_command),
+    "visits": Route(visits.visits_command, enrolled=False),
 }
 PICKS: dict[str, Route] = {
     followups.CHECKIN: Route(followups.checkin_pick, enrolled=False),
@@ -114,6 +120,8 @@ FLOWS: dict[str, Route] = {
     forget.FLOW: Route(enrolment.forget_flow),
     report.FLOW: Route(records.report_flow),
     weighin.FLOW: Route(weight.weight_flow),
+    regimen_flow.FLOW: Route(regimen.regimen_flow),
+    visits_flow.FLOW: Route(visits.visits_flow, enrolled=False),
 }
 # The verbs a flow's own options use (`OPT`, `CANCEL`) are read by the flow, not routed.
 VERBS = frozenset({OPT, CANCEL, *PICKS})

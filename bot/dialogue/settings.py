@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.dialogue import weight
+from bot.dialogue import regimen, weight
 from bot.dialogue.messages import Reply
 from bot.dialogue.turn import TurnContext
 from bot.flows import pause
@@ -29,6 +29,8 @@ async def settings_flow(ctx: TurnContext) -> list[Reply]:
     turn = flow.handle(ctx.asked, ctx.event, ctx.now)
     if turn.outcome is None:
         return await ctx.begin(turn)
+    if isinstance(turn.outcome, flow.ChangeRegimen):
+        return await regimen.regimen_command(ctx)
     return await apply_setting(ctx, turn.outcome)
 
 

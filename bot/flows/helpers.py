@@ -31,6 +31,7 @@ SWITCHES = {
     "weekly": N_("A weekly summary of doses"),
     "details": N_("Show which symptoms you reported"),
     "report": N_("May get my treatment report when I send it"),
+    "visits": N_("May note my visits and tests"),
 }
 STATES = {
     "invited": N_("invitation not used yet"),

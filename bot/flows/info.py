@@ -18,6 +18,8 @@ COMMANDS = (
     "settings",
     "pause",
     "resume",
+    "regimen",
+    "visits",
     "helper",
     "privacy",
     "forget",
@@ -41,6 +43,8 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "settings": t._("Change times, language and more"),
         "pause": t._("Pause reminders"),
         "resume": t._("Start reminders again"),
+        "regimen": t._("Record a change your clinician made to your treatment"),
+        "visits": t._("Clinic visits and tests, with reminders"),
         "helper": t._("Choose who is told when you need a hand"),
         "privacy": t._("What I keep and who sees it"),
         "forget": t._("Erase everything about you"),
@@ -59,7 +63,8 @@ def privacy_reply(t: Translator) -> Reply:
     return Reply(
         t._(
             "What I keep: a nickname, your language and time zone, your treatment plan, the "
-            "doses you report, side effects and how you feel. I never ask for your real name, "
+            "doses you report, side effects, how you feel, and the visits and tests you note. "
+            "I never ask for your real name, "
             "phone number, address or papers.\n\n"
             "How it is kept: encrypted at rest, with a key of your own; your account is found "
             "only through a scrambled code. Your key is itself locked by the server's key.\n\n"

@@ -34,6 +34,7 @@ def progress_reply(
     *,
     next_dose: Mapping[str, Any] | None = None,
     wording: Wording | None = None,
+    history: Sequence[str] = (),
 ) -> Reply:
     """The progress message, most important first: the loudest status, then the numbers,
     then what the next dose is (the products in the hand, as `wording` allows)."""
@@ -48,6 +49,8 @@ def progress_reply(
         mark = "⚠️ " if status.severity in (Severity.WARNING, Severity.CLINICIAN) else ""
         lines.append(mark + t._(reasons[status.code.value], until=until))
     lines.append("")
+    if history:
+        lines.extend([*history, ""])
     lines.append(
         t._(
             "Doses taken: {taken} of {required}",

@@ -38,6 +38,7 @@ ITEMS = {
     "delete_after": N_("Delete health messages from the chat"),
     "mood": N_("Mood check-ins"),
     "refill": N_("Reminder to buy more tablets"),
+    "regimen": N_("Record a change your clinician made to your treatment"),
 }
 NUDGE_CHOICES = {
     "two": N_("Two (after 30 min and 2 h)"),
@@ -111,6 +112,11 @@ class SetProducts:
     product_set: str | None  # None: the combination tablets
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeRegimen:
+    """Not a setting: the way to `/regimen` from the menu (a clinician's change)."""
+
+
 Change = (
     SetLanguage
     | SetNudges
@@ -139,7 +145,7 @@ CHANGES = (
 )
 
 
-Turn = FlowTurn[Change]
+Turn = FlowTurn[Change | ChangeRegimen]
 
 
 def begin(now: datetime, language: str, doses_per_day: int, regimen_id: str | None = None) -> Turn:
@@ -166,6 +172,8 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         return Turn([Reply(t._("Settings closed."))], None)
     step = conversation.step
     if step == "menu":
+        if option == "regimen":
+            return Turn([], None, ChangeRegimen())
         if option in _items(conversation.data):
             moved = conversation.at(option, now)
             return Turn([_ask(moved)], moved)

@@ -2,17 +2,18 @@
 
 Two files, both sent only to the patient's own chat:
 
-- a CSV, one row per dose due so far, side effect, mood check-in, weight given and change of
-  a tablet count (bought, counted, used by a dose; the value is the count after it), with
-  plain codes a spreadsheet can sort (the columns are `CSV_COLUMNS`);
+- a CSV, one row per dose due so far, side effect, mood check-in, weight given, change of a
+  tablet count (bought, counted, used by a dose; the value is the count after it) and visit or
+  test noted, with plain codes a spreadsheet can sort (the columns are `CSV_COLUMNS`);
 - a FHIR Bundle (a transaction, so a clinic's FHIR server can import it as it is): the patient,
   the regimen as a CarePlan with one MedicationRequest per drug and phase, one
   MedicationAdministration per dose due (completed, or not-done with its reason), PHQ-2 (LOINC
   55757-9), PHQ-9 (44261-6) and body weight (29463-7, in UCUM kg, one per weight given)
-  Observations, and each side effect as an Observation. Every resource is built and validated by
-  the `fhir.resources` models of FHIR R4B (4.3.0): fhir.resources ships no 4.0.1 models, and
-  every resource and element used here is the same in R4 and R4B (R4B changed only the
-  medicinal-product, evidence and subscription resources).
+  Observations, each side effect as an Observation, and each visit or test the patient noted
+  as an Appointment. Every resource is built and validated by the `fhir.resources` models of
+  FHIR R4B (4.3.0): fhir.resources ships no 4.0.1 models, and every resource and element used
+  here is the same in R4 and R4B (R4B changed only the medicinal-product, evidence and
+  subscription resources).
 
 The doses are the Record's classified plan, so the Bundle's completed administrations are the
 number `/progress` calls doses taken.
@@ -27,12 +28,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.bundle import Bundle
 
 from bot.records.facts import Record
 from bot.records.words import LEVEL_ADVICE, LEVEL_NAMES
 from bot.texts import SYMPTOM_LABELS
+from scheduler.visits import Visit, VisitKind
 from storage.records import WeightSource
 from treatment.events import ClassifiedSlot, SlotState
 from treatment.plan import DrugDose
@@ -72,6 +75,12 @@ WEIGHT_SOURCES = {
     WeightSource.SETUP: "Reported by the patient at set-up.",
     WeightSource.SETTINGS: "Reported by the patient in the settings.",
     WeightSource.WEIGH_IN: "Reported by the patient at the monthly weight question.",
+}
+VISIT_KINDS = {
+    VisitKind.CLINIC: "Clinic visit",
+    VisitKind.SPUTUM: "Sputum test",
+    VisitKind.BLOOD: "Blood test",
+    VisitKind.ECG: "Electrocardiogram (ECG)",
 }
 LEVEL_CODES = {Level.REASSURE: "reassure", Level.SOON: "soon", Level.RED_FLAG: "red_flag"}
 
@@ -155,6 +164,10 @@ def _csv_rows(record: Record) -> Iterator[tuple[str, ...]]:
     for product, count in sorted(record.stock.items()):
         if product not in followed:
             yield ("stock", counted, product, "counted", str(count), "tablets", "")
+    for visit in record.visits:
+        when = visit.at.astimezone(ZoneInfo(visit.zone)).isoformat()
+        state = "upcoming" if visit.at > record.now else "past"
+        yield ("visit", when, visit.kind.value, state, "", "", "")
 
 
 def fhir_bundle(record: Record, *, created: datetime | None = None) -> Bundle:
@@ -266,6 +279,9 @@ def fhir_bundle(record: Record, *, created: datetime | None = None) -> Bundle:
                 },
             )
         )
+    entries.extend(
+        _entry(ids.new("appointment"), _appointment(visit, patient_ref)) for visit in record.visits
+    )
     return Bundle.model_validate(
         {
             "resourceType": "Bundle",
@@ -349,6 +365,21 @@ def _weights(record: Record) -> list[dict[str, Any]]:
             "note": [{"text": "As the patient last entered it; the date is not kept."}],
         }
     ]
+
+
+def _appointment(visit: Visit, patient: dict[str, str]) -> dict[str, Any]:
+    """A visit or test the patient noted: booked, at its local time with its offset. Only the
+    start was asked, so the end is the start (FHIR wants both or neither) and says so."""
+    start = visit.at.astimezone(ZoneInfo(visit.zone)).isoformat()
+    return {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "serviceType": [{"text": VISIT_KINDS[visit.kind]}],
+        "start": start,
+        "end": start,
+        "comment": "Noted by the patient; the end time was not asked.",
+        "participant": [{"actor": patient, "status": "accepted"}],
+    }
 
 
 def _category(code: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogue.supplies import days_left, plan_supplies
 from scheduler.doses import late_keys, treatment_events
+from scheduler.visits import Visit
 from storage.records import EnrolmentRecord, Patient, StockChange, WeightEntry
 from storage.store import Repositories, Store
 from treatment import calendar, interruption
@@ -25,6 +26,7 @@ from treatment.events import ClassifiedSlot, DoseEvent, SlotState
 from treatment.interruption import Lapse
 from treatment.plan import segments
 from treatment.regimen import Regimen
+from treatment.switching import SegmentCount, segment_counts
 from treatment.triage import Level
 
 
@@ -75,6 +77,10 @@ class Record:
     stock_counted_at: datetime | None
     stock_changes: tuple[StockChange, ...]
     """Every change of a tablet count, oldest first."""
+    segments: tuple[SegmentCount, ...] = ()
+    """Each regimen followed, oldest first (more than one after a clinician's switch)."""
+    visits: tuple[Visit, ...] = ()
+    """Clinic visits and tests the patient noted, soonest first."""
 
     @property
     def due(self) -> Sequence[ClassifiedSlot]:
@@ -125,6 +131,7 @@ async def gather(
         stock_counted_at=stocked.updated_at if stocked else None,
         weights=[e for e in history if isinstance(e, WeightEntry)],
         stock_changes=[e for e in history if isinstance(e, StockChange)],
+        visits=[Visit.of(a.details) for a in await store.appointments.for_patient(patient.id)],
     )
 
 
@@ -141,6 +148,7 @@ def assemble(
     stock_counted_at: datetime | None = None,
     weights: Sequence[WeightEntry] = (),
     stock_changes: Sequence[StockChange] = (),
+    visits: Sequence[Visit] = (),
 ) -> Record:
     """Count, as of `now`.
 
@@ -192,4 +200,6 @@ def assemble(
         stock_days_left=days_left(counts, per_day),
         stock_counted_at=stock_counted_at.astimezone(zone) if stock_counted_at else None,
         stock_changes=tuple(replace(c, at=c.at.astimezone(zone)) for c in stock_changes),
+        segments=tuple(segment_counts(plan, slots)),
+        visits=tuple(sorted(visits, key=lambda visit: visit.at)),
     )

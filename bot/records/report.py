@@ -25,6 +25,8 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
+from bot.flows.regimen import history_lines
+from bot.flows.visits import label
 from bot.i18n import Translator
 from bot.records import fonts
 from bot.records.calendar import card_image
@@ -51,6 +53,7 @@ INTERRUPTION_ROWS = 6
 WEIGHT_ROWS = 8
 STOCK_ROWS = 6
 STOCK_WORDS = {Movement.BOUGHT: N_("Bought"), Movement.RECOUNT: N_("Counted")}
+VISIT_ROWS = 4
 # Up to this many months a month a row; more (a drug-resistant course) two months a row.
 MONTHS_ONE_COLUMN = 10
 GREY = (232, 232, 232)
@@ -69,6 +72,7 @@ def report_pdf(record: Record, t: Translator) -> bytes:
     _side_effects(pdf, record, t)
     _moods(pdf, record, t)
     _weight_and_tablets(pdf, record, t)
+    _visits(pdf, record, t)
     _calendar(pdf, record, t)
     return bytes(pdf.output())
 
@@ -215,6 +219,7 @@ def _treatment(pdf: FPDF, record: Record, t: Translator) -> None:
     _heading(pdf, t._("Treatment"))
     name = t._(REGIMEN_NAMES[regimen.id]) if regimen.id in REGIMEN_NAMES else regimen.name
     lines = [
+        *history_lines(t, record.segments, record.today),
         t._("Regimen: {name}", name=name),
         t._("Source: {source}", source=regimen.source or "–"),
         t._(
@@ -327,7 +332,10 @@ def _interruptions(pdf: FPDF, record: Record, t: Translator) -> None:
         lines.append(_earlier(t, hidden))
     for status in record.summary.statuses:
         if status.code.value in REASONS:
-            lines.append("→ " + t._(REASONS[status.code.value], until=""))
+            until = (
+                "" if status.until is None else t.moment(status.until.astimezone(record.now.tzinfo))
+            )
+            lines.append("→ " + t._(REASONS[status.code.value], until=until).replace("\u202f", " "))
     lines.append(
         t._(
             "Rules: ATS/CDC/IDSA 2016 (pocket guide, table 5); WHO 2022 (lost to follow-up, "
@@ -411,6 +419,19 @@ def _moods(pdf: FPDF, record: Record, t: Translator) -> None:
     hidden = len(record.moods) - len(shown)
     if hidden:
         _lines(pdf, t.locale, _earlier(t, hidden))
+
+
+def _visits(pdf: FPDF, record: Record, t: Translator) -> None:
+    """The visits and tests noted: every one to come, and the latest ones before today."""
+    if not record.visits:
+        return
+    coming = [v for v in record.visits if v.at > record.now]
+    past = [v for v in record.visits if v.at <= record.now][-VISIT_ROWS:]
+    _heading(pdf, t._("Visits and tests"))
+    lines = [label(t, v) for v in past] + [
+        t._("{visit} (to come)", visit=label(t, v)) for v in coming
+    ]
+    _lines(pdf, t.locale, *lines)
 
 
 def _band(t: Translator, name: str, top: int) -> str:

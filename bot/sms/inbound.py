@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL: Final = "sms"
 PATIENT_PARTY = "patient"
+# Words that are the router's commands without an argument.
+ROUTED = {Word.FORGET: "forget", Word.REGIMEN: "regimen", Word.VISITS: "visits"}
 
 # Which offered option a word answers, by the option's verb (and a flow option's argument), in
 # order of preference: "ok" is yes to a question, and "taken" to a dose reminder.
@@ -166,8 +168,8 @@ class SmsInbound:
             if await self.store.sms.segments_on(number, self.clock.now().date()) == 0:
                 await self.out.notice(number, texts.stranger(t))
             return None
-        if reading.word is Word.FORGET:
-            return make(Kind.COMMAND, text=sms.text, command="forget")
+        if reading.word in ROUTED:
+            return make(Kind.COMMAND, text=sms.text, command=ROUTED[reading.word])
         stored = await self.store.sms.menu(number)
         menu = Menu.from_dict(stored[1]) if stored is not None else None
         if reading.number is not None:

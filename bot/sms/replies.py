@@ -38,6 +38,8 @@ class Word(enum.StrEnum):
     LATER = "later"
     SKIP = "skip"
     UNWELL = "unwell"
+    REGIMEN = "regimen"
+    VISITS = "visits"
 
 
 COURTESY = "courtesy"

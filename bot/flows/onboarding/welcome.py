@@ -32,9 +32,10 @@ def ask_consent(t: Translator, data: dict[str, object]) -> Reply:
     text = t._(
         "I can remind you of every dose, count your doses the way clinics do, and tell a person "
         "you choose if doses stop.\n\n"
-        "What I keep: a nickname, your treatment plan, the doses you report, side effects and "
-        "how you feel. It is encrypted at rest with a key of your own. Whoever runs this server "
-        "holds the key that opens it, so they could technically read it; nobody else can.\n"
+        "What I keep: a nickname, your treatment plan, the doses you report, side effects, "
+        "how you feel and the visits you note. It is encrypted at rest with a key of your own. "
+        "Whoever runs this server holds the key that opens it, so they could technically read "
+        "it; nobody else can.\n"
         "What protects you: I never ask for your real name, phone number or address; you use a "
         "nickname; only a helper you choose later sees anything, and only what you allow; and "
         "/forget erases everything for good, at any time.\n\n"

@@ -1,0 +1,188 @@
+"""`/regimen`: a clinician's change of regimen, or a longer phase, recorded with the history kept.
+
+The switch applies from the next dose (`treatment.switching.effective_day`): slots already
+reminded or answered stay in the old regimen, pending ones from the switch on are re-planned
+by the engine in the same transaction as the change, so nothing due in between is lost or
+doubled. Helpers hear of it only when the patient said so, without the medicines' names.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.compose import shown_name
+from bot.dialogue.messages import Reply
+from bot.dialogue.turn import TurnContext
+from bot.flows import regimen as flow
+from bot.i18n import translator
+from scheduler.alerts import HelperPrefs, helper_alert_row
+from scheduler.doses import treatment_events
+from scheduler.outbox import Payload
+from storage.records import EnrolmentRecord, HelperState, Patient, SlotState
+from storage.store import Repositories
+from treatment.adherence import classify_plan
+from treatment.catalogue import load_catalogue
+from treatment.enrolment import Enrolment
+from treatment.errors import TreatmentError
+from treatment.events import ClassifiedSlot
+from treatment.events import SlotState as Counted
+from treatment.plan import segments
+from treatment.switching import effective_day, extended_phase, segment_counts, switched
+
+NOT_COUNTED = frozenset({Counted.MISSED, Counted.NO_REPLY, Counted.SKIPPED_ON_ADVICE})
+
+
+async def classified(ctx: TurnContext, enrolment: EnrolmentRecord) -> list[ClassifiedSlot]:
+    """The whole plan with each slot's state as of now (as `/progress` counts it)."""
+    since = datetime.combine(enrolment.enrolment.start, time.min, tzinfo=UTC) - timedelta(days=1)
+    slots = await ctx.store.doses.slots_between(ctx.patient.id, since, ctx.now + timedelta(days=1))
+    events = await ctx.store.doses.events(ctx.patient.id)
+    return classify_plan(enrolment.enrolment, treatment_events(slots, events), ctx.now)
+
+
+async def _effective(ctx: TurnContext) -> date:
+    """The local date the change applies from: today unless one of today's doses started."""
+    zone = ZoneInfo(ctx.patient.time_zone)
+    near = await ctx.store.doses.slots_between(
+        ctx.patient.id, ctx.now - timedelta(days=1), ctx.now + timedelta(days=1)
+    )
+    started = {s.due_at.astimezone(zone).date() for s in near if s.state is not SlotState.PENDING}
+    return effective_day(ctx.enrolled.enrolment, ctx.now.astimezone(zone).date(), started)
+
+
+def _position(
+    plan: Enrolment, slots: list[ClassifiedSlot], effective: date
+) -> tuple[int, str, int]:
+    """The phase in force just before `effective` in the last segment: its number, name, and
+    the doses counted in it (taken, or still to come before the switch)."""
+    last = segments(plan)[-1]
+    mine = [
+        item
+        for item in slots
+        if item.slot.position.segment == last.number and item.slot.local_date < effective
+    ]
+    number = mine[-1].slot.position.phase_number if mine else 0
+    counted = sum(
+        1
+        for item in mine
+        if item.slot.position.phase_number == number and item.state not in NOT_COUNTED
+    )
+    return number, last.regimen.phases[number].name, counted
+
+
+def _times_on(plan: Enrolment, day: date) -> tuple[time, ...]:
+    """The dose times in force on `day`, so a switch keeps times changed in /settings."""
+    last = segments(plan)[-1]
+    change = plan.time_change_on(day)
+    return change.times if change is not None and change.effective >= last.start else last.times
+
+
+async def regimen_command(ctx: TurnContext) -> list[Reply]:
+    plan = ctx.enrolled.enrolment
+    effective = await _effective(ctx)
+    _, phase, _ = _position(plan, await classified(ctx, ctx.enrolled), effective)
+    helpers = await ctx.store.helpers.for_patient(ctx.patient.id)
+    active = any(h.state is HelperState.ACTIVE for h in helpers)
+    return await ctx.begin(
+        flow.begin(
+            ctx.now,
+            ctx.patient.language,
+            current=segments(plan)[-1].regimen.id,
+            doses_per_day=len(_times_on(plan, effective)),
+            effective=effective,
+            phase=phase,
+            helpers=active and ctx.patient.consent.helper_alerts,
+        )
+    )
+
+
+async def regimen_flow(ctx: TurnContext) -> list[Reply]:
+    """Apply the confirmed change.
+
+    1. Work out the date again (a reminder may have gone out while the patient answered) and
+       the enrolment with the switch.
+    2. Store it, re-plan the reminders, queue the helpers' notes and close the conversation,
+       in one transaction; then say from when it applies.
+    """
+    turn = flow.handle(ctx.asked, ctx.event, ctx.now)
+    if turn.outcome is None:
+        return await ctx.begin(turn)
+    record, t = ctx.enrolled, ctx.t
+    plan = record.enrolment
+    effective = await _effective(ctx)
+    change = turn.outcome
+    try:
+        match change:
+            case flow.SwitchRegimen(regimen_id=regimen_id, times=times):
+                regimen = load_catalogue().get(regimen_id)
+                kept = times or _times_on(plan, effective)
+                new_plan = switched(plan, regimen, effective, kept)
+            case flow.ExtendPhase(weeks=weeks):
+                number, _, counted = _position(plan, await classified(ctx, record), effective)
+                regimen = extended_phase(segments(plan)[-1].regimen, number, counted, weeks)
+                new_plan = switched(plan, regimen, effective, _times_on(plan, effective))
+    except TreatmentError:
+        await ctx.close()
+        return [
+            Reply(
+                t._(
+                    "I could not record this change, so nothing changed. Please check it with "
+                    "your clinician and try /regimen again."
+                )
+            )
+        ]
+    async with ctx.store.transaction() as tx:
+        await tx.enrolments.replace(ctx.patient.id, record.id, new_plan)
+        await ctx.app.engine.enrolled(tx, ctx.patient.id, ctx.now)
+        if change.tell_helpers:
+            await _tell_helpers(tx, ctx.patient, effective, ctx.now)
+        await ctx.save(tx)
+    ctx.app.engine.poke()
+    return [
+        Reply(
+            t._(
+                "Saved. From {date}, your reminders follow the new plan and doses are counted "
+                "by its rules. /progress shows both parts of your treatment.",
+                date=t.date(effective),
+            ),
+            sensitive=True,
+        )
+    ]
+
+
+async def _tell_helpers(tx: Repositories, patient: Patient, effective: date, now: datetime) -> int:
+    """A short note to each active helper, if the patient allows helper alerts at all."""
+    if not patient.consent.helper_alerts:
+        return 0
+    queued = 0
+    for helper in await tx.helpers.for_patient(patient.id):
+        if helper.state is not HelperState.ACTIVE:
+            continue
+        prefs = HelperPrefs.of(helper)
+        t = translator(prefs.language or patient.language)
+        name, day = shown_name(prefs, patient), t.date(effective)
+        discreet = t._(
+            "{alias} has a new plan from {date}; reminders follow it.", alias=name, date=day
+        )
+        full = t._(
+            "{alias}'s clinician changed their TB treatment. From {date}, reminders follow the "
+            "new plan.",
+            alias=name,
+            date=day,
+        )
+        # The brief form is what a discreet-only channel (SMS) sends.
+        payload = Payload.message(discreet if patient.discreet else full).with_brief(discreet)
+        key = f"regimen:{helper.id}:{effective.isoformat()}:{now.isoformat()}"
+        row = helper_alert_row(patient.id, helper.id, key, payload, now)
+        queued += await tx.outbox.enqueue(row) is not None
+    return queued
+
+
+async def history(ctx: TurnContext, enrolment: EnrolmentRecord) -> list[str]:
+    """The lines that show each regimen followed (none while it never changed)."""
+    if not enrolment.enrolment.switches:
+        return []
+    counts = segment_counts(enrolment.enrolment, await classified(ctx, enrolment))
+    today = ctx.now.astimezone(ZoneInfo(ctx.patient.time_zone)).date()
+    return flow.history_lines(ctx.t, counts, today)
