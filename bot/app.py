@@ -105,6 +105,7 @@ async def run(settings: Settings) -> int:
     parts: dict[str, Part] = {
         "the reminder engine": runtime.engine.run_forever,
         "the dispatcher": runtime.dispatcher.run_forever,
+        "the chat cleaner": runtime.cleaner.run_forever,
     }
     watches: dict[str, ChannelWatch] = {}
     if telegram_sends is not None:

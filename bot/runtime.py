@@ -21,6 +21,7 @@ from scheduler.clock import Clock
 from scheduler.config import EngineConfig
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.engine import Engine
+from scheduler.forgetting import ChatCleaner
 from scheduler.metrics import MeteredOutbox, MeteredSender
 from scheduler.sending import Lane, Sender
 from scheduler.sql_outbox import SqlOutbox
@@ -38,14 +39,19 @@ class Runtime:
     outbox: SqlOutbox
     dispatcher: Dispatcher
     dialogue: Dialogue
+    cleaner: ChatCleaner
 
     def lane(self, channel: str) -> Lane:
         """The way out of `channel` (its sender and rate limiter), for its replies."""
         return self.dispatcher.lanes[channel]
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The engine and the dispatcher, until `stop` is set."""
-        await asyncio.gather(self.engine.run_forever(stop), self.dispatcher.run_forever(stop))
+        """The engine, the dispatcher and the chat cleaner, until `stop` is set."""
+        await asyncio.gather(
+            self.engine.run_forever(stop),
+            self.dispatcher.run_forever(stop),
+            self.cleaner.run_forever(stop),
+        )
 
 
 def build_runtime(
@@ -66,7 +72,9 @@ def build_runtime(
        delivers to. A test that reads the outbox instead of delivering passes none.
     3. The outbox hands recipients that can no longer be reached to the engine, which tells
        the patient's helpers.
-    4. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
+    4. The chat cleaner deletes, through the same lanes, what a forgotten patient's helpers
+       were sent (`scheduler.forgetting`).
+    5. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
        itself, so a demo or test clock wakes it at its own instants.
     """
     registry = ChannelRegistry(channels)
@@ -94,4 +102,5 @@ def build_runtime(
         config=dispatcher_config,
     )
     dialogue = Dialogue(store, engine, clock, channels=registry, composer=composer)
-    return Runtime(store, clock, registry, composer, engine, outbox, dispatcher, dialogue)
+    cleaner = ChatCleaner(store, dispatcher.lanes, clock)
+    return Runtime(store, clock, registry, composer, engine, outbox, dispatcher, dialogue, cleaner)

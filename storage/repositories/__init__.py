@@ -1,6 +1,7 @@
 """Repositories: each returns records (`storage.records`), never ORM rows or ciphertext."""
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.cleanups import CleanupRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.doses import DoseRepository
 from storage.repositories.enrolments import EnrolmentRepository
@@ -18,6 +19,7 @@ from storage.repositories.sms import SmsRepository
 
 __all__ = [
     "AuditRepository",
+    "CleanupRepository",
     "ConversationRepository",
     "DoseRepository",
     "EnrolmentRepository",
