@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from bot.channels import CHANNELS
 from bot.compose import BotComposer
 from bot.dialogue.service import Dialogue
+from bot.flows.retention import BotRetentionTexts
 from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
 from scheduler.config import EngineConfig
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.engine import Engine
 from scheduler.forgetting import ChatCleaner
+from scheduler.retention import Retention, RetentionPolicy
 from scheduler.metrics import MeteredOutbox, MeteredSender
 from scheduler.sending import Lane, Sender
 from scheduler.sql_outbox import SqlOutbox
@@ -40,17 +42,20 @@ class Runtime:
     dispatcher: Dispatcher
     dialogue: Dialogue
     cleaner: ChatCleaner
+    retention: Retention
 
     def lane(self, channel: str) -> Lane:
         """The way out of `channel` (its sender and rate limiter), for its replies."""
         return self.dispatcher.lanes[channel]
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The engine, the dispatcher and the chat cleaner, until `stop` is set."""
+        """The engine, the dispatcher, the chat cleaner and the retention rule, until `stop`
+        is set."""
         await asyncio.gather(
             self.engine.run_forever(stop),
             self.dispatcher.run_forever(stop),
             self.cleaner.run_forever(stop),
+            self.retention.run_forever(stop),
         )
 
 
@@ -64,6 +69,7 @@ def build_runtime(
     engine_config: EngineConfig | None = None,
     dispatcher_config: DispatcherConfig | None = None,
     wakeup: Wakeup | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> Runtime:
     """The parts, joined.
 
@@ -74,7 +80,9 @@ def build_runtime(
        the patient's helpers.
     4. The chat cleaner deletes, through the same lanes, what a forgotten patient's helpers
        were sent (`scheduler.forgetting`).
-    5. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
+    5. The retention rule (`retention`, the defaults if None) erases patients' data when its
+       time comes, and the dialogue's privacy text says when that is.
+    6. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
        itself, so a demo or test clock wakes it at its own instants.
     """
     registry = ChannelRegistry(channels)
@@ -101,6 +109,12 @@ def build_runtime(
         on_unreachable=outbox.record_unreachable,
         config=dispatcher_config,
     )
-    dialogue = Dialogue(store, engine, clock, channels=registry, composer=composer)
+    policy = retention or RetentionPolicy()
+    dialogue = Dialogue(
+        store, engine, clock, channels=registry, composer=composer, retention=policy
+    )
     cleaner = ChatCleaner(store, dispatcher.lanes, clock)
-    return Runtime(store, clock, registry, composer, engine, outbox, dispatcher, dialogue, cleaner)
+    keeper = Retention(store, registry, clock, BotRetentionTexts(), policy)
+    return Runtime(
+        store, clock, registry, composer, engine, outbox, dispatcher, dialogue, cleaner, keeper
+    )

@@ -41,9 +41,16 @@ def chat_deletes(channels: ChannelRegistry) -> dict[str, timedelta | None]:
     return {spec.name: spec.delete_within for spec in channels if spec.deletes}
 
 
-async def forget_patient(store: Store, channels: ChannelRegistry, patient_id: str) -> ForgetReport:
-    """Forget the patient (`Store.forget`), leaving the deletions in chats to be done."""
-    return await store.forget(patient_id, chat_deletes=chat_deletes(channels))
+async def forget_patient(
+    store: Store, channels: ChannelRegistry, patient_id: str, *, farewell: Payload | None = None
+) -> ForgetReport:
+    """Forget the patient (`Store.forget`), leaving the deletions in chats to be done, and
+    `farewell` to be sent to them."""
+    return await store.forget(
+        patient_id,
+        chat_deletes=chat_deletes(channels),
+        farewell=None if farewell is None else farewell.to_dict(),
+    )
 
 
 class ChatCleaner:

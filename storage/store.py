@@ -61,10 +61,11 @@ from storage.repositories import (
     PatientRepository,
     PillStockRepository,
     PlanningRepository,
+    RetentionRepository,
     SideEffectRepository,
     SmsRepository,
 )
-from storage.repositories.cleanups import CLEANUP_KEY, leftovers, seal_row
+from storage.repositories.cleanups import CLEANUP_KEY, last_word, leftovers, seal_row
 from storage.session import StoreSession
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class Repositories:
         self.audit = AuditRepository(context, session)
         self.sms = SmsRepository(context, session)
         self.cleanups = CleanupRepository(context, session)
+        self.retention = RetentionRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager
@@ -214,7 +216,11 @@ class Store(Repositories):
             yield Repositories(self.context, session)
 
     async def forget(
-        self, patient_id: str, *, chat_deletes: Mapping[str, timedelta | None] | None = None
+        self,
+        patient_id: str,
+        *,
+        chat_deletes: Mapping[str, timedelta | None] | None = None,
+        farewell: Mapping[str, Any] | None = None,
     ) -> ForgetReport:
         """Delete a patient for good: the data key and every row, in one transaction.
 
@@ -224,7 +230,8 @@ class Store(Repositories):
         1. With `chat_deletes` (each channel that deletes messages, and for how long after
            sending; `scheduler.forgetting` builds it from the channel registry), move what
            must still be deleted from chats to ``chat_cleanups``, which belongs to no patient
-           (`storage.repositories.cleanups.leftovers`).
+           (`storage.repositories.cleanups.leftovers`); with `farewell` (a payload), that
+           last message to the patient's own account goes there too.
         2. Delete the patient's rows from every table with a ``patient_id`` column (children
            first), then the data key, then the patient row. SQLite overwrites the freed pages
            with zeros (``secure_delete``).
@@ -238,19 +245,25 @@ class Store(Repositories):
         """
         if self.forgotten is not None:
             await asyncio.to_thread(self.forgotten.add, patient_id)
-        return await self._erase(patient_id, chat_deletes or {})
+        return await self._erase(patient_id, chat_deletes or {}, farewell)
 
     async def _erase(
-        self, patient_id: str, chat_deletes: Mapping[str, timedelta | None]
+        self,
+        patient_id: str,
+        chat_deletes: Mapping[str, timedelta | None],
+        farewell: Mapping[str, Any] | None = None,
     ) -> ForgetReport:
         """Steps 1 to 4 of `forget`."""
         deleted: dict[str, int] = {}
         async with self.context.transaction() as session:
             if await session.get(PatientRow, patient_id) is None:
                 raise NotFound("patients", patient_id)
-            if chat_deletes:
+            if chat_deletes or farewell:
+                now = self.context.clock()
                 await self.context.load_keys(session, [patient_id])
-                left = await leftovers(session, patient_id, chat_deletes, self.context.clock())
+                left = await leftovers(session, patient_id, chat_deletes, now)
+                if farewell is not None:
+                    left += await last_word(session, patient_id, farewell, now)
                 session.add_all([seal_row(self.context, item) for item in left])
             # Tries at helper codes are kept by account, not by patient: those of the
             # patient's own accounts go too (they share the identities' blind index values).

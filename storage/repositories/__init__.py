@@ -14,6 +14,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.patients import PatientRepository
 from storage.repositories.pill_stock import PillStockRepository
 from storage.repositories.planning import PlanningRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.side_effects import SideEffectRepository
 from storage.repositories.sms import SmsRepository
 
@@ -32,6 +33,7 @@ __all__ = [
     "PatientRepository",
     "PillStockRepository",
     "PlanningRepository",
+    "RetentionRepository",
     "SideEffectRepository",
     "SmsRepository",
 ]

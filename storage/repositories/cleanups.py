@@ -1,5 +1,6 @@
 """Chat clean-ups that outlive a patient: deletions in helpers' (and the patient's own) chats
-still to be done after the patient was forgotten.
+still to be done after the patient was forgotten, and a last message to the patient (the
+retention rule's "erased, as announced").
 
 Forgetting a patient deletes every row that holds their id, the outbox included, so a delete
 queued there would vanish with the data it is about. Such work is moved, in the forget's own
@@ -39,6 +40,8 @@ CLEANUP_KEY = "chat_cleanup"
 """The name of the store key that seals ``chat_cleanups.target``."""
 UNBOUNDED_FOR = timedelta(days=7)
 """How long a clean-up on a channel that deletes without a time limit is tried."""
+LAST_WORD_FOR = timedelta(days=1)
+"""How long a last message to a forgotten patient is tried."""
 _DELETE = "delete"
 
 
@@ -149,6 +152,16 @@ async def leftovers(
             at = max(now, entry.not_before)
             found.append(NewCleanup(to, entry.payload, at, at + (windows[to.channel] or UNBOUNDED_FOR)))
     return found
+
+
+async def last_word(
+    session: AsyncSession, patient_id: str, payload: Mapping[str, Any], now: datetime
+) -> list[NewCleanup]:
+    """A last message to the patient's own account (none if they have no account)."""
+    to = (await addresses_now(session, [(patient_id, PATIENT)])).get((patient_id, PATIENT))
+    if to is None:
+        return []
+    return [NewCleanup(to, payload, now, now + LAST_WORD_FOR)]
 
 
 class CleanupRepository(Repository):
