@@ -23,8 +23,8 @@ from scheduler.config import EngineConfig
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.engine import Engine
 from scheduler.forgetting import ChatCleaner
-from scheduler.retention import Retention, RetentionPolicy
 from scheduler.metrics import MeteredOutbox, MeteredSender
+from scheduler.retention import Retention, RetentionPolicy
 from scheduler.sending import Lane, Sender
 from scheduler.sql_outbox import SqlOutbox
 from scheduler.wakeup import Wakeup

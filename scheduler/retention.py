@@ -103,7 +103,8 @@ class Action(StrEnum):
 class Decision:
     action: Action
     state: RetentionState
-    next_look: date | None  # None: erased, nothing more to look at
+    next_look: date
+    """When the rule looks again (for a notice: the announced day; for an erase: today)."""
 
 
 def erase_day(policy: RetentionPolicy, facts: Facts) -> date | None:
@@ -128,7 +129,7 @@ def decide(policy: RetentionPolicy, facts: Facts, today: date) -> Decision:
             quiet = replace(state, notice_on=None, erase_on=None)
             return decide(policy, replace(facts, state=quiet), today)
         if today >= state.erase_on:
-            return Decision(Action.ERASE, state, None)
+            return Decision(Action.ERASE, state, today)
         return Decision(Action.WAIT, state, state.erase_on)
     if erase is not None and today >= erase - policy.notice:
         on = max(erase, today + policy.notice)
@@ -211,12 +212,10 @@ class Retention:
             )
             log.info("patient erased by the retention rule")
             return
-        assert decision.next_look is not None
         async with self.store.transaction() as tx:
             await tx.retention.save(decision.state, start_of(decision.next_look))
             if decision.action is Action.NOTIFY:
-                assert decision.state.erase_on is not None
-                payload = self.texts.notice(patient, start_of(decision.state.erase_on))
+                payload = self.texts.notice(patient, start_of(decision.next_look))
                 await tx.outbox.enqueue(
                     OutboxMessage(
                         patient_id=patient_id,

@@ -79,7 +79,7 @@ async def _privacy(ctx: TurnContext) -> list[Reply]:
 
 
 async def _keep(ctx: TurnContext) -> list[Reply]:
-    """"Keep my data", on the retention notice (or an old one): for the presser's own data."""
+    """ "Keep my data", on the retention notice (or an old one): for the presser's own data."""
     was_asked = await keep_data(ctx.store, ctx.patient.id, ctx.now)
     return [retention_texts.kept_reply(ctx.t, ctx.app.retention, was_asked)]
 

@@ -43,8 +43,7 @@ def privacy_paragraph(t: Translator, policy: RetentionPolicy) -> str:
         )
     elif silence is not None:
         rule = t._(
-            "How long it is kept: I erase everything after {silence} without a message "
-            "from you.",
+            "How long it is kept: I erase everything after {silence} without a message from you.",
             silence=_days(t, silence),
         )
     else:

@@ -150,7 +150,9 @@ async def leftovers(
             if to is None or to.channel not in windows:
                 continue
             at = max(now, entry.not_before)
-            found.append(NewCleanup(to, entry.payload, at, at + (windows[to.channel] or UNBOUNDED_FOR)))
+            found.append(
+                NewCleanup(to, entry.payload, at, at + (windows[to.channel] or UNBOUNDED_FOR))
+            )
     return found
 
 
@@ -232,6 +234,4 @@ class CleanupRepository(Repository):
 
     async def count(self) -> int:
         async with self._transaction() as session:
-            return int(
-                await session.scalar(select(func.count()).select_from(ChatCleanupRow)) or 0
-            )
+            return int(await session.scalar(select(func.count()).select_from(ChatCleanupRow)) or 0)

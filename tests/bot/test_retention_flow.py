@@ -5,17 +5,20 @@ on the injected clock only."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.dialogue.enrolment import count_earlier_doses
 from bot.flows.retention import BotRetentionTexts, privacy_paragraph
 from bot.i18n import translator
 from scheduler.retention import Retention, RetentionPolicy, start_of
 from storage.errors import NotFound
+from storage.models import CodeAttemptRow
 from storage.records import OutboxEntry
-from tests.bot.world import START, Person, World, onboard
+from tests.bot.test_helpers import invite
+from tests.bot.world import START, World, onboard
 from tests.helper_links import link_helper
 from treatment.backfill import Earlier, EarlierDoses
 from treatment.enrolment import enrol
@@ -116,6 +119,7 @@ async def test_a_finished_treatment_counts_from_its_last_dose(world: World) -> N
     rule = Retention(store, world.runtime.channels, world.clock, BotRetentionTexts(), policy)
     await rule.run_once()
     (notice,) = await notices(world, patient.id)
+    assert "From Mar 16, 2026" in notice.payload["text"]
     state = await store.retention.get(patient.id)
     assert state.erase_on == now.date() + 14 * DAY
     erase_at = start_of(now.date() + 14 * DAY)
@@ -143,14 +147,9 @@ async def test_privacy_states_the_rule_in_force(world: World) -> None:
         assert "365" in said and "180" in said and "14" in said and "How long" not in said
 
 
-async def test_an_account_that_tried_codes_leaves_no_trace_after_the_hour(
-    world: World, person_factory: None = None
-) -> None:
+async def test_an_account_that_tried_codes_leaves_no_trace_after_the_hour(world: World) -> None:
     """A stranger guesses codes; a helper opens a valid one; the patient forgets: the tries
     of the helper go at once, the patient's with her, the stranger's at the engine's sweep."""
-    from sqlalchemy import func, select
-
-    from storage.models import CodeAttemptRow
 
     async def tries() -> int:
         async with world.store.engine.connect() as connection:
@@ -163,7 +162,7 @@ async def test_an_account_that_tried_codes_leaves_no_trace_after_the_hour(
     stranger, helper = world.person("8666"), world.person("8001")
     for n in range(3):
         await stranger.say(f"/join 0000-0000-0000-0000-0000-0000-000{n}")
-    helper_code = await invite_code(world, mina)
+    helper_code = await invite(mina, "Jisoo")
     await helper.say("/join 0000-0000-0000-0000-0000-0000-0009")
     await helper.say(f"/join {helper_code}")
     assert "treatment helper" in helper.text()
@@ -177,13 +176,3 @@ async def test_an_account_that_tried_codes_leaves_no_trace_after_the_hour(
     assert await tries() == 0
     with pytest.raises(NotFound):
         await world.store.patients.get(patient_id)
-
-
-async def invite_code(world: World, mina: Person) -> str:
-    from tests.bot.test_helpers import invite
-
-    return await invite(mina, "Jisoo")
-
-
-def test_the_days_are_utc_midnights() -> None:
-    assert start_of(date(2026, 8, 29)).isoformat() == "2026-08-29T00:00:00+00:00"

@@ -126,5 +126,5 @@ def test_never_erased_early_nor_without_the_full_notice(
             due = erase_day(policy, facts)
             assert due is not None and due <= today
             return
-        assert decision.next_look is not None and decision.next_look > today
+        assert decision.next_look > today
         current = decision.state
