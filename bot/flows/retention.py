@@ -53,7 +53,8 @@ def privacy_paragraph(t: Translator, policy: RetentionPolicy) -> str:
         "I count again from that day.",
         notice=_days(t, policy.notice),
     )
-    return f"{rule} {warn}"
+    gap = "" if t.locale.startswith("zh") else " "  # Chinese sentences run on without a space
+    return f"{rule}{gap}{warn}"
 
 
 class BotRetentionTexts:

@@ -5,7 +5,7 @@ on the injected clock only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,8 @@ from bot.i18n import translator
 from scheduler.retention import Retention, RetentionPolicy, start_of
 from storage.errors import NotFound
 from storage.models import CodeAttemptRow
-from storage.records import OutboxEntry
+from storage.records import Consent, OutboxEntry, Patient
+from tests.bot.test_discreet import forbidden_in
 from tests.bot.test_helpers import invite
 from tests.bot.world import START, World, onboard
 from tests.helper_links import link_helper
@@ -176,3 +177,24 @@ async def test_an_account_that_tried_codes_leaves_no_trace_after_the_hour(world:
     assert await tries() == 0
     with pytest.raises(NotFound):
         await world.store.patients.get(patient_id)
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "zh_Hans"])
+async def test_the_notice_and_the_last_word_carry_no_health_word(language: str) -> None:
+    """They go out in discreet mode and by SMS too (the words of `test_discreet`)."""
+    patient = Patient(
+        id="p",
+        alias="Mina",
+        language=language,
+        time_zone="Asia/Shanghai",
+        discreet=True,
+        consent=Consent(),
+        created_at=START,
+    )
+    texts = BotRetentionTexts()
+    notice = texts.notice(patient, start_of(date(2026, 8, 29)))
+    said = [notice.text, texts.erased(patient).text]
+    said += [label for row in notice.buttons for label in (row[0].label,)]
+    for text in said:
+        assert forbidden_in(text, language) == [], text
+    assert "29" in notice.text and ("Aug" in notice.text or "8" in notice.text)
