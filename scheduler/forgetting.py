@@ -36,6 +36,18 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 
+async def nap(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
+    """Wait `seconds` of `clock`'s time, or until `stop` is set, whichever comes first (a
+    stop must not wait out a long sleep: `bot.lifecycle`)."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        stopper.cancel()
+
+
 def chat_deletes(channels: ChannelRegistry) -> dict[str, timedelta | None]:
     """Each channel that can delete a sent message, and for how long after sending."""
     return {spec.name: spec.delete_within for spec in channels if spec.deletes}
@@ -100,7 +112,7 @@ class ChatCleaner:
                 due, wait = None, self.poll.total_seconds()
             if due is not None:
                 wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))
-            await self.clock.sleep(wait)
+            await nap(self.clock, wait, stop)
 
     async def _carry_out(self, item: ChatCleanup) -> None:
         lane = self.lanes[item.channel]

@@ -36,7 +36,7 @@ from typing import Protocol
 from scheduler.channels import ChannelRegistry
 from scheduler.clock import Clock
 from scheduler.doses import treatment_events
-from scheduler.forgetting import forget_patient
+from scheduler.forgetting import forget_patient, nap
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from storage.errors import NotFound
@@ -201,7 +201,7 @@ class Retention:
                 await self.run_once()
             except Exception as exc:
                 log.error("retention round failed: %s", type(exc).__name__)
-            await self.clock.sleep(self.every.total_seconds())
+            await nap(self.clock, self.every.total_seconds(), stop)
 
     async def _look(self, patient_id: str, now: datetime) -> None:
         facts, patient = await self._facts(patient_id, now)

@@ -5,6 +5,7 @@ on the injected clock only."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy import func, select
 from bot.dialogue.enrolment import count_earlier_doses
 from bot.flows.retention import BotRetentionTexts, privacy_paragraph
 from bot.i18n import translator
+from scheduler.clock import SystemClock
+from scheduler.forgetting import ChatCleaner
 from scheduler.retention import Retention, RetentionPolicy, start_of
 from storage.errors import NotFound
 from storage.models import CodeAttemptRow
@@ -27,6 +30,7 @@ from treatment.enrolment import enrol
 pytestmark = pytest.mark.asyncio
 
 DAY = timedelta(days=1)
+POLICY = RetentionPolicy()
 
 
 async def notices(world: World, patient_id: str) -> list[OutboxEntry]:
@@ -198,3 +202,15 @@ async def test_the_notice_and_the_last_word_carry_no_health_word(language: str) 
     for text in said:
         assert forbidden_in(text, language) == [], text
     assert "29" in notice.text and ("Aug" in notice.text or "8" in notice.text)
+
+
+async def test_the_rule_and_the_cleaner_stop_at_once_when_asked(world: World) -> None:
+    """`tbbot run` gives its parts 8 s to stop; the rule sleeps an hour between runs."""
+    stop = asyncio.Event()
+    real = SystemClock()
+    rule = Retention(world.store, world.runtime.channels, real, BotRetentionTexts(), POLICY)
+    cleaner = ChatCleaner(world.store, {}, real)
+    parts = asyncio.gather(rule.run_forever(stop), cleaner.run_forever(stop))
+    await asyncio.sleep(0.2)  # both are in their wait now (real time: nothing to wait for)
+    stop.set()
+    await asyncio.wait_for(parts, timeout=2)
