@@ -101,10 +101,13 @@ async def run(settings: Settings) -> int:
         senders=senders,
         channels=specs,
         wakeup=ApschedulerWakeup(),
+        retention=settings.retention_policy(),
     )
     parts: dict[str, Part] = {
         "the reminder engine": runtime.engine.run_forever,
         "the dispatcher": runtime.dispatcher.run_forever,
+        "the chat cleaner": runtime.cleaner.run_forever,
+        "the retention rule": runtime.retention.run_forever,
     }
     watches: dict[str, ChannelWatch] = {}
     if telegram_sends is not None:

@@ -24,6 +24,12 @@ from bot.sms.sender import (
     SmsPolicy,
 )
 from bot.sms.watch import DEFAULT_ALARM_MINUTES
+from scheduler.retention import (
+    DEFAULT_AFTER_SILENCE_DAYS,
+    DEFAULT_AFTER_TREATMENT_DAYS,
+    DEFAULT_NOTICE_DAYS,
+    RetentionPolicy,
+)
 from storage.db import default_sqlite_url, sqlite_path
 from storage.errors import KeyConfigError
 from storage.forgotten import ForgottenList
@@ -160,6 +166,25 @@ class Settings(BaseSettings):
     )
     """After how long an unreachable gateway or texts stuck pending are reported."""
 
+    retention_after_treatment_days: int = Field(
+        default=DEFAULT_AFTER_TREATMENT_DAYS,
+        ge=0,
+        validation_alias="TBBOT_RETENTION_AFTER_TREATMENT_DAYS",
+    )
+    """Erase a patient's data this many days after their treatment ends (0: never)."""
+
+    retention_after_silence_days: int = Field(
+        default=DEFAULT_AFTER_SILENCE_DAYS,
+        ge=0,
+        validation_alias="TBBOT_RETENTION_AFTER_SILENCE_DAYS",
+    )
+    """Erase a patient's data after this many days without a message from them (0: never)."""
+
+    retention_notice_days: int = Field(
+        default=DEFAULT_NOTICE_DAYS, ge=1, validation_alias="TBBOT_RETENTION_NOTICE_DAYS"
+    )
+    """Tell the patient this many days before their data is erased."""
+
     @field_validator(
         "telegram_bot_token",
         "telegram_api_base_url",
@@ -203,6 +228,19 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return Path("data")
         return value
+
+    def retention_policy(self) -> RetentionPolicy:
+        try:
+            return RetentionPolicy.in_days(
+                self.retention_after_treatment_days,
+                self.retention_after_silence_days,
+                self.retention_notice_days,
+            )
+        except ValueError as exc:
+            raise UsageError(
+                "TBBOT_RETENTION_AFTER_TREATMENT_DAYS and TBBOT_RETENTION_AFTER_SILENCE_DAYS "
+                f"must each be 0 (off) or more than TBBOT_RETENTION_NOTICE_DAYS: {exc}"
+            ) from None
 
     def sms_policy(self) -> SmsPolicy:
         if self.sms_daily_segments < self.sms_max_segments:

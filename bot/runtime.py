@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from bot.channels import CHANNELS
 from bot.compose import BotComposer
 from bot.dialogue.service import Dialogue
+from bot.flows.retention import BotRetentionTexts
 from bot.flows.visits import VisitReminders
 from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
 from scheduler.config import EngineConfig
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.engine import Engine
+from scheduler.forgetting import ChatCleaner
 from scheduler.metrics import MeteredOutbox, MeteredSender
+from scheduler.retention import Retention, RetentionPolicy
 from scheduler.sending import Lane, Sender
 from scheduler.sql_outbox import SqlOutbox
 from scheduler.wakeup import Wakeup
@@ -39,14 +42,22 @@ class Runtime:
     outbox: SqlOutbox
     dispatcher: Dispatcher
     dialogue: Dialogue
+    cleaner: ChatCleaner
+    retention: Retention
 
     def lane(self, channel: str) -> Lane:
         """The way out of `channel` (its sender and rate limiter), for its replies."""
         return self.dispatcher.lanes[channel]
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The engine and the dispatcher, until `stop` is set."""
-        await asyncio.gather(self.engine.run_forever(stop), self.dispatcher.run_forever(stop))
+        """The engine, the dispatcher, the chat cleaner and the retention rule, until `stop`
+        is set."""
+        await asyncio.gather(
+            self.engine.run_forever(stop),
+            self.dispatcher.run_forever(stop),
+            self.cleaner.run_forever(stop),
+            self.retention.run_forever(stop),
+        )
 
 
 def build_runtime(
@@ -59,6 +70,7 @@ def build_runtime(
     engine_config: EngineConfig | None = None,
     dispatcher_config: DispatcherConfig | None = None,
     wakeup: Wakeup | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> Runtime:
     """The parts, joined.
 
@@ -67,7 +79,11 @@ def build_runtime(
        delivers to. A test that reads the outbox instead of delivering passes none.
     3. The outbox hands recipients that can no longer be reached to the engine, which tells
        the patient's helpers.
-    4. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
+    4. The chat cleaner deletes, through the same lanes, what a forgotten patient's helpers
+       were sent (`scheduler.forgetting`).
+    5. The retention rule (`retention`, the defaults if None) erases patients' data when its
+       time comes, and the dialogue's privacy text says when that is.
+    6. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
        itself, so a demo or test clock wakes it at its own instants.
     """
     registry = ChannelRegistry(channels)
@@ -95,5 +111,12 @@ def build_runtime(
         on_unreachable=outbox.record_unreachable,
         config=dispatcher_config,
     )
-    dialogue = Dialogue(store, engine, clock, channels=registry, composer=composer)
-    return Runtime(store, clock, registry, composer, engine, outbox, dispatcher, dialogue)
+    policy = retention or RetentionPolicy()
+    dialogue = Dialogue(
+        store, engine, clock, channels=registry, composer=composer, retention=policy
+    )
+    cleaner = ChatCleaner(store, dispatcher.lanes, clock)
+    keeper = Retention(store, registry, clock, BotRetentionTexts(), policy)
+    return Runtime(
+        store, clock, registry, composer, engine, outbox, dispatcher, dialogue, cleaner, keeper
+    )

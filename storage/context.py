@@ -35,6 +35,8 @@ class StoreContext:
     data_keys: DataKeyCache
     blind_index: BlindIndex
     clock: Callable[[], datetime]
+    cleanup_cipher: AESGCM | None = None
+    """Seals ``chat_cleanups`` (`storage.repositories.cleanups`), which belong to no patient."""
 
     @property
     def dialect(self) -> str:

@@ -121,6 +121,16 @@ class PatientRow(SealedRow, Base):
     consent = SealedField(JSON_OBJECT)
     preferences = SealedField(JSON_OBJECT)
     """Reminder and chat settings the patient chose; keys in `storage.records.Patient`."""
+    # Revision 0010, the retention rule (`scheduler.retention`): the last UTC day the patient
+    # wrote (a day, not an instant: enough for a rule counted in days) and when the rule next
+    # looks at them; what they were told and answered is sealed. NULL before 0010.
+    seen_on: Mapped[date | None]
+    retention_at: Mapped[datetime | None] = mapped_column(index=True)
+    _retention: Mapped[bytes | None] = mapped_column("retention")
+
+    retention = SealedField(JSON_OBJECT)
+    """``{"notice_on": day or None, "kept_on": day or None}`` (ISO dates), see
+    `storage.repositories.retention`."""
 
     def data_key_owner(self) -> str:
         return self.id
@@ -461,6 +471,26 @@ class OutboxRow(PatientOwned, Base):
     sent_message_id = SealedField(OPTIONAL_TEXT)
     destination = SealedField(JSON_OBJECT)
     """``{"address": ..., "chat": ...}`` on ``channel`` (`storage.records.Address`)."""
+
+
+class ChatCleanupRow(Base):
+    """A message to delete from a chat (or a last word to send) after the patient it was
+    about was forgotten: it belongs to no patient, so forgetting leaves it to be done.
+
+    ``target`` (the address on ``channel`` and the payload) is sealed under the store key
+    ``chat_cleanup``, not a patient's key; the row is deleted once done, refused, or past
+    ``not_after`` (Telegram deletes only messages younger than 48 hours). See
+    `storage.repositories.cleanups`.
+    """
+
+    __tablename__ = "chat_cleanups"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    next_try_at: Mapped[datetime] = mapped_column(index=True)
+    not_after: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer)
+    target: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AuditRow(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +56,8 @@ class Patient:
     consent: Consent
     created_at: datetime
     preferences: Mapping[str, Any] = field(default_factory=dict)
+    seen_on: date | None = None
+    """The last UTC day the patient wrote (the retention rule's silence; None before 0010)."""
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -45,6 +46,7 @@ from storage.models import (
 from storage.records import ForgetReport
 from storage.repositories import (
     AuditRepository,
+    CleanupRepository,
     ConversationRepository,
     DoseRepository,
     EnrolmentRepository,
@@ -58,11 +60,13 @@ from storage.repositories import (
     PatientRepository,
     PillStockRepository,
     PlanningRepository,
+    RetentionRepository,
     SideEffectRepository,
     SmsRepository,
     TimerRepository,
 )
 from storage.repositories.appointments import AppointmentRepository
+from storage.repositories.cleanups import CLEANUP_KEY, last_word, leftovers, seal_row
 from storage.repositories.history import HistoryRepository
 from storage.session import StoreSession
 
@@ -110,6 +114,8 @@ class Repositories:
         self.audit = AuditRepository(context, session)
         self.sms = SmsRepository(context, session)
         self.appointments = AppointmentRepository(context, session)
+        self.cleanups = CleanupRepository(context, session)
+        self.retention = RetentionRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager
@@ -170,7 +176,8 @@ class Store(Repositories):
                         raise StoreError(
                             "the database schema is not up to date; run `tbbot migrate` first"
                         )
-                    blind_key = await _blind_index_key(connection, keyring)
+                    blind_key = await _store_key(connection, keyring, BLIND_INDEX_KEY)
+                    cleanup_key = await _store_key(connection, keyring, CLEANUP_KEY)
                     await _probe_write(connection)
         except BaseException:
             await engine.dispose()
@@ -184,6 +191,7 @@ class Store(Repositories):
             data_keys=DataKeyCache(key_cache_size),
             blind_index=BlindIndex(blind_key),
             clock=clock,
+            cleanup_cipher=AESGCM(cleanup_key),
         )
         store = cls(context, forgotten)
         try:
@@ -213,17 +221,28 @@ class Store(Repositories):
         async with self.context.transaction() as session:
             yield Repositories(self.context, session)
 
-    async def forget(self, patient_id: str) -> ForgetReport:
+    async def forget(
+        self,
+        patient_id: str,
+        *,
+        chat_deletes: Mapping[str, timedelta | None] | None = None,
+        farewell: Mapping[str, Any] | None = None,
+    ) -> ForgetReport:
         """Delete a patient for good: the data key and every row, in one transaction.
 
         0. With a forgotten list, append the id to it first (durably), so that restoring a
            backup made before now cannot bring the patient back; if it cannot be written,
            nothing is forgotten.
-        1. Delete the patient's rows from every table with a ``patient_id`` column (children
+        1. With `chat_deletes` (each channel that deletes messages, and for how long after
+           sending; `scheduler.forgetting` builds it from the channel registry), move what
+           must still be deleted from chats to ``chat_cleanups``, which belongs to no patient
+           (`storage.repositories.cleanups.leftovers`); with `farewell` (a payload), that
+           last message to the patient's own account goes there too.
+        2. Delete the patient's rows from every table with a ``patient_id`` column (children
            first), then the data key, then the patient row. SQLite overwrites the freed pages
            with zeros (``secure_delete``).
-        2. Add an audit row with the number of rows deleted and no id.
-        3. After the commit, drop the cached data key, and on SQLite checkpoint the WAL so the
+        3. Add an audit row with the number of rows deleted and no id.
+        4. After the commit, drop the cached data key, and on SQLite checkpoint the WAL so the
            old pages leave the log file as well.
 
         Copies made before the forget (backups, and on PostgreSQL dead row versions until
@@ -232,14 +251,26 @@ class Store(Repositories):
         """
         if self.forgotten is not None:
             await asyncio.to_thread(self.forgotten.add, patient_id)
-        return await self._erase(patient_id)
+        return await self._erase(patient_id, chat_deletes or {}, farewell)
 
-    async def _erase(self, patient_id: str) -> ForgetReport:
-        """Steps 1 to 3 of `forget`."""
+    async def _erase(
+        self,
+        patient_id: str,
+        chat_deletes: Mapping[str, timedelta | None],
+        farewell: Mapping[str, Any] | None = None,
+    ) -> ForgetReport:
+        """Steps 1 to 4 of `forget`."""
         deleted: dict[str, int] = {}
         async with self.context.transaction() as session:
             if await session.get(PatientRow, patient_id) is None:
                 raise NotFound("patients", patient_id)
+            if chat_deletes or farewell:
+                now = self.context.clock()
+                await self.context.load_keys(session, [patient_id])
+                left = await leftovers(session, patient_id, chat_deletes, now)
+                if farewell is not None:
+                    left += await last_word(session, patient_id, farewell, now)
+                session.add_all([seal_row(self.context, item) for item in left])
             # Tries at helper codes are kept by account, not by patient: those of the
             # patient's own accounts go too (they share the identities' blind index values).
             accounts = select(ChannelIdentityRow.lookup).where(
@@ -281,7 +312,7 @@ class Store(Repositories):
         again = 0
         for patient_id in found:
             try:
-                await self._erase(patient_id)
+                await self._erase(patient_id, {})
             except NotFound:
                 continue  # another worker starting at the same time was first
             again += 1
@@ -350,35 +381,33 @@ def _wrong_key(key_id: str) -> KeyConfigError:
     )
 
 
-def _unwrap_store_key(keyring: Keyring, key_id: str, wrapped: bytes) -> bytes:
+def _unwrap_store_key(
+    keyring: Keyring, key_id: str, wrapped: bytes, name: str = BLIND_INDEX_KEY
+) -> bytes:
     master = keyring.get(key_id)
     try:
-        return crypto.unwrap_key(
-            master.secret, wrapped, crypto.store_key_aad(BLIND_INDEX_KEY, key_id)
-        )
+        return crypto.unwrap_key(master.secret, wrapped, crypto.store_key_aad(name, key_id))
     except AuthenticationFailed:
         raise _wrong_key(key_id) from None
 
 
-async def _blind_index_key(connection: AsyncConnection, keyring: Keyring) -> bytes:
+async def _store_key(connection: AsyncConnection, keyring: Keyring, name: str) -> bytes:
+    """The store key `name` (the blind index key, the chat clean-up key), made and wrapped by
+    the newest master key on first start."""
     row = (
         await connection.execute(
-            select(StoreKeyRow.key_id, StoreKeyRow.wrapped).where(
-                StoreKeyRow.name == BLIND_INDEX_KEY
-            )
+            select(StoreKeyRow.key_id, StoreKeyRow.wrapped).where(StoreKeyRow.name == name)
         )
     ).one_or_none()
     if row is not None:
-        return _unwrap_store_key(keyring, row.key_id, row.wrapped)
+        return _unwrap_store_key(keyring, row.key_id, row.wrapped, name)
     key = crypto.new_key()
     master = keyring.newest
     await connection.execute(
         insert(StoreKeyRow).values(
-            name=BLIND_INDEX_KEY,
+            name=name,
             key_id=master.id,
-            wrapped=crypto.wrap_key(
-                master.secret, key, crypto.store_key_aad(BLIND_INDEX_KEY, master.id)
-            ),
+            wrapped=crypto.wrap_key(master.secret, key, crypto.store_key_aad(name, master.id)),
         )
     )
     return key

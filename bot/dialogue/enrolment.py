@@ -18,6 +18,7 @@ from bot.flows import forget, info, onboarding, visits
 from bot.flows.onboarding.setup import Setup, to_enrolment
 from bot.i18n import negotiate, translator
 from scheduler.doses import SET_UP_NOTE, dose_json
+from scheduler.forgetting import forget_patient
 from scheduler.preferences import Preferences
 from storage.records import DoseOutcome, NewDoseSlot, ReportedVia, WeightSource
 from storage.store import Repositories
@@ -145,6 +146,6 @@ async def forget_flow(ctx: TurnContext) -> list[Reply]:
     turn = forget.handle(ctx.asked, ctx.event, ctx.now)
     if not turn.outcome:
         return await ctx.begin(turn)
-    await ctx.store.forget(ctx.patient.id)
+    await forget_patient(ctx.store, ctx.app.channels, ctx.patient.id)
     logger.info("patient erased on request")
     return [forget.erased_reply(ctx.patient.language)]

@@ -192,6 +192,29 @@ async def accept(
     ]
 
 
+async def decline(
+    desk: HelperDesk, event: Inbound, invite_id: str, t: Translator, now: datetime
+) -> list[Reply]:
+    """The helper says "No, thank you": the invited helper is forgotten at once (nothing of
+    them stays with the patient's data), and the patient is told, in the same transaction."""
+    async with desk.store.transaction() as tx:
+        gone = await tx.helpers.decline(invite_id, event.channel, event.user)
+        if gone is None:
+            return [Reply(t._("This invitation is no longer open."), edit=True)]
+        patient = await tx.patients.get(gone.patient_id)
+        pt = translator(patient.language)
+        text = pt._(
+            "{name} said no to your invitation. Nothing was shared. /helper to invite "
+            "someone else.",
+            name=gone.alias,
+        )
+        await tx.outbox.enqueue(
+            notice(patient.id, PATIENT, f"declined:{invite_id}", Payload.message(text), now)
+        )
+    desk.poke()
+    return [Reply(t._("All right. Nothing was linked."), edit=True)]
+
+
 async def confirm(
     desk: HelperDesk, event: Inbound, helper_id: str, yes: bool, now: datetime
 ) -> list[Reply]:

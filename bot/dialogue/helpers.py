@@ -95,7 +95,7 @@ class HelperDesk:
         if pick.verb == JOIN:
             return await helper_links.accept(self, event, pick.arg, t, now)
         if pick.verb == DECLINE:
-            return [Reply(t._("All right. Nothing was linked."), edit=True)]
+            return await helper_links.decline(self, event, pick.arg, t, now)
         if pick.verb in (CONFIRM, REJECT):
             return await helper_links.confirm(self, event, pick.arg, pick.verb == CONFIRM, now)
         roles = await self.roles(event)

@@ -21,6 +21,7 @@ milestones and the check-in offer (`followups`), weight and the monthly weight q
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.dialogue import (
@@ -52,6 +53,7 @@ from bot.dialogue.turn import (
 )
 from bot.flows import forget, helpers, info, mood, pause, report, stock, symptom, weighin
 from bot.flows import regimen as regimen_flow
+from bot.flows import retention as retention_texts
 from bot.flows import settings as settings_flow
 from bot.flows import visits as visits_flow
 from bot.flows.onboarding import step as onboarding_step
@@ -62,6 +64,8 @@ from scheduler.compose import Composer
 from scheduler.outbox import Kind as OutboxKind
 from scheduler.outbox import Payload
 from scheduler.preferences import Preferences
+from scheduler.retention import RetentionPolicy
+from scheduler.retention import keep as keep_data
 from storage.errors import StaleWrite
 from storage.records import OutboxMessage
 from storage.store import Store
@@ -75,7 +79,15 @@ async def _help(ctx: TurnContext) -> list[Reply]:
 
 
 async def _privacy(ctx: TurnContext) -> list[Reply]:
-    return [info.privacy_reply(ctx.t)]
+    said = info.privacy_reply(ctx.t)
+    kept = retention_texts.privacy_paragraph(ctx.t, ctx.app.retention)
+    return [replace(said, text=f"{said.text}\n\n{kept}")]
+
+
+async def _keep(ctx: TurnContext) -> list[Reply]:
+    """ "Keep my data", on the retention notice (or an old one): for the presser's own data."""
+    was_asked = await keep_data(ctx.store, ctx.patient.id, ctx.now)
+    return [retention_texts.kept_reply(ctx.t, ctx.app.retention, was_asked)]
 
 
 async def _cancel(ctx: TurnContext) -> list[Reply]:
@@ -107,6 +119,7 @@ COMMANDS: dict[str, Route] = {
 PICKS: dict[str, Route] = {
     followups.CHECKIN: Route(followups.checkin_pick, enrolled=False),
     weight.WEIGH: Route(weight.weigh_pick),
+    retention_texts.KEEP: Route(_keep, enrolled=False),
     **{verb: Route(doses.dose_button) for verb in doses.VERBS},
 }
 FLOWS: dict[str, Route] = {
@@ -138,8 +151,11 @@ class Dialogue:
         *,
         channels: ChannelRegistry,
         composer: Composer,
+        retention: RetentionPolicy | None = None,
     ) -> None:
-        self.app = Services(store, engine, clock, composer, channels)
+        self.app = Services(
+            store, engine, clock, composer, channels, retention or RetentionPolicy()
+        )
         self.desk = HelperDesk(store, composer, clock, channels=channels, poke=engine.poke)
 
     async def handle(self, event: Inbound) -> list[Reply]:
@@ -159,6 +175,8 @@ class Dialogue:
                 return [helper_help(translator(negotiate(event.language)))]
             return await enrolment.stranger(self.app, event, now)
         patient = await store.patients.get(identity.patient_id)
+        if patient.seen_on is None or patient.seen_on < now.date():
+            await store.retention.seen(patient.id, now.date())  # the retention rule's silence
         stored = await store.conversations.get(patient.id, PARTY)
         conversation = None
         version = None if stored is None else stored.version

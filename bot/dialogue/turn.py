@@ -13,7 +13,7 @@ and, once the flow has gathered everything, its `outcome` for the feature to act
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from bot.i18n import Translator, translator
 from scheduler.channels import ChannelRegistry, ChannelSpec
 from scheduler.clock import Clock
 from scheduler.compose import Composer
+from scheduler.retention import RetentionPolicy
 from storage.records import EnrolmentRecord, Patient
 from storage.store import Repositories, Store
 
@@ -51,6 +52,8 @@ class Services:
     clock: Clock
     composer: Composer
     channels: ChannelRegistry
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    """The retention rule in force, which the privacy text states."""
 
 
 @dataclass

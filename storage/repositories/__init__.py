@@ -1,6 +1,7 @@
 """Repositories: each returns records (`storage.records`), never ORM rows or ciphertext."""
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.cleanups import CleanupRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.doses import DoseRepository
 from storage.repositories.enrolments import EnrolmentRepository
@@ -14,12 +15,14 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.patients import PatientRepository
 from storage.repositories.pill_stock import PillStockRepository
 from storage.repositories.planning import PlanningRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.side_effects import SideEffectRepository
 from storage.repositories.sms import SmsRepository
 from storage.repositories.timers import TimerRepository
 
 __all__ = [
     "AuditRepository",
+    "CleanupRepository",
     "ConversationRepository",
     "DoseRepository",
     "EnrolmentRepository",
@@ -33,6 +36,7 @@ __all__ = [
     "PatientRepository",
     "PillStockRepository",
     "PlanningRepository",
+    "RetentionRepository",
     "SideEffectRepository",
     "SmsRepository",
     "TimerRepository",

@@ -227,6 +227,33 @@ class HelperRepository(Repository):
             await session.flush()
             return to_helper(helper)
 
+    async def decline(self, invite_id: str, channel: Channel, address: str) -> Helper | None:
+        """The account that opened invitation `invite_id` says "No, thank you": the invited
+        helper goes at once, row and invitations, as a removed one does. Returns the helper as
+        they were (for the patient's notice); None unless that same account opened it and it
+        is still pending."""
+        async with self._transaction() as session:
+            invite = await session.get(HelperInviteRow, invite_id, with_for_update=True)
+            account = self._account(channel, address)
+            if (
+                invite is None
+                or invite.state != INVITE_PENDING
+                or invite.opened_by is None
+                or not hmac.compare_digest(invite.opened_by, account)
+            ):
+                return None
+            helper = await self._helper_row(session, invite.patient_id, invite.helper_id)
+            if helper.state != HelperState.INVITED.value:
+                return None
+            before = to_helper(helper)
+            # Explicitly, not by the cascade alone (see revision 0005).
+            await session.execute(
+                delete(HelperInviteRow).where(HelperInviteRow.helper_id == helper.id)
+            )
+            await session.delete(helper)
+            await session.flush()
+            return before
+
     async def confirm(self, patient_id: str, helper_id: str) -> Helper | None:
         """The patient confirms an accepted helper: active from now. None if not accepted."""
         async with self._transaction() as session:

@@ -26,6 +26,7 @@ def to_patient(row: PatientRow) -> Patient:
         consent=Consent.from_dict(row.consent),
         created_at=row.created_at,
         preferences=_preferences(row),
+        seen_on=row.seen_on,
     )
 
 
@@ -84,9 +85,12 @@ class PatientRepository(Repository):
         async with self._transaction() as session:
             patient_id = new_id()
             key_row = self._context.new_data_key(session, patient_id)
+            now = self._now()
             row = PatientRow(
                 id=patient_id,
-                created_at=self._now(),
+                created_at=now,
+                seen_on=now.date(),
+                retention_at=now,  # the retention rule's first look sets its real time
                 alias=alias,
                 language=language,
                 time_zone=time_zone,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.check_phrase import WORDS
 from bot.i18n import translator
@@ -15,6 +16,7 @@ from scheduler.alerts import HelperPrefs
 from scheduler.dispatcher import Unreachable
 from scheduler.outbox import FailureReason, Kind
 from storage.errors import NotFound
+from storage.models import HelperInviteRow, HelperRow
 from storage.records import HelperState, IncidentState, OutboxEntry
 from tests.bot.world import START, Person, World, onboard
 from tests.helper_links import link_helper
@@ -155,6 +157,34 @@ async def test_only_the_account_that_opened_the_invitation_can_accept_it(world: 
     assert helper.state is HelperState.INVITED
     await mina.say(f"/join {code}")  # her own code
     assert "your own invitation" in mina.text()
+
+
+async def test_a_helper_who_says_no_thank_you_leaves_no_row_behind(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    code = await invite(mina, "Jisoo")
+    jisoo, eve = world.person("8001"), world.person("8666")
+    await jisoo.say(f"/join {code}")
+    no = next(c for r in jisoo.last for c in r.all_choices() if c.label == "No, thank you")
+    await eve.press(no.payload)  # a copied button cannot decline for the one who opened it
+    assert "no longer open" in eve.text()
+    assert len(await world.store.helpers.for_patient(patient_id)) == 1
+    await jisoo.press(no.payload)
+    assert "Nothing was linked" in jisoo.text()
+    assert await world.store.helpers.for_patient(patient_id) == []
+    async with world.store.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(HelperRow)) == 0
+        assert await connection.scalar(select(func.count()).select_from(HelperInviteRow)) == 0
+    (told,) = [
+        e
+        for e in await outbox_to(world, patient_id, "patient")
+        if "said no to your invitation" in e.payload.get("text", "")
+    ]
+    assert "Jisoo" in told.payload["text"]
+    await jisoo.press(no.payload)  # again: nothing left to decline
+    assert "no longer open" in jisoo.text()
+    await jisoo.say(f"/join {code}")
+    assert "does not work" in jisoo.text()
 
 
 def shown_words(text: str) -> list[str]:

@@ -71,7 +71,7 @@ def test_keys_check_names_the_ids_in_use_and_refuses_a_wrong_key(
     assert "nothing is re-wrapped yet" in capsys.readouterr().out
     assert tbbot(["keys", "check"]) == 0
     out = capsys.readouterr().out
-    assert "newest: encrypts" in out and "wraps 0 data keys and 1 store keys" in out
+    assert "newest: encrypts" in out and "wraps 0 data keys and 2 store keys" in out
     assert "unused" in out and "run `tbbot keys rotate`" in out  # step 2 still to do
 
     other = config_dir() / "other.key"
@@ -111,13 +111,13 @@ def test_keys_rotate_new_key_only_adds_the_key_and_a_second_step_rewraps(
     assert newest != first
     assert tbbot(["keys", "check"]) == 0
     out = capsys.readouterr().out
-    assert f"{first}: wraps 0 data keys and 1 store keys" in out
+    assert f"{first}: wraps 0 data keys and 2 store keys" in out
     assert f"{newest}: unused" in out
     assert tbbot(["keys", "rotate"]) == 0
     capsys.readouterr()
     assert tbbot(["keys", "check"]) == 0
     out = capsys.readouterr().out
-    assert f"{newest}: wraps 0 data keys and 1 store keys" in out and f"{first}: unused" in out
+    assert f"{newest}: wraps 0 data keys and 2 store keys" in out and f"{first}: unused" in out
 
 
 def test_a_key_file_beside_the_database_is_refused(

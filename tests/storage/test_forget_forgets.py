@@ -1,17 +1,22 @@
 """Forget forgets: tries at helper codes do not outlive their purpose (a valid code, /forget,
-the hourly sweep), and a removed helper's row is gone, on SQLite and PostgreSQL."""
+the hourly sweep), a removed helper's row is gone, and what a forget leaves to delete from
+helpers' chats names no one, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from storage.errors import NotFound
-from storage.models import CodeAttemptRow, HelperInviteRow
+from scheduler.outbox import Payload
+from storage.errors import IntegrityError, NotFound
+from storage.models import ChatCleanupRow, CodeAttemptRow, HelperInviteRow
+from storage.records import OutboxMessage, helper_recipient
 from storage.store import Store
-from tests.conftest import StoreClock
+from tests.conftest import StoreClock, TestDatabase
+from tests.helper_links import link_helper
+from tests.storage.scan import hits, sqlite_bytes
 
 HOUR = timedelta(hours=1)
 
@@ -58,3 +63,47 @@ async def test_a_removed_helpers_row_and_invitations_go_at_once(store: Store) ->
         await store.helpers.get(mina.id, friend.id)
     async with store.engine.connect() as connection:
         assert await connection.scalar(select(func.count()).select_from(HelperInviteRow)) == 0
+
+
+async def sent_to_helper(store: Store, patient_id: str, helper_id: str, message_id: str) -> None:
+    """One alert queued for the helper, claimed and recorded as sent with `message_id`."""
+    now = store.context.clock()
+    await store.outbox.enqueue(
+        OutboxMessage(
+            patient_id=patient_id,
+            recipient=helper_recipient(helper_id),
+            kind="helper_alert",
+            payload=Payload.message("Mina has not answered today's check-in.").to_dict(),
+            dedupe_key=f"alert:{message_id}",
+            not_before=now,
+            priority=1,
+        )
+    )
+    (delivery,) = await store.outbox.claim_due(now, 10, HOUR, "worker")
+    await store.outbox.mark_sent_many([(delivery.entry.id, message_id, now, "worker")])
+
+
+async def test_what_forget_leaves_to_delete_names_no_one_and_cannot_be_moved(
+    store: Store, database: TestDatabase
+) -> None:
+    """The clean-ups left by a forget hold the helper's chat id only sealed, under a key
+    that is no patient's; a target moved onto another row does not open."""
+    mina = await store.patients.create(alias="Mina", language="en", time_zone="UTC")
+    helper = await link_helper(store, mina.id, "880055501")
+    await sent_to_helper(store, mina.id, helper.id, "424242")
+    await sent_to_helper(store, mina.id, helper.id, "434343")
+    await store.forget(mina.id, chat_deletes={"telegram": timedelta(hours=48)})
+    assert await store.cleanups.count() == 2
+    async with store.engine.begin() as connection:
+        rows = (await connection.execute(select(ChatCleanupRow.id, ChatCleanupRow.target))).all()
+        first, second = rows
+        await connection.execute(
+            update(ChatCleanupRow).where(ChatCleanupRow.id == first.id).values(target=second.target)
+        )
+    with pytest.raises(IntegrityError):
+        await store.cleanups.claim_due(
+            store.context.clock(), channels=["telegram"], limit=10, lease=HOUR
+        )
+    if database.path is not None:
+        await store.close()  # everything on disk, the WAL folded in
+        assert hits(sqlite_bytes(database.path), ["880055501", "424242", "434343", "Mina"]) == []
