@@ -62,16 +62,23 @@ def dead_here(
 class Released:
     slots: int
     messages: int
+    updates: int = 0
 
 
 async def release_dead(store: Store, me: str) -> Released:
-    """Release the dose-slot and outbox leases of this host's dead processes."""
+    """Release the dose-slot, outbox and Telegram update leases of this host's dead
+    processes."""
     slots = await store.doses.release_leases(dead_here(await store.doses.lease_owners(), me))
     messages = await store.outbox.release_leases(dead_here(await store.outbox.lease_owners(), me))
-    if slots or messages:
+    updates = await store.telegram_updates.release_leases(
+        dead_here(await store.telegram_updates.lease_owners(), me)
+    )
+    if slots or messages or updates:
         logger.info(
-            "gave back the leases of stopped processes: %d dose timers, %d messages",
+            "gave back the leases of stopped processes: %d dose timers, %d messages, "
+            "%d Telegram updates",
             slots,
             messages,
+            updates,
         )
-    return Released(slots, messages)
+    return Released(slots, messages, updates)

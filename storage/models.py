@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -484,6 +485,26 @@ class SmsMenuRow(PatientOwned, Base):
     _menu: Mapped[bytes] = mapped_column("menu")
 
     menu = SealedField(JSON_OBJECT)
+
+
+class TelegramUpdateRow(Base):
+    """A Telegram update seen by a webhook receiver, so that a re-delivery is handled once by
+    whichever process it reaches.
+
+    Only Telegram's update id (a counter that says nothing about who wrote) and the hour it
+    first arrived, for pruning. While one process handles it, ``lease_owner`` and
+    ``lease_until`` say who and until when; ``attempts`` counts the handlings that did not
+    finish, so an update that fails every time is given up instead of retried for a day.
+    """
+
+    __tablename__ = "telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_hour: Mapped[datetime] = mapped_column(index=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
 
 
 SEALED_MODELS: tuple[type[SealedRow], ...] = (

@@ -59,6 +59,7 @@ from storage.repositories import (
     PlanningRepository,
     SideEffectRepository,
     SmsRepository,
+    TelegramUpdateRepository,
 )
 from storage.session import StoreSession
 
@@ -102,6 +103,7 @@ class Repositories:
         self.outbox = OutboxRepository(context, session)
         self.audit = AuditRepository(context, session)
         self.sms = SmsRepository(context, session)
+        self.telegram_updates = TelegramUpdateRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager
