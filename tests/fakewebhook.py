@@ -61,6 +61,7 @@ class WebhookDelivery:
         self.retry_delay = retry_delay
         self.timeout = timeout
         self.deliveries: list[Delivery] = []
+        self.posting: dict[int, str] = {}  # update id -> the URL its delivery is posted to now
         self._turn = itertools.count()
         self._in_flight: set[int] = set()
         self._not_before: dict[int, float] = {}
@@ -137,6 +138,7 @@ class WebhookDelivery:
         update_id = update["update_id"]
         targets = self.targets or [hook["url"]]
         url = targets[next(self._turn) % len(targets)]
+        self.posting[update_id] = url
         try:
             status = await self.post(update, url, hook.get("secret_token"))
             self.deliveries.append(Delivery(update_id, url, status, time.monotonic()))
@@ -145,6 +147,7 @@ class WebhookDelivery:
             else:
                 self._not_before[update_id] = time.monotonic() + self.retry_delay
         finally:
+            self.posting.pop(update_id, None)
             self._in_flight.discard(update_id)
             changed, self._changed = self._changed, asyncio.Event()
             changed.set()

@@ -91,7 +91,7 @@ async def receiver(
             task = asyncio.create_task(link.run(stop))
             try:
                 async with asyncio.timeout(10):
-                    while not webhook.ready:
+                    while not webhook.ready:  # noqa: ASYNC110 - set by the link, no event
                         await asyncio.sleep(0.02)
                 yield Receiver(world, webhook, url)
             finally:
@@ -198,7 +198,7 @@ async def test_the_same_update_delivered_twice_to_two_processes_is_handled_once(
             # Telegram delivers again whatever was not answered 2xx, and later once more.
             for url in (a.url, b.url):
                 async with asyncio.timeout(10):
-                    while await delivery.post(update, url, SECRET) != 200:
+                    while await delivery.post(update, url, SECRET) != 200:  # noqa: ASYNC110
                         await asyncio.sleep(0.05)
         assert await _count(a.store) == len(users)
         for user in users:
