@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+from dataclasses import replace
 
 from bot.channels import CHANNELS
 from bot.config import Settings
@@ -35,9 +36,11 @@ from bot.telegram.sender import TelegramSender, build_bot
 from bot.telegram.webhook import TelegramWebhook, WebhookConfig, WebhookConfigError
 from bot.web.metrics import metrics_routes
 from bot.web.server import WebServer, parse_listen
+from scheduler.channels import ChannelSpec
 from scheduler.clock import SystemClock
 from scheduler.leases import release_dead, worker_id
 from scheduler.sending import Sender
+from scheduler.shared_pace import SharedPace
 from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
 
@@ -91,9 +94,17 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
         await store.close()
         raise
     senders: dict[str, Sender] = {}
-    specs = list(CHANNELS)
+    telegram = _telegram_spec(settings)
+    specs = [telegram if spec.name == TELEGRAM.name else spec for spec in CHANNELS]
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url) if token else None
-    telegram_sends = SendWatch(TelegramSender(sender_bot), clock) if sender_bot else None
+    telegram_sends = None
+    if sender_bot is not None:
+        telegram_sender: Sender = TelegramSender(sender_bot)
+        if settings.workers > 1:
+            telegram_sender = SharedPace(
+                telegram_sender, store, TELEGRAM.name, settings.telegram_rate, clock
+            )
+        telegram_sends = SendWatch(telegram_sender, clock)
     if telegram_sends is not None:
         senders[TELEGRAM.name] = telegram_sends
     if sms is not None:
@@ -114,7 +125,7 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
     }
     watches: dict[str, ChannelWatch] = {}
     if telegram_sends is not None:
-        link = _telegram_link(settings, token, runtime, clock, hook, me)
+        link = _telegram_link(settings, token, runtime, clock, hook, me, telegram)
         if link.webhook is not None:
             server.add_routes(link.webhook.routes())
         watches[TELEGRAM.name] = ChannelWatch(lambda: link.connected, telegram_sends)
@@ -158,6 +169,7 @@ def _telegram_link(
     clock: SystemClock,
     hook: WebhookConfig | None,
     me: str,
+    spec: ChannelSpec,
 ) -> TelegramLink:
     """Long polling, or the webhook `hook`, with the replies through Telegram's lane
     (`bot.telegram.link`)."""
@@ -174,9 +186,17 @@ def _telegram_link(
     async def connected(app: TelegramApplication) -> None:
         await set_command_menus(app)
         # Invitation links name the bot: known once Telegram answered getMe.
-        runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))
+        runtime.channels.register(with_bot_name(spec, app.bot.username))
 
     return TelegramLink(application, connected, webhook=receiver)
+
+
+def _telegram_spec(settings: Settings) -> ChannelSpec:
+    """Telegram's pace: `TBBOT_TELEGRAM_RATE` kept here, or with several workers kept by all
+    of them together (`scheduler.shared_pace`), this process keeping only the per-chat gap."""
+    shared = settings.workers > 1
+    limits = replace(TELEGRAM.limits, global_rate=None if shared else settings.telegram_rate)
+    return replace(TELEGRAM, limits=limits)
 
 
 def _webhook_config(

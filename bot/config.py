@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     )
     """A file holding that secret (first line), readable by the bot only."""
 
+    telegram_rate: float = Field(default=25.0, gt=0, le=30, validation_alias="TBBOT_TELEGRAM_RATE")
+    """Messages a second to Telegram for the whole bot, all processes together (Telegram's
+    ceiling is about 30)."""
+
+    workers: int = Field(default=1, ge=1, le=64, validation_alias="TBBOT_WORKERS")
+    """How many `tbbot run` processes share the database. Above 1 they keep
+    ``TBBOT_TELEGRAM_RATE`` together, each send booking its instant in the database."""
+
     data_dir: Path = Field(default=Path("data"), validation_alias="TBBOT_DATA_DIR")
     """Where the default SQLite database (and the demo's key file) live."""
 

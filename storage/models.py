@@ -25,6 +25,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -505,6 +506,22 @@ class TelegramUpdateRow(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
+
+
+class SendPaceRow(Base):
+    """The next free send instant of a channel, shared by every process that sends on it, so
+    that several workers together keep the channel's global rate (`scheduler.shared_pace`).
+
+    ``next_at`` is seconds since the epoch (wall clock): the processes share nothing else.
+    ``holder`` is a random token of whoever took the last turn, so the asker can tell from the
+    one UPDATE whether the turn is theirs.
+    """
+
+    __tablename__ = "send_pace"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
+    holder: Mapped[str] = mapped_column(String(32))
 
 
 SEALED_MODELS: tuple[type[SealedRow], ...] = (

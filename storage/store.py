@@ -54,6 +54,7 @@ from storage.repositories import (
     MetricsRepository,
     MoodRepository,
     OutboxRepository,
+    PaceRepository,
     PatientRepository,
     PillStockRepository,
     PlanningRepository,
@@ -104,6 +105,7 @@ class Repositories:
         self.audit = AuditRepository(context, session)
         self.sms = SmsRepository(context, session)
         self.telegram_updates = TelegramUpdateRepository(context, session)
+        self.pace = PaceRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager

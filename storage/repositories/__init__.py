@@ -10,6 +10,7 @@ from storage.repositories.incidents import IncidentRepository
 from storage.repositories.metrics import MetricsRepository
 from storage.repositories.mood import MoodRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.pace import PaceRepository
 from storage.repositories.patients import PatientRepository
 from storage.repositories.pill_stock import PillStockRepository
 from storage.repositories.planning import PlanningRepository
@@ -28,6 +29,7 @@ __all__ = [
     "MetricsRepository",
     "MoodRepository",
     "OutboxRepository",
+    "PaceRepository",
     "PatientRepository",
     "PillStockRepository",
     "PlanningRepository",

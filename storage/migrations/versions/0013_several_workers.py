@@ -1,7 +1,8 @@
-"""Telegram updates received by webhook, so that each is handled once across processes.
+"""Several workers: Telegram updates by webhook handled once, and one send pace for all.
 
 - ``telegram_updates``: the update id, the hour it first arrived (for pruning), whether it was
-  handled, how many handlings did not finish, and the lease of the process handling it now.
+  handled, how many handlings did not finish, and the lease of the process handling it now;
+- ``send_pace``: per channel, the next free send instant, shared by every process sending on it.
 
 Revision ID: 0013
 Revises: 0007
@@ -37,8 +38,17 @@ def upgrade() -> None:
             batch_op.f("ix_telegram_updates_seen_hour"), ["seen_hour"], unique=False
         )
 
+    op.create_table(
+        "send_pace",
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("next_at", sa.Float(), nullable=False),
+        sa.Column("holder", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("channel", name=op.f("pk_send_pace")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("send_pace")
     with op.batch_alter_table("telegram_updates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_telegram_updates_seen_hour"))
     op.drop_table("telegram_updates")
