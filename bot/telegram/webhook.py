@@ -44,7 +44,8 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  # nosec B105 - a header name
+# The name of the header, not a secret.
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  # nosec B105
 DEFAULT_PATH = "/telegram/webhook"
 # Longer than any one update's handling (a report PDF included), short enough that an update
 # whose process died on another host is handled again within a couple of Telegram's retries.

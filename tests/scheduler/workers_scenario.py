@@ -85,7 +85,7 @@ async def enrol(
                 await tx.identities.link(patient.id, "telegram", chat, chat=chat)
                 await tx.enrolments.add(patient.id, enrolment)
                 ids.append(patient.id)
-        if (start - first) % (CHUNK * 20) == 0:
+        if (start - first) % (CHUNK * 4) == 0:
             progress(f"enrolled {start - first + CHUNK:,}/{count:,}")
     return ids
 
