@@ -21,7 +21,7 @@ from tests.fakebotapi import FakeBotApi
 from tests.scheduler import workers_scenario
 from tests.scheduler.workers_scenario import SECRET
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres, pytest.mark.serial]
 
 WORKERS = 4
 FLOOD_LIMIT = 30

@@ -25,7 +25,7 @@ from tests.fakebotapi import fake_bot_api as fake_bot_api
 from tests.fakewebhook import WebhookDelivery
 from tests.scheduler.engine_support import Enrolled, enrol_many, make_engine
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres, pytest.mark.serial]
 
 SECRET = "webhook-secret-for-the-process-tests"
 PEOPLE = 16
