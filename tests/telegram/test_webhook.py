@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -39,12 +38,6 @@ SECRET = "s3cret-token_for-tests"
 MINA = FakeUser(7001, "M", "en")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Receiver:
     """One process's worth: a store, the runtime, PTB's application and the webhook route."""
@@ -72,14 +65,15 @@ async def receiver(
         dialogue.handle, dialogue.verbs, world.runtime.lane(TELEGRAM.name), clock, dialogue.sent
     )
     adapter.install(application)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}{DEFAULT_PATH}"
-    webhook = TelegramWebhook(
-        WebhookConfig(url, SECRET), application, adapter, store, clock, owner=owner
-    )
+    # The route needs only the path; the URL registered with Telegram names the port the
+    # server got (port 0: whatever is free, even with tests running side by side).
+    unbound = WebhookConfig(f"http://127.0.0.1{DEFAULT_PATH}", SECRET)
+    webhook = TelegramWebhook(unbound, application, adapter, store, clock, owner=owner)
     server = WebServer()
     server.add_routes(webhook.routes())
-    await server.start("127.0.0.1", port)
+    await server.start("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.port}{DEFAULT_PATH}"
+    webhook.config = WebhookConfig(url, SECRET)
 
     async def connected(app: TelegramApplication) -> None:
         world.runtime.channels.register(with_bot_name(unpaced, app.bot.username))
