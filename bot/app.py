@@ -1,6 +1,7 @@
 """`tbbot run`: the real bot. This module only wires the parts together.
 
-One process receives updates by long polling, runs the reminder engine and the outbox
+One process receives updates by long polling (or by webhook: then several processes may share
+the work on one PostgreSQL database, see docs/deploy.md), runs the reminder engine and the outbox
 dispatcher, and stops cleanly on SIGINT or SIGTERM within a bounded time (what it was doing is
 either committed or left to be retried: nothing is lost by stopping). Telegram being out of
 reach at start, or later, stops none of it.
@@ -13,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+from dataclasses import replace
 
 from bot.channels import CHANNELS
 from bot.config import Settings
@@ -31,11 +33,14 @@ from bot.telegram.app import (
 from bot.telegram.channel import TELEGRAM, with_bot_name
 from bot.telegram.link import TelegramLink, sending
 from bot.telegram.sender import TelegramSender, build_bot
+from bot.telegram.webhook import TelegramWebhook, WebhookConfig, WebhookConfigError
 from bot.web.metrics import metrics_routes
 from bot.web.server import WebServer, parse_listen
+from scheduler.channels import ChannelSpec
 from scheduler.clock import SystemClock
 from scheduler.leases import release_dead, worker_id
 from scheduler.sending import Sender
+from scheduler.shared_pace import SharedPace
 from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
 
@@ -47,7 +52,7 @@ NO_BOT_CREDENTIALS = (
 )
 
 
-async def run(settings: Settings) -> int:
+async def run(settings: Settings, *, webhook: bool = False) -> int:
     """Steps:
     1. Refuse to start without a channel (a Telegram token, an SMS gateway, or both) or
        without the right master key (nothing is written).
@@ -60,12 +65,15 @@ async def run(settings: Settings) -> int:
     4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`), and for SMS the phone's
        webhooks and `/health/sms` (`bot.sms.wiring`); with `TBBOT_HEALTHCHECK_URL`, ping that
        dead-man's switch while healthy.
-    5. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
+    5. With `webhook`, Telegram updates come by webhook on that server instead of long
+       polling (`bot.telegram.webhook`), so any number of processes can share the work.
+    6. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
     """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token and not settings.sms_gateway_url:
         raise UsageError(NO_BOT_CREDENTIALS)
     listen = _listen_address(settings)
+    hook = _webhook_config(settings, token, listen) if webhook else None
     configure_logging(settings.log_level, token=token or None)
     if settings.crisis_lines_file is not None:
         # `bot.crisis` reads the process environment; a value from .env must reach it too.
@@ -86,9 +94,17 @@ async def run(settings: Settings) -> int:
         await store.close()
         raise
     senders: dict[str, Sender] = {}
-    specs = list(CHANNELS)
+    telegram = _telegram_spec(settings)
+    specs = [telegram if spec.name == TELEGRAM.name else spec for spec in CHANNELS]
     sender_bot = build_bot(token, base_url=settings.telegram_api_base_url) if token else None
-    telegram_sends = SendWatch(TelegramSender(sender_bot), clock) if sender_bot else None
+    telegram_sends = None
+    if sender_bot is not None:
+        telegram_sender: Sender = TelegramSender(sender_bot)
+        if settings.workers > 1:
+            telegram_sender = SharedPace(
+                telegram_sender, store, TELEGRAM.name, settings.telegram_rate, clock
+            )
+        telegram_sends = SendWatch(telegram_sender, clock)
     if telegram_sends is not None:
         senders[TELEGRAM.name] = telegram_sends
     if sms is not None:
@@ -103,6 +119,7 @@ async def run(settings: Settings) -> int:
         wakeup=ApschedulerWakeup(),
         retention=settings.retention_policy(),
     )
+    server = WebServer()
     parts: dict[str, Part] = {
         "the reminder engine": runtime.engine.run_forever,
         "the dispatcher": runtime.dispatcher.run_forever,
@@ -111,7 +128,9 @@ async def run(settings: Settings) -> int:
     }
     watches: dict[str, ChannelWatch] = {}
     if telegram_sends is not None:
-        link = _telegram_link(settings, token, runtime, clock)
+        link = _telegram_link(settings, token, runtime, clock, hook, me, telegram)
+        if link.webhook is not None:
+            server.add_routes(link.webhook.routes())
         watches[TELEGRAM.name] = ChannelWatch(lambda: link.connected, telegram_sends)
         parts["the Telegram link"] = link.run
     service = sms.attach(runtime) if sms is not None else None
@@ -121,7 +140,6 @@ async def run(settings: Settings) -> int:
     if settings.healthcheck_url is not None:
         switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
         parts["the dead-man's switch"] = switch.run
-    server = WebServer()
     server.add_routes(health.routes())
     server.add_routes(metrics_routes(runtime.engine.metrics, store, clock.now))
     if service is not None:
@@ -148,21 +166,64 @@ async def run(settings: Settings) -> int:
 
 
 def _telegram_link(
-    settings: Settings, token: str, runtime: Runtime, clock: SystemClock
+    settings: Settings,
+    token: str,
+    runtime: Runtime,
+    clock: SystemClock,
+    hook: WebhookConfig | None,
+    me: str,
+    spec: ChannelSpec,
 ) -> TelegramLink:
-    """Long polling, with the replies through Telegram's lane (`bot.telegram.link`)."""
+    """Long polling, or the webhook `hook`, with the replies through Telegram's lane
+    (`bot.telegram.link`)."""
     dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
-    TelegramAdapter(
+    adapter = TelegramAdapter(
         dialogue.handle, dialogue.verbs, runtime.lane(TELEGRAM.name), clock, dialogue.sent
-    ).install(application)
+    )
+    adapter.install(application)
+    receiver = None
+    if hook is not None:
+        receiver = TelegramWebhook(hook, application, adapter, runtime.store, clock, owner=me)
 
     async def connected(app: TelegramApplication) -> None:
         await set_command_menus(app)
         # Invitation links name the bot: known once Telegram answered getMe.
-        runtime.channels.register(with_bot_name(TELEGRAM, app.bot.username))
+        runtime.channels.register(with_bot_name(spec, app.bot.username))
 
-    return TelegramLink(application, connected)
+    return TelegramLink(application, connected, webhook=receiver)
+
+
+def _telegram_spec(settings: Settings) -> ChannelSpec:
+    """Telegram's pace: `TBBOT_TELEGRAM_RATE` kept here, or with several workers kept by all
+    of them together (`scheduler.shared_pace`), this process keeping only the per-chat gap."""
+    shared = settings.workers > 1
+    limits = replace(TELEGRAM.limits, global_rate=None if shared else settings.telegram_rate)
+    return replace(TELEGRAM, limits=limits)
+
+
+def _webhook_config(
+    settings: Settings, token: str, listen: tuple[str, int] | None
+) -> WebhookConfig:
+    """`--webhook`'s settings, checked before anything starts."""
+    if not token:
+        raise UsageError("--webhook receives Telegram updates: set TELEGRAM_BOT_TOKEN")
+    if listen is None:
+        raise UsageError(
+            "--webhook serves Telegram's updates on the web server: set TBBOT_HTTP_LISTEN "
+            "(for example 127.0.0.1:8080, behind a TLS proxy)"
+        )
+    if not settings.telegram_webhook_url:
+        raise UsageError(
+            "--webhook needs TBBOT_TELEGRAM_WEBHOOK_URL, the public https:// address "
+            "Telegram posts to (for example https://bot.example.org/telegram/webhook)"
+        )
+    try:
+        return WebhookConfig(
+            settings.telegram_webhook_url, settings.telegram_webhook_secret_value()
+        )
+    except WebhookConfigError as exc:
+        raise UsageError(f"--webhook: {exc}") from None
 
 
 def _listen_address(settings: Settings) -> tuple[str, int] | None:

@@ -77,6 +77,30 @@ class Settings(BaseSettings):
     )
     """A self-hosted Bot API server, passed to python-telegram-bot as ``base_url``."""
 
+    telegram_webhook_url: str | None = Field(
+        default=None, validation_alias="TBBOT_TELEGRAM_WEBHOOK_URL"
+    )
+    """For `tbbot run --webhook`: the public https URL Telegram posts updates to (its path is
+    the route served on ``TBBOT_HTTP_LISTEN``, a reverse proxy in front terminating TLS)."""
+
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TBBOT_TELEGRAM_WEBHOOK_SECRET"
+    )
+    """The secret Telegram sends with every webhook update; exclusive with the file below."""
+
+    telegram_webhook_secret_file: Path | None = Field(
+        default=None, validation_alias="TBBOT_TELEGRAM_WEBHOOK_SECRET_FILE"
+    )
+    """A file holding that secret (first line), readable by the bot only."""
+
+    telegram_rate: float = Field(default=25.0, gt=0, le=30, validation_alias="TBBOT_TELEGRAM_RATE")
+    """Messages a second to Telegram for the whole bot, all processes together (Telegram's
+    ceiling is about 30)."""
+
+    workers: int = Field(default=1, ge=1, le=64, validation_alias="TBBOT_WORKERS")
+    """How many `tbbot run` processes share the database. Above 1 they keep
+    ``TBBOT_TELEGRAM_RATE`` together, each send booking its instant in the database."""
+
     data_dir: Path = Field(default=Path("data"), validation_alias="TBBOT_DATA_DIR")
     """Where the default SQLite database (and the demo's key file) live."""
 
@@ -188,6 +212,9 @@ class Settings(BaseSettings):
     @field_validator(
         "telegram_bot_token",
         "telegram_api_base_url",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        "telegram_webhook_secret_file",
         "database_url",
         "master_key",
         "master_key_file",
@@ -280,6 +307,29 @@ class Settings(BaseSettings):
                 raise UsageError(str(exc)) from None
             configs.append(config)
         return configs
+
+    def telegram_webhook_secret_value(self) -> str:
+        """The webhook secret, from the environment or its file; `UsageError` when there is
+        none, or both, or the file cannot be read. Never echoed in an error."""
+        secret, path = self.telegram_webhook_secret, self.telegram_webhook_secret_file
+        if secret is not None and path is not None:
+            raise UsageError(
+                "set TBBOT_TELEGRAM_WEBHOOK_SECRET or TBBOT_TELEGRAM_WEBHOOK_SECRET_FILE, not both"
+            )
+        if secret is not None:
+            return secret.get_secret_value().strip()
+        if path is None:
+            raise UsageError(
+                "--webhook needs a secret: TBBOT_TELEGRAM_WEBHOOK_SECRET_FILE (a file holding "
+                "it) or TBBOT_TELEGRAM_WEBHOOK_SECRET; make one with `openssl rand -hex 32`"
+            )
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UsageError(
+                f"TBBOT_TELEGRAM_WEBHOOK_SECRET_FILE: cannot read {path} ({exc.strerror})"
+            ) from None
+        return lines[0].strip() if lines else ""
 
     def resolved_database_url(self) -> str:
         if self.database_url is not None and self.database_url.get_secret_value():

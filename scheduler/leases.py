@@ -63,19 +63,25 @@ class Released:
     slots: int
     messages: int
     timers: int = 0
+    updates: int = 0
 
 
 async def release_dead(store: Store, me: str) -> Released:
-    """Release the dose-slot, outbox and timer leases of this host's dead processes."""
+    """Release the dose-slot, outbox, timer and Telegram update leases of this host's dead
+    processes."""
     slots = await store.doses.release_leases(dead_here(await store.doses.lease_owners(), me))
     messages = await store.outbox.release_leases(dead_here(await store.outbox.lease_owners(), me))
     timers = await store.timers.release_leases(dead_here(await store.timers.lease_owners(), me))
-    if slots or messages or timers:
+    updates = await store.telegram_updates.release_leases(
+        dead_here(await store.telegram_updates.lease_owners(), me)
+    )
+    if slots or messages or timers or updates:
         logger.info(
             "gave back the leases of stopped processes: %d dose timers, %d messages, "
-            "%d other timers",
+            "%d other timers, %d Telegram updates",
             slots,
             messages,
             timers,
+            updates,
         )
-    return Released(slots, messages, timers)
+    return Released(slots, messages, timers, updates)

@@ -23,10 +23,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -585,6 +587,42 @@ class AppointmentRow(PatientOwned, Base):
     _details: Mapped[bytes] = mapped_column("details")
 
     details = SealedField(JSON_OBJECT)
+
+
+class TelegramUpdateRow(Base):
+    """A Telegram update seen by a webhook receiver, so that a re-delivery is handled once by
+    whichever process it reaches.
+
+    Only Telegram's update id (a counter that says nothing about who wrote) and the hour it
+    first arrived, for pruning. While one process handles it, ``lease_owner`` and
+    ``lease_until`` say who and until when; ``attempts`` counts the handlings that did not
+    finish, so an update that fails every time is given up instead of retried for a day.
+    """
+
+    __tablename__ = "telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_hour: Mapped[datetime] = mapped_column(index=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+
+
+class SendPaceRow(Base):
+    """The next free send instant of a channel, shared by every process that sends on it, so
+    that several workers together keep the channel's global rate (`scheduler.shared_pace`).
+
+    ``next_at`` is seconds since the epoch (wall clock): the processes share nothing else.
+    ``holder`` is a random token of whoever took the last turn, so the asker can tell from the
+    one UPDATE whether the turn is theirs.
+    """
+
+    __tablename__ = "send_pace"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
+    holder: Mapped[str] = mapped_column(String(32))
 
 
 SEALED_MODELS: tuple[type[SealedRow], ...] = (

@@ -57,12 +57,14 @@ from storage.repositories import (
     MetricsRepository,
     MoodRepository,
     OutboxRepository,
+    PaceRepository,
     PatientRepository,
     PillStockRepository,
     PlanningRepository,
     RetentionRepository,
     SideEffectRepository,
     SmsRepository,
+    TelegramUpdateRepository,
     TimerRepository,
 )
 from storage.repositories.appointments import AppointmentRepository
@@ -116,6 +118,8 @@ class Repositories:
         self.appointments = AppointmentRepository(context, session)
         self.cleanups = CleanupRepository(context, session)
         self.retention = RetentionRepository(context, session)
+        self.telegram_updates = TelegramUpdateRepository(context, session)
+        self.pace = PaceRepository(context, session)
         self._tx_session = session
 
     @asynccontextmanager

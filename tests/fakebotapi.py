@@ -50,7 +50,15 @@ STATS_PATH = "/_fake/stats"
 
 # Form fields whose values are strings even when they look like numbers or JSON.
 _STRING_FIELDS = frozenset(
-    {"text", "callback_query_id", "caption", "url", "parse_mode", "inline_message_id"}
+    {
+        "text",
+        "callback_query_id",
+        "caption",
+        "url",
+        "parse_mode",
+        "inline_message_id",
+        "secret_token",
+    }
 )
 # The sending methods that Telegram's flood control counts.
 _FLOOD_COUNTED = frozenset(
@@ -232,6 +240,9 @@ class FakeBotApi:
         self._changed = asyncio.Event()
         # Requests read and not yet answered (a slow fault holds one here); not recorded yet.
         self.answering = 0
+        # What `setWebhook` asked for ({"url", "secret_token"}); delivered by
+        # `tests.fakewebhook.WebhookDelivery`, and while set `getUpdates` is refused.
+        self.webhook: dict[str, Any] | None = None
 
     @property
     def base_url(self) -> str:
@@ -363,6 +374,21 @@ class FakeBotApi:
             }
         )
         return query_id
+
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed (by `getUpdates` offset, or a 2xx webhook answer)."""
+        return list(self._updates)
+
+    def confirm(self, update_id: int) -> None:
+        """A webhook delivery of `update_id` was answered 2xx: Telegram forgets it."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self._poke()
+
+    async def changed(self, within: float) -> None:
+        """Wait (bounded) for the next request or update."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self._changed.wait()
 
     # -- assertions -------------------------------------------------------------------------
 
@@ -650,8 +676,29 @@ class FakeBotApi:
     async def _get_my_commands(self, params: dict[str, Any], chat_id: int | None) -> Any:
         return self.commands
 
+    async def _set_webhook(self, params: dict[str, Any], chat_id: int | None) -> Any:
+        url = str(params.get("url") or "")
+        secret = params.get("secret_token")
+        self.webhook = {"url": url, "secret_token": secret} if url else None
+        return True
+
+    async def _delete_webhook(self, params: dict[str, Any], chat_id: int | None) -> Any:
+        self.webhook = None
+        if params.get("drop_pending_updates") in (True, "true", "True"):
+            self._updates.clear()
+        return True
+
+    async def _get_webhook_info(self, params: dict[str, Any], chat_id: int | None) -> Any:
+        return {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
     async def _get_updates(self, params: dict[str, Any], chat_id: int | None) -> Any:
         """Long poll: confirm updates below `offset`, then wait (capped) for new ones."""
+        if self.webhook is not None:
+            raise BotApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -742,7 +789,9 @@ _METHODS: dict[str, _Handler] = {
     "answerCallbackQuery": FakeBotApi._answer_callback_query,
     "setMyCommands": FakeBotApi._set_my_commands,
     "getMyCommands": FakeBotApi._get_my_commands,
-    "deleteWebhook": FakeBotApi._true,
+    "deleteWebhook": FakeBotApi._delete_webhook,
+    "setWebhook": FakeBotApi._set_webhook,
+    "getWebhookInfo": FakeBotApi._get_webhook_info,
     "sendChatAction": FakeBotApi._true,
     "getUpdates": FakeBotApi._get_updates,
     "leaveChat": FakeBotApi._leave_chat,

@@ -76,6 +76,10 @@ class TelegramAdapter:
         self.lane = lane
         self.clock = clock
         self.sent = sent
+        # Set for webhooks: a failed update is delivered again by Telegram, so the person is
+        # told nothing until the webhook gives up on it (`bot.telegram.webhook`).
+        self.redelivered = False
+        self._failed: set[int] = set()
 
     def install(self, application: TelegramApplication) -> None:
         application.add_handler(TypeHandler(Update, self.on_update))
@@ -101,23 +105,36 @@ class TelegramAdapter:
                 logger.warning("could not leave a group chat: %s", type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the kind of failure only (never the update: it holds ids and text) and tell the
-        person that nothing they confirmed was lost."""
+        """Log the kind of failure only (never the update: it holds ids and text). With
+        polling, tell the person that nothing they confirmed was lost; with webhooks, note the
+        failure for the webhook, which lets Telegram deliver the update again."""
         error = context.error
         logger.error("update failed: %s", type(error).__name__)
-        if (
-            isinstance(update, Update)
-            and update.effective_chat
-            and update.effective_chat.type == "private"
-        ):
-            language = update.effective_user.language_code if update.effective_user else None
-            t = translator(negotiate(language))
-            sorry = t._("Sorry, something went wrong on my side. Please try again in a moment.")
-            result = await self.lane.send_now(
-                self.clock, str(update.effective_chat.id), Payload.message(sorry)
-            )
-            if not isinstance(result, Sent):
-                logger.warning("could not tell the user about the failure")
+        if not isinstance(update, Update):
+            return
+        if self.redelivered:
+            self._failed.add(update.update_id)
+            return
+        await self.apologise(update)
+
+    def failed(self, update: Update) -> bool:
+        """Whether handling `update` raised (asked once, after `process_update`)."""
+        if update.update_id in self._failed:
+            self._failed.discard(update.update_id)
+            return True
+        return False
+
+    async def apologise(self, update: Update) -> None:
+        """Tell the person in a private chat that something went wrong on our side."""
+        chat = update.effective_chat
+        if chat is None or chat.type != "private":
+            return
+        language = update.effective_user.language_code if update.effective_user else None
+        t = translator(negotiate(language))
+        sorry = t._("Sorry, something went wrong on my side. Please try again in a moment.")
+        result = await self.lane.send_now(self.clock, str(chat.id), Payload.message(sorry))
+        if not isinstance(result, Sent):
+            logger.warning("could not tell the user about the failure")
 
 
 async def set_command_menus(application: TelegramApplication) -> None:

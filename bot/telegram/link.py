@@ -14,11 +14,15 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.telegram.app import TelegramApplication
+
+if TYPE_CHECKING:
+    from bot.telegram.webhook import TelegramWebhook
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +47,8 @@ class Backoff:
 
 
 class TelegramLink:
-    """Connects the `application`, then keeps it polling until told to stop.
+    """Connects the `application`, then keeps it polling until told to stop; or, given a
+    `webhook`, registers it with Telegram and lets it take updates until told to stop.
 
     `on_connected` runs once the bot is known (``getMe`` answered), for what needs its name.
     `connected` says whether updates are being received, for the health report.
@@ -54,10 +59,12 @@ class TelegramLink:
         application: TelegramApplication,
         on_connected: Callable[[TelegramApplication], Awaitable[None]],
         backoff: Backoff | None = None,
+        webhook: TelegramWebhook | None = None,
     ) -> None:
         self.application = application
         self.on_connected = on_connected
         self.backoff = backoff or Backoff()
+        self.webhook = webhook
         self.connected = False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -65,8 +72,11 @@ class TelegramLink:
            kind of failure (never the message: PTB puts the token in some) and wait the next
            backoff delay, or until `stop`.
         2. Run `on_connected`, start the application and long polling. PTB retries polling
-           failures itself from then on; they are logged by kind only.
-        3. At `stop`, stop polling and the application. The caller bounds how long that may
+           failures itself from then on; they are logged by kind only. With a webhook:
+           register it (``setWebhook``, retried with backoff like step 1), then let it answer.
+        3. At `stop`, stop polling (or refuse webhook deliveries: Telegram keeps them for the
+           other processes, or for the next start) and the application. The webhook stays set,
+           because other processes may still be serving it. The caller bounds how long that may
            take (`bot.lifecycle.stop_within`): a hanging Bot API cannot hold up a stop.
         """
         try:
@@ -74,16 +84,43 @@ class TelegramLink:
                 return
             await self.on_connected(self.application)
             await self.application.start()
-            updater = self.application.updater
-            if updater is None:
-                raise RuntimeError("the application was built without an updater")
-            await updater.start_polling(error_callback=_polling_failed)
+            if self.webhook is not None:
+                if not await self._register(self.webhook, stop):
+                    return
+                self.webhook.ready = True
+                how = "by webhook"
+            else:
+                updater = self.application.updater
+                if updater is None:
+                    raise RuntimeError("the application was built without an updater")
+                await updater.start_polling(error_callback=_polling_failed)
+                how = "by long polling"
             self.connected = True
-            logger.info("connected to Telegram; receiving updates")
+            logger.info("connected to Telegram; receiving updates %s", how)
             await stop.wait()
         finally:
             self.connected = False
+            if self.webhook is not None:
+                self.webhook.ready = False
             await self._close()
+
+    async def _register(self, webhook: TelegramWebhook, stop: asyncio.Event) -> bool:
+        """`webhook.register` until it succeeds; False if `stop` came first."""
+        delays = self.backoff.delays()
+        while not stop.is_set():
+            try:
+                await _first(webhook.register(self.application.bot), stop)
+                return not stop.is_set()
+            except TelegramError as exc:
+                delay = next(delays)
+                logger.warning(
+                    "Telegram did not accept the webhook (%s); next try in %.0f s",
+                    type(exc).__name__,
+                    delay,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        return False
 
     async def _connect(self, stop: asyncio.Event) -> bool:
         """Step 1; False if `stop` came first."""

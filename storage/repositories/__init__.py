@@ -12,12 +12,14 @@ from storage.repositories.measurements import MeasurementRepository
 from storage.repositories.metrics import MetricsRepository
 from storage.repositories.mood import MoodRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.pace import PaceRepository
 from storage.repositories.patients import PatientRepository
 from storage.repositories.pill_stock import PillStockRepository
 from storage.repositories.planning import PlanningRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.side_effects import SideEffectRepository
 from storage.repositories.sms import SmsRepository
+from storage.repositories.telegram_updates import TelegramUpdateRepository
 from storage.repositories.timers import TimerRepository
 
 __all__ = [
@@ -33,11 +35,13 @@ __all__ = [
     "MetricsRepository",
     "MoodRepository",
     "OutboxRepository",
+    "PaceRepository",
     "PatientRepository",
     "PillStockRepository",
     "PlanningRepository",
     "RetentionRepository",
     "SideEffectRepository",
     "SmsRepository",
+    "TelegramUpdateRepository",
     "TimerRepository",
 ]

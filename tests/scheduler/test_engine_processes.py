@@ -60,9 +60,11 @@ class Worker:
         )
         return cls(process)
 
-    async def ready(self) -> None:
+    async def ready(self, within: float = 180) -> None:
+        """Wait for the worker to be up: seconds when the machine is idle, far longer when it
+        is loaded, so the wait is generous (nothing timed depends on it)."""
         assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 20)
+        line = await asyncio.wait_for(self.process.stdout.readline(), within)
         assert line.strip() == b"ready", line
 
     async def kill(self) -> None:
