@@ -6,6 +6,12 @@ translates at the moment it speaks, in the reader's language.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.i18n import Translator
+    from treatment.regimen import Regimen
+
 
 def N_(message: str) -> str:
     return message
@@ -25,6 +31,36 @@ REGIMEN_NAMES = {
     "6H": N_("Preventive treatment, every day for 6 months (6H)"),
     "9H": N_("Preventive treatment, every day for 9 months (9H)"),
 }
+
+# The same regimens named by length and rhythm only, for channels every message of which others
+# read on the way (SMS): never the illness or a drug. The figures in brackets are the months of
+# each phase, as prescriptions write them, so that a patient can tell which is theirs.
+DISCREET_REGIMEN_NAMES = {
+    "2HRZE/4HR": N_("6 months, every day (2 + 4)"),
+    "2HRZE/4HR-5d": N_("6 months, 5 days a week (2 + 4)"),
+    "2HRZE/7HR": N_("9 months, every day (2 + 7)"),
+    "2HPMZ/2HPM": N_("4 months, every day (2 + 2)"),
+    "2HRZ(E)/2HR": N_("4 months, for a child (2 + 2)"),
+    "BPaLM": N_("6 months, 4 kinds of tablet, every day"),
+    "3HP": N_("3 months, once a week"),
+    "1HP": N_("1 month, every day, 2 kinds of tablet"),
+    "3HR": N_("3 months, every day, 2 kinds of tablet"),
+    "4R": N_("4 months, every day, 1 kind of tablet"),
+    "6H": N_("6 months, every day, 1 kind of tablet"),
+    "9H": N_("9 months, every day, 1 kind of tablet"),
+}
+
+
+def discreet_name(t: Translator, regimen: Regimen) -> str:
+    """A regimen's name that says nothing of what it treats (a plan added later without one
+    of its own is told apart by its phases' lengths in doses)."""
+    known = DISCREET_REGIMEN_NAMES.get(regimen.id)
+    if known is not None:
+        return t._(known)
+    return t._(
+        "Plan of {doses} doses", doses=" + ".join(str(p.doses_required) for p in regimen.phases)
+    )
+
 
 # The product sets a regimen file may offer besides the combination tablets, by id.
 PRODUCT_SET_NAMES = {

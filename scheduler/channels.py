@@ -95,7 +95,9 @@ class ChannelSpec:
     - `reports_delivery`: whether "sent" only means accepted, and the channel reports later
       what became of a message (SMS: pending on the phone, sent, delivered, failed);
     - `discreet_only`: whether every message is read by others on the way (SMS crosses the
-      carrier in plaintext), so discreet wording is the only wording.
+      carrier in plaintext), so discreet wording is the only wording;
+    - `zones_of`: the time zones where an address may be (a phone number's country), for
+      set-up to offer; None where an address says nothing of a place.
     """
 
     name: str
@@ -110,6 +112,7 @@ class ChannelSpec:
     delete_within: timedelta | None = None
     reports_delivery: bool = False
     discreet_only: bool = False
+    zones_of: Callable[[str], tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.isascii() or len(self.name) > 16:
@@ -117,6 +120,10 @@ class ChannelSpec:
 
     def sends(self, attachment: Attachment) -> bool:
         return attachment in self.attachments
+
+    def zones(self, address: str) -> tuple[str, ...]:
+        """The time zones `address` points to, most likely first (none when unknown)."""
+        return self.zones_of(address) if self.zones_of is not None else ()
 
     def invite_link(self, code: str) -> str | None:
         """The link that opens this channel with `code`, if it has deep links and knows them."""

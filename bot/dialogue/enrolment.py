@@ -17,6 +17,7 @@ from bot.dialogue.turn import Services, TurnContext, save_conversation
 from bot.flows import forget, info, onboarding
 from bot.flows.onboarding.setup import Setup, to_enrolment
 from bot.i18n import negotiate, translator
+from scheduler.channels import ChannelSpec
 from scheduler.doses import SET_UP_NOTE, dose_json
 from scheduler.preferences import Preferences
 from storage.records import DoseOutcome, NewDoseSlot, ReportedVia
@@ -35,7 +36,7 @@ async def stranger(app: Services, event: Inbound, now: datetime) -> list[Reply]:
     language = negotiate(event.language)
     if not (event.kind is Kind.COMMAND and event.command == "start"):
         return [info.start_first(translator(language))]
-    turn = onboarding.begin(now, event.language)
+    turn = begin_onboarding(app.channels[event.channel], event, now, event.language)
     async with app.store.transaction() as tx:
         patient = await tx.patients.create(
             alias="", language=language, time_zone="UTC", discreet=True
@@ -52,7 +53,18 @@ async def start_command(ctx: TurnContext) -> list[Reply]:
             Reply(t._("You are already set up, {alias}.", alias=ctx.patient.alias)),
             info.help_reply(t),
         ]
-    return await ctx.begin(onboarding.begin(ctx.now, ctx.event.language or ctx.patient.language))
+    language = ctx.event.language or ctx.patient.language
+    return await ctx.begin(begin_onboarding(ctx.channel, ctx.event, ctx.now, language))
+
+
+def begin_onboarding(
+    channel: ChannelSpec, event: Inbound, now: datetime, language: str | None
+) -> onboarding.Turn:
+    """Set-up as the channel needs it: discreet from the start where others read its
+    messages, with the zones the person's address points to."""
+    return onboarding.begin(
+        now, language, discreet_only=channel.discreet_only, zones=channel.zones(event.user)
+    )
 
 
 async def onboarding_flow(ctx: TurnContext) -> list[Reply]:

@@ -7,11 +7,13 @@
 - "Sent" means the phone accepted the text; what became of it comes back as delivery reports
   (`SmsDeliveries`), reconciled into the outbox.
 - Discreet wording only: SMS crosses the carrier in plaintext and stays on the phone.
+- A number's country gives set-up its time zones to confirm.
 """
 
 from __future__ import annotations
 
 from bot.sms.inbound import SmsInbound
+from bot.sms.phone import zones_of
 from bot.sms.render import render
 from bot.sms.sender import DEFAULT_PER_MINUTE, SmsPolicy
 from bot.sms.transport import InboundSms, StatusReport
@@ -41,6 +43,7 @@ def sms_spec(
         limits=Limits(per_chat_interval=1.0, global_rate=per_minute * phones / 60),
         reports_delivery=True,
         discreet_only=True,
+        zones_of=zones_of,
     )
 
 

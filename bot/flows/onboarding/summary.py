@@ -9,10 +9,10 @@ from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
 from bot.flows.onboarding.earlier import earlier_line
 from bot.flows.onboarding.setup import Setup, read_setup, to_enrolment
-from bot.flows.onboarding.step import FLOW, Answer, with_cancel
+from bot.flows.onboarding.step import CHANNEL_KEYS, FLOW, Answer, discreet_only, with_cancel
 from bot.flows.reminder import Wording, product_lines
 from bot.i18n import Translator
-from bot.texts import REGIMEN_NAMES
+from bot.texts import REGIMEN_NAMES, discreet_name
 from treatment.catalogue import load_catalogue
 from treatment.plan import iter_slots
 
@@ -20,10 +20,13 @@ from treatment.plan import iter_slots
 def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     setup = read_setup(data)
     regimen = load_catalogue().get(setup.regimen_id)
+    hidden = discreet_only(data)
     lines = [
         t._("Please check:"),
         t._("Nickname: {alias}", alias=setup.alias),
-        t._("Treatment: {name}", name=t._(REGIMEN_NAMES.get(regimen.id, regimen.name))),
+        t._("Plan: {name}", name=discreet_name(t, regimen))
+        if hidden
+        else t._("Treatment: {name}", name=t._(REGIMEN_NAMES.get(regimen.id, regimen.name))),
         t._("First dose: {date}", date=t.date(setup.start)),
         t._("Dose times: {times}", times=", ".join(t.time(x) for x in setup.times)),
         t._("Time zone: {zone}", zone=setup.zone),
@@ -34,7 +37,8 @@ def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
-        lines.extend(f"• {line}" for line in product_lines(t, first.products, Wording()))
+        wording = Wording(True, setup.cover_word) if hidden else Wording()
+        lines.extend(f"• {line}" for line in product_lines(t, first.products, wording))
     chosen = regimen.product_set(setup.product_set)
     if chosen is not None and not chosen.verified:
         lines.append(
@@ -45,7 +49,13 @@ def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
         )
     if setup.earlier is not None:
         lines.append(earlier_line(t, setup, setup.earlier, data))
-    if setup.discreet:
+    if hidden:
+        lines.append(
+            t._("Name in my texts: “{word}”", word=setup.cover_word)
+            if setup.cover_word
+            else t._("Name in my texts: none")
+        )
+    elif setup.discreet:
         lines.append(
             t._("Discreet mode: on, medicine called “{word}”", word=setup.cover_word)
             if setup.cover_word
@@ -61,7 +71,9 @@ def accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation | 
     if a.option == "start":
         return read_setup(c.data)
     if a.option == "restart":
-        return Conversation(FLOW, "alias", {"language": c.data["language"], "consent": True}, now)
+        kept = {key: c.data[key] for key in CHANNEL_KEYS if key in c.data}
+        data = {"language": c.data["language"], "consent": True, **kept}
+        return Conversation(FLOW, "alias", data, now)
     return None
 
 
