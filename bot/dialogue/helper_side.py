@@ -167,6 +167,7 @@ def helper_help(t: Translator) -> Reply:
                 "/patients – " + t._("The people you help, and their doses today"),
                 "/status – " + t._("The last 7 days of one of them"),
                 "/leave – " + t._("Stop being a helper"),
+                "/enrol – " + t._("Invite someone by phone number to set up reminders"),
                 "/start – " + t._("Set up reminders for your own treatment"),
             ]
         )

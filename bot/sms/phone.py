@@ -6,6 +6,7 @@ and nothing here logs it or puts it in an exception message.
 
 from __future__ import annotations
 
+from functools import cache
 from zoneinfo import available_timezones
 
 import phonenumbers
@@ -74,5 +75,9 @@ def zones_of(e164: str) -> tuple[str, ...]:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
         return ()
-    known = available_timezones()
-    return tuple(z for z in number_zones.time_zones_for_number(number) if z in known)
+    return tuple(z for z in number_zones.time_zones_for_number(number) if z in _known_zones())
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())

@@ -29,6 +29,7 @@ _COMMAND_WORDS = {
     "forget": Word.FORGET,
     "taken": Word.TAKEN,
     "symptom": Word.UNWELL,
+    "stop": Word.STOP,
 }
 _MENTION = re.compile(r"(?<![\w/])/([a-z]+)\b")
 
