@@ -34,20 +34,21 @@ REGIMEN_NAMES = {
 
 # The same regimens named by length and rhythm only, for channels every message of which others
 # read on the way (SMS): never the illness or a drug. The figures in brackets are the months of
-# each phase, as prescriptions write them, so that a patient can tell which is theirs.
+# each phase, as prescriptions write them, and "kinds" the kinds of tablet, so that a patient
+# can tell which is theirs. Short: all of them are listed in one SMS question.
 DISCREET_REGIMEN_NAMES = {
-    "2HRZE/4HR": N_("6 months, every day (2 + 4)"),
-    "2HRZE/4HR-5d": N_("6 months, 5 days a week (2 + 4)"),
-    "2HRZE/7HR": N_("9 months, every day (2 + 7)"),
-    "2HPMZ/2HPM": N_("4 months, every day (2 + 2)"),
-    "2HRZ(E)/2HR": N_("4 months, for a child (2 + 2)"),
-    "BPaLM": N_("6 months, 4 kinds of tablet, every day"),
+    "2HRZE/4HR": N_("6 months daily (2+4)"),
+    "2HRZE/4HR-5d": N_("6 months, 5 days a week (2+4)"),
+    "2HRZE/7HR": N_("9 months daily (2+7)"),
+    "2HPMZ/2HPM": N_("4 months daily (2+2)"),
+    "2HRZ(E)/2HR": N_("4 months, for a child (2+2)"),
+    "BPaLM": N_("6 months daily, 4 kinds"),
     "3HP": N_("3 months, once a week"),
-    "1HP": N_("1 month, every day, 2 kinds of tablet"),
-    "3HR": N_("3 months, every day, 2 kinds of tablet"),
-    "4R": N_("4 months, every day, 1 kind of tablet"),
-    "6H": N_("6 months, every day, 1 kind of tablet"),
-    "9H": N_("9 months, every day, 1 kind of tablet"),
+    "1HP": N_("1 month daily, 2 kinds"),
+    "3HR": N_("3 months daily, 2 kinds"),
+    "4R": N_("4 months daily, 1 kind"),
+    "6H": N_("6 months daily, 1 kind"),
+    "9H": N_("9 months daily, 1 kind"),
 }
 
 

@@ -169,7 +169,12 @@ class SmsInbound:
         typed = command(sms.text)
         if typed is not None and typed[0] in STRANGERS_COMMANDS:
             return make(Kind.COMMAND, text=sms.text, command=typed[0], args=typed[1])
-        if patient_id is None and not await self.store.helpers.find_by_address(CHANNEL, number):
+        stored = await self.store.sms.menu(number)
+        if (
+            patient_id is None
+            and stored is None  # a menu sent to it: someone answering an invitation
+            and not await self.store.helpers.find_by_address(CHANNEL, number)
+        ):
             if await self.store.sms.segments_on(number, self.clock.now().date()) == 0:
                 await self.out.notice(number, texts.stranger(t))
             return None
@@ -177,7 +182,6 @@ class SmsInbound:
             return make(Kind.COMMAND, text=sms.text, command=typed[0], args=typed[1])
         if reading.word is Word.FORGET:
             return make(Kind.COMMAND, text=sms.text, command="forget")
-        stored = await self.store.sms.menu(number)
         menu = Menu.from_dict(stored[1]) if stored is not None else None
         if reading.number is not None:
             return await self._numbered(reading.number, menu, sms, patient_id, make, t)

@@ -151,14 +151,16 @@ class SmsSender:
 
 async def _owners(tx: Repositories, number: str) -> tuple[str | None, str | None, str]:
     """The patient whose number this is (None for a helper), the patient a menu sent to it
-    concerns (the patient, or the one a helper supports), and the reader's language."""
+    concerns (the patient, the one a helper supports, or the one whose invitation it opened),
+    and the reader's language."""
     identity = await tx.identities.find("sms", number)
     if identity is not None:
         patient = await tx.patients.get(identity.patient_id)
         return identity.patient_id, identity.patient_id, patient.language
     roles = await tx.helpers.find_by_address("sms", number)
     if not roles:
-        return None, None, language_for_region(region_of(number))
+        # Someone answering an invitation: its menu ("1 I accept") concerns the inviter.
+        return None, await tx.helpers.opened_by("sms", number), language_for_region(region_of(number))
     role = roles[-1]
     language = HelperPrefs.of(role).language
     if language is None:

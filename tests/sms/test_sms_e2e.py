@@ -172,7 +172,7 @@ async def enrol(phone: Phone, language: str) -> None:
     else:
         await phone.choose(t._("No, another place"))
         await phone.choose("Seoul")
-    await phone.choose(t._("6 months, every day (2 + 4)"))
+    await phone.choose(t._("6 months daily (2+4)"))
     await phone.choose(t._("Today"))
     await phone.text("20:00")
     # Questions asked only for some regimens, before the wording: the weight (skip or

@@ -44,10 +44,8 @@ def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
     ]
     if discreet_only(data):
         return Reply(
-            t._(
-                "Which plan did your clinician give you? If none matches, please ask them "
-                "how many months it lasts."
-            ),
+            # Short: with every plan listed it must still fit one text, not be cut.
+            t._("Which plan did your clinician give you?"),
             with_cancel(t, rows),
         )
     return Reply(

@@ -105,10 +105,8 @@ def ask_zone(t: Translator, data: dict[str, object]) -> Reply:
         for pair in zip(ZONES[::2], ZONES[1::2], strict=True)
     ]
     return Reply(
-        t._(
-            "Where are you? I use this to remind you at your local time. Pick a city, or type "
-            "another city, a time zone such as Europe/Paris, or a UTC offset such as UTC+9."
-        ),
+        # Short: with the cities listed it must still fit one SMS, not be cut.
+        t._("Where are you, for your local time? Pick a city, or type one or UTC+9."),
         with_cancel(t, rows),
     )
 
