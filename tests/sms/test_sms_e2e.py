@@ -25,7 +25,7 @@ from scheduler.clock import FakeClock
 from scheduler.ratelimit import Limits
 from scheduler.sending import Sender
 from storage.keyring import Keyring
-from storage.records import DoseOutcome
+from storage.records import DoseOutcome, IncidentState
 from storage.store import Store
 from tests.bot.world import START, Person, World, make_world
 from tests.conftest import TestDatabase
@@ -310,3 +310,46 @@ async def test_forget_by_sms_erases_the_patient_and_everything_about_the_number(
         for table in ("patients", "channel_identities", "sms_usage", "sms_menus", "sms_stops"):
             count = await connection.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
             assert count == 0, table
+
+
+async def link_sms_helper(rig: Rig, mina: Phone, jisoo: Phone) -> None:
+    """The whole linking conversation, both sides on SMS: HELPER, the invitation's line
+    texted as it was passed on, "1" to accept, the patient's confirmation by number."""
+    await mina.text("HELPER")
+    if "Invite a helper" in mina.last_menu():
+        await mina.choose("Invite a helper")
+    await mina.text("Jisoo")
+    await mina.choose("Mina")
+    found = CODE.search(mina.said())
+    assert found, mina.said()
+    await jisoo.text(found.group(0))
+    assert "asks you to be their treatment helper" in jisoo.said()
+    await jisoo.choose("I accept")
+    await deliver(rig)
+    await mina.choose("The words match")
+    await deliver(rig)
+    assert "you are now their helper" in jisoo.said()
+
+
+async def test_an_sms_patients_missed_dose_reaches_an_sms_helper_who_answers_it(
+    rig: Rig,
+) -> None:
+    mina, jisoo = Phone(rig, NUMBERS["en"]), Phone(rig, "+12025550188")
+    await enrol(mina, "en")
+    await link_sms_helper(rig, mina, jisoo)
+    await rig.world.travel(DUE - rig.clock.now())
+    await deliver(rig)
+    await rig.world.travel(timedelta(hours=6, minutes=1))  # unanswered until its window closes
+    await deliver(rig)
+    alert = jisoo.said()
+    assert "has not answered today's check-in" in alert, alert
+    assert jisoo.last_menu() == {"I'll reach out": "1", "Can't reach them": "2"}
+    assert segments(jisoo.inbox()[-1]) <= 3
+    await jisoo.text("1")
+    assert "Thank you for reaching out to Mina" in jisoo.said()
+    identity = await rig.world.store.identities.find("sms", mina.number)
+    assert identity is not None
+    [incident] = await rig.world.store.incidents.for_patient(identity.patient_id)
+    assert incident.state is IncidentState.HANDLED
+    [helper] = await rig.world.store.helpers.for_patient(identity.patient_id)
+    assert incident.detail["by"] == helper.id
