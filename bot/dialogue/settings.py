@@ -20,7 +20,14 @@ from treatment.weight import load_weight_bands
 async def settings_command(ctx: TurnContext) -> list[Reply]:
     plan = ctx.enrolled.enrolment
     return await ctx.begin(
-        flow.begin(ctx.now, ctx.patient.language, len(plan.times), plan.regimen_id)
+        flow.begin(
+            ctx.now,
+            ctx.patient.language,
+            len(plan.times),
+            plan.regimen_id,
+            discreet_only=ctx.channel.discreet_only,
+            deletes=ctx.channel.deletes,
+        )
     )
 
 

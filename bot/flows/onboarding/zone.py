@@ -54,8 +54,11 @@ def _guesses(data: dict[str, object]) -> list[str]:
 def zone_label(t: Translator, zone: str, at: datetime) -> str:
     """A zone as a person recognises it: its main city and the local time then
     ("Shanghai, 8:05 PM")."""
-    city = zone.rsplit("/", 1)[-1].replace("_", " ")
-    return t._("{city}, {time}", city=city, time=t.time(at.astimezone(ZoneInfo(zone)).time()))
+    return t._("{city}, {time}", city=_city(zone), time=t.time(at.astimezone(ZoneInfo(zone)).time()))
+
+
+def _city(zone: str) -> str:
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def ask_guess(t: Translator, data: dict[str, object]) -> Reply:
@@ -67,10 +70,12 @@ def ask_guess(t: Translator, data: dict[str, object]) -> Reply:
             (Choice(t._("Yes"), OPT, "yes"),),
             (Choice(t._("No, another place"), OPT, "other"),),
         ]
+        zone = guesses[0]
         return Reply(
             t._(
-                "I remind you at your local time. Is it {place} where you are?",
-                place=zone_label(t, guesses[0], at),
+                "I remind you at your local time. Is it {time} where you are ({city} time)?",
+                time=t.time(at.astimezone(ZoneInfo(zone)).time()),
+                city=_city(zone),
             ),
             with_cancel(t, rows),
         )
