@@ -169,6 +169,6 @@ def test_command_words_are_no_meanings_and_belong_to_one_command() -> None:
     assert command("PROGRESS") == ("progress", "")
     assert command("진행") == ("progress", "")
     assert command("进度。") == ("progress", "")
-    assert command("status mina") == ("status", "mina")
+    assert command("week mina") == ("status", "mina")
     assert command("progress report") == ("progress", "report")
     assert command("enrol") is None
