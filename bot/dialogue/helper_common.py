@@ -35,7 +35,9 @@ CODE_TRIES_PER = timedelta(hours=1)
 
 # An invitation code as `format_code` shows it, typed alone or after any one word: "JOIN ...",
 # "가입 ...", "加入 ..." on SMS, or the same line pasted into another channel's chat.
-_TYPED_CODE = re.compile(r"^\s*(?:\S{1,12}\s+)?([0-9A-Z]{4}(?:-[0-9A-Z]{2,4}){6})\s*$", re.IGNORECASE)
+_TYPED_CODE = re.compile(
+    r"^\s*(?:\S{1,12}\s+)?([0-9A-Z]{4}(?:-[0-9A-Z]{2,4}){6})\s*$", re.IGNORECASE
+)
 
 
 def typed_code(text: str) -> str | None:

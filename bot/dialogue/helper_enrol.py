@@ -5,7 +5,8 @@ unless they do. Their own START begins the set-up, with its consent: no reminder
 sent before it. Steps of `enrol`:
 
 1. Only a helper whose role a patient confirmed may ask (the desk gives `roles`, active ones:
-   a stranger cannot make the bot text anyone), and only where a channel of this installation can contact a number first.
+   a stranger cannot make the bot text anyone), and only where a channel of this
+   installation can contact a number first.
 2. The number is read as that channel reads it (E.164); anything else gets a hint.
 3. The ask is counted against the helper (`ASKS` a day): a helper cannot use the bot to
    text many numbers. Beyond it: "try tomorrow", and nothing is recorded.
@@ -46,7 +47,9 @@ async def enrol(
     if channel is None:
         return Reply(t._("I cannot send text messages here, so I cannot invite anyone by number."))
     if not event.args.strip():
-        return Reply(t._("Please send /enrol followed by their number, like /enrol +86 138 0013 8000."))
+        return Reply(
+            t._("Please send /enrol followed by their number, like /enrol +86 138 0013 8000.")
+        )
     contact = channel.reads_contact(event.args)
     if contact is None:
         return Reply(

@@ -186,7 +186,11 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     if step == "menu":
         if option in _items(conversation.data):
             # Where discreet wording is the only wording, only its cover word can change.
-            step = "cover" if option == "discreet" and conversation.data.get("discreet_only") else option
+            step = (
+                "cover"
+                if option == "discreet" and conversation.data.get("discreet_only")
+                else option
+            )
             moved = conversation.at(step, now)
             return Turn([_ask(moved)], moved)
         return _again(t, conversation, now, None)

@@ -160,7 +160,11 @@ async def _owners(tx: Repositories, number: str) -> tuple[str | None, str | None
     roles = await tx.helpers.find_by_address("sms", number)
     if not roles:
         # Someone answering an invitation: its menu ("1 I accept") concerns the inviter.
-        return None, await tx.helpers.opened_by("sms", number), language_for_region(region_of(number))
+        return (
+            None,
+            await tx.helpers.opened_by("sms", number),
+            language_for_region(region_of(number)),
+        )
     role = roles[-1]
     language = HelperPrefs.of(role).language
     if language is None:

@@ -26,7 +26,6 @@ from storage.models import (
 from storage.repositories.base import Repository
 from storage.sealed import new_id
 
-
 FIRST_CONTACT_KEPT = timedelta(days=30)
 
 
@@ -198,9 +197,7 @@ class SmsRepository(Repository):
         async with self._transaction() as session:
             rows = await session.scalars(
                 select(func.sum(SmsUsageRow.segments))
-                .where(
-                    SmsUsageRow.day >= first.isoformat(), SmsUsageRow.day < after.isoformat()
-                )
+                .where(SmsUsageRow.day >= first.isoformat(), SmsUsageRow.day < after.isoformat())
                 .group_by(SmsUsageRow.lookup)
             )
             return sorted(int(value or 0) for value in rows)

@@ -27,9 +27,9 @@ from bot.i18n import translator
 from bot.sms.render import ELLIPSIS
 from bot.sms.segments import segments
 from tests.bot.test_discreet import forbidden_in
-from tests.fakebotapi import fake_bot_api as fake_bot_api  # noqa: F401 - the rig's fixture
+from tests.fakebotapi import fake_bot_api as fake_bot_api
 from tests.sms.test_sms_e2e import DUE, NUMBERS, Phone, Rig, deliver, enrol
-from tests.sms.test_sms_e2e import rig as rig  # noqa: F401 - the fixture
+from tests.sms.test_sms_e2e import rig as rig
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,9 +11,9 @@ import pytest
 from bot.i18n import translator
 from storage.records import Helper
 from storage.store import Store
-from tests.fakebotapi import fake_bot_api as fake_bot_api  # noqa: F401 - the rig's fixture
+from tests.fakebotapi import fake_bot_api as fake_bot_api
 from tests.sms.test_sms_e2e import NUMBERS, Phone, Rig, deliver, enrol
-from tests.sms.test_sms_e2e import rig as rig  # noqa: F401 - the fixture
+from tests.sms.test_sms_e2e import rig as rig
 
 pytestmark = pytest.mark.asyncio
 

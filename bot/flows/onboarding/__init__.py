@@ -6,11 +6,11 @@ stored before the patient confirms, so cancelling at any step leaves nothing beh
 
 Order: language (only when the client's language is not one we speak), privacy consent,
 alias, time zone (first the zones of the person's address, to confirm, where the channel
-knows them: a phone number's country), regimen, start date, dose times, the doses since a past start (only then),
-weight (only when the regimen's tablets depend on it), which tablets the patient holds (only
-where the regimen comes as a combination or as separate tablets), discreet mode with its
-cover word in one question, summary. The time zone comes before the start date so that
-"today" means the patient's today.
+knows them: a phone number's country), regimen, start date, dose times, the doses since a
+past start (only then), weight (only when the regimen's tablets depend on it), which
+tablets the patient holds (only where the regimen comes as a combination or as separate
+tablets), discreet mode with its cover word in one question, summary. The time zone comes
+before the start date so that "today" means the patient's today.
 
 On a channel whose every message others read on the way (`ChannelSpec.discreet_only`: SMS),
 set-up is discreet from its first question: the regimens are listed by length and rhythm,

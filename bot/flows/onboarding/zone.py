@@ -54,7 +54,9 @@ def _guesses(data: dict[str, object]) -> list[str]:
 def zone_label(t: Translator, zone: str, at: datetime) -> str:
     """A zone as a person recognises it: its main city and the local time then
     ("Shanghai, 8:05 PM")."""
-    return t._("{city}, {time}", city=_city(zone), time=t.time(at.astimezone(ZoneInfo(zone)).time()))
+    return t._(
+        "{city}, {time}", city=_city(zone), time=t.time(at.astimezone(ZoneInfo(zone)).time())
+    )
 
 
 def _city(zone: str) -> str:
