@@ -37,7 +37,7 @@ from bot.flows.onboarding.schedule import (
     ask_times,
 )
 from bot.flows.onboarding.setup import Setup
-from bot.flows.onboarding.step import FLOW, Step, channel_data, read_answer
+from bot.flows.onboarding.step import FLOW, Step, channel_data, discreet_only, read_answer
 from bot.flows.onboarding.summary import accept_confirm, ask_confirm, done
 from bot.flows.onboarding.tablets import accept_products, accept_weight, ask_products, ask_weight
 from bot.flows.onboarding.welcome import (
@@ -100,7 +100,10 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         problem = outcome or t._("Please choose one of the options, or type your answer.")
         return Turn([Reply(problem), _ask(conversation)], conversation.at(conversation.step, now))
     if isinstance(outcome, Setup):
-        return Turn([done(translator(outcome.language), outcome)], None, outcome)
+        said = done(
+            translator(outcome.language), outcome, numbered=discreet_only(conversation.data)
+        )
+        return Turn([said], None, outcome)
     if outcome.step == "declined":
         t = translator(outcome.data.get("language", "en"))
         return Turn(

@@ -77,7 +77,18 @@ def accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation | 
     return None
 
 
-def done(t: Translator, setup: Setup) -> Reply:
+def done(t: Translator, setup: Setup, *, numbered: bool = False) -> Reply:
+    """The all-set reply; `numbered`: where the patient answers by number, not by button
+    (SMS), it says so."""
+    if numbered:
+        return Reply(
+            t._(
+                "All set, {alias}. I will text you at {times}: reply 1 when you have taken "
+                "your tablets. /progress shows how far you are, /help lists what you can text.",
+                alias=setup.alias,
+                times=", ".join(t.time(x) for x in setup.times),
+            )
+        )
     return Reply(
         t._(
             "All set, {alias}. I will remind you at {times}. Press Taken when you have taken "
