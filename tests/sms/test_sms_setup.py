@@ -256,3 +256,10 @@ def test_set_up_is_not_discreet_only_on_telegram() -> None:
     turn = onboarding.begin(NOW, "en")
     assert turn.conversation is not None
     assert "discreet_only" not in turn.conversation.data
+
+
+def test_the_last_word_of_set_up_says_to_reply_by_number() -> None:
+    flow = through("en", "2HRZE/4HR")
+    replies = flow.answer(pick("start"))
+    assert "reply 1 when you have taken your tablets" in replies[0].text
+    assert "Press" not in replies[0].text
