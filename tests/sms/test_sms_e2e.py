@@ -353,3 +353,44 @@ async def test_an_sms_patients_missed_dose_reaches_an_sms_helper_who_answers_it(
     assert incident.state is IncidentState.HANDLED
     [helper] = await rig.world.store.helpers.for_patient(identity.patient_id)
     assert incident.detail["by"] == helper.id
+
+
+async def test_an_sms_helper_hears_discreet_words_even_for_a_plain_telegram_patient(
+    rig: Rig,
+) -> None:
+    """The patient chose plain wording on Telegram; their helper is on SMS, which the carrier
+    reads: the alert and the week still say "check-in", never the illness."""
+    from tests.bot.test_discreet import forbidden_in
+    from tests.sms.test_invite_by_number import link
+
+    mina = rig.world.person("7001")
+    await mina.say("/start")
+    await mina.choose("I agree")
+    await mina.say("Mina")
+    await mina.choose("Seoul")
+    await mina.choose("Standard TB treatment, 6 months, every")
+    await mina.choose("Today")
+    await mina.say("20:00")
+    await mina.say("52")
+    await mina.choose("Combined tablets")
+    await mina.choose("Plain wording")
+    await mina.choose("Start")
+    patient_id = await rig.world.patient_id("7001")
+    assert not (await rig.world.store.patients.get(patient_id)).discreet
+    await link(rig.world.store, patient_id, "sms", "+12025550188")
+    patient = await rig.world.store.patients.get(patient_id)
+    await rig.world.store.patients.update(
+        replace(patient, consent=replace(patient.consent, helper_alerts=True))
+    )
+    jisoo = Phone(rig, "+12025550188")
+    await rig.world.travel(DUE - rig.clock.now())
+    await deliver(rig)
+    assert any("TB" in text for text in rig.telegram.delivered_texts(7001))  # plain, as chosen
+    await rig.world.travel(timedelta(hours=6, minutes=1))
+    await deliver(rig)
+    alert = jisoo.said()
+    assert "has not answered today's check-in" in alert, alert
+    await jisoo.text("WEEK")
+    await jisoo.text("1")
+    everything = "\n".join(jisoo.inbox())
+    assert "check-in" in everything and forbidden_in(everything, "en") == []
