@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.i18n import LOCALES, translator
 from bot.sms import texts
+from bot.sms.channel import sms_spec
 from bot.sms.replies import NEEDS_ARGUMENT, Word, command, read
 from bot.sms.segments import segments
 
@@ -121,3 +124,25 @@ def test_the_sms_words_for_commands_are_the_readers_own_and_are_read_back() -> N
         for name, meaning in (("taken", Word.TAKEN), ("symptom", Word.UNWELL)):
             word = texts.command_keyword(name, locale)
             assert word is not None and read(word).word is meaning
+
+
+@given(st.text(max_size=300), st.sampled_from(LOCALES))
+def test_rewording_any_text_never_fails_and_leaves_no_known_command(text: str, locale: str) -> None:
+    worded = texts.name_keywords(text, locale)
+    for found in TELEGRAM_COMMAND.findall(worded):
+        assert texts.command_keyword(found[1:], locale) is None
+
+
+@given(st.text(max_size=60))
+def test_a_typed_number_is_read_for_a_first_contact_or_refused_never_raised(text: str) -> None:
+    contact = sms_spec(region="CN").reads_contact(text)
+    if contact is not None:
+        assert contact.address.startswith("+") and contact.address[1:].isdigit()
+
+
+def test_national_numbers_are_read_in_the_operators_region() -> None:
+    contact = sms_spec(region="CN").reads_contact("138 0013 8000")
+    assert contact is not None and contact.address == "+8613800138000"
+    assert contact.language == "zh_Hans"
+    assert sms_spec().reads_contact("138 0013 8000") is None  # no region: needs its +86
+    assert sms_spec().reads_contact("10086") is None  # a short code is nobody's phone
