@@ -274,6 +274,17 @@ class SmsRepository(Repository):
             await session.flush()
             return FirstContact.ALREADY if before else FirstContact.NEW
 
+    async def prune_first_contacts(self, now: datetime) -> int:
+        """Delete the asks older than `FIRST_CONTACT_KEPT`, so no lookup value lingers even
+        when nobody asks again; how many."""
+        async with self._transaction() as session:
+            result = await session.execute(
+                delete(SmsFirstContactRow).where(
+                    SmsFirstContactRow.asked_at < now - FIRST_CONTACT_KEPT
+                )
+            )
+            return int(getattr(result, "rowcount", 0))
+
     # --- the last menu ---------------------------------------------------------------------
 
     async def save_menu(

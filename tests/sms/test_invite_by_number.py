@@ -10,6 +10,7 @@ import pytest
 
 from bot.i18n import translator
 from storage.records import Helper
+from storage.repositories.sms import FirstContact
 from storage.store import Store
 from tests.fakebotapi import fake_bot_api as fake_bot_api
 from tests.sms.test_sms_e2e import NUMBERS, Phone, Rig, deliver, enrol
@@ -143,3 +144,18 @@ async def test_a_telegram_helper_invites_by_enrol_and_bad_numbers_get_a_hint(rig
     assert "one text from me" in jisoo.text()
     await deliver(rig)
     assert len(Phone(rig, NEW[2]).inbox()) == 1
+
+
+async def test_asks_are_limited_and_forgotten_after_30_days(rig: Rig) -> None:
+    """The repository's rules, with the clock: an ask counts towards the asker's limit, a number
+    asked for within 30 days is not invited again, and asks older than that are deleted."""
+    store, asker = rig.world.store, ("telegram", "8001")
+    day = timedelta(days=1)
+    assert await store.sms.first_contact(NEW[0], asker, limit=2, per=day) is FirstContact.NEW
+    assert await store.sms.first_contact(NEW[0], asker, limit=2, per=day) is FirstContact.ALREADY
+    assert await store.sms.first_contact(NEW[1], asker, limit=2, per=day) is FirstContact.LIMIT
+    other = ("sms", HELPER)
+    assert await store.sms.first_contact(NEW[0], other, limit=2, per=day) is FirstContact.ALREADY
+    rig.clock.advance(timedelta(days=31))
+    assert await store.sms.prune_first_contacts(rig.clock.now()) == 3
+    assert await store.sms.first_contact(NEW[0], asker, limit=2, per=day) is FirstContact.NEW
