@@ -51,8 +51,15 @@ security: install
 audit: install
 	@$(BIN)/python scripts/audit.py
 
+# 1. Everything but the `serial` tests, spread over the machine's cores (pytest-xdist; every
+#    test makes its own database, files and ports, so they share nothing).
+# 2. The `serial` tests alone: they time worker processes, which a busy neighbour would skew.
+# PYTEST_ARGS passes through, e.g. `make pytest PYTEST_ARGS='-k sms'`.
+# (a PYTEST_ARGS that leaves no serial test is not an error: pytest exits 5 there).
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m 'not serial' $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:xdist -m serial $(PYTEST_ARGS) || test $$? -eq 5
 
 bench: install
 	$(BIN)/python -m bench

@@ -23,6 +23,9 @@ Engine (this design), per size:
    more with the global limit at 25/s under the fake's flood control at 30/s (achieved rate,
    429s). The phase can be re-run on the same database (``--phase dispatch DB``).
 
+Once per run, before the sizes: `tbbot run` as a whole process, spawned until its engine is
+armed, beside the naive design's process (`bench.bench_startup`; ``--startup-runs``).
+
 Naive: one APScheduler 3 cron job per patient dose (``CronTrigger`` in the patient's zone) in a
 ``SQLAlchemyJobStore`` on SQLite: adding the jobs, start-up of a scheduler over the stored jobs
 (fresh process), peak memory, and the burst: the 10% cohort's jobs fire at the next whole
@@ -260,11 +263,18 @@ async def _engine(db: Path, interpreter_s: float) -> dict[str, Any]:
     cpu = time.process_time() - cpu
     from sqlalchemy import text
 
+    from scheduler.outbox import Kind
+
     async with store.engine.connect() as connection:
         created = [
             row[0]
             for row in await connection.execute(
-                text("SELECT created_at FROM outbox WHERE kind = 'reminder'")
+                # Kinds are sealed: the burst's reminders are its urgent rows to patients.
+                text(
+                    "SELECT created_at FROM outbox WHERE recipient = 'patient' "
+                    "AND priority = :urgent"
+                ),
+                {"urgent": int(Kind.REMINDER.priority)},
             )
         ]
     late = sorted(
@@ -301,18 +311,23 @@ async def _dispatch(db: Path) -> dict[str, Any]:
     store = await Store.open(f"sqlite+aiosqlite:///{db}", _keyring())
     clock = SystemClock()
     # The burst's reminders were written on the shifted clock: bring them to now.
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     await _top_up(store, DISPATCH_MESSAGES)
+    rate_rows = await _rate_rows(store)
     async with store.engine.begin() as connection:
         await connection.execute(
-            # Every reminder pending again, so that the phase can be run more than once.
+            # Every reminder queued again, so that the phase can be run more than once.
             text(
-                "UPDATE outbox SET state = 'pending', not_before = :now, expires_at = NULL, "
+                "UPDATE outbox SET state = :queued, not_before = :now, expires_at = NULL, "
                 "attempts = 0, sent_at = NULL, lease_owner = NULL, lease_until = NULL "
-                "WHERE dedupe_key NOT LIKE 'bench-rate:%'"
-            ),
-            {"now": clock.now().replace(tzinfo=None)},
+                "WHERE id NOT IN :rate"
+            ).bindparams(bindparam("rate", expanding=True)),
+            {
+                "queued": OutboxState.PENDING.value,
+                "now": clock.now().replace(tzinfo=None),
+                "rate": sorted(rate_rows) or [""],
+            },
         )
     results: dict[str, Any] = {}
 
@@ -383,12 +398,10 @@ async def _top_up(store: Any, total: int) -> None:
     two seconds of sending). Idempotent: the extra reminders have fixed dedupe keys."""
     from sqlalchemy import text
 
+    rate_rows = await _rate_rows(store)
     async with store.engine.connect() as connection:
-        queued = (
-            await connection.execute(
-                text("SELECT count(*) FROM outbox WHERE dedupe_key NOT LIKE 'bench-rate:%'")
-            )
-        ).scalar()
+        rows = (await connection.execute(text("SELECT count(*) FROM outbox"))).scalar()
+        queued = int(rows or 0) - len(rate_rows)
         burst = {row[0] for row in await connection.execute(text("SELECT patient_id FROM outbox"))}
         others = [
             row[0]
@@ -400,6 +413,13 @@ async def _top_up(store: Any, total: int) -> None:
         await store.outbox.enqueue(
             _reminder(patient_id, f"Time for your dose ({n})", f"bench-extra:{n}", now)
         )
+
+
+async def _rate_rows(store: Any) -> set[str]:
+    """The ids of the rate-limit run's rows (dedupe keys are sealed: read through the store)."""
+    patient_id = await _first_patient(store)
+    entries = await store.outbox.for_patient(patient_id)
+    return {e.id for e in entries if e.dedupe_key.startswith("bench-rate:")}
 
 
 def _reminder(patient_id: str, text: str, dedupe_key: str, now: datetime) -> Any:
@@ -607,6 +627,28 @@ def report(r: dict[str, Any]) -> None:
     )
 
 
+def report_startup(runs: int) -> None:
+    """`tbbot run` as a whole process beside the naive design's (`bench.bench_startup`)."""
+    from bench.bench_startup import measure
+
+    results = measure(runs)
+    print(f"-- start-up, whole process (spawn to armed, empty migrated database), {runs} runs")
+    medians = {}
+    for name, label in (
+        ("engine armed", "tbbot run, reminder engine armed"),
+        ("polling", "tbbot run, Telegram polling"),
+        ("naive", "naive: PTB Application + APScheduler SQLAlchemyJobStore running"),
+    ):
+        wall = sorted(w for w, _ in results[name])
+        cpu = sorted(c for _, c in results[name])
+        medians[name] = statistics.median(wall)
+        print(
+            f"{label}: wall {medians[name]:.3f} s ({wall[0]:.3f}-{wall[-1]:.3f}), "
+            f"CPU {statistics.median(cpu):.2f} s"
+        )
+    print(f"ratio naive / tbbot run armed: {_ratio(medians['engine armed'], medians['naive'])}")
+
+
 def _process_age() -> float:
     """Seconds since this process started (Linux), i.e. interpreter start-up and imports."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -671,10 +713,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patients", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--startup-runs", type=int, default=5, help="`tbbot run` start-ups to time (0: none)"
+    )
     args = parser.parse_args(argv or [])
     if args.phase:
         _main_phase(args.phase)
         return
+    if args.startup_runs:
+        report_startup(args.startup_runs)
+        sys.stdout.flush()
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         for size in args.patients:
             result = run_size(size, Path(tmp), naive=not args.no_naive)

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     crisis_lines_file: Path | None = Field(default=None, validation_alias="TBBOT_CRISIS_LINES_FILE")
     """The operator's crisis help lines (see `bot.crisis`); default: the packaged file."""
 
+    regimens_dir: Path | None = Field(default=None, validation_alias="TBBOT_REGIMENS_DIR")
+    """The operator's custom regimen files, offered in set-up (see `bot.operator_regimens`)."""
+
     forgotten_file: Path | None = Field(default=None, validation_alias="TBBOT_FORGOTTEN_FILE")
     """The forgotten list (`storage.forgotten`); default ``state_dir()/forgotten.txt``."""
 
@@ -164,6 +167,7 @@ class Settings(BaseSettings):
         "master_key",
         "master_key_file",
         "crisis_lines_file",
+        "regimens_dir",
         "forgotten_file",
         "http_listen",
         "healthcheck_url",

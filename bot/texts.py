@@ -30,6 +30,10 @@ REGIMEN_NAMES = {
     "4R": N_("Preventive treatment, every day for 4 months (4R)"),
     "6H": N_("Preventive treatment, every day for 6 months (6H)"),
     "9H": N_("Preventive treatment, every day for 9 months (9H)"),
+    "BPaL": N_("Drug-resistant TB, 6 months, three medicines (BPaL)"),
+    "9m-all-oral": N_("Drug-resistant TB, 9 months, with ethionamide"),
+    "9m-all-oral-Lzd": N_("Drug-resistant TB, 9 months, with linezolid"),
+    "6REZ-Lfx": N_("Isoniazid-resistant TB, 6 months (6REZ-Lfx)"),
 }
 
 # The same regimens named by length and rhythm only, for channels every message of which others
@@ -42,13 +46,19 @@ DISCREET_REGIMEN_NAMES = {
     "2HRZE/7HR": N_("9 months daily (2+7)"),
     "2HPMZ/2HPM": N_("4 months daily (2+2)"),
     "2HRZ(E)/2HR": N_("4 months, for a child (2+2)"),
-    "BPaLM": N_("6 months daily, 4 kinds"),
     "3HP": N_("3 months, once a week"),
     "1HP": N_("1 month daily, 2 kinds"),
     "3HR": N_("3 months daily, 2 kinds"),
     "4R": N_("4 months daily, 1 kind"),
     "6H": N_("6 months daily, 1 kind"),
     "9H": N_("9 months daily, 1 kind"),
+    "BPaL": N_("6 months daily, 3 kinds"),
+    # Plans alike in length, rhythm and kinds of tablet are told apart by a letter only: the
+    # patient asks their clinician which it is (naming a drug would be the alternative).
+    "BPaLM": N_("6 months daily, 4 kinds, A"),
+    "6REZ-Lfx": N_("6 months daily, 4 kinds, B"),
+    "9m-all-oral": N_("9 months daily (4+2+3), A"),
+    "9m-all-oral-Lzd": N_("9 months daily (4+2+3), B"),
 }
 
 

@@ -87,40 +87,23 @@ class DoseSnapshot:
             phase_kind=str(data["phase_kind"]),
             drugs=drugs_of(data),
             timers=tuple(timers_of(data)),
-            snoozes=int(data.get("snoozes", 0)),
+            snoozes=snoozes_of(data),
             products=products_of(data),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "local": self.local.isoformat(),
-            "zone": self.zone,
-            "regimen": self.regimen,
-            "phase": self.phase,
-            "phase_kind": self.phase_kind,
-            "drugs": [
-                {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
-                for d in self.drugs
-            ],
-            "timers": [{"step": t.step.value, "at": t.at.isoformat()} for t in self.timers],
-            "snoozes": self.snoozes,
-            **(
-                {}
-                if self.products is None
-                else {
-                    "products": [
-                        {
-                            "name": p.name,
-                            "tablets": p.tablets,
-                            "contains": [[drug, mg] for drug, mg in p.contains],
-                            "mg": p.mg,
-                        }
-                        for p in self.products
-                    ]
-                }
-            ),
-        }
+        return _dose_dict(
+            key=self.key,
+            local=self.local,
+            zone=self.zone,
+            regimen=self.regimen,
+            phase=self.phase,
+            phase_kind=self.phase_kind,
+            drugs=self.drugs,
+            timers=self.timers,
+            snoozes=self.snoozes,
+            products=self.products,
+        )
 
     def snoozed(self, timers: Sequence[Timer]) -> DoseSnapshot:
         """After one more snooze, with the timers that remain."""
@@ -142,8 +125,63 @@ class DoseSnapshot:
 
 
 def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
-    """The sealed dose of a planned slot with its timers (see the module docstring)."""
-    return DoseSnapshot.planned(slot, timers).to_dict()
+    """The sealed dose of a planned slot with its timers (see the module docstring): the
+    same as ``DoseSnapshot.planned(slot, timers).to_dict()``, without the snapshot in
+    between (planning writes one per slot)."""
+    return _dose_dict(
+        key=slot.key,
+        local=slot.local,
+        zone=slot.zone,
+        regimen=slot.regimen_id,
+        phase=slot.phase,
+        phase_kind=slot.phase_kind.value,
+        drugs=slot.drugs,
+        timers=timers,
+        snoozes=0,
+        products=slot.products,
+    )
+
+
+def _dose_dict(
+    *,
+    key: str,
+    local: datetime,
+    zone: str,
+    regimen: str,
+    phase: str,
+    phase_kind: str,
+    drugs: Iterable[DrugDose],
+    timers: Iterable[Timer],
+    snoozes: int,
+    products: Iterable[ProductDose] | None,
+) -> dict[str, Any]:
+    """The one writer of the stored form. A drug's dose step is the plan's concern and is
+    not stored."""
+    dose: dict[str, Any] = {
+        "key": key,
+        "local": local.isoformat(),
+        "zone": zone,
+        "regimen": regimen,
+        "phase": phase,
+        "phase_kind": phase_kind,
+        "drugs": [
+            {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
+            for d in drugs
+        ],
+        "timers": [{"step": t.step.value, "at": t.at.isoformat()} for t in timers],
+        "snoozes": snoozes,
+    }
+    if products is not None:
+        dose["products"] = [
+            {
+                "name": p.name,
+                "tablets": p.tablets,
+                "contains": [[drug, mg] for drug, mg in p.contains],
+                "mg": p.mg,
+            }
+            for p in products
+        ]
+    return dose
 
 
 def drugs_of(dose: Mapping[str, Any]) -> tuple[DrugDose, ...]:
@@ -167,6 +205,11 @@ def products_of(dose: Mapping[str, Any]) -> tuple[ProductDose, ...] | None:
         )
         for p in dose["products"]
     )
+
+
+def snoozes_of(dose: Mapping[str, Any]) -> int:
+    """How many times the stored dose was snoozed."""
+    return int(dose.get("snoozes", 0))
 
 
 def timers_of(dose: Mapping[str, Any]) -> list[Timer]:

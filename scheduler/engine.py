@@ -77,7 +77,9 @@ class Engine:
         self.armed = asyncio.Event()
         """Set once `run_forever` has finished its first round and armed its first wake-up."""
         self.planner = Planner(store, clock, self.config, self.metrics)
-        self.helper_timers = HelperTimers(store, clock, composer, self.config, self.poke)
+        self.helper_timers = HelperTimers(
+            store, clock, composer, self.config, self.poke, self.worker_id
+        )
         self.dose_timers = DoseTimers(
             store,
             composer,
@@ -122,12 +124,12 @@ class Engine:
 
     async def next_due(self) -> datetime | None:
         """The earliest instant at which a timer needs this engine: a dose slot, a helper
-        incident's escalation or a weekly summary (None: nothing is waiting)."""
+        incident's escalation, a weekly summary (None: nothing is waiting)."""
+        now = self.clock.now()
         async with self.store.transaction() as tx:
             found = [
-                await tx.doses.next_check(self.clock.now(), early=self.config.lookahead),
-                await tx.incidents.next_due(),
-                await tx.helpers.next_summary(),
+                await tx.doses.next_check(now, early=self.config.lookahead),
+                await tx.timers.next_due(now),
             ]
         return min((at for at in found if at is not None), default=None)
 
@@ -141,9 +143,11 @@ class Engine:
         return report
 
     async def sweep(self) -> int:
-        """Clear expired slot leases (housekeeping: claims take expired leases anyway), and
-        forget tries at helper codes older than the hourly limit needs."""
+        """Clear expired slot leases (housekeeping: claims take expired leases anyway),
+        forget tries at helper codes older than the hourly limit needs, and blur the exact
+        instants of doses closed long enough ago (`storage.repositories.history`)."""
         await self.store.helpers.prune_code_tries(self.clock.now())
+        await self.store.history.blur(self.clock.now())
         return await self.store.doses.sweep_leases(self.clock.now())
 
     # -- running --------------------------------------------------------------------------

@@ -4,6 +4,7 @@ that came due, and recipients the outbox can no longer reach."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,9 +32,13 @@ from storage.records import (
     HELPER_PREFIX,
     PATIENT,
     Helper,
+    HelperState,
     IncidentState,
+    Timer,
     helper_recipient,
 )
+from storage.repositories.helpers import SUMMARY
+from storage.repositories.incidents import ESCALATE
 from storage.store import Repositories, Store
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,7 @@ class HelperTimers:
     config: EngineConfig
     poke: Callable[[], None]
     """The engine's `Engine.poke`: an alert written here may be due at once."""
+    worker_id: str
 
     async def on_unreachable(self, event: Unreachable) -> None:
         """The outbox's ``then`` for a recipient that can no longer be reached.
@@ -89,31 +95,54 @@ class HelperTimers:
                 await pass_on(tx, self.composer, incident, helper, now)
 
     async def run_due(self, now: datetime, report: TickReport) -> None:
-        """Escalate the helper incidents whose delay ran out, and send the weekly summaries
-        that came due; a bounded batch of each, each item in its own savepoint."""
-        async with self.store.transaction() as tx:
-            for incident in await tx.incidents.due(now, self.config.batch_size):
-                try:
-                    async with tx.savepoint():
-                        report.escalated += await escalate(tx, self.composer, incident, now)
-                except Exception as exc:
-                    log.error("helper incident %s: %s", incident.id, type(exc).__name__)
-            for helper in await tx.helpers.due_summaries(now, self.config.batch_size):
-                try:
-                    async with tx.savepoint():
-                        report.summaries += await self._summary(tx, helper, now)
-                except Exception as exc:
-                    log.error("helper summary %s: %s", helper.id, type(exc).__name__)
+        """Run the generic timers that came due: helper escalations, weekly summaries,
+        symptom follow-ups. A bounded batch, each timer in its own savepoint.
 
-    async def _summary(self, tx: Repositories, helper: Helper, now: datetime) -> bool:
+        1. Claim due timers under a lease with a fresh claim token (own transaction).
+        2. Open each one's sealed task and run it; a task that sets its timer again (the next
+           escalation, next week's summary) keeps it, others are deleted (`finish`).
+        3. A task that fails is left leased: it comes back when the lease runs out.
+        """
+        owner = f"{self.worker_id}:{secrets.token_hex(6)}"
+        async with self.store.transaction() as tx:
+            claimed = await tx.timers.claim(now, self.config.batch_size, self.config.lease, owner)
+        if not claimed:
+            return
+        async with self.store.transaction() as tx:
+            for timer in claimed:
+                try:
+                    async with tx.savepoint():
+                        await self._run(tx, timer, now, report)
+                        await tx.timers.finish(timer.id, owner)
+                except Exception as exc:
+                    log.error("timer %s: %s", timer.id, type(exc).__name__)
+
+    async def _run(self, tx: Repositories, timer: Timer, now: datetime, report: TickReport) -> None:
+        task = timer.task
+        try:
+            if task["do"] == ESCALATE:
+                incident = await tx.incidents.get(timer.patient_id, str(task["incident"]))
+                report.escalated += await escalate(tx, self.composer, incident, now)
+            elif task["do"] == SUMMARY:
+                helper = await tx.helpers.get(timer.patient_id, str(task["helper"]))
+                report.summaries += await self._summary(tx, helper, timer.due_at, now)
+            # A symptom follow-up (RECHECK) only marks when triage said to ask again; the
+            # question itself is not built yet, so the timer ends here.
+        except NotFound:
+            return  # what the timer was for is gone: the timer goes too
+
+    async def _summary(
+        self, tx: Repositories, helper: Helper, due: datetime, now: datetime
+    ) -> bool:
         """One weekly summary: the last 7 local days of the patient's doses; the next one a
         week later (weeks missed while down are not sent late)."""
         patient = await tx.patients.get(helper.patient_id)
-        due = helper.summary_at or now
         following = due + SUMMARY_EVERY
         while following <= now:
             following += SUMMARY_EVERY
         await tx.helpers.schedule_summary(helper.patient_id, helper.id, following)
+        if helper.state is not HelperState.ACTIVE:
+            return False  # not sent while paused; next week's stays set
         if not patient.consent.helper_alerts or not HelperPrefs.of(helper).weekly:
             return False
         today = now.astimezone(ZoneInfo(patient.time_zone)).date()

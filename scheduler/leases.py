@@ -62,16 +62,20 @@ def dead_here(
 class Released:
     slots: int
     messages: int
+    timers: int = 0
 
 
 async def release_dead(store: Store, me: str) -> Released:
-    """Release the dose-slot and outbox leases of this host's dead processes."""
+    """Release the dose-slot, outbox and timer leases of this host's dead processes."""
     slots = await store.doses.release_leases(dead_here(await store.doses.lease_owners(), me))
     messages = await store.outbox.release_leases(dead_here(await store.outbox.lease_owners(), me))
-    if slots or messages:
+    timers = await store.timers.release_leases(dead_here(await store.timers.lease_owners(), me))
+    if slots or messages or timers:
         logger.info(
-            "gave back the leases of stopped processes: %d dose timers, %d messages",
+            "gave back the leases of stopped processes: %d dose timers, %d messages, "
+            "%d other timers",
             slots,
             messages,
+            timers,
         )
-    return Released(slots, messages)
+    return Released(slots, messages, timers)

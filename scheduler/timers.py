@@ -11,7 +11,7 @@ from datetime import datetime
 from scheduler.closing import WindowClose
 from scheduler.compose import Composer
 from scheduler.config import EngineConfig, TickReport
-from scheduler.doses import DoseSnapshot
+from scheduler.doses import DoseSnapshot, snoozes_of, timers_of
 from scheduler.ladder import Step, Timer
 from scheduler.metrics import Metrics
 from scheduler.outbox import Kind, Payload
@@ -182,8 +182,8 @@ def _decide(slot: DoseSlot, now: datetime) -> _Decision:
     Dedupe keys: ``remind:<slot>`` for the first reminder, ``remind:<slot>:<n>`` after the
     n-th snooze, ``nudge:<slot>:<snoozes>:<timer index>``.
     """
-    snapshot = DoseSnapshot.of(slot)
-    timers, snoozes = snapshot.timers, snapshot.snoozes
+    # Only the timers and the snooze count: the drugs and products are the composer's.
+    timers, snoozes = timers_of(slot.dose), snoozes_of(slot.dose)
     since = slot.next_check_at or slot.due_at
     came_due = [t for t in timers[:-1] if since <= t.at <= now]
     upcoming = next((t.at for t in timers if t.at > now), slot.window_ends_at)

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from storage.keyring import Keyring
+
 # Any fixed number: PostgreSQL advisory locks are named by integers.
 _MIGRATION_LOCK = 0x7B_B0_7E_57
 _VERSION_TABLE = "alembic_version"
@@ -28,12 +30,15 @@ _REVISION = re.compile(r'^revision: str = "([^"]+)"$', re.MULTILINE)
 _DOWN_REVISION = re.compile(r'^down_revision: str \| None = (?:"([^"]+)"|None)$', re.MULTILINE)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, keyring: Keyring | None = None) -> Config:
+    """Alembic's configuration; the keyring lets revisions that seal content do so
+    (`storage.migration_keys`)."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "storage:migrations")
     config.attributes["connection"] = connection
+    config.attributes["keyring"] = keyring
     return config
 
 
@@ -89,35 +94,44 @@ async def lock_for_migration(connection: AsyncConnection) -> None:
         )
 
 
-def _run(action: Callable[[Config], None]) -> Callable[[Connection], None]:
+def _run(
+    action: Callable[[Config], None], keyring: Keyring | None = None
+) -> Callable[[Connection], None]:
     def run(connection: Connection) -> None:
-        action(alembic_config(connection))
+        action(alembic_config(connection, keyring))
 
     return run
 
 
-async def upgrade(connection: AsyncConnection, revision: str = "head") -> None:
+async def upgrade(
+    connection: AsyncConnection, revision: str = "head", *, keyring: Keyring | None = None
+) -> None:
     """Migrate inside the caller's transaction (DDL is transactional on both engines).
-    A database already at the head is left alone without loading Alembic."""
+    A database already at the head is left alone without loading Alembic. Revisions that
+    seal content written before them need ``keyring`` (see `storage.migration_keys`)."""
     await lock_for_migration(connection)
     if revision == "head" and await current_revision(connection) == head_revision():
         return
     from alembic import command
 
-    await connection.run_sync(_run(lambda config: command.upgrade(config, revision)))
+    await connection.run_sync(_run(lambda config: command.upgrade(config, revision), keyring))
 
 
-async def downgrade(connection: AsyncConnection, revision: str) -> None:
+async def downgrade(
+    connection: AsyncConnection, revision: str, *, keyring: Keyring | None = None
+) -> None:
     from alembic import command
 
     await lock_for_migration(connection)
-    await connection.run_sync(_run(lambda config: command.downgrade(config, revision)))
+    await connection.run_sync(_run(lambda config: command.downgrade(config, revision), keyring))
 
 
-async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> str | None:
+async def upgrade_engine(
+    engine: AsyncEngine, revision: str = "head", *, keyring: Keyring | None = None
+) -> str | None:
     """Migrate in one transaction and return the revision the database is at afterwards."""
     async with engine.begin() as connection:
-        await upgrade(connection, revision)
+        await upgrade(connection, revision, keyring=keyring)
         return await current_revision(connection)
 
 

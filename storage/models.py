@@ -1,8 +1,10 @@
 """The tables. Plaintext columns are only what finding and scheduling need.
 
-Plaintext: random ids, foreign keys, states, instants the scheduler sorts on (UTC), lease
-columns, key ids, blind index values, counters. Everything a patient said or is (alias, language,
-time zone, consent, regimen, doses, symptoms, mood, stock, helper names and addresses, messages)
+Plaintext: random ids, foreign keys, scheduling states (never what became of a dose), instants
+the scheduler sorts on (UTC; coarse where nothing schedules on them), lease columns, key ids,
+blind index values, counters (`docs/storage.md` lists every one, and why). Everything a
+patient said or is (alias, language, time zone, consent, regimen, doses and their outcomes,
+symptoms, mood, stock, helper names and addresses, messages and their kinds, what a timer does)
 is a `SealedField` backed by a ``LargeBinary`` column of the same name.
 
 Every table that holds a patient's data has a ``patient_id`` column; `storage.forget` finds them
@@ -17,11 +19,12 @@ updates (`DoseRepository.set_slot_state`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -38,6 +41,7 @@ from sqlalchemy.types import TypeDecorator
 
 from storage.sealed import (
     FLAG,
+    INSTANT,
     INTEGER,
     JSON_LIST,
     JSON_OBJECT,
@@ -191,8 +195,9 @@ class DoseSlotRow(PatientOwned, Base):
     )
 
     patient_id: Mapped[str] = _patient_fk()
+    # Not indexed alone (revision 0015): the unique (enrolment_id, due_at) index leads with it.
     enrolment_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+        String(32), ForeignKey("enrolments.id", ondelete="CASCADE")
     )
     due_at: Mapped[datetime]
     window_ends_at: Mapped[datetime]
@@ -202,8 +207,13 @@ class DoseSlotRow(PatientOwned, Base):
     lease_until: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer)
     _dose: Mapped[bytes] = mapped_column("dose")
+    # Revision 0009: ``state`` holds only the phase (`SlotPhase`); what became of a closed
+    # slot is sealed here (NULL while it is open: planning seals nothing but the dose).
+    _outcome: Mapped[bytes | None] = mapped_column("outcome")
 
     dose = SealedField(JSON_OBJECT)
+    outcome = SealedField(TEXT)
+    """The `SlotState` of a closed slot (taken, missed, skipped, cancelled)."""
 
 
 class DoseEventRow(PatientOwned, Base):
@@ -231,29 +241,36 @@ class DoseEventRow(PatientOwned, Base):
 
 
 class SideEffectReportRow(PatientOwned, Base):
+    """Revision 0009: the day in plaintext, the instant sealed; the follow-up is a timer."""
+
     __tablename__ = "side_effect_reports"
 
     patient_id: Mapped[str] = _patient_fk()
-    recorded_at: Mapped[datetime]
-    follow_up_at: Mapped[datetime | None] = mapped_column(index=True)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    _recorded_at: Mapped[bytes] = mapped_column("recorded_at")
     _symptoms: Mapped[bytes] = mapped_column("symptoms")
     _level: Mapped[bytes] = mapped_column("level")
     _free_text: Mapped[bytes] = mapped_column("free_text")
 
+    recorded_at = SealedField(INSTANT)
     symptoms = SealedField(JSON_LIST)
     level = SealedField(TEXT)
     free_text = SealedField(OPTIONAL_TEXT)
 
 
 class MoodScreeningRow(PatientOwned, Base):
+    """Revision 0009: the day in plaintext, the instant sealed."""
+
     __tablename__ = "mood_screenings"
 
     patient_id: Mapped[str] = _patient_fk()
-    recorded_at: Mapped[datetime]
+    recorded_on: Mapped[date] = mapped_column(Date)
+    _recorded_at: Mapped[bytes] = mapped_column("recorded_at")
     _instrument: Mapped[bytes] = mapped_column("instrument")
     _answers: Mapped[bytes] = mapped_column("answers")
     _score: Mapped[bytes] = mapped_column("score")
 
+    recorded_at = SealedField(INSTANT)
     instrument = SealedField(TEXT)
     answers = SealedField(JSON_LIST)
     score = SealedField(INTEGER)
@@ -283,8 +300,6 @@ class HelperRow(PatientOwned, Base):
     channel: Mapped[str | None] = mapped_column(String(16))
     lookup: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
     created_at: Mapped[datetime]
-    # Added in revision 0003: when this helper's next weekly summary is due (None: not wanted).
-    summary_at: Mapped[datetime | None] = mapped_column(index=True)
     _alias: Mapped[bytes] = mapped_column("alias")
     _address: Mapped[bytes] = mapped_column("address")
     _chat: Mapped[bytes] = mapped_column("chat")
@@ -320,22 +335,40 @@ class HelperIncidentRow(PatientOwned, Base):
     """Something a helper should know about, passed from helper to helper until one answers.
 
     Plaintext: the state, the dedupe key (a keyed hash: see `IncidentRepository.open`), the
-    instant of the next escalation (the engine's timer) and a version for conditional updates.
-    What happened and who was told is sealed.
+    day it was opened and a version for conditional updates. What happened, who was told and
+    the instant it was opened are sealed; the next escalation is a `TimerRow` (revision 0009:
+    its delay told the kind of incident).
     """
 
     __tablename__ = "helper_incidents"
-    __table_args__ = (Index("ix_helper_incidents_state_next_at", "state", "next_at"),)
 
     patient_id: Mapped[str] = _patient_fk()
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
     state: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime]
-    next_at: Mapped[datetime | None]
+    created_on: Mapped[date] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer)
+    _created_at: Mapped[bytes] = mapped_column("created_at")
     _detail: Mapped[bytes] = mapped_column("detail")
 
+    created_at = SealedField(INSTANT)
     detail = SealedField(JSON_OBJECT)
+
+
+class TimerRow(PatientOwned, Base):
+    """A wake-up for the engine that is not a dose slot: a helper escalation, a weekly
+    summary, a symptom follow-up (revision 0009). Only when and who is readable; what it
+    does is sealed, and the id is a keyed hash of what it is for (`TimerRepository`), so a
+    reader cannot tell one kind from another by its delay or its id."""
+
+    __tablename__ = "timers"
+
+    patient_id: Mapped[str] = _patient_fk()
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    _task: Mapped[bytes] = mapped_column("task")
+
+    task = SealedField(JSON_OBJECT)
 
 
 class CodeAttemptRow(Base):
@@ -376,9 +409,10 @@ class OutboxRow(PatientOwned, Base):
 
     patient_id: Mapped[str] = _patient_fk()
     recipient: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(32))
     priority: Mapped[int] = mapped_column(SmallInteger)
+    # Revision 0009: keyed hashes (`storage.repositories.outbox.keys`); the key is sealed.
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    topic: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     not_before: Mapped[datetime]
     expires_at: Mapped[datetime | None]
@@ -398,7 +432,13 @@ class OutboxRow(PatientOwned, Base):
     _payload: Mapped[bytes] = mapped_column("payload")
     _sent_message_id: Mapped[bytes] = mapped_column("sent_message_id")
     _destination: Mapped[bytes | None] = mapped_column("destination")
+    # Revision 0009: sealed (it told reminders from helper alerts); the dispatcher needs
+    # only ``priority``, and metrics take the kind from the message in memory.
+    _kind: Mapped[bytes] = mapped_column("kind")
+    _dedupe: Mapped[bytes] = mapped_column("dedupe")
 
+    kind = SealedField(TEXT)
+    dedupe = SealedField(TEXT)
     payload = SealedField(JSON_OBJECT)
     sent_message_id = SealedField(OPTIONAL_TEXT)
     destination = SealedField(JSON_OBJECT)
@@ -511,6 +551,7 @@ SEALED_MODELS: tuple[type[SealedRow], ...] = (
     PillStockRow,
     HelperRow,
     HelperIncidentRow,
+    TimerRow,
     ConversationRow,
     OutboxRow,
     SmsMenuRow,

@@ -92,6 +92,26 @@ class SlotState(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
 
+    @property
+    def phase(self) -> SlotPhase:
+        """What the database shows of this state in plaintext."""
+        if self is SlotState.PENDING:
+            return SlotPhase.PLANNED
+        if self is SlotState.REMINDED:
+            return SlotPhase.OPEN
+        return SlotPhase.CLOSED
+
+
+class SlotPhase(StrEnum):
+    """The plaintext of a slot's state: only what the scheduler needs. What became of a closed
+    slot (taken, missed, skipped, cancelled) is sealed in its ``outcome`` column."""
+
+    PLANNED = "planned"
+    """Nothing sent about it yet: it may be planned again, its first reminder written ahead."""
+    OPEN = "open"
+    """Reminded, waiting for an answer or the end of its window."""
+    CLOSED = "closed"
+
 
 def reminder_key(slot_id: str) -> str:
     """The outbox dedupe key of a slot's first reminder: written at most once, and cancelled
@@ -195,7 +215,6 @@ class Helper:
     chat: str | None
     permissions: Mapping[str, Any]
     created_at: datetime
-    summary_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +252,16 @@ class IncidentState(StrEnum):
 
 
 @dataclass(frozen=True)
+class Timer:
+    """An engine wake-up (`storage.repositories.timers`): ``task`` says what it does."""
+
+    id: str
+    patient_id: str
+    due_at: datetime
+    task: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Incident:
     """Something helpers should know, with who was told (see `scheduler.alerts`).
 
@@ -263,7 +292,8 @@ class Conversation:
 
 
 class OutboxState(StrEnum):
-    PENDING = "pending"
+    # Revision 0009: "queued", not "pending", so that no dose word is found in the database.
+    PENDING = "queued"
     LEASED = "leased"
     SENT = "sent"
     FAILED = "failed"

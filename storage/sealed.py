@@ -136,6 +136,9 @@ OPTIONAL_TEXT: Codec[str | None] = Codec(
 FLAG: Codec[bool] = Codec("flag", _encode_flag, lambda data: data == b"\x01")
 INTEGER: Codec[int] = Codec("integer", _encode_integer, lambda data: int(data))
 OPTIONAL_INSTANT: Codec[datetime | None] = Codec("instant", _encode_instant, _decode_instant)
+INSTANT: Codec[datetime] = Codec(
+    "instant", _encode_instant, lambda data: datetime.fromisoformat(data.decode())
+)
 JSON_OBJECT: Codec[dict[str, Any]] = Codec("JSON object", _encode_json_object, _decode_json_object)
 JSON_LIST: Codec[list[Any]] = Codec("JSON list", _encode_json_list, _decode_json_list)
 

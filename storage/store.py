@@ -59,7 +59,9 @@ from storage.repositories import (
     PlanningRepository,
     SideEffectRepository,
     SmsRepository,
+    TimerRepository,
 )
+from storage.repositories.history import HistoryRepository
 from storage.session import StoreSession
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ class Repositories:
         self.planning = PlanningRepository(context, session)
         self.helpers = HelperRepository(context, session)
         self.incidents = IncidentRepository(context, session)
+        self.timers = TimerRepository(context, session)
+        self.history = HistoryRepository(context, session)
         self.metrics = MetricsRepository(context, session)
         self.conversations = ConversationRepository(context, session)
         self.outbox = OutboxRepository(context, session)
@@ -157,7 +161,7 @@ class Store(Repositories):
                     await lock_for_migration(connection)
                     await verify_keys(connection, keyring)
                     if migrate:
-                        await upgrade(connection)
+                        await upgrade(connection, keyring=keyring)
                     elif await current_revision(connection) != head_revision():
                         raise StoreError(
                             "the database schema is not up to date; run `tbbot migrate` first"

@@ -17,16 +17,20 @@ File schema (see `06-BPaLM.toml` for every feature in use):
     [[phases]]                       in order
       name, kind                     kind: intensive | continuation | single
       doses_required                 doses that complete the phase (dose counting)
-      pattern                        { kind = "daily" | "weekdays" | "weekly", weekdays = [...] }
+      pattern                        { kind = "daily" | "weekdays" | "weekly", weekdays = [...],
+                                     min_gap_hours = N: the weekdays must keep doses N h apart }
       window                         optional, as above, counted from the regimen start
       combination                    the name of the fixed-dose combination tablet holding
                                      the phase's weight-banded drugs; default: their letters
       [[phases.drugs]]               name, note, and either one dose or `steps = [...]`
-        mg, tablets                  fixed dose as the source or prescription gives it
+        mg, tablets                  fixed dose as the source or prescription gives it (a
+                                     custom regimen may give tablets without mg)
         mg_per_tablet                weight-banded fixed-dose combination (tablets by band)
         (neither)                    dose as prescribed: shown as such, never guessed
-        weekdays, for_days,          a step on some weekdays only, for the first N calendar
-        min_gap_hours                days of the phase, at least N hours between doses
+        weekdays, for_days,          a step on some weekdays only, for the next N calendar
+        min_gap_hours                days of the phase (every step but the last; on the last
+                                     step the drug then stops before the phase ends), at least
+                                     N hours between doses
     [[product_sets]]                 other ways the weight-banded drugs are dispensed:
       id, name, source               id other than "combination"; `source` is required
       verified, note                 verified = false plus a note, as for windows
@@ -80,7 +84,7 @@ ABBREVIATIONS = {
     "linezolid": "L",
 }
 MAX_DOSES_PER_DAY = 6
-MAX_DOSES_PER_PHASE = 1000
+MAX_DOSES_PER_PHASE = 1500
 MAX_MG = 10_000
 MAX_TABLETS = 20
 
@@ -135,14 +139,17 @@ def parse_regimen_toml(text: str, source: str) -> Regimen:
     return regimen_from_dict(data, source)
 
 
-def custom_regimen(data: Mapping[str, Any]) -> Regimen:
-    """Build a regimen from a prescription entered by the user, validated like a file.
+def custom_regimen(data: Mapping[str, Any], origin: str = "custom") -> Regimen:
+    """Build a regimen from a prescription entered by the user, validated like a file;
+    `origin` names where it came from in errors (a file name). Drug names are not checked
+    against the drug catalogue here (stored regimens are read back through this): the ways
+    in for users, `treatment.custom`, check them.
 
     The id must start with `custom` so it can never shadow a catalogue regimen.
     """
-    regimen = regimen_from_dict({"source": "the prescription", **data, "custom": True}, "custom")
+    regimen = regimen_from_dict({"source": "the prescription", **data, "custom": True}, origin)
     if not regimen.id.startswith("custom"):
-        raise RegimenFileError("custom", "id", f"must start with 'custom', got {regimen.id!r}")
+        raise RegimenFileError(origin, "id", f"must start with 'custom', got {regimen.id!r}")
     return regimen
 
 
@@ -252,8 +259,9 @@ def regimen_from_dict(data: Mapping[str, Any], source: str) -> Regimen:
         ),
     )
     doses_per_day = top.integer("doses_per_day", 1, MAX_DOSES_PER_DAY, default=1)
+    custom = top.boolean("custom", False)
     phases = tuple(
-        _phase(item, source, f"phases[{i}]", doses_per_day)
+        _phase(item, source, f"phases[{i}]", doses_per_day, custom)
         for i, item in enumerate(top.tables("phases"))
     )
     names = [phase.name for phase in phases]
@@ -274,7 +282,7 @@ def regimen_from_dict(data: Mapping[str, Any], source: str) -> Regimen:
         phases=phases,
         doses_per_day=doses_per_day,
         window=_window(top.data["window"], source, "window") if top.has("window") else None,
-        custom=top.boolean("custom", False),
+        custom=custom,
         note=top.text("note", ""),
         product_sets=product_sets,
     )
@@ -298,7 +306,7 @@ def _window(data: object, source: str, path: str) -> Window:
     return Window(duration=duration, verified=verified, note=note)
 
 
-def _phase(data: object, source: str, path: str, doses_per_day: int) -> Phase:
+def _phase(data: object, source: str, path: str, doses_per_day: int, custom: bool) -> Phase:
     fields = _Fields(
         data,
         source,
@@ -310,7 +318,7 @@ def _phase(data: object, source: str, path: str, doses_per_day: int) -> Phase:
         raise fields.fail("kind", f"must be one of {', '.join(k.value for k in PhaseKind)}")
     pattern = _pattern(fields.data.get("pattern", {}), source, f"{path}.pattern")
     drugs = tuple(
-        _drug(item, source, f"{path}.drugs[{i}]", pattern, doses_per_day)
+        _drug(item, source, f"{path}.drugs[{i}]", pattern, doses_per_day, custom)
         for i, item in enumerate(fields.tables("drugs"))
     )
     combination = fields.text("combination", "")
@@ -399,7 +407,7 @@ def _product(data: object, source: str, path: str) -> Product:
 
 
 def _pattern(data: object, source: str, path: str) -> DosingPattern:
-    fields = _Fields(data, source, path, ("kind", "weekdays"))
+    fields = _Fields(data, source, path, ("kind", "weekdays", "min_gap_hours"))
     kind_name = fields.text("kind", PatternKind.DAILY.value)
     if kind_name not in PatternKind.__members__.values():
         raise fields.fail("kind", f"must be one of {', '.join(k.value for k in PatternKind)}")
@@ -411,10 +419,22 @@ def _pattern(data: object, source: str, path: str) -> DosingPattern:
         raise fields.fail("weekdays", "list the days of the week that have doses")
     if kind is PatternKind.WEEKLY and len(weekdays) > 1:
         raise fields.fail("weekdays", "a weekly pattern has at most one weekday")
-    return DosingPattern(kind=kind, weekdays=weekdays)
+    min_gap = fields.optional_integer("min_gap_hours", 1, 24 * 7)
+    if min_gap is not None:
+        if kind is not PatternKind.WEEKDAYS:
+            raise fields.fail("min_gap_hours", "only a pattern of weekdays has a gap to check")
+        _check_gap(fields, weekdays, min_gap, DosingPattern(kind, weekdays))
+    return DosingPattern(kind=kind, weekdays=weekdays, min_gap_hours=min_gap)
 
 
-def _drug(data: object, source: str, path: str, pattern: DosingPattern, doses_per_day: int) -> Drug:
+def _drug(
+    data: object,
+    source: str,
+    path: str,
+    pattern: DosingPattern,
+    doses_per_day: int,
+    custom: bool,
+) -> Drug:
     step_keys = ("mg", "tablets", "mg_per_tablet", "weekdays", "for_days", "min_gap_hours")
     fields = _Fields(data, source, path, ("name", "note", "steps", *step_keys))
     if fields.has("steps"):
@@ -422,25 +442,30 @@ def _drug(data: object, source: str, path: str, pattern: DosingPattern, doses_pe
             raise fields.fail("steps", "give either steps or a single dose, not both")
         raw_steps = fields.tables("steps")
         steps = tuple(
-            _step(item, source, f"{path}.steps[{i}]", pattern, doses_per_day)
+            _step(item, source, f"{path}.steps[{i}]", pattern, doses_per_day, custom)
             for i, item in enumerate(raw_steps)
         )
     else:
         single = {key: value for key, value in fields.data.items() if key in step_keys}
-        steps = (_step(single, source, path, pattern, doses_per_day),)
+        steps = (_step(single, source, path, pattern, doses_per_day, custom),)
     for i, step in enumerate(steps):
         is_last = i == len(steps) - 1
         where = f"steps[{i}].for_days" if len(steps) > 1 else "for_days"
-        if is_last and step.for_days is not None:
-            raise fields.fail(where, "the last step runs to the end of the phase: omit for_days")
         if not is_last and step.for_days is None:
             raise fields.fail(where, "every step but the last needs for_days")
     return Drug(name=fields.text("name"), steps=steps, note=fields.text("note", ""))
 
 
 def _step(
-    data: object, source: str, path: str, pattern: DosingPattern, doses_per_day: int
+    data: object,
+    source: str,
+    path: str,
+    pattern: DosingPattern,
+    doses_per_day: int,
+    custom: bool,
 ) -> DoseStep:
+    """One dose step. A custom regimen may give tablets without mg: a prescription often
+    says "2 tablets" and the patient may not know the strength; a packaged file may not."""
     fields = _Fields(
         data,
         source,
@@ -454,7 +479,7 @@ def _step(
         raise fields.fail("mg_per_tablet", "give mg (fixed dose) or mg_per_tablet (by weight band)")
     if mg_per_tablet is not None and tablets is not None:
         raise fields.fail("tablets", "tablets come from the weight band when mg_per_tablet is set")
-    if mg is None and mg_per_tablet is None and tablets is not None:
+    if mg is None and mg_per_tablet is None and tablets is not None and not custom:
         raise fields.fail("mg", "tablets without mg: give the mg per dose too")
     weekdays = fields.weekdays("weekdays")
     if weekdays:
@@ -556,6 +581,8 @@ def _phase_to_dict(phase: Phase) -> dict[str, Any]:
     pattern: dict[str, Any] = {"kind": phase.pattern.kind.value}
     if phase.pattern.weekdays:
         pattern["weekdays"] = [WEEKDAY_NAMES[d] for d in phase.pattern.weekdays]
+    if phase.pattern.min_gap_hours is not None:
+        pattern["min_gap_hours"] = phase.pattern.min_gap_hours
     out: dict[str, Any] = {
         "name": phase.name,
         "kind": phase.kind.value,

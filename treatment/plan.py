@@ -317,7 +317,8 @@ class _DoseTable:
     tablets of the products that hold them (the combination's count from the band table, or
     each product's own count in another product set), as-prescribed ones as unknown. A step
     applies from the end of the previous step's `for_days` (calendar days from the phase's
-    first dose, so a missed loading dose is not made up); results are cached per
+    first dose, so a missed loading dose is not made up), and a drug whose last step has
+    `for_days` stops after it; results are cached per
     (phase, step boundary bucket, weekday), which keeps generation cheap.
     """
 
@@ -369,7 +370,7 @@ class _DoseTable:
             entries = [
                 (step, dose)
                 for steps in self._resolved[phase_number]
-                for step, dose, _ in [_step_on(steps, offset)]
+                for step, dose, _ in _step_on(steps, offset)
                 if not step.weekdays or weekday in step.weekdays
             ]
             drugs = tuple(dose for _, dose in entries)
@@ -424,12 +425,14 @@ def _own_product(dose: DrugDose, step: DoseStep) -> ProductDose:
 
 def _step_on(
     steps: list[tuple[DoseStep, DrugDose, int | None]], offset: int
-) -> tuple[DoseStep, DrugDose, int | None]:
+) -> list[tuple[DoseStep, DrugDose, int | None]]:
+    """The step in force `offset` days into the phase; none once a drug whose last step has
+    `for_days` has stopped (linezolid for the first 2 months of a longer phase)."""
     for entry in steps:
         until = entry[2]
         if until is None or offset < until:
-            return entry
-    return steps[-1]
+            return [entry]
+    return []
 
 
 def _dose(name: str, step: DoseStep, band_tablets: int | None, number: int) -> DrugDose:

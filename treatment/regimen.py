@@ -79,6 +79,8 @@ class DosingPattern:
 
     kind: PatternKind = PatternKind.DAILY
     weekdays: tuple[int, ...] = ()
+    min_gap_hours: int | None = None
+    """At least this many hours between doses (three times a week: 48), checked on load."""
 
     def days_of_week(self, anchor_weekday: int) -> frozenset[int]:
         if self.kind is PatternKind.DAILY:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from bot.commands import backup, demo, keys, migrate, plan, regimens, run, sms
+from bot.commands import backup, demo, drugs, keys, migrate, plan, regimens, run, sms
 
 
 class Command(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[Any]) -> None: ...
 
 
-COMMANDS: tuple[Command, ...] = (demo, run, plan, regimens, keys, migrate, backup, sms)
+COMMANDS: tuple[Command, ...] = (demo, run, plan, regimens, drugs, keys, migrate, backup, sms)

@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "migrate",
         help="create or upgrade the database schema (SQLite or PostgreSQL)",
         description="Create or upgrade the database schema named by DATABASE_URL (default: "
-        "SQLite in TBBOT_DATA_DIR). Needs no master key; safe to run twice.",
+        "SQLite in TBBOT_DATA_DIR). Safe to run twice. Needs no master key, except to "
+        "seal content that an older version kept readable (revision 0009): the key is "
+        "used when one is configured.",
     )
     parser.set_defaults(func=_migrate)
 
@@ -25,10 +27,12 @@ def _migrate(args: argparse.Namespace) -> int:
     settings = Settings()
 
     async def main() -> int:
+        configured = settings.master_key is not None or settings.key_file() is not None
+        keyring = settings.keyring() if configured else None
         engine = create_engine(settings.resolved_database_url())
         try:
             with database_errors():
-                revision = await upgrade_engine(engine)
+                revision = await upgrade_engine(engine, keyring=keyring)
         finally:
             await engine.dispose()
         print(f"database schema at revision {revision} (newest)")

@@ -1,4 +1,8 @@
-"""`tbbot plan`: print the dose plan of a regimen for a start date, times and zone."""
+"""`tbbot plan`: print the dose plan of a regimen for a start date, times and zone.
+
+`--file` reads a custom regimen (format: `treatment/custom.py`), so a clinician can check the
+plan of a prescription before the patient starts; a file that fails says which field and why.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import argparse
 import itertools
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.errors import UsageError
 from bot.flows.reminder import product_line
 from bot.i18n import translator
+from treatment.custom import load_custom_toml
 from treatment.enrolment import Enrolment, enrol, parse_date
 from treatment.errors import TreatmentError
 from treatment.plan import (
@@ -38,7 +44,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
             "the end later."
         ),
     )
-    parser.add_argument("--regimen", required=True, help="regimen id (see `tbbot regimens`)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--regimen", help="regimen id (see `tbbot regimens`)")
+    which.add_argument(
+        "--file",
+        type=Path,
+        metavar="TOML",
+        help="a custom regimen file (drugs from `tbbot drugs`; see docs/regimens.md)",
+    )
     parser.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first dose date")
     parser.add_argument(
         "--times", required=True, metavar="HH:MM[,HH:MM]", help="local dose times, comma separated"
@@ -75,9 +88,11 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.slots <= MAX_SLOTS:
         raise UsageError(f"--slots {args.slots} is out of range; allowed: 0 to {MAX_SLOTS}")
     try:
+        start = parse_date(args.start, "start")
+        regimen = args.regimen if args.file is None else _read_file(args.file, start)
         enrolment = enrol(
-            regimen=args.regimen,
-            start=parse_date(args.start, "start"),
+            regimen=regimen,
+            start=start,
             times=[part.strip() for part in args.times.split(",")],
             zone=args.tz,
             today=today,
@@ -96,6 +111,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_file(path: Path, start: date) -> Regimen:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--file {path}: cannot read it ({exc.__class__.__name__})") from None
+    return load_custom_toml(text, path.name, start)
+
+
 def build_report(enrolment: Enrolment, missed: set[date], slot_count: int) -> dict[str, Any]:
     """The plan as JSON-ready data; raises `UsageError` for a missed date without a dose."""
     regimen = enrolment.regimen()
@@ -111,6 +134,7 @@ def build_report(enrolment: Enrolment, missed: set[date], slot_count: int) -> di
     window = regimen.window
     return {
         "regimen": regimen.id,
+        "custom": regimen.custom,
         "name": regimen.name,
         "source": regimen.source,
         "start": enrolment.start.isoformat(),
@@ -149,9 +173,15 @@ def _phases(regimen: Regimen, enrolment: Enrolment, slots: list[DoseSlot]) -> li
     for phase in regimen.phases:
         drugs = []
         for drug in phase.drugs:
+            elapsed = 0
             for number, step in enumerate(drug.steps):
                 dose = dose_for_step(drug.name, step, enrolment.weight_kg, table, number)
-                drugs.append({**_dose(dose), **_schedule(step)})
+                entry = {**_dose(dose), **_schedule(step, elapsed)}
+                elapsed += step.for_days or 0
+                if dose.mg is None and dose.tablets is not None:
+                    # A prescription that gives tablets but no strength (custom regimens).
+                    entry["tablets"] = _number(dose.tablets)
+                drugs.append(entry)
         phases.append(
             {
                 "name": phase.name,
@@ -177,8 +207,12 @@ def _product(product: ProductDose) -> dict[str, Any]:
     }
 
 
-def _schedule(step: DoseStep) -> dict[str, Any]:
+def _schedule(step: DoseStep, elapsed: int) -> dict[str, Any]:
+    """When in the phase a step applies: `from_day` (1 = the phase's first day) after an
+    earlier step, `for_days` when it ends before the phase does."""
     out: dict[str, Any] = {}
+    if elapsed:
+        out["from_day"] = elapsed + 1
     if step.for_days is not None:
         out["for_days"] = step.for_days
     if step.weekdays:
@@ -211,6 +245,8 @@ def _slot(slot: DoseSlot) -> dict[str, Any]:
 
 def print_report(report: dict[str, Any]) -> None:
     print(f"{report['regimen']}: {report['name']}")
+    if report["custom"]:
+        print("custom regimen: check every line against the prescription before starting")
     print(f"source: {report['source']}")
     print(
         f"start {report['start']} at {', '.join(report['times'])} ({report['zone']}), "
@@ -225,8 +261,13 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"    {product['text']}")
         for drug in phase["drugs"]:
             when = []
-            if "for_days" in drug:
+            first = drug.get("from_day", 1)
+            if "for_days" in drug and first == 1:
                 when.append(f"first {drug['for_days']} days")
+            elif "for_days" in drug:
+                when.append(f"days {first} to {first + drug['for_days'] - 1}")
+            elif first > 1:
+                when.append(f"from day {first}")
             if "weekdays" in drug:
                 when.append(" ".join(drug["weekdays"]))
             suffix = f"  ({'; '.join(when)})" if when else ""
@@ -247,6 +288,8 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def _dose_text(drug: dict[str, Any]) -> str:
+    if drug["mg"] is None and "tablets" in drug:
+        return f"{drug['tablets']} tablet(s) per dose"
     if drug["mg"] is None:
         return "as prescribed"
     return f"{drug['mg']} mg per dose"

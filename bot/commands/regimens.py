@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from bot.operator_regimens import folder, load_operator_regimens
 from treatment.catalogue import load_catalogue
 from treatment.regimen import COMBINATION, Regimen
 
@@ -22,8 +23,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     regimens = list(load_catalogue())
+    own = load_operator_regimens()
     if args.json:
-        print(json.dumps([_as_json(r) for r in regimens], indent=2, ensure_ascii=False))
+        listed = [_as_json(r) for r in regimens]
+        listed.extend({"id": r.slug, "name": r.name, "operator": True} for r in own)
+        print(json.dumps(listed, indent=2, ensure_ascii=False))
         return 0
     width = max(len(r.id) for r in regimens)
     for regimen in regimens:
@@ -37,6 +41,14 @@ def run(args: argparse.Namespace) -> int:
                 f"{'':<{width}}  {'':<9}  --products {product_set.id}: {product_set.name}"
                 f"{unverified}; source: {product_set.source}"
             )
+    where = folder()
+    if where is not None:
+        # Files that fail are logged by load_operator_regimens; `tbbot plan --file` says why.
+        print(f"\nthe operator's own regimens ({where}), offered in set-up after these:")
+        for added in own:
+            print(f"  {added.slug}: {added.name}")
+        if not own:
+            print("  none valid: check each file with `tbbot plan --file`")
     return 0
 
 

@@ -111,9 +111,10 @@ async def apply(
         case flow.Toggle(switch=switch) if switch in flow.SWITCHES:
             prefs = prefs.toggled(switch)
     await tx.helpers.set_permissions(patient.id, helper.id, prefs.to_permissions())
-    if prefs.weekly and helper.summary_at is None:
+    summary_at = await tx.helpers.summary_at(patient.id, helper.id)
+    if prefs.weekly and summary_at is None:
         await tx.helpers.schedule_summary(patient.id, helper.id, now + SUMMARY_EVERY)
-    elif not prefs.weekly and helper.summary_at is not None:
+    elif not prefs.weekly and summary_at is not None:
         await tx.helpers.schedule_summary(patient.id, helper.id, None)
     return [], await menu(tx, patient, now, focus=helper.id)
 

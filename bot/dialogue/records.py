@@ -13,6 +13,7 @@ messages keep flowing meanwhile.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from datetime import datetime
 
 from bot.dialogue import followups
@@ -20,7 +21,7 @@ from bot.dialogue.messages import Inbound, Reply
 from bot.dialogue.turn import TurnContext
 from bot.flows import report
 from bot.i18n import translator
-from bot.records import facts, replies
+from bot.records import facts
 from scheduler.alerts import HelperPrefs
 from scheduler.channels import Attachment, ChannelRegistry
 from scheduler.outbox import Kind, Payload
@@ -33,6 +34,13 @@ from storage.records import (
     helper_recipient,
 )
 from storage.store import Store
+
+
+async def _load_renderers() -> None:
+    """Import `bot.records.replies` on first use, in a worker thread: its libraries (fpdf2
+    with fontTools, Pillow, fhir.resources) take longer to load than the rest of the bot
+    together, and a process that never renders a record should not pay for them at start."""
+    await asyncio.to_thread(importlib.import_module, "bot.records.replies")
 
 
 class RecordsDesk:
@@ -52,6 +60,9 @@ class RecordsDesk:
     ) -> Reply:
         """This month's calendar, as a picture where the channel shows pictures."""
         record = await facts.gather(self.store, patient, enrolment, now)
+        await _load_renderers()
+        from bot.records import replies
+
         t = translator(patient.language)
         pictures = self._sends(event.channel, Attachment.PHOTO)
         return await asyncio.to_thread(replies.calendar_reply, record, t, pictures=pictures)
@@ -86,6 +97,9 @@ class RecordsDesk:
         t = translator(patient.language)
         language = translator(request.language)
         record = await facts.gather(self.store, patient, enrolment, now)
+        await _load_renderers()
+        from bot.records import replies
+
         if request.to == report.ME:
             if self._sends(event.channel, Attachment.DOCUMENT):
                 pdf = await asyncio.to_thread(replies.report_reply, record, t, language)
@@ -125,6 +139,9 @@ class RecordsDesk:
         self, event: Inbound, patient: Patient, enrolment: EnrolmentRecord, now: datetime
     ) -> list[Reply]:
         record = await facts.gather(self.store, patient, enrolment, now)
+        await _load_renderers()
+        from bot.records import replies
+
         documents = self._sends(event.channel, Attachment.DOCUMENT)
         t = translator(patient.language)
         return await asyncio.to_thread(replies.export_replies, record, t, documents=documents)

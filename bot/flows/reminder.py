@@ -17,6 +17,7 @@ from bot.i18n import Translator
 from scheduler.doses import drugs_of, products_of
 from scheduler.preferences import Preferences
 from storage.records import Patient
+from treatment.drugs import AS_PRESCRIBED, load_drugs
 from treatment.plan import DrugDose, ProductDose
 
 TAKEN = "taken"
@@ -50,7 +51,23 @@ def dose_lines(t: Translator, drugs: Sequence[DrugDose]) -> list[str]:
     """One line per drug: name, mg and tablets when known, "as prescribed" otherwise."""
     lines = []
     for drug in drugs:
-        if drug.mg is None:
+        if drug.name == load_drugs().get(AS_PRESCRIBED).name:
+            lines.append(t._("your medicines, as your clinician told you"))
+        elif drug.mg is None and drug.tablets is not None and float(drug.tablets).is_integer():
+            # A custom regimen may give tablets without their strength.
+            lines.append(
+                t.ngettext(
+                    "{n} tablet of {what}",
+                    "{n} tablets of {what}",
+                    int(drug.tablets),
+                    what=drug.name,
+                )
+            )
+        elif drug.mg is None and drug.tablets is not None:
+            lines.append(
+                t._("{tablets} tablets of {what}", tablets=_number(drug.tablets), what=drug.name)
+            )
+        elif drug.mg is None:
             lines.append(t._("{drug}, as prescribed", drug=drug.name))
         elif drug.tablets is None:
             lines.append(t._("{drug} {mg} mg", drug=drug.name, mg=_number(drug.mg)))
@@ -87,6 +104,9 @@ def product_line(t: Translator, product: ProductDose) -> str:
     combination, "3 tablets of isoniazid 100 mg" for a single drug; without a count, the
     dose if known, else "as prescribed" (never a guess)."""
     (drug, strength), *more = product.contains
+    if drug == load_drugs().get(AS_PRESCRIBED).name:
+        # "As my clinician told me": the patient gave no drug, so none is named.
+        return t._("your medicines, as your clinician told you")
     if product.tablets is None:
         if more:
             return t._(

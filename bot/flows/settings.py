@@ -167,8 +167,9 @@ def begin(
 
 
 def _items(data: dict[str, Any]) -> dict[str, str]:
-    regimen = data.get("regimen")
-    offered = bool(regimen) and bool(load_catalogue().get(str(regimen)).product_sets)
+    # A custom regimen is not in the catalogue and comes one way only.
+    regimen = load_catalogue().regimens.get(str(data.get("regimen")))
+    offered = regimen is not None and bool(regimen.product_sets)
     hidden = {"products"} if not offered else set()
     if data.get("no_deletes"):
         hidden.add("delete_after")

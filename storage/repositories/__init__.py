@@ -15,6 +15,7 @@ from storage.repositories.pill_stock import PillStockRepository
 from storage.repositories.planning import PlanningRepository
 from storage.repositories.side_effects import SideEffectRepository
 from storage.repositories.sms import SmsRepository
+from storage.repositories.timers import TimerRepository
 
 __all__ = [
     "AuditRepository",
@@ -32,4 +33,5 @@ __all__ = [
     "PlanningRepository",
     "SideEffectRepository",
     "SmsRepository",
+    "TimerRepository",
 ]

@@ -32,3 +32,12 @@ class Repository:
 
     def _now(self) -> datetime:
         return self._context.clock()
+
+    def _today(self) -> datetime:
+        """The start of the current UTC day: the precision of instants kept in plaintext only
+        to say roughly when (not when a dose was taken or a message answered)."""
+        return day_start(self._now())
+
+
+def day_start(instant: datetime) -> datetime:
+    return instant.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -64,7 +64,7 @@ class ConversationRepository(Repository):
             if row is not None:
                 row.version += 1
                 row.state = dict(state)
-                row.updated_at = self._now()
+                row.updated_at = self._today()  # changed at every turn: only the day
                 row.expires_at = expires_at
                 await session.flush()
                 return to_conversation(row)
@@ -74,7 +74,7 @@ class ConversationRepository(Repository):
                 party=party,
                 version=0,
                 state=dict(state),
-                updated_at=self._now(),
+                updated_at=self._today(),
                 expires_at=expires_at,
             )
             try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,24 +17,70 @@ from storage.records import (
     DoseSlot,
     NewDoseSlot,
     ReportedVia,
+    SlotPhase,
     SlotState,
 )
 from storage.repositories.base import Repository
+from storage.repositories.history import EXACT, blur_at
 from storage.sealed import new_id
 from storage.session import SessionCrypto, session_crypto
 
+# A blurred slot shows the start of its UTC day: a query by due instant looks a day earlier
+# and keeps what is due in its range by the exact instant.
+BLURRED_BY = timedelta(days=1)
+
+
+def _in_order(
+    slots: Iterable[DoseSlot], *, since: datetime | None = None, until: datetime | None = None
+) -> list[DoseSlot]:
+    kept = [
+        slot
+        for slot in slots
+        if (since is None or slot.due_at >= since) and (until is None or slot.due_at < until)
+    ]
+    return sorted(kept, key=lambda slot: (slot.due_at, slot.id))
+
+
+def _next_check(phase: str, at: datetime | None) -> datetime | None:
+    """A closed slot is checked no more: its column holds only when it is blurred."""
+    return None if phase == SlotPhase.CLOSED else at
+
+
+def state_of(phase: str, outcome: Callable[[], str]) -> SlotState:
+    """A slot's state from its plaintext phase and, for a closed slot only, its sealed
+    outcome (opened only then: open slots, which the engine reads in bulk, have none)."""
+    if phase == SlotPhase.PLANNED:
+        return SlotState.PENDING
+    if phase == SlotPhase.OPEN:
+        return SlotState.REMINDED
+    return SlotState(outcome())
+
+
+def _exact(
+    due_at: datetime, window_ends_at: datetime, dose: Mapping[str, Any]
+) -> tuple[datetime, datetime, Mapping[str, Any]]:
+    """A slot's instants: the plaintext ones, or, once blurred (`storage.repositories.history`),
+    the exact ones sealed in its dose; and the dose without them."""
+    exact = dose.get(EXACT)
+    if not isinstance(exact, dict):
+        return due_at, window_ends_at, dose
+    rest = {key: value for key, value in dose.items() if key != EXACT}
+    due = datetime.fromisoformat(exact["due_at"])
+    return due, datetime.fromisoformat(exact["window_ends_at"]), rest
+
 
 def to_slot(row: DoseSlotRow) -> DoseSlot:
+    due_at, window_ends_at, dose = _exact(row.due_at, row.window_ends_at, row.dose)
     return DoseSlot(
         id=row.id,
         patient_id=row.patient_id,
         enrolment_id=row.enrolment_id,
-        due_at=row.due_at,
-        window_ends_at=row.window_ends_at,
-        state=SlotState(row.state),
-        next_check_at=row.next_check_at,
+        due_at=due_at,
+        window_ends_at=window_ends_at,
+        state=state_of(row.state, lambda: row.outcome),
+        next_check_at=_next_check(row.state, row.next_check_at),
         version=row.version,
-        dose=row.dose,
+        dose=dose,
     )
 
 
@@ -48,23 +94,34 @@ SLOT_COLUMNS = (
     DoseSlotRow.next_check_at,
     DoseSlotRow.version,
     DoseSlotRow._dose,
+    DoseSlotRow._outcome,
 )
 
 
 def slot_of(crypto: SessionCrypto, row: Any) -> DoseSlot:
     """A slot from a row of `SLOT_COLUMNS`, its dose opened as the ORM would open it."""
+    due_at, window_ends_at, dose = _exact(
+        row.due_at,
+        row.window_ends_at,
+        DoseSlotRow.dose.open_value(
+            crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._dose
+        ),
+    )
     return DoseSlot(
         id=row.id,
         patient_id=row.patient_id,
         enrolment_id=row.enrolment_id,
-        due_at=row.due_at,
-        window_ends_at=row.window_ends_at,
-        state=SlotState(row.state),
-        next_check_at=row.next_check_at,
-        version=row.version,
-        dose=DoseSlotRow.dose.open_value(
-            crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._dose
+        due_at=due_at,
+        window_ends_at=window_ends_at,
+        state=state_of(
+            row.state,
+            lambda: DoseSlotRow.outcome.open_value(
+                crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._outcome
+            ),
         ),
+        next_check_at=_next_check(row.state, row.next_check_at),
+        version=row.version,
+        dose=dose,
     )
 
 
@@ -100,7 +157,7 @@ class DoseRepository(Repository):
                     enrolment_id=enrolment_id,
                     due_at=slot.due_at,
                     window_ends_at=slot.window_ends_at,
-                    state=SlotState.PENDING.value,
+                    state=SlotPhase.PLANNED.value,
                     next_check_at=slot.due_at,
                     version=0,
                     dose=dict(slot.dose),
@@ -123,15 +180,13 @@ class DoseRepository(Repository):
         async with self._transaction() as session:
             await self._load_keys(session, [patient_id])
             rows = await session.scalars(
-                select(DoseSlotRow)
-                .where(
+                select(DoseSlotRow).where(
                     DoseSlotRow.patient_id == patient_id,
-                    DoseSlotRow.due_at >= start,
+                    DoseSlotRow.due_at >= start - BLURRED_BY,
                     DoseSlotRow.due_at < end,
                 )
-                .order_by(DoseSlotRow.due_at, DoseSlotRow.id)
             )
-            return [to_slot(row) for row in rows]
+            return _in_order((to_slot(row) for row in rows), since=start, until=end)
 
     async def set_slot_state(
         self,
@@ -144,14 +199,15 @@ class DoseRepository(Repository):
         """Move a slot on only if nobody else did since ``expected_version`` was read.
 
         One conditional UPDATE, so two workers (or a worker and a patient's button) cannot both
-        win; the loser gets False and re-reads.
+        win; the loser gets False and re-reads. Only the phase is written here: a closed
+        slot's outcome is sealed by `record`, in the same transaction.
         """
         async with self._transaction() as session:
             result = await session.execute(
                 update(DoseSlotRow)
                 .where(DoseSlotRow.id == slot_id, DoseSlotRow.version == expected_version)
                 .values(
-                    state=state.value,
+                    state=state.phase.value,
                     next_check_at=next_check_at,
                     version=expected_version + 1,
                     lease_owner=None,
@@ -174,7 +230,7 @@ class DoseRepository(Repository):
 
         1. Check the slot belongs to the patient (a forged button names someone else's slot).
         2. Write the event (sealed: outcome, when the patient says, how, any note).
-        3. Set the slot's state to the outcome, stop its timer and bump its version.
+        3. Close the slot with the outcome sealed, stop its timer and bump its version.
         """
         async with self._transaction() as session:
             slot = await self._slot_row(session, patient_id, slot_id, lock=True)
@@ -189,8 +245,9 @@ class DoseRepository(Repository):
                 note=note,
             )
             session.add(row)
-            slot.state = SlotState(outcome.value).value
-            slot.next_check_at = None
+            slot.state = SlotPhase.CLOSED.value
+            slot.outcome = outcome.value
+            slot.next_check_at = blur_at(slot.due_at)  # see `storage.repositories.history`
             slot.lease_owner = None
             slot.lease_until = None
             slot.version += 1
@@ -213,7 +270,7 @@ class DoseRepository(Repository):
     # every later change conditional, so a worker whose lease ran out cannot undo another's
     # work, and a patient's answer (which bumps the version) always wins over a timer.
 
-    OPEN_STATES = (SlotState.PENDING.value, SlotState.REMINDED.value)
+    OPEN_STATES = (SlotPhase.PLANNED.value, SlotPhase.OPEN.value)
 
     async def claim_timers(
         self,
@@ -244,11 +301,11 @@ class DoseRepository(Repository):
                     .where(
                         or_(
                             and_(
-                                DoseSlotRow.state == SlotState.REMINDED.value,
+                                DoseSlotRow.state == SlotPhase.OPEN.value,
                                 DoseSlotRow.next_check_at <= now,
                             ),
                             and_(
-                                DoseSlotRow.state == SlotState.PENDING.value,
+                                DoseSlotRow.state == SlotPhase.PLANNED.value,
                                 DoseSlotRow.next_check_at <= now + early,
                             ),
                         ),
@@ -291,7 +348,7 @@ class DoseRepository(Repository):
                     DoseSlotRow.lease_owner == owner,
                 )
                 .values(
-                    state=state.value,
+                    state=state.phase.value,
                     next_check_at=next_check_at,
                     version=expected_version + 1,
                     lease_owner=None,
@@ -337,7 +394,7 @@ class DoseRepository(Repository):
                     {
                         "b_id": slot_id,
                         "b_version": version,
-                        "b_state": state.value,
+                        "b_state": state.phase.value,
                         "b_next": next_check_at,
                         "b_new_version": version + 1,
                     }
@@ -345,7 +402,8 @@ class DoseRepository(Repository):
                 ],
             )
             wanted = {
-                slot_id: (version + 1, state.value, nxt) for slot_id, version, state, nxt in moves
+                slot_id: (version + 1, state.phase.value, nxt)
+                for slot_id, version, state, nxt in moves
             }
             rows = await session.execute(
                 select(
@@ -389,7 +447,7 @@ class DoseRepository(Repository):
             row = await self._slot_row(session, patient_id, slot_id, lock=True)
             if row.version != expected_version:
                 return False
-            row.state = state.value
+            row.state = state.phase.value
             row.next_check_at = next_check_at
             row.lease_owner = None
             row.lease_until = None
@@ -406,10 +464,10 @@ class DoseRepository(Repository):
         worker holds it, when that lease runs out. Three indexed MIN queries."""
         async with self._transaction() as session:
             free_at: list[datetime] = []
-            for state, ahead in ((SlotState.PENDING, early), (SlotState.REMINDED, timedelta(0))):
+            for phase, ahead in ((SlotPhase.PLANNED, early), (SlotPhase.OPEN, timedelta(0))):
                 found = await session.scalar(
                     select(func.min(DoseSlotRow.next_check_at)).where(
-                        DoseSlotRow.state == state.value,
+                        DoseSlotRow.state == phase.value,
                         DoseSlotRow.next_check_at.is_not(None),
                         or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
                     )
@@ -494,9 +552,8 @@ class DoseRepository(Repository):
                 DoseSlotRow.patient_id == patient_id, DoseSlotRow.enrolment_id == enrolment_id
             )
             if since is not None:
-                query = query.where(DoseSlotRow.due_at >= since)
-            rows = await session.scalars(query.order_by(DoseSlotRow.due_at, DoseSlotRow.id))
-            return [to_slot(row) for row in rows]
+                query = query.where(DoseSlotRow.due_at >= since - BLURRED_BY)
+            return _in_order((to_slot(row) for row in await session.scalars(query)), since=since)
 
     async def slots_by_id(self, patient_id: str, slot_ids: Collection[str]) -> list[DoseSlot]:
         """The patient's slots among ``slot_ids`` (others' ids are ignored), earliest first."""
@@ -513,8 +570,7 @@ class DoseRepository(Repository):
                         )
                     )
                 )
-            found.sort(key=lambda row: (row.due_at, row.id))
-            return [to_slot(row) for row in found]
+            return _in_order(to_slot(row) for row in found)
 
     async def remove_pending(self, patient_id: str, slot_ids: Collection[str]) -> int:
         """Delete planned slots that no longer match the plan: only never-reminded ones
@@ -527,7 +583,7 @@ class DoseRepository(Repository):
                 .where(
                     DoseSlotRow.patient_id == patient_id,
                     DoseSlotRow.id.in_(list(slot_ids)),
-                    DoseSlotRow.state == SlotState.PENDING.value,
+                    DoseSlotRow.state == SlotPhase.PLANNED.value,
                     DoseSlotRow.lease_owner.is_(None),
                 )
                 .execution_options(synchronize_session=False)

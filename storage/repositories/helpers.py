@@ -30,9 +30,10 @@ from storage.records import (
     helper_recipient,
 )
 from storage.repositories.base import Repository
+from storage.repositories.timers import TimerRepository, timer_key
 from storage.sealed import new_id
 
-INVITE_PENDING = "pending"
+INVITE_PENDING = "open"  # revision 0009: was "pending"
 INVITE_ACCEPTED = "accepted"
 INVITE_WITHDRAWN = "withdrawn"
 INVITE_VOID = "void"  # opened by a second account: see `HelperRepository.open`
@@ -42,6 +43,14 @@ CODE_TRIES_KEPT = timedelta(hours=1)
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH = 28  # 28 x 5 = 140 random bits
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+SUMMARY = "summary"
+
+
+def summary_key(helper_id: str) -> str:
+    """The timer of a helper's weekly summary."""
+    return timer_key(SUMMARY, helper_id)
 
 
 def new_code() -> str:
@@ -69,7 +78,6 @@ def to_helper(row: HelperRow) -> Helper:
         chat=row.chat,
         permissions=row.permissions,
         created_at=row.created_at,
-        summary_at=row.summary_at,
     )
 
 
@@ -98,7 +106,6 @@ class HelperRepository(Repository):
                 channel=None,
                 lookup=None,
                 created_at=self._now(),
-                summary_at=None,
                 alias=alias,
                 address=None,
                 chat=None,
@@ -186,6 +193,7 @@ class HelperRepository(Repository):
             if row.state == INVITE_ACCEPTED:
                 unlinked = to_helper(helper)
                 _unlink(helper)
+                await self._timers(session).cancel([summary_key(helper.id)])
                 helper.state = HelperState.INVITED.value
             row.state = INVITE_VOID
             await session.flush()
@@ -298,6 +306,7 @@ class HelperRepository(Repository):
             row = await self._helper_row(session, patient_id, helper_id, lock=True)
             before = to_helper(row)
             await session.delete(row)
+            await self._timers(session).cancel([summary_key(helper_id)])
             await session.execute(
                 delete(OutboxRow).where(
                     OutboxRow.patient_id == patient_id,
@@ -309,36 +318,20 @@ class HelperRepository(Repository):
             return before
 
     async def schedule_summary(self, patient_id: str, helper_id: str, at: datetime | None) -> None:
+        """Set when this helper's next weekly summary is due (None: none wanted)."""
         async with self._transaction() as session:
-            row = await self._helper_row(session, patient_id, helper_id, lock=True)
-            row.summary_at = at
-            await session.flush()
+            await self._helper_row(session, patient_id, helper_id, lock=True)
+            task = {"do": SUMMARY, "helper": helper_id}
+            await self._timers(session).schedule(patient_id, summary_key(helper_id), at, task)
 
-    async def due_summaries(self, now: datetime, limit: int) -> list[Helper]:
-        """Active helpers whose weekly summary has come due."""
+    async def summary_at(self, patient_id: str, helper_id: str) -> datetime | None:
+        """When this helper's next weekly summary is due (None: none wanted)."""
         async with self._transaction() as session:
-            rows = list(
-                await session.scalars(
-                    select(HelperRow)
-                    .where(
-                        HelperRow.summary_at <= now,
-                        HelperRow.state == HelperState.ACTIVE.value,
-                    )
-                    .order_by(HelperRow.summary_at)
-                    .limit(limit)
-                )
-            )
-            await self._load_keys(session, {row.patient_id for row in rows})
-            return [to_helper(row) for row in rows]
+            due = await self._timers(session).due_at([summary_key(helper_id)])
+            return due.get(summary_key(helper_id))
 
-    async def next_summary(self) -> datetime | None:
-        async with self._transaction() as session:
-            found: datetime | None = await session.scalar(
-                select(func.min(HelperRow.summary_at)).where(
-                    HelperRow.state == HelperState.ACTIVE.value
-                )
-            )
-            return found
+    def _timers(self, session: AsyncSession) -> TimerRepository:
+        return TimerRepository(self._context, session)
 
     async def try_code(self, channel: Channel, address: str, *, limit: int, per: timedelta) -> bool:
         """Count a try at an invitation code from this account; False (and nothing counted)
@@ -396,4 +389,3 @@ def _unlink(row: HelperRow) -> None:
     row.lookup = None
     row.address = None
     row.chat = None
-    row.summary_at = None

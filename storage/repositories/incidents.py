@@ -1,9 +1,9 @@
 """Helper incidents: alerts passed from helper to helper until one of them answers.
 
-The escalation timer is the plaintext ``next_at`` of an open incident, indexed with its state,
-so the engine finds due escalations without decrypting anything. Every change is conditional on
-the row's ``version``: two workers escalating, or a helper pressing a button while the engine
-escalates, cannot both win.
+The escalation timer is a generic timer (`storage.repositories.timers`, ``escalate:<id>``),
+so its delay, which differs by kind of incident, is not written beside the incident. Every
+change is conditional on the row's ``version``: two workers escalating, or a helper pressing a
+button while the engine escalates, cannot both win.
 """
 
 from __future__ import annotations
@@ -12,30 +12,47 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
 from storage.models import HelperIncidentRow
 from storage.records import Incident, IncidentState
 from storage.repositories.base import Repository
+from storage.repositories.timers import TimerRepository, timer_key
 from storage.sealed import new_id
 
+ESCALATE = "escalate"
 
-def to_incident(row: HelperIncidentRow) -> Incident:
+
+def escalation_key(incident_id: str) -> str:
+    return timer_key(ESCALATE, incident_id)
+
+
+def to_incident(row: HelperIncidentRow, next_at: datetime | None) -> Incident:
     return Incident(
         id=row.id,
         patient_id=row.patient_id,
         dedupe_key=row.dedupe_key,
         state=IncidentState(row.state),
         created_at=row.created_at,
-        next_at=row.next_at,
+        next_at=next_at,
         version=row.version,
         detail=row.detail,
     )
 
 
 class IncidentRepository(Repository):
+    def _timers(self, session: AsyncSession) -> TimerRepository:
+        return TimerRepository(self._context, session)
+
+    async def _records(
+        self, session: AsyncSession, rows: list[HelperIncidentRow]
+    ) -> list[Incident]:
+        due = await self._timers(session).due_at([escalation_key(row.id) for row in rows])
+        return [to_incident(row, due.get(escalation_key(row.id))) for row in rows]
+
     async def open(
         self,
         patient_id: str,
@@ -57,13 +74,14 @@ class IncidentRepository(Repository):
             )
             if exists is not None:
                 return None
+            now = self._now()
             row = HelperIncidentRow(
                 id=new_id(),
                 patient_id=patient_id,
                 dedupe_key=dedupe_key,
                 state=IncidentState.OPEN.value,
-                created_at=self._now(),
-                next_at=next_at,
+                created_on=now.date(),
+                created_at=now,
                 version=1,
                 detail=dict(detail),
             )
@@ -73,7 +91,14 @@ class IncidentRepository(Repository):
                     await session.flush()
             except IntegrityError:
                 return None  # another worker opened the same incident just now
-            return to_incident(row)
+            await self._set_timer(session, row.id, patient_id, next_at)
+            return to_incident(row, next_at)
+
+    async def _set_timer(
+        self, session: AsyncSession, incident_id: str, patient_id: str, at: datetime | None
+    ) -> None:
+        task = {"do": ESCALATE, "incident": incident_id}
+        await self._timers(session).schedule(patient_id, escalation_key(incident_id), at, task)
 
     async def get(self, patient_id: str, incident_id: str) -> Incident:
         async with self._transaction() as session:
@@ -81,7 +106,7 @@ class IncidentRepository(Repository):
             row = await session.get(HelperIncidentRow, incident_id)
             if row is None or row.patient_id != patient_id:
                 raise NotFound("helper_incidents", incident_id)
-            return to_incident(row)
+            return (await self._records(session, [row]))[0]
 
     async def find(self, incident_id: str) -> Incident | None:
         """An incident by id, whoever it belongs to: callers check the owner."""
@@ -90,7 +115,7 @@ class IncidentRepository(Repository):
             if row is None:
                 return None
             await self._load_keys(session, [row.patient_id])
-            return to_incident(row)
+            return (await self._records(session, [row]))[0]
 
     async def change(
         self,
@@ -112,7 +137,7 @@ class IncidentRepository(Repository):
                     HelperIncidentRow.id == incident.id,
                     HelperIncidentRow.version == incident.version,
                 )
-                .values(version=incident.version + 1, state=state.value, next_at=next_at)
+                .values(version=incident.version + 1, state=state.value)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -120,40 +145,15 @@ class IncidentRepository(Repository):
             await session.refresh(row)
             row.detail = dict(detail)
             await session.flush()
+            await self._set_timer(session, incident.id, incident.patient_id, next_at)
             return True
-
-    async def due(self, now: datetime, limit: int) -> list[Incident]:
-        """Open incidents whose escalation has come due, oldest first."""
-        async with self._transaction() as session:
-            rows = list(
-                await session.scalars(
-                    select(HelperIncidentRow)
-                    .where(
-                        HelperIncidentRow.state == IncidentState.OPEN.value,
-                        HelperIncidentRow.next_at <= now,
-                    )
-                    .order_by(HelperIncidentRow.next_at)
-                    .limit(limit)
-                )
-            )
-            await self._load_keys(session, {row.patient_id for row in rows})
-            return [to_incident(row) for row in rows]
-
-    async def next_due(self) -> datetime | None:
-        async with self._transaction() as session:
-            found: datetime | None = await session.scalar(
-                select(func.min(HelperIncidentRow.next_at)).where(
-                    HelperIncidentRow.state == IncidentState.OPEN.value
-                )
-            )
-            return found
 
     async def for_patient(self, patient_id: str) -> list[Incident]:
         async with self._transaction() as session:
             await self._load_keys(session, [patient_id])
             rows = await session.scalars(
-                select(HelperIncidentRow)
-                .where(HelperIncidentRow.patient_id == patient_id)
-                .order_by(HelperIncidentRow.created_at, HelperIncidentRow.id)
+                select(HelperIncidentRow).where(HelperIncidentRow.patient_id == patient_id)
             )
-            return [to_incident(row) for row in rows]
+            return sorted(
+                await self._records(session, list(rows)), key=lambda i: (i.created_at, i.id)
+            )

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from storage.models import DoseSlotRow, OutboxRow
-from storage.records import OutboxState, SlotState
+from storage.records import OutboxState, SlotPhase
 from storage.repositories.base import Repository
 
-_OPEN = (SlotState.PENDING.value, SlotState.REMINDED.value)
+_OPEN = (SlotPhase.PLANNED.value, SlotPhase.OPEN.value)
 _WAITING = (OutboxState.PENDING.value, OutboxState.LEASED.value)
 
 

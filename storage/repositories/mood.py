@@ -1,4 +1,5 @@
-"""Mood screenings (PHQ-2, PHQ-9): instrument, answers and score, all sealed."""
+"""Mood screenings (PHQ-2, PHQ-9): instrument, answers, score and instant sealed; the day
+readable."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ class MoodRepository(Repository):
     ) -> MoodScreening:
         async with self._transaction() as session:
             await self._load_keys(session, [patient_id])
+            now = self._now()
             row = MoodScreeningRow(
                 id=new_id(),
                 patient_id=patient_id,
-                recorded_at=self._now(),
+                recorded_on=now.date(),
+                recorded_at=now,
                 instrument=instrument,
                 answers=list(answers),
                 score=score,
@@ -44,9 +47,10 @@ class MoodRepository(Repository):
     async def for_patient(self, patient_id: str) -> list[MoodScreening]:
         async with self._transaction() as session:
             await self._load_keys(session, [patient_id])
-            rows = await session.scalars(
-                select(MoodScreeningRow)
-                .where(MoodScreeningRow.patient_id == patient_id)
-                .order_by(MoodScreeningRow.recorded_at, MoodScreeningRow.id)
+            rows = list(
+                await session.scalars(
+                    select(MoodScreeningRow).where(MoodScreeningRow.patient_id == patient_id)
+                )
             )
+            rows.sort(key=lambda row: (row.recorded_at, row.id))
             return [to_screening(row) for row in rows]

@@ -13,6 +13,7 @@ from storage.models import PatientRow
 from storage.records import Consent, Patient
 from storage.repositories.base import Repository
 from storage.sealed import new_id
+from storage.session import SessionCrypto, session_crypto
 
 
 def to_patient(row: PatientRow) -> Patient:
@@ -34,6 +35,38 @@ def _preferences(row: PatientRow) -> dict[str, Any]:
         return row.preferences
     except AttributeError:  # never set: NULL in the column and nothing pending
         return {}
+
+
+_TABLE = PatientRow.__tablename__
+_COLUMNS = (
+    PatientRow.id,
+    PatientRow.created_at,
+    PatientRow._alias,
+    PatientRow._language,
+    PatientRow._time_zone,
+    PatientRow._discreet,
+    PatientRow._consent,
+    PatientRow._preferences,
+)
+
+
+def _patient_of(crypto: SessionCrypto, row: Any) -> Patient:
+    """`to_patient` for a row of `_COLUMNS`: the same cells opened by the same fields."""
+    pid = row.id
+    consent = PatientRow.consent.open_value(crypto, _TABLE, pid, pid, row._consent)
+    preferences: dict[str, Any] = {}
+    if row._preferences is not None:  # see `_preferences`
+        preferences = PatientRow.preferences.open_value(crypto, _TABLE, pid, pid, row._preferences)
+    return Patient(
+        id=pid,
+        alias=PatientRow.alias.open_value(crypto, _TABLE, pid, pid, row._alias),
+        language=PatientRow.language.open_value(crypto, _TABLE, pid, pid, row._language),
+        time_zone=PatientRow.time_zone.open_value(crypto, _TABLE, pid, pid, row._time_zone),
+        discreet=PatientRow.discreet.open_value(crypto, _TABLE, pid, pid, row._discreet),
+        consent=Consent.from_dict(consent),
+        created_at=row.created_at,
+        preferences=preferences,
+    )
 
 
 class PatientRepository(Repository):
@@ -86,18 +119,23 @@ class PatientRepository(Repository):
             return to_patient(row)
 
     async def get_many(self, patient_ids: Collection[str]) -> dict[str, Patient]:
-        """Several patients by id, in one query (the engine composes a batch of reminders);
-        ids that do not exist are left out."""
+        """Several patients by id, in one query per 500 (the engine composes a batch of
+        reminders); ids that do not exist are left out.
+
+        Columns, not ORM objects: a burst reads thousands of patients and changes none, and
+        an ORM row costs more in identity-map bookkeeping than its six cells cost to open.
+        """
         async with self._transaction() as session:
             ids = list(set(patient_ids))
             found: dict[str, Patient] = {}
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                rows = list(
-                    await session.scalars(select(PatientRow).where(PatientRow.id.in_(chunk)))
-                )
+                rows = (
+                    await session.execute(select(*_COLUMNS).where(PatientRow.id.in_(chunk)))
+                ).all()
                 await self._load_keys(session, [row.id for row in rows])
-                found.update((row.id, to_patient(row)) for row in rows)
+                crypto = session_crypto(session.sync_session)
+                found.update((row.id, _patient_of(crypto, row)) for row in rows)
             return found
 
     async def exists(self, patient_id: str) -> bool:

@@ -32,7 +32,7 @@ class PillStockRepository(Repository):
                 row = PillStockRow(id=new_id(), patient_id=patient_id)
                 session.add(row)
             row.counts = dict(counts)
-            row.updated_at = self._now()
+            row.updated_at = self._today()  # updated with each dose taken: only the day
             await session.flush()
             return to_stock(row)
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from storage.models import Base, DoseEventRow, DoseSlotRow, EnrolmentRow, PatientRow
-from storage.records import DoseOutcome, DoseSlot, EnrolmentRecord, SlotState
+from storage.records import DoseOutcome, DoseSlot, EnrolmentRecord, SlotPhase
 from storage.repositories.base import Repository
 from storage.repositories.doses import SLOT_COLUMNS, slot_of
 from storage.sealed import new_id
@@ -235,7 +235,7 @@ class PlanningRepository(Repository):
                     delete(slots)
                     .where(
                         slots.c.id.in_(wanted[start : start + _IN_CHUNK]),
-                        slots.c.state == SlotState.PENDING.value,
+                        slots.c.state == SlotPhase.PLANNED.value,
                         slots.c.lease_owner.is_(None),
                     )
                     .returning(slots.c.id)
@@ -278,7 +278,7 @@ def _slot_row(crypto: SessionCrypto, plan: SlotPlan) -> dict[str, Any]:
         "enrolment_id": plan.enrolment_id,
         "due_at": plan.due_at,
         "window_ends_at": plan.window_ends_at,
-        "state": SlotState.PENDING.value,
+        "state": SlotPhase.PLANNED.value,
         "next_check_at": plan.due_at,
         "lease_owner": None,
         "lease_until": None,

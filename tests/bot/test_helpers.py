@@ -388,7 +388,7 @@ async def test_removing_a_helper_cancels_what_was_queued_and_says_goodbye(world:
     helper_id = await link(world, mina, ana, "Ana")
     await world.travel(CLOSE - world.clock.now())
     queued = await alerts_to(world, patient_id, helper_id)
-    assert len(queued) == 1 and queued[0].state.value == "pending"
+    assert len(queued) == 1 and queued[0].state.value == "queued"
     await mina.say("/helper")
     await mina.choose("Ana")
     await mina.choose("Remove Ana")

@@ -18,7 +18,7 @@ from tests.cli.run_support import Installation, enrol_patient, queue_message
 from tests.fakebotapi import FakeBotApi, Fault
 from tests.fakebotapi import fake_bot_api as fake_bot_api
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.serial]
 
 CHAT = 7001
 TEXT = "claimed by a process that then died"

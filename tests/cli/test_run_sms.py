@@ -177,6 +177,7 @@ async def queue_notices(bot: Bot, count: int) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 async def test_kill_9_while_sending_loses_nothing_and_sends_nothing_twice(
     gateway: FakeGateway, bot: Bot
 ) -> None:

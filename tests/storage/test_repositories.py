@@ -274,6 +274,7 @@ async def test_health_records_round_trip(store: Store) -> None:
     stock = await store.pill_stock.set(mina.id, {"HRZE": 84})
     restock = await store.pill_stock.set(mina.id, {"HRZE": 83})
     assert await store.side_effects.for_patient(mina.id) == [report]
+    assert report.follow_up_at == (NOON + timedelta(days=2)).replace(hour=0)  # only the day
     assert await store.mood.for_patient(mina.id) == [screening]
     assert await store.pill_stock.get(mina.id) == restock
     assert stock.counts == {"HRZE": 84}

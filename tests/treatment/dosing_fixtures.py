@@ -29,6 +29,11 @@ CLINICAL_DOSES: dict[str, tuple[int, ...]] = {
     "4R": (120,),
     "6H": (180,),
     "9H": (270,),
+    # The drug-resistant rows of docs/regimens.md (WHO 2022 Module 4), copied by hand.
+    "BPaL": (26 * 7,),
+    "9m-all-oral": (16 * 7, 8 * 7, 12 * 7),
+    "9m-all-oral-Lzd": (16 * 7, 8 * 7, 12 * 7),
+    "6REZ-Lfx": (26 * 7,),
 }
 
 TODAY = date(2026, 3, 1)

@@ -19,7 +19,20 @@ from treatment.enrolment import Enrolment, validate
 from treatment.plan import iter_slots
 
 ZONES = sorted(zoneinfo.available_timezones())
-DAILY_ONCE = ["2HRZE/4HR", "2HRZE/7HR", "2HPMZ/2HPM", "2HRZ(E)/2HR", "BPaLM", "1HP", "4R", "9H"]
+DAILY_ONCE = [
+    "2HRZE/4HR",
+    "2HRZE/7HR",
+    "2HPMZ/2HPM",
+    "2HRZ(E)/2HR",
+    "BPaLM",
+    "1HP",
+    "4R",
+    "9H",
+    "BPaL",
+    "9m-all-oral",
+    "9m-all-oral-Lzd",
+    "6REZ-Lfx",
+]
 
 
 def _enrolment(regimen: str, start: date, at: time, zone: str) -> Enrolment:

@@ -6,7 +6,8 @@ stored before the patient confirms, so cancelling at any step leaves nothing beh
 
 Order: language (only when the client's language is not one we speak), privacy consent,
 alias, time zone (first the zones of the person's address, to confirm, where the channel
-knows them: a phone number's country), regimen, start date, dose times, the doses since a
+knows them: a phone number's country), regimen (or, when it is not in the list, what the
+prescription says: `custom.py`), start date, dose times, the doses since a
 past start (only then), weight (only when the regimen's tablets depend on it), which
 tablets the patient holds (only where the regimen comes as a combination or as separate
 tablets), discreet mode with its cover word in one question, summary. The time zone comes
@@ -26,6 +27,7 @@ from datetime import datetime
 from bot.dialogue.choices import CANCEL
 from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.flows.onboarding import custom
 from bot.flows.onboarding.discreet import accept_discreet, ask_discreet
 from bot.flows.onboarding.earlier import accept_earlier, accept_missed, ask_earlier, ask_missed
 from bot.flows.onboarding.schedule import (
@@ -129,6 +131,14 @@ STEPS: dict[str, Step] = {
     "zone_guess": Step(ask_guess, accept_guess),
     "zone": Step(ask_zone, accept_zone),
     "regimen": Step(ask_regimen, accept_regimen),
+    "custom_known": Step(custom.ask_known, custom.accept_known),
+    "custom_drugs": Step(custom.ask_drugs, custom.accept_drugs),
+    "custom_tablets": Step(custom.ask_tablets, custom.accept_tablets),
+    "custom_loading": Step(custom.ask_loading, custom.accept_loading),
+    "custom_after_loading": Step(custom.ask_after_loading, custom.accept_after_loading),
+    "custom_pattern": Step(custom.ask_pattern, custom.accept_pattern),
+    "custom_length": Step(custom.ask_length, custom.accept_length),
+    "custom_check": Step(custom.ask_check, custom.accept_check),
     "start": Step(ask_start, accept_start),
     "times": Step(ask_times, accept_times),
     "weight": Step(ask_weight, accept_weight),

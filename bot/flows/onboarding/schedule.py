@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
-from bot.flows.onboarding.setup import draft
+from bot.flows.onboarding.custom import start_custom, start_operator
+from bot.flows.onboarding.setup import CUSTOM, draft, regimen_of
 from bot.flows.onboarding.step import Answer, discreet_only, with_cancel
 from bot.flows.onboarding.tablets import after_earlier
 from bot.i18n import Translator, translator
+from bot.operator_regimens import load_operator_regimens
 from bot.parsing import ParseError, parse_date, parse_times
 from bot.texts import REGIMEN_NAMES, discreet_name
 from treatment.backfill import due_before
@@ -42,6 +44,11 @@ def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
     rows = [
         (Choice(regimen_label(t, r, data), OPT, _regimen_slug(r.id)),) for r in load_catalogue()
     ]
+    if not discreet_only(data):
+        # The operator's own regimens (TBBOT_REGIMENS_DIR) come after the catalogue, by their
+        # name, which may name drugs: not where others read every message on the way.
+        rows.extend((Choice(r.name, OPT, r.slug),) for r in load_operator_regimens())
+    rows.append((Choice(t._("My treatment is not in this list"), OPT, CUSTOM),))
     if discreet_only(data):
         return Reply(
             # Short: with every plan listed it must still fit one text, not be cut.
@@ -50,18 +57,24 @@ def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
         )
     return Reply(
         t._(
-            "Which treatment did your clinician or prescription give you? If none of these "
-            "matches, please ask your clinician which one it is."
+            "Which treatment did your clinician or prescription give you? If yours is not in "
+            "the list, press “My treatment is not in this list” and tell me what your "
+            "prescription says."
         ),
         with_cancel(t, rows),
     )
 
 
 def accept_regimen(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
+    if a.option == CUSTOM:
+        return start_custom(c, now)
+    chosen = next((r for r in load_operator_regimens() if r.slug == a.option), None)
+    if chosen is not None:
+        return start_operator(c, chosen.words, now)
     regimen_id = _regimen_by_slug(a.option) if a.option else None
     if regimen_id is None:
         return None
-    return c.at("start", now, regimen=regimen_id)
+    return c.at("start", now, regimen=regimen_id, custom=None)
 
 
 def _local_today(data: dict[str, object], now: datetime) -> date:
@@ -93,7 +106,7 @@ def accept_start(c: Conversation, a: Answer, now: datetime) -> Conversation | st
 
 
 def _doses_per_day(data: dict[str, object]) -> int:
-    return load_catalogue().get(str(data["regimen"])).doses_per_day
+    return regimen_of(data).doses_per_day
 
 
 def ask_times(t: Translator, data: dict[str, object]) -> Reply:

@@ -7,33 +7,40 @@ from datetime import datetime
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
+from bot.flows.onboarding.custom import describe
 from bot.flows.onboarding.earlier import earlier_line
 from bot.flows.onboarding.setup import Setup, read_setup, to_enrolment
 from bot.flows.onboarding.step import CHANNEL_KEYS, FLOW, Answer, discreet_only, with_cancel
 from bot.flows.reminder import Wording, product_lines
 from bot.i18n import Translator
 from bot.texts import REGIMEN_NAMES, discreet_name
-from treatment.catalogue import load_catalogue
 from treatment.plan import iter_slots
 
 
 def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     setup = read_setup(data)
-    regimen = load_catalogue().get(setup.regimen_id)
+    plan = to_enrolment(setup, setup.start)
+    regimen = plan.regimen()
     hidden = discreet_only(data)
+    if setup.custom is not None:
+        name = t._("your own, as your prescription says")
+    elif hidden:
+        name = discreet_name(t, regimen)
+    else:
+        name = t._(REGIMEN_NAMES.get(regimen.id, regimen.name))
     lines = [
         t._("Please check:"),
         t._("Nickname: {alias}", alias=setup.alias),
-        t._("Plan: {name}", name=discreet_name(t, regimen))
-        if hidden
-        else t._("Treatment: {name}", name=t._(REGIMEN_NAMES.get(regimen.id, regimen.name))),
+        t._("Plan: {name}", name=name) if hidden else t._("Treatment: {name}", name=name),
         t._("First dose: {date}", date=t.date(setup.start)),
         t._("Dose times: {times}", times=", ".join(t.time(x) for x in setup.times)),
         t._("Time zone: {zone}", zone=setup.zone),
     ]
     if setup.weight_kg is not None:
         lines.append(t._("Weight: {kg} kg", kg=format(setup.weight_kg, "g")))
-    plan = to_enrolment(setup, setup.start)
+    if setup.custom is not None:
+        hide = setup.discreet or hidden
+        lines.extend(describe(t, setup.custom, setup.start, hide_names=hide))
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))

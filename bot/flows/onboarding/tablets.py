@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
+from bot.flows.onboarding.setup import regimen_of
 from bot.flows.onboarding.step import Answer, discreet_only, with_cancel
 from bot.i18n import Translator, translator
 from bot.parsing import ParseError, parse_weight
@@ -18,13 +19,9 @@ from treatment.regimen import COMBINATION, Regimen
 
 def after_earlier(c: Conversation, now: datetime) -> Conversation:
     """Weight is asked only when the regimen's tablet count depends on it."""
-    if _needs_weight(str(c.data["regimen"])):
+    if regimen_of(c.data).weight_banded:
         return c.at("weight", now)
     return after_weight(c.at(c.step, now, weight=None), now)
-
-
-def _needs_weight(regimen_id: str) -> bool:
-    return load_catalogue().get(regimen_id).weight_banded
 
 
 def ask_weight(t: Translator, data: dict[str, object]) -> Reply:
@@ -52,7 +49,7 @@ def accept_weight(c: Conversation, a: Answer, now: datetime) -> Conversation | s
 def after_weight(c: Conversation, now: datetime) -> Conversation:
     """Which tablets the patient holds is asked only where the regimen comes more than one
     way (a combination tablet, or separate tablets)."""
-    if load_catalogue().get(str(c.data["regimen"])).product_sets:
+    if regimen_of(c.data).product_sets:
         return c.at("products", now)
     return c.at("discreet", now, products=None)
 

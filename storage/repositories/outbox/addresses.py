@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentityRow, HelperRow, OutboxRow
 from storage.records import DIRECT, HELPER_PREFIX, PATIENT, Address, OutboxMessage, helper_recipient
+from storage.session import session_crypto
+
+_IDENTITIES = ChannelIdentityRow.__tablename__
 
 
 async def addresses_now(
@@ -28,14 +31,30 @@ async def addresses_now(
     }
     found: dict[tuple[str, str], Address] = {}
     if patients:
-        identities = await session.scalars(
-            select(ChannelIdentityRow)
+        # Columns, not ORM objects (the engine addresses a burst of reminders here); the
+        # cells are opened by the same fields. Needs the patients' keys loaded.
+        crypto = session_crypto(session.sync_session)
+        identities = await session.execute(
+            select(
+                ChannelIdentityRow.id,
+                ChannelIdentityRow.patient_id,
+                ChannelIdentityRow.channel,
+                ChannelIdentityRow._address,
+                ChannelIdentityRow._chat,
+            )
             .where(ChannelIdentityRow.patient_id.in_(patients))
             .order_by(ChannelIdentityRow.created_at.desc(), ChannelIdentityRow.id.desc())
         )
-        for identity in identities:  # the earliest of each patient is written last
-            found[(identity.patient_id, PATIENT)] = Address(
-                identity.channel, identity.address, identity.chat
+        opened: dict[str, tuple[str, str, bytes, bytes]] = {}
+        for row_id, patient_id, channel, address, chat in identities:
+            opened[patient_id] = (row_id, channel, address, chat)  # the earliest comes last
+        for patient_id, (row_id, channel, address, chat) in opened.items():
+            found[(patient_id, PATIENT)] = Address(
+                channel,
+                ChannelIdentityRow.address.open_value(
+                    crypto, _IDENTITIES, patient_id, row_id, address
+                ),
+                ChannelIdentityRow.chat.open_value(crypto, _IDENTITIES, patient_id, row_id, chat),
             )
     if helpers:
         for helper in await session.scalars(select(HelperRow).where(HelperRow.id.in_(helpers))):

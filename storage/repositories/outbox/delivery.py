@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from storage.models import OutboxRow
-from storage.records import OutboxState, reminder_key
+from storage.records import OutboxState
 from storage.repositories.base import Repository
+from storage.repositories.outbox.keys import dose_topic
 
 DELIVERY_PENDING, DELIVERY_SENT = "pending", "sent"
 DELIVERY_DELIVERED, DELIVERY_FAILED = "delivered", "failed"
@@ -65,11 +66,7 @@ class OutboxDeliveryStates(Repository):
         on a channel that does not report, accepted at all). A phone that was off, or held the
         texts unsent, leaves the dose unseen; its helpers are not told it was missed.
         """
-        keys = or_(
-            OutboxRow.dedupe_key == reminder_key(slot_id),
-            OutboxRow.dedupe_key.like(f"{reminder_key(slot_id)}:%"),
-            OutboxRow.dedupe_key.like(f"nudge:{slot_id}:%"),
-        )
+        keys = OutboxRow.topic == dose_topic(self._context.blind_index, slot_id)
         async with self._transaction() as session:
             rows = (
                 await session.execute(

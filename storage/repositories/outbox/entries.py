@@ -13,7 +13,7 @@ def to_entry(row: OutboxRow) -> OutboxEntry:
         recipient=row.recipient,
         kind=row.kind,
         payload=row.payload,
-        dedupe_key=row.dedupe_key,
+        dedupe_key=row.dedupe,
         priority=row.priority,
         state=OutboxState(row.state),
         not_before=row.not_before,

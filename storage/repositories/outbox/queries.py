@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from storage.errors import NotFound
 from storage.models import OutboxRow
 from storage.records import PATIENT, OutboxEntry, OutboxState
 from storage.repositories.base import Repository
 from storage.repositories.outbox.entries import to_entry
+from storage.repositories.outbox.keys import dose_topic
 
 
 class OutboxQueries(Repository):
@@ -43,11 +44,7 @@ class OutboxQueries(Repository):
                     OutboxRow.patient_id == patient_id,
                     OutboxRow.recipient == PATIENT,
                     OutboxRow.state == OutboxState.SENT.value,
-                    or_(
-                        OutboxRow.dedupe_key == f"remind:{slot_id}",
-                        OutboxRow.dedupe_key.startswith(f"remind:{slot_id}:", autoescape=True),
-                        OutboxRow.dedupe_key.startswith(f"nudge:{slot_id}:", autoescape=True),
-                    ),
+                    OutboxRow.topic == dose_topic(self._context.blind_index, slot_id),
                 )
                 .order_by(OutboxRow.sent_at, OutboxRow.id)
             )
