@@ -6,7 +6,7 @@ to limit how many numbers a helper may ask for and to invite a number once; rows
 deleted after 30 days.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0015
 Create Date: 2026-12-01 12:30:00.000000
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
