@@ -36,6 +36,16 @@ def to_payload(reply: Reply) -> Payload:
 
 
 class BotComposer:
+    """`discreet_channels`: the channels every message of which others read on the way (SMS):
+    a helper there hears of the patient in discreet words, whatever the patient chose for
+    themselves."""
+
+    def __init__(self, discreet_channels: frozenset[str] = frozenset()) -> None:
+        self.discreet_channels = discreet_channels
+
+    def _discreet(self, patient: Patient, helper: Helper) -> bool:
+        return patient.discreet or helper.channel in self.discreet_channels
+
     def reminder(self, patient: Patient, slot: DoseSlot, step: Step, *, nudge: bool) -> Payload:
         dose = DoseSnapshot.of(slot)
         t = translator(patient.language)
@@ -58,7 +68,7 @@ class BotComposer:
     def helper_alert(self, patient: Patient, helper: Helper, incident: Incident) -> Payload:
         prefs = HelperPrefs.of(helper)
         t = translator(prefs.language or patient.language)
-        text = alert_text(t, patient, prefs, incident)
+        text = alert_text(t, patient, prefs, incident, discreet=self._discreet(patient, helper))
         choices = (
             (Choice(t._("I'll reach out"), ACK, incident.id),),
             (Choice(t._("Can't reach them"), HAND_ON, incident.id),),
@@ -86,7 +96,8 @@ class BotComposer:
     def helper_summary(self, patient: Patient, helper: Helper, days: Sequence[DayCount]) -> Payload:
         prefs = HelperPrefs.of(helper)
         t = translator(prefs.language or patient.language)
-        return Payload.message(week_text(t, patient, prefs, days))
+        discreet = self._discreet(patient, helper)
+        return Payload.message(week_text(t, patient, prefs, days, discreet=discreet))
 
 
 def shown_name(prefs: HelperPrefs, patient: Patient) -> str:
@@ -94,13 +105,21 @@ def shown_name(prefs: HelperPrefs, patient: Patient) -> str:
     return prefs.shown_as or patient.alias
 
 
-def alert_text(t: Translator, patient: Patient, prefs: HelperPrefs, incident: Incident) -> str:
+def alert_text(
+    t: Translator,
+    patient: Patient,
+    prefs: HelperPrefs,
+    incident: Incident,
+    *,
+    discreet: bool | None = None,
+) -> str:
     """The words of an alert: what happened, with the alias; TB and symptoms are named only
-    when the patient does not use discreet mode (symptoms only if allowed for this helper)."""
+    when the patient does not use discreet mode (symptoms only if allowed for this helper).
+    `discreet` overrides the patient's choice where the helper's channel is read on the way."""
     kind = AlertKind(incident.detail["kind"])
     facts = incident.detail.get("facts", {})
     name = shown_name(prefs, patient)
-    discreet = patient.discreet
+    discreet = patient.discreet if discreet is None else discreet
     if kind is AlertKind.UNANSWERED:
         local = t.time(datetime.fromisoformat(facts["local"]))
         if discreet:
@@ -174,12 +193,20 @@ def day_marks(day: DayCount) -> str:
     return "✅" * day.taken + "❌" * day.missed + "⏳" * day.open
 
 
-def week_text(t: Translator, patient: Patient, prefs: HelperPrefs, days: Sequence[DayCount]) -> str:
-    """Doses per day for a helper: the weekly summary and `/status`."""
+def week_text(
+    t: Translator,
+    patient: Patient,
+    prefs: HelperPrefs,
+    days: Sequence[DayCount],
+    *,
+    discreet: bool | None = None,
+) -> str:
+    """Doses per day for a helper: the weekly summary and `/status` (`discreet` as for
+    `alert_text`)."""
     name = shown_name(prefs, patient)
     taken = sum(d.taken for d in days)
     due = sum(d.taken + d.missed for d in days)
-    if patient.discreet:
+    if patient.discreet if discreet is None else discreet:
         head = t.ngettext(
             "{alias}: {taken} of {n} check-in answered.",
             "{alias}: {taken} of {n} check-ins answered.",

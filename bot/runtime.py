@@ -87,7 +87,7 @@ def build_runtime(
        itself, so a demo or test clock wakes it at its own instants.
     """
     registry = ChannelRegistry(channels)
-    composer = BotComposer()
+    composer = BotComposer(frozenset(spec.name for spec in registry if spec.discreet_only))
     reporting = frozenset(spec.name for spec in registry if spec.reports_delivery)
     engine = Engine(
         store,

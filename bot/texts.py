@@ -6,6 +6,12 @@ translates at the moment it speaks, in the reader's language.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.i18n import Translator
+    from treatment.regimen import Regimen
+
 
 def N_(message: str) -> str:
     return message
@@ -29,6 +35,43 @@ REGIMEN_NAMES = {
     "9m-all-oral-Lzd": N_("Drug-resistant TB, 9 months, with linezolid"),
     "6REZ-Lfx": N_("Isoniazid-resistant TB, 6 months (6REZ-Lfx)"),
 }
+
+# The same regimens named by length and rhythm only, for channels every message of which others
+# read on the way (SMS): never the illness or a drug. The figures in brackets are the months of
+# each phase, as prescriptions write them, and "kinds" the kinds of tablet, so that a patient
+# can tell which is theirs. Short: all of them are listed in one SMS question.
+DISCREET_REGIMEN_NAMES = {
+    "2HRZE/4HR": N_("6 months daily (2+4)"),
+    "2HRZE/4HR-5d": N_("6 months, 5 days a week (2+4)"),
+    "2HRZE/7HR": N_("9 months daily (2+7)"),
+    "2HPMZ/2HPM": N_("4 months daily (2+2)"),
+    "2HRZ(E)/2HR": N_("4 months, for a child (2+2)"),
+    "3HP": N_("3 months, once a week"),
+    "1HP": N_("1 month daily, 2 kinds"),
+    "3HR": N_("3 months daily, 2 kinds"),
+    "4R": N_("4 months daily, 1 kind"),
+    "6H": N_("6 months daily, 1 kind"),
+    "9H": N_("9 months daily, 1 kind"),
+    "BPaL": N_("6 months daily, 3 kinds"),
+    # Plans alike in length, rhythm and kinds of tablet are told apart by a letter only: the
+    # patient asks their clinician which it is (naming a drug would be the alternative).
+    "BPaLM": N_("6 months daily, 4 kinds, A"),
+    "6REZ-Lfx": N_("6 months daily, 4 kinds, B"),
+    "9m-all-oral": N_("9 months daily (4+2+3), A"),
+    "9m-all-oral-Lzd": N_("9 months daily (4+2+3), B"),
+}
+
+
+def discreet_name(t: Translator, regimen: Regimen) -> str:
+    """A regimen's name that says nothing of what it treats (a plan added later without one
+    of its own is told apart by its phases' lengths in doses)."""
+    known = DISCREET_REGIMEN_NAMES.get(regimen.id)
+    if known is not None:
+        return t._(known)
+    return t._(
+        "Plan of {doses} doses", doses=" + ".join(str(p.doses_required) for p in regimen.phases)
+    )
+
 
 # The product sets a regimen file may offer besides the combination tablets, by id.
 PRODUCT_SET_NAMES = {

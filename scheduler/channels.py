@@ -78,6 +78,15 @@ class Length:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """An address someone typed, as a channel reads it: its own spelling of the address, and
+    the language most people there read (None: no guess)."""
+
+    address: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
 class ChannelSpec:
     """One channel's abilities and limits.
 
@@ -95,7 +104,12 @@ class ChannelSpec:
     - `reports_delivery`: whether "sent" only means accepted, and the channel reports later
       what became of a message (SMS: pending on the phone, sent, delivered, failed);
     - `discreet_only`: whether every message is read by others on the way (SMS crosses the
-      carrier in plaintext), so discreet wording is the only wording.
+      carrier in plaintext), so discreet wording is the only wording;
+    - `zones_of`: the time zones where an address may be (a phone number's country), for
+      set-up to offer; None where an address says nothing of a place;
+    - `contact`: reads an address a person typed (a phone number) as this channel's, with the
+      language its place suggests, where the channel may contact a person first (a helper
+      inviting someone by number); None where it cannot.
     """
 
     name: str
@@ -110,6 +124,8 @@ class ChannelSpec:
     delete_within: timedelta | None = None
     reports_delivery: bool = False
     discreet_only: bool = False
+    zones_of: Callable[[str], tuple[str, ...]] | None = None
+    contact: Callable[[str], Contact | None] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.isascii() or len(self.name) > 16:
@@ -117,6 +133,14 @@ class ChannelSpec:
 
     def sends(self, attachment: Attachment) -> bool:
         return attachment in self.attachments
+
+    def reads_contact(self, typed: str) -> Contact | None:
+        """`typed` as an address this channel can contact first, or None."""
+        return self.contact(typed) if self.contact is not None else None
+
+    def zones(self, address: str) -> tuple[str, ...]:
+        """The time zones `address` points to, most likely first (none when unknown)."""
+        return self.zones_of(address) if self.zones_of is not None else ()
 
     def invite_link(self, code: str) -> str | None:
         """The link that opens this channel with `code`, if it has deep links and knows them."""

@@ -559,6 +559,20 @@ class SmsStopRow(Base):
     stopped_at: Mapped[datetime]
 
 
+class SmsFirstContactRow(Base):
+    """A number (by blind index) that a helper asked the bot to text first, once, inviting its
+    owner to set up reminders; by whom (their account's blind index) and when. It limits how
+    many numbers a helper may ask for, and keeps a number from being invited twice; rows go
+    after `storage.repositories.sms.FIRST_CONTACT_KEPT`."""
+
+    __tablename__ = "sms_first_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    asker: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    asked_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SmsMenuRow(PatientOwned, Base):
     """The last numbered menu sent to a phone number, so that "1" answers what was asked.
 

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from bot.commands import sms_usage
 from bot.config import Settings
 from bot.errors import UsageError
 
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
-        "sms", help="the SMS gateway: check the connection, register webhooks", description=__doc__
+        "sms",
+        help="the SMS gateway: check the connection, register webhooks, see the month's usage",
+        description=__doc__,
     )
     actions = parser.add_subparsers(dest="sms_command", metavar="ACTION", required=True)
     check = actions.add_parser(
@@ -36,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="only test the connection; leave the gateway's webhooks as they are",
     )
     check.set_defaults(func=_check)
+    sms_usage.register(actions)
 
 
 def _check(args: argparse.Namespace) -> int:

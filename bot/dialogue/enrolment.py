@@ -17,6 +17,7 @@ from bot.dialogue.turn import Services, TurnContext, save_conversation
 from bot.flows import forget, info, onboarding, visits
 from bot.flows.onboarding.setup import Setup, to_enrolment
 from bot.i18n import negotiate, translator
+from scheduler.channels import ChannelSpec
 from scheduler.doses import SET_UP_NOTE, dose_json
 from scheduler.forgetting import forget_patient
 from scheduler.preferences import Preferences
@@ -36,8 +37,7 @@ async def stranger(app: Services, event: Inbound, now: datetime) -> list[Reply]:
     language = negotiate(event.language)
     if not (event.kind is Kind.COMMAND and event.command == "start"):
         return [info.start_first(translator(language))]
-    spec = app.channels[event.channel]
-    turn = onboarding.begin(now, event.language, discreet_only=spec.discreet_only)
+    turn = begin_onboarding(app.channels[event.channel], event, now, event.language)
     async with app.store.transaction() as tx:
         patient = await tx.patients.create(
             alias="", language=language, time_zone="UTC", discreet=True
@@ -55,8 +55,17 @@ async def start_command(ctx: TurnContext) -> list[Reply]:
             info.help_reply(t),
         ]
     language = ctx.event.language or ctx.patient.language
-    turn = onboarding.begin(ctx.now, language, discreet_only=ctx.channel.discreet_only)
-    return await ctx.begin(turn)
+    return await ctx.begin(begin_onboarding(ctx.channel, ctx.event, ctx.now, language))
+
+
+def begin_onboarding(
+    channel: ChannelSpec, event: Inbound, now: datetime, language: str | None
+) -> onboarding.Turn:
+    """Set-up as the channel needs it: discreet from the start where others read its
+    messages, with the zones the person's address points to."""
+    return onboarding.begin(
+        now, language, discreet_only=channel.discreet_only, zones=channel.zones(event.user)
+    )
 
 
 async def onboarding_flow(ctx: TurnContext) -> list[Reply]:

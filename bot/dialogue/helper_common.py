@@ -3,6 +3,7 @@ notices it queues."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -25,11 +26,24 @@ REJECT = "hnot"
 LEAVE = "hleave"
 STATUS = "hstat"
 VERBS = frozenset({JOIN, DECLINE, CONFIRM, REJECT, LEAVE, STATUS, ACK, HAND_ON})
-COMMANDS = frozenset({"join", "patients", "status", "leave", "visitfor"})
+COMMANDS = frozenset({"join", "patients", "status", "leave", "visitfor", "enrol"})
 START_PREFIX = "join-"
 INVITE_VALID = timedelta(hours=24)
 CODE_TRIES = 5
 CODE_TRIES_PER = timedelta(hours=1)
+
+
+# An invitation code as `format_code` shows it, typed alone or after any one word: "JOIN ...",
+# "가입 ...", "加入 ..." on SMS, or the same line pasted into another channel's chat.
+_TYPED_CODE = re.compile(
+    r"^\s*(?:\S{1,12}\s+)?([0-9A-Z]{4}(?:-[0-9A-Z]{2,4}){6})\s*$", re.IGNORECASE
+)
+
+
+def typed_code(text: str) -> str | None:
+    """The invitation code a typed line holds, if it is nothing but (a word and) a code."""
+    found = _TYPED_CODE.match(text)
+    return found.group(1) if found else None
 
 
 def format_code(code: str) -> str:

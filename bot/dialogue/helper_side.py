@@ -34,6 +34,7 @@ from scheduler.outbox import Payload
 from storage.records import (
     PATIENT,
     Helper,
+    Patient,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +78,15 @@ async def week(desk: HelperDesk, role: Helper, t: Translator, now: datetime) -> 
     today = now.astimezone(ZoneInfo(patient.time_zone)).date()
     days = [today - timedelta(days=n) for n in range(6, -1, -1)]
     counts = await day_counts(desk.store.doses, patient, days)
-    return Reply(week_text(t, patient, HelperPrefs.of(role), counts))
+    discreet = _discreet(desk, patient, role)
+    return Reply(week_text(t, patient, HelperPrefs.of(role), counts, discreet=discreet))
+
+
+def _discreet(desk: HelperDesk, patient: Patient, role: Helper) -> bool:
+    """Discreet words for this helper: the patient's choice, or always on a channel others
+    read on the way (SMS)."""
+    on = role.channel is not None and role.channel in desk.channels
+    return patient.discreet or (on and desk.channels[str(role.channel)].discreet_only)
 
 
 async def leave_question(desk: HelperDesk, roles: list[Helper], t: Translator) -> Reply:
@@ -139,7 +148,8 @@ async def answer_alert(
     if outcome is Outcome.BUSY:
         return [Reply(answer)]
     # The edited alert still says what it was about, in the words the patient allowed.
-    return [Reply(f"{alert_text(t, patient, prefs, fresh)}\n\n{answer}", edit=True)]
+    said = alert_text(t, patient, prefs, fresh, discreet=_discreet(desk, patient, role))
+    return [Reply(f"{said}\n\n{answer}", edit=True)]
 
 
 def outcome_text(t: Translator, outcome: Outcome, name: str) -> str:
@@ -168,6 +178,7 @@ def helper_help(t: Translator) -> Reply:
                 "/status – " + t._("The last 7 days of one of them"),
                 "/visitfor – " + t._("Note a visit or test for them, if they allow it"),
                 "/leave – " + t._("Stop being a helper"),
+                "/enrol – " + t._("Invite someone by phone number to set up reminders"),
                 "/start – " + t._("Set up reminders for your own treatment"),
             ]
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.dialogue import helper_links, helper_side, helper_visits
+from bot.dialogue import helper_enrol, helper_links, helper_side, helper_visits
 from bot.dialogue.helper_common import (
     COMMANDS,
     CONFIRM,
@@ -23,6 +23,7 @@ from bot.dialogue.helper_common import (
     STATUS,
     VERBS,
     not_for_you,
+    typed_code,
 )
 from bot.dialogue.helper_side import not_helping
 from bot.dialogue.messages import Inbound, Kind, Reply
@@ -59,17 +60,23 @@ class HelperDesk:
             return event.command in COMMANDS or (
                 event.command == "start" and event.args.startswith(START_PREFIX)
             )
+        if event.kind is Kind.TEXT and typed_code(event.text) is not None:
+            return True
         return event.kind is Kind.PICK and event.pick is not None and event.pick.verb in VERBS
 
     async def roles(self, event: Inbound) -> list[Helper]:
         return await self.store.helpers.find_by_address(event.channel, event.user)
 
     async def handle(self, event: Inbound) -> list[Reply]:
-        """1. `/join CODE` (or a deep link) and the buttons of linking need no role.
+        """1. `/join CODE` (or a deep link, or the code's line as it was passed on: "JOIN
+           CODE" from an SMS invitation) and the buttons of linking need no role.
         2. The helper's commands need a role; they answer in the helper's language.
         3. The helper's buttons are checked against the presser's own roles."""
         now = self.clock.now()
         t = translator(negotiate(event.language))
+        code = typed_code(event.text) if event.kind is Kind.TEXT else None
+        if code is not None:
+            return await helper_links.join(self, event, code, t)
         if event.kind is Kind.COMMAND:
             if event.command in ("join", "start"):
                 code = (
@@ -84,6 +91,8 @@ class HelperDesk:
             t = translator(HelperPrefs.of(roles[0]).language or negotiate(event.language))
             if event.command == "patients":
                 return [await helper_side.patients(self, roles, t, now)]
+            if event.command == "enrol":
+                return [await helper_enrol.enrol(self, event, roles, t, now)]
             if event.command == "status":
                 return await helper_side.status(self, roles, event.args, t, now)
             if event.command == "visitfor":

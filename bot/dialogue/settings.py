@@ -21,7 +21,14 @@ from treatment.enrolment import Pause, TimeChange, ZoneChange
 async def settings_command(ctx: TurnContext) -> list[Reply]:
     plan = ctx.enrolled.enrolment
     return await ctx.begin(
-        flow.begin(ctx.now, ctx.patient.language, len(plan.times), plan.regimen_id)
+        flow.begin(
+            ctx.now,
+            ctx.patient.language,
+            len(plan.times),
+            plan.regimen_id,
+            discreet_only=ctx.channel.discreet_only,
+            deletes=ctx.channel.deletes,
+        )
     )
 
 

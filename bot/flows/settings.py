@@ -148,11 +148,27 @@ CHANGES = (
 Turn = FlowTurn[Change | ChangeRegimen]
 
 
-def begin(now: datetime, language: str, doses_per_day: int, regimen_id: str | None = None) -> Turn:
-    """The menu; "Which tablets I have" only for a regimen that comes more than one way."""
-    conversation = Conversation(
-        FLOW, "menu", {"language": language, "doses": doses_per_day, "regimen": regimen_id}, now
-    )
+def begin(
+    now: datetime,
+    language: str,
+    doses_per_day: int,
+    regimen_id: str | None = None,
+    *,
+    discreet_only: bool = False,
+    deletes: bool = True,
+) -> Turn:
+    """The menu; "Which tablets I have" only for a regimen that comes more than one way.
+
+    Where others read every message on the way (`discreet_only`), plain wording is never
+    offered: "Discreet mode" only changes the cover word, and tablets are not named. Deleting
+    messages is offered only where the channel `deletes` them.
+    """
+    data = {"language": language, "doses": doses_per_day, "regimen": regimen_id}
+    if discreet_only:
+        data["discreet_only"] = True
+    if not deletes:
+        data["no_deletes"] = True
+    conversation = Conversation(FLOW, "menu", data, now)
     return Turn([_ask(conversation)], conversation)
 
 
@@ -160,7 +176,10 @@ def _items(data: dict[str, Any]) -> dict[str, str]:
     # A custom regimen is not in the catalogue and comes one way only.
     regimen = load_catalogue().regimens.get(str(data.get("regimen")))
     offered = regimen is not None and bool(regimen.product_sets)
-    return {key: label for key, label in ITEMS.items() if key != "products" or offered}
+    hidden = {"products"} if not offered else set()
+    if data.get("no_deletes"):
+        hidden.add("delete_after")
+    return {key: label for key, label in ITEMS.items() if key not in hidden}
 
 
 def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
@@ -175,7 +194,13 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         if option == "regimen":
             return Turn([], None, ChangeRegimen())
         if option in _items(conversation.data):
-            moved = conversation.at(option, now)
+            # Where discreet wording is the only wording, only its cover word can change.
+            step = (
+                "cover"
+                if option == "discreet" and conversation.data.get("discreet_only")
+                else option
+            )
+            moved = conversation.at(step, now)
             return Turn([_ask(moved)], moved)
         return _again(t, conversation, now, None)
     result = _read(step, option, text, conversation.data, t)
@@ -281,7 +306,8 @@ def _ask(conversation: Conversation) -> Reply:
         return Reply(t._("What would you like to change?"), (*rows, close))
     if step == "products":
         regimen = load_catalogue().get(str(conversation.data["regimen"]))
-        return Reply(products_question(t), (*product_choices(t, regimen), close))
+        choices = product_choices(t, regimen, discreet=bool(conversation.data.get("discreet_only")))
+        return Reply(products_question(t), (*choices, close))
     if step == "language":
         rows = [(Choice(LANGUAGE_NAMES[code], OPT, code),) for code in LOCALES]
         return Reply(t._("Which language should I use?"), (*rows, close))

@@ -7,15 +7,26 @@
 - "Sent" means the phone accepted the text; what became of it comes back as delivery reports
   (`SmsDeliveries`), reconciled into the outbox.
 - Discreet wording only: SMS crosses the carrier in plaintext and stays on the phone.
+- A number's country gives set-up its time zones to confirm, and a helper may ask the bot to
+  text a number first (one invitation).
 """
 
 from __future__ import annotations
 
 from bot.sms.inbound import SmsInbound
+from bot.sms.phone import InvalidPhone, region_of, to_e164, zones_of
 from bot.sms.render import render
 from bot.sms.sender import DEFAULT_PER_MINUTE, SmsPolicy
+from bot.sms.texts import language_for_region
 from bot.sms.transport import InboundSms, StatusReport
-from scheduler.channels import ChannelSpec, ChoiceStyle, Invitation, Length, LengthUnit
+from scheduler.channels import (
+    ChannelSpec,
+    ChoiceStyle,
+    Contact,
+    Invitation,
+    Length,
+    LengthUnit,
+)
 from scheduler.ratelimit import Limits
 from storage.store import Store
 
@@ -23,10 +34,21 @@ NAME = "sms"
 
 
 def sms_spec(
-    policy: SmsPolicy | None = None, per_minute: float = DEFAULT_PER_MINUTE, phones: int = 1
+    policy: SmsPolicy | None = None,
+    per_minute: float = DEFAULT_PER_MINUTE,
+    phones: int = 1,
+    region: str | None = None,
 ) -> ChannelSpec:
-    """The SMS channel as the operator set it up: its caps, and the pace of all its phones."""
+    """The SMS channel as the operator set it up: its caps, the pace of all its phones, and
+    the country of numbers typed without one (`region`)."""
     policy = policy or SmsPolicy()
+
+    def contact(typed: str) -> Contact | None:
+        try:
+            number = to_e164(typed, region)
+        except InvalidPhone:
+            return None
+        return Contact(number, language_for_region(region_of(number)))
 
     def measure(text: str) -> int:
         return render(text, (), policy.max_segments).segments
@@ -41,6 +63,8 @@ def sms_spec(
         limits=Limits(per_chat_interval=1.0, global_rate=per_minute * phones / 60),
         reports_delivery=True,
         discreet_only=True,
+        zones_of=zones_of,
+        contact=contact,
     )
 
 

@@ -8,12 +8,14 @@ Steps of `SmsInbound.received`:
 4. HELP lists the keywords. An empty text is silence.
 5. A stranger can only text START (which begins enrolment) or JOIN and an invitation code (a
    helper answering an invitation); anything else gets one short greeting a day at most, then
-   silence: every SMS costs the operator money.
+   silence: every SMS costs the operator money. People the bot knows text the conversation's
+   commands as words (PROGRESS, 진행, 进度: `keywords.toml`); RESUME lifts a STOP too.
 6. A number answers the last menu sent to this phone (stored, sealed, with its expiry, so it
    still works after a restart). Out of range: a re-prompt, unless a question that wants a
    typed answer is open (a weight, "55"); no menu open: "that answers nothing". A word
    answers the option that means it (taken, later, yes...), if the menu has one. A number is
-   never turned into an action the menu did not offer.
+   never turned into an action the menu did not offer; "taken" or "unwell" with no menu that
+   offers them is the command of that meaning.
 7. Everything else goes to the dialogue as typed text, and its replies go back out through
    the SMS channel (which stores their menu). A patient who has just been forgotten leaves
    nothing behind in the channel's own tables either.
@@ -42,8 +44,12 @@ log = logging.getLogger(__name__)
 
 CHANNEL: Final = "sms"
 PATIENT_PARTY = "patient"
-# Words that are the router's commands without an argument.
-ROUTED = {Word.FORGET: "forget", Word.REGIMEN: "regimen", Word.VISITS: "visits"}
+# Commands a number the bot does not know may text: a helper answering an invitation. Anything
+# else from a stranger gets the daily greeting at most.
+STRANGERS_COMMANDS = frozenset({"join"})
+# Words that answer a menu when one offers them, and are the command of the same meaning when
+# none does.
+WORD_COMMANDS: dict[Word | None, str] = {Word.TAKEN: "taken", Word.UNWELL: "symptom"}
 
 # Which offered option a word answers, by the option's verb (and a flow option's argument), in
 # order of preference: "ok" is yes to a question, and "taken" to a dose reminder.
@@ -115,7 +121,7 @@ class SmsInbound:
                 await self.out.notice(number, texts.stopped(t), essential=True)
             return
         if await self.store.sms.stopped(number):
-            if reading.word is not Word.START:
+            if reading.word is not Word.START and command(sms.text) != ("resume", ""):
                 return
             await self.store.sms.resume(number)
             if patient_id is not None:
@@ -160,17 +166,22 @@ class SmsInbound:
 
         if reading.word is Word.START:
             return make(Kind.COMMAND, text=sms.text, command="start")
-        with_argument = command(sms.text)
-        if with_argument is not None:
-            name, argument = with_argument
-            return make(Kind.COMMAND, text=sms.text, command=name, args=argument)
-        if patient_id is None and not await self.store.helpers.find_by_address(CHANNEL, number):
+        typed = command(sms.text)
+        if typed is not None and typed[0] in STRANGERS_COMMANDS:
+            return make(Kind.COMMAND, text=sms.text, command=typed[0], args=typed[1])
+        stored = await self.store.sms.menu(number)
+        if (
+            patient_id is None
+            and stored is None  # a menu sent to it: someone answering an invitation
+            and not await self.store.helpers.find_by_address(CHANNEL, number)
+        ):
             if await self.store.sms.segments_on(number, self.clock.now().date()) == 0:
                 await self.out.notice(number, texts.stranger(t))
             return None
-        if reading.word in ROUTED:
-            return make(Kind.COMMAND, text=sms.text, command=ROUTED[reading.word])
-        stored = await self.store.sms.menu(number)
+        if typed is not None:
+            return make(Kind.COMMAND, text=sms.text, command=typed[0], args=typed[1])
+        if reading.word is Word.FORGET:
+            return make(Kind.COMMAND, text=sms.text, command="forget")
         menu = Menu.from_dict(stored[1]) if stored is not None else None
         if reading.number is not None:
             return await self._numbered(reading.number, menu, sms, patient_id, make, t)
@@ -178,6 +189,9 @@ class SmsInbound:
             pick = self._by_word(reading.word, menu)
             if pick is not None:
                 return make(Kind.PICK, pick=pick, message_ref=menu.ref)
+        if reading.word in WORD_COMMANDS:
+            # "taken" with no reminder open records the dose now, as /taken does.
+            return make(Kind.COMMAND, text=sms.text, command=WORD_COMMANDS[reading.word])
         return Inbound.from_text(
             CHANNEL, number, number, sms.text, language=language, update_ref=sms.ref
         )

@@ -6,8 +6,12 @@ and nothing here logs it or puts it in an exception message.
 
 from __future__ import annotations
 
+from functools import cache
+from zoneinfo import available_timezones
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import timezone as number_zones
 
 # Kinds of number a person texts from; short codes, premium and shared-cost numbers are not.
 PERSONAL_TYPES = frozenset(
@@ -62,3 +66,18 @@ def region_of(e164: str) -> str | None:
     except NumberParseException:
         return None
     return phonenumbers.region_code_for_number(number)
+
+
+def zones_of(e164: str) -> tuple[str, ...]:
+    """The time zones a number's prefix belongs to (one for most numbers; several for a
+    mobile in a country that spans many), only those this machine's tz database knows."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return ()
+    return tuple(z for z in number_zones.time_zones_for_number(number) if z in _known_zones())
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())

@@ -38,12 +38,32 @@ class Word(enum.StrEnum):
     LATER = "later"
     SKIP = "skip"
     UNWELL = "unwell"
-    REGIMEN = "regimen"
-    VISITS = "visits"
 
 
 COURTESY = "courtesy"
-COMMANDS = ("join",)  # sections of keywords.toml that are commands with an argument
+# Sections of keywords.toml that are the conversation's commands, not meanings.
+COMMANDS = (
+    "join",
+    "enrol",
+    "progress",
+    "helper",
+    "settings",
+    "pause",
+    "resume",
+    "stock",
+    "mood",
+    "late",
+    "report",
+    "export",
+    "privacy",
+    "patients",
+    "status",
+    "leave",
+    "regimen",
+    "visits",
+    "visitfor",
+)
+NEEDS_ARGUMENT = frozenset({"join", "enrol", "visitfor"})  # alone, these would only ask for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +186,13 @@ def read(text: str) -> Reading:
 
 
 def command(text: str) -> tuple[str, str] | None:
-    """A command word with its argument ("JOIN 4F7KQ2", "加入 4F7KQ2"), or None."""
-    normalised = normalise(text)
-    head, _, rest = normalised.partition(" ")
+    """A command word with its argument ("JOIN 4F7KQ2", "加入 4F7KQ2", "PROGRESS"), or None.
+    The argument is normalised like the rest (codes and names are matched without case); a
+    command that needs one is nothing without it."""
+    head, _, rest = normalise(text).partition(" ")
+    head = head.rstrip(".!?,;:。！？，")
     for name in COMMANDS:
         for words in vocabulary()[name].values():
-            if head in words and rest.strip():
+            if head in words and (rest.strip() or name not in NEEDS_ARGUMENT):
                 return name, rest.strip()
     return None

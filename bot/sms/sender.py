@@ -7,7 +7,8 @@ Steps of `SmsSender.send`:
 3. A number that texted STOP gets nothing (`OPTED_OUT`, which is not "unreachable": the person
    chose it, and their helpers are not told they cannot be reached).
 4. The message's brief form when it has one (a reminder's one line and four answers), its
-   text and choices otherwise, rendered within the per-message cap (`bot.sms.render`).
+   text and choices otherwise, with the "/commands" it mentions as the words to text in the
+   reader's language, rendered within the per-message cap (`bot.sms.render`).
 5. A message that would take the number past the operator's daily cap is not sent
    (`OVER_CAP`); essential ones (the STOP confirmation) are exempt.
 6. The transport sends it under our id (the outbox row's, when there is one, so a resend after
@@ -22,9 +23,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.sms.phone import InvalidPhone, to_e164
+from bot.sms.phone import InvalidPhone, region_of, to_e164
 from bot.sms.render import Option, Rendered, render
+from bot.sms.texts import language_for_region, name_keywords
 from bot.sms.transport import Accepted, OutgoingSms, SmsTransport
+from scheduler.alerts import HelperPrefs
 from scheduler.clock import Clock
 from scheduler.outbox import Action, FailureReason, OutboxMessage, Payload
 from scheduler.sending import Permanent, SendResult, Sent
@@ -87,13 +90,13 @@ class SmsSender:
             return Permanent(FailureReason.CHAT_NOT_FOUND)
         text, rows = payload.brief if payload.brief is not None else (payload.text, payload.buttons)
         options = [Option(b.label, b.callback_data) for buttons in rows for b in buttons]
-        sms = render(text, options, self.policy.max_segments)
         today = self.clock.now().date()
         # One read transaction for every check (on SQLite each transaction takes the lock).
         async with self.store.transaction() as tx:
             stopped = await tx.sms.stopped(number)
             used = await tx.sms.segments_on(number, today)
-            patient_id, owner = await _owners(tx, number)
+            patient_id, owner, language = await _owners(tx, number)
+        sms = render(name_keywords(text, language), options, self.policy.max_segments)
         if stopped and not essential:
             return Permanent(FailureReason.OPTED_OUT)
         if not essential and used + sms.segments > self.policy.daily_segments:
@@ -146,11 +149,24 @@ class SmsSender:
                 await tx.outbox.record_delivery(row, "pending", now)
 
 
-async def _owners(tx: Repositories, number: str) -> tuple[str | None, str | None]:
-    """The patient whose number this is (None for a helper), and the patient a menu sent to it
-    concerns (the patient, or the one a helper supports)."""
+async def _owners(tx: Repositories, number: str) -> tuple[str | None, str | None, str]:
+    """The patient whose number this is (None for a helper), the patient a menu sent to it
+    concerns (the patient, the one a helper supports, or the one whose invitation it opened),
+    and the reader's language."""
     identity = await tx.identities.find("sms", number)
     if identity is not None:
-        return identity.patient_id, identity.patient_id
+        patient = await tx.patients.get(identity.patient_id)
+        return identity.patient_id, identity.patient_id, patient.language
     roles = await tx.helpers.find_by_address("sms", number)
-    return None, (roles[-1].patient_id if roles else None)
+    if not roles:
+        # Someone answering an invitation: its menu ("1 I accept") concerns the inviter.
+        return (
+            None,
+            await tx.helpers.opened_by("sms", number),
+            language_for_region(region_of(number)),
+        )
+    role = roles[-1]
+    language = HelperPrefs.of(role).language
+    if language is None:
+        language = (await tx.patients.get(role.patient_id)).language
+    return None, role.patient_id, language

@@ -8,8 +8,10 @@ a medicine or a clinic. The keywords shown are the first of their language's lis
 
 from __future__ import annotations
 
+import re
+
 from bot.i18n import Translator
-from bot.sms.replies import Word, words_for
+from bot.sms.replies import COMMANDS, Word, vocabulary, words_for
 
 # Phone numbers' countries whose people most likely read one of our catalogues.
 _REGION_LANGUAGES = {"CN": "zh_Hans", "SG": "zh_Hans", "KR": "ko"}
@@ -18,6 +20,40 @@ _REGION_LANGUAGES = {"CN": "zh_Hans", "SG": "zh_Hans", "KR": "ko"}
 def language_for_region(region: str | None) -> str:
     """The catalogue to greet a stranger in, from their number's country; English otherwise."""
     return _REGION_LANGUAGES.get(region or "", "en")
+
+
+# The conversation's commands that are texted as a word with a meaning (keywords.toml).
+_COMMAND_WORDS = {
+    "start": Word.START,
+    "help": Word.HELP,
+    "forget": Word.FORGET,
+    "taken": Word.TAKEN,
+    "symptom": Word.UNWELL,
+    "stop": Word.STOP,
+}
+_MENTION = re.compile(r"(?<![\w/])/([a-z]+)\b")
+
+
+def command_keyword(name: str, language: str) -> str | None:
+    """The word an SMS user texts for the command `name`, in `language`; None if none."""
+    if name in _COMMAND_WORDS:
+        return keyword(_COMMAND_WORDS[name], language)
+    if name not in COMMANDS:
+        return None
+    by_language = vocabulary()[name]
+    words = by_language.get(language) or by_language["en"]
+    return words[0].upper()
+
+
+def name_keywords(text: str, language: str) -> str:
+    """`text` with each "/command" it mentions as the word an SMS user texts for it, in the
+    reader's language ("/progress" → "PROGRESS", "진행", "进度"): a "/" means nothing on SMS.
+    A command with no SMS word is left as it is (a test finds any)."""
+
+    def word(match: re.Match[str]) -> str:
+        return command_keyword(match.group(1), language) or match.group(0)
+
+    return _MENTION.sub(word, text)
 
 
 def keyword(meaning: Word, language: str) -> str:

@@ -231,3 +231,4 @@ class WebhookReceiver:
             return
         self._pruned_at = now
         await self.receipts.prune_webhooks(now - KEEP_RECEIPTS)
+        await self.receipts.prune_first_contacts(now)

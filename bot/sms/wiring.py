@@ -141,7 +141,7 @@ def prepare_sms(
     watch = GatewayWatch(clock, alarm_after)
     transport = WatchedTransport(PooledTransport(phones), watch)
     return SmsPrepared(
-        spec=sms_spec(policy, per_minute, phones=len(phones)),
+        spec=sms_spec(policy, per_minute, phones=len(phones), region=region),
         sender=SmsSender(store, transport, clock, policy),
         transport=transport,
         watch=watch,

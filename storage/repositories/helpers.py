@@ -199,6 +199,22 @@ class HelperRepository(Repository):
             await session.flush()
             return OpenedInvite(to_invite(row), voided=True, unlinked=unlinked)
 
+    async def opened_by(self, channel: Channel, address: str) -> str | None:
+        """The patient whose invitation this account opened and may still accept, if any
+        (what a channel without buttons needs to keep the "I accept" menu under their key)."""
+        account = self._account(channel, address)
+        async with self._transaction() as session:
+            patient_id = await session.scalar(
+                select(HelperInviteRow.patient_id)
+                .where(
+                    HelperInviteRow.opened_by == account,
+                    HelperInviteRow.state == INVITE_PENDING,
+                    HelperInviteRow.expires_at > self._now(),
+                )
+                .limit(1)
+            )
+            return None if patient_id is None else str(patient_id)
+
     async def accept(
         self, invite_id: str, channel: Channel, address: str, chat: str | None = None
     ) -> Helper | None:

@@ -1,4 +1,5 @@
-"""What the SMS channel keeps: webhooks seen, segments sent, STOP, and the last menu per number.
+"""What the SMS channel keeps: webhooks seen, segments sent, STOP, the last menu per number, and
+the numbers helpers asked the bot to text first.
 
 Phone numbers arrive here already in E.164 (`bot.sms.phone.to_e164`) and leave only as their
 blind index value: no table here holds a number, readable or sealed.
@@ -15,9 +16,25 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy import exc as sa_exc
 
 from storage.blind_index import normalise
-from storage.models import SmsMenuRow, SmsStopRow, SmsUsageRow, SmsWebhookReceiptRow
+from storage.models import (
+    SmsFirstContactRow,
+    SmsMenuRow,
+    SmsStopRow,
+    SmsUsageRow,
+    SmsWebhookReceiptRow,
+)
 from storage.repositories.base import Repository
 from storage.sealed import new_id
+
+FIRST_CONTACT_KEPT = timedelta(days=30)
+
+
+class FirstContact(enum.StrEnum):
+    """What became of a helper's ask to text a number first."""
+
+    NEW = "new"  # recorded: send the one invitation
+    ALREADY = "already"  # the number was invited within `FIRST_CONTACT_KEPT`: send nothing
+    LIMIT = "limit"  # the asker asked for too many numbers lately: nothing recorded
 
 
 class Claim(enum.StrEnum):
@@ -172,6 +189,19 @@ class SmsRepository(Repository):
             ).one()
             return int(row[0] or 0), int(row[1] or 0)
 
+    async def month_per_number(self, year: int, month: int) -> list[int]:
+        """Segments sent to each number texted in a month, smallest first: counts only, no
+        number and no lookup value leaves here."""
+        first = date(year, month, 1)
+        after = date(year + month // 12, month % 12 + 1, 1)
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(func.sum(SmsUsageRow.segments))
+                .where(SmsUsageRow.day >= first.isoformat(), SmsUsageRow.day < after.isoformat())
+                .group_by(SmsUsageRow.lookup)
+            )
+            return sorted(int(value or 0) for value in rows)
+
     # --- STOP ------------------------------------------------------------------------------
 
     async def stop(self, number: str, *, patient_id: str | None = None) -> bool:
@@ -204,6 +234,56 @@ class SmsRepository(Repository):
                 select(SmsStopRow.lookup).where(SmsStopRow.lookup == self._lookup(number))
             )
             return found is not None
+
+    # --- first contacts asked by helpers ----------------------------------------------------
+
+    async def first_contact(
+        self, number: str, asker: tuple[str, str], *, limit: int, per: timedelta
+    ) -> FirstContact:
+        """Record that the account `asker` (channel, address) asks to text `number` first.
+
+        Steps:
+        1. Asks older than `FIRST_CONTACT_KEPT` are deleted on the way (no lookup lingers).
+        2. An asker with `limit` asks within `per` is refused, and nothing is recorded.
+        3. The ask is recorded (it counts towards the asker's limit either way); the number
+           gets its invitation only if nobody asked for it within `FIRST_CONTACT_KEPT`.
+        """
+        now = self._now()
+        lookup = self._lookup(number)
+        channel, address = asker
+        by = self._context.blind_index.lookup(channel, normalise(channel, address))
+        async with self._transaction() as session:
+            await session.execute(
+                delete(SmsFirstContactRow).where(
+                    SmsFirstContactRow.asked_at < now - FIRST_CONTACT_KEPT
+                )
+            )
+            asked = await session.scalar(
+                select(func.count())
+                .select_from(SmsFirstContactRow)
+                .where(SmsFirstContactRow.asker == by, SmsFirstContactRow.asked_at > now - per)
+            )
+            if (asked or 0) >= limit:
+                return FirstContact.LIMIT
+            before = await session.scalar(
+                select(func.count())
+                .select_from(SmsFirstContactRow)
+                .where(SmsFirstContactRow.lookup == lookup)
+            )
+            session.add(SmsFirstContactRow(lookup=lookup, asker=by, asked_at=now))
+            await session.flush()
+            return FirstContact.ALREADY if before else FirstContact.NEW
+
+    async def prune_first_contacts(self, now: datetime) -> int:
+        """Delete the asks older than `FIRST_CONTACT_KEPT`, so no lookup value lingers even
+        when nobody asks again; how many."""
+        async with self._transaction() as session:
+            result = await session.execute(
+                delete(SmsFirstContactRow).where(
+                    SmsFirstContactRow.asked_at < now - FIRST_CONTACT_KEPT
+                )
+            )
+            return int(getattr(result, "rowcount", 0))
 
     # --- the last menu ---------------------------------------------------------------------
 
@@ -244,5 +324,5 @@ class SmsRepository(Repository):
         """Remove everything kept about a number (FORGET by SMS, or a helper who left)."""
         lookup = self._lookup(number)
         async with self._transaction() as session:
-            for model in (SmsMenuRow, SmsStopRow, SmsUsageRow):
+            for model in (SmsMenuRow, SmsStopRow, SmsUsageRow, SmsFirstContactRow):
                 await session.execute(delete(model).where(model.lookup == lookup))

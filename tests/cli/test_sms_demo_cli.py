@@ -24,20 +24,21 @@ TABLET_KINDS = "复合片"
 
 
 def script() -> list[str]:
-    """Setup from a Chinese number (the privacy notice comes in Chinese first), a dose time two
-    hours from now in Seoul, then a jump to just after it."""
-    seoul = datetime.now(ZoneInfo("Asia/Seoul"))
-    dose = (seoul + timedelta(hours=2)).replace(minute=0)
+    """Setup from a Chinese number (the privacy notice comes in Chinese first, and the number's
+    time zone is offered to confirm), a dose time two hours from now in Shanghai, then a jump
+    to just after it."""
+    shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+    dose = (shanghai + timedelta(hours=2)).replace(minute=0)
     return [
         "START",
         "1",  # 我同意
         "小敏",
-        "1",  # Seoul
-        "1",  # standard treatment
+        "1",  # yes, Shanghai's time (the number's)
+        "1",  # 6 months daily (2+4)
         "1",  # today
         dose.strftime("%H:%M"),
         "1",  # skip the weight
-        "1",  # discreet, "维生素"
+        "1",  # call them "维生素"
         "1",  # start
         "+3h",
         "吃了",
@@ -48,7 +49,7 @@ def script() -> list[str]:
 
 def answering(lines: list[str], out: io.StringIO) -> Callable[[], str]:
     """Types the script; answers "all taken" if the demo asks about doses already due (when the
-    dose time chosen is already past today in Seoul, as just after midnight), and the first
+    dose time chosen is already past today in Shanghai, as just after midnight), and the first
     kind of tablets when it asks which ones the patient has."""
     pending = list(lines)
 

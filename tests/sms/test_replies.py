@@ -153,3 +153,22 @@ def test_join_takes_the_code_that_follows() -> None:
     assert command("加入 ４Ｆ７ＫＱ２") == ("join", "4f7kq2")
     assert command("join") is None
     assert command("1 join") is None
+
+
+def test_command_words_are_no_meanings_and_belong_to_one_command() -> None:
+    """A command texted as a word (PROGRESS, 진행, 进度) is never read as STOP or as an answer,
+    and no word names two commands."""
+    owners: dict[str, set[str]] = {}
+    for name in COMMANDS:
+        for words in vocabulary()[name].values():
+            for word in words:
+                owners.setdefault(word, set()).add(name)
+                assert read(word).word is None, word
+    assert {w: n for w, n in owners.items() if len(n) > 1} == {}
+    assert not set(owners) & {word for word, _ in all_words()}
+    assert command("PROGRESS") == ("progress", "")
+    assert command("진행") == ("progress", "")
+    assert command("进度。") == ("progress", "")
+    assert command("week mina") == ("status", "mina")
+    assert command("progress report") == ("progress", "report")
+    assert command("enrol") is None

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
+from bot.i18n import translator
 from bot.sms.gateway import GatewayConfig, GatewayTransport
 from bot.sms.segments import segments
 from bot.sms.sender import SmsPolicy
@@ -24,7 +25,7 @@ from scheduler.clock import FakeClock
 from scheduler.ratelimit import Limits
 from scheduler.sending import Sender
 from storage.keyring import Keyring
-from storage.records import DoseOutcome
+from storage.records import DoseOutcome, IncidentState
 from storage.store import Store
 from tests.bot.world import START, Person, World, make_world
 from tests.conftest import TestDatabase
@@ -156,30 +157,33 @@ async def deliver(rig: Rig) -> None:
 # Each language's patient texts from a number of a country that speaks it, so the privacy
 # notice comes first in their language (the language is guessed from the number).
 NUMBERS = {"en": "+12025550123", "ko": "+821012345678", "zh_Hans": "+8613800138000"}
-ENROL = {
-    "en": ("I agree", "Seoul", "Standard TB", "Today", '"vitamins"', "Start"),
-    "ko": ("동의", "Seoul", "표준", "오늘", "비타민", "시작"),
-    "zh_Hans": ("同意", "Seoul", "标准", "今天", "维生素", "开始"),
-}
 
 
 async def enrol(phone: Phone, language: str) -> None:
-    agree, zone, regimen, today, discreet, start = ENROL[language]
+    """Set-up by SMS, as a patient reads it: the labels are the reader's language's own."""
+    t = translator(language)
     await phone.text("START")
-    await phone.choose(agree)
+    await phone.choose(t._("I agree"))
     await phone.text("Mina")
-    await phone.choose(zone)
-    await phone.choose(regimen)
-    await phone.choose(today)
+    # The zone the number points to is offered first: Korea's is Seoul's; the others say no
+    # and pick Seoul, where the test's dose time is.
+    if language == "ko":
+        await phone.choose(t._("Yes"))
+    else:
+        await phone.choose(t._("No, another place"))
+        await phone.choose("Seoul")
+    await phone.choose(t._("6 months daily (2+4)"))
+    await phone.choose(t._("Today"))
     await phone.text("20:00")
     # Questions asked only for some regimens, before the wording: the weight (skip or
     # cancel: type it), and which tablets the patient has (take the first kind offered).
+    cover = t._("vitamins")
     for _ in range(3):
-        if any(discreet in label for label in phone.last_menu()):
+        if any(cover == label for label in phone.last_menu()):
             break
         await phone.text("52" if len(phone.last_menu()) == 2 else "1")
-    await phone.choose(discreet)
-    await phone.choose(start)
+    await phone.choose(cover)
+    await phone.choose(t._("Start"))
 
 
 @pytest.mark.parametrize("language", ["en", "ko", "zh_Hans"])
@@ -251,7 +255,8 @@ async def test_stop_stops_every_message_at_once_and_start_resumes(rig: Rig) -> N
     assert "vitamins?" in mina.inbox()[-1]
 
 
-CODE = re.compile(r"/join ([0-9A-Z]{4}(?:-[0-9A-Z]{2,4}){6})")
+# On SMS the invitation names the word to text, not a Telegram command.
+CODE = re.compile(r"(?<!/)JOIN ([0-9A-Z]{4}(?:-[0-9A-Z]{2,4}){6})")
 
 
 async def link_telegram_helper(
@@ -264,7 +269,7 @@ async def link_telegram_helper(
     await mina.choose("Mina")
     found = CODE.search(mina.said())
     assert found, mina.said()
-    await jisoo.say(f"/join {found.group(1)}")
+    await jisoo.say(found.group(0))  # the line as the patient passed it on
     await jisoo.choose("I accept")
     await deliver(rig)
     await mina.choose("The words match")
@@ -313,3 +318,87 @@ async def test_forget_by_sms_erases_the_patient_and_everything_about_the_number(
         for table in ("patients", "channel_identities", "sms_usage", "sms_menus", "sms_stops"):
             count = await connection.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
             assert count == 0, table
+
+
+async def link_sms_helper(rig: Rig, mina: Phone, jisoo: Phone) -> None:
+    """The whole linking conversation, both sides on SMS: HELPER, the invitation's line
+    texted as it was passed on, "1" to accept, the patient's confirmation by number."""
+    await mina.text("HELPER")
+    if "Invite a helper" in mina.last_menu():
+        await mina.choose("Invite a helper")
+    await mina.text("Jisoo")
+    await mina.choose("Mina")
+    found = CODE.search(mina.said())
+    assert found, mina.said()
+    await jisoo.text(found.group(0))
+    assert "asks you to be their treatment helper" in jisoo.said()
+    await jisoo.choose("I accept")
+    await deliver(rig)
+    await mina.choose("The words match")
+    await deliver(rig)
+    assert "you are now their helper" in jisoo.said()
+
+
+async def test_an_sms_patients_missed_dose_reaches_an_sms_helper_who_answers_it(
+    rig: Rig,
+) -> None:
+    mina, jisoo = Phone(rig, NUMBERS["en"]), Phone(rig, "+12025550188")
+    await enrol(mina, "en")
+    await link_sms_helper(rig, mina, jisoo)
+    await rig.world.travel(DUE - rig.clock.now())
+    await deliver(rig)
+    await rig.world.travel(timedelta(hours=6, minutes=1))  # unanswered until its window closes
+    await deliver(rig)
+    alert = jisoo.said()
+    assert "has not answered today's check-in" in alert, alert
+    assert jisoo.last_menu() == {"I'll reach out": "1", "Can't reach them": "2"}
+    assert segments(jisoo.inbox()[-1]) <= 3
+    await jisoo.text("1")
+    assert "Thank you for reaching out to Mina" in jisoo.said()
+    identity = await rig.world.store.identities.find("sms", mina.number)
+    assert identity is not None
+    [incident] = await rig.world.store.incidents.for_patient(identity.patient_id)
+    assert incident.state is IncidentState.HANDLED
+    [helper] = await rig.world.store.helpers.for_patient(identity.patient_id)
+    assert incident.detail["by"] == helper.id
+
+
+async def test_an_sms_helper_hears_discreet_words_even_for_a_plain_telegram_patient(
+    rig: Rig,
+) -> None:
+    """The patient chose plain wording on Telegram; their helper is on SMS, which the carrier
+    reads: the alert and the week still say "check-in", never the illness."""
+    from tests.bot.test_discreet import forbidden_in
+    from tests.sms.test_invite_by_number import link
+
+    mina = rig.world.person("7001")
+    await mina.say("/start")
+    await mina.choose("I agree")
+    await mina.say("Mina")
+    await mina.choose("Seoul")
+    await mina.choose("Standard TB treatment, 6 months, every")
+    await mina.choose("Today")
+    await mina.say("20:00")
+    await mina.say("52")
+    await mina.choose("Combined tablets")
+    await mina.choose("Plain wording")
+    await mina.choose("Start")
+    patient_id = await rig.world.patient_id("7001")
+    assert not (await rig.world.store.patients.get(patient_id)).discreet
+    await link(rig.world.store, patient_id, "sms", "+12025550188")
+    patient = await rig.world.store.patients.get(patient_id)
+    await rig.world.store.patients.update(
+        replace(patient, consent=replace(patient.consent, helper_alerts=True))
+    )
+    jisoo = Phone(rig, "+12025550188")
+    await rig.world.travel(DUE - rig.clock.now())
+    await deliver(rig)
+    assert any("TB" in text for text in rig.telegram.delivered_texts(7001))  # plain, as chosen
+    await rig.world.travel(timedelta(hours=6, minutes=1))
+    await deliver(rig)
+    alert = jisoo.said()
+    assert "has not answered today's check-in" in alert, alert
+    await jisoo.text("WEEK")
+    await jisoo.text("1")
+    everything = "\n".join(jisoo.inbox())
+    assert "check-in" in everything and forbidden_in(everything, "en") == []

@@ -5,16 +5,23 @@ replies, the next conversation state and, on confirmation, the `Setup` to store.
 stored before the patient confirms, so cancelling at any step leaves nothing behind.
 
 Order: language (only when the client's language is not one we speak), privacy consent,
-alias, time zone, regimen (or, when it is not in the list, what the prescription says:
-`custom.py`), start date, dose times, the doses since a past start (only then),
-weight (only when the regimen's tablets depend on it), which tablets the patient holds (only
-where the regimen comes as a combination or as separate tablets), discreet mode with its
-cover word in one question, summary. The time zone comes before the start date so that
-"today" means the patient's today.
+alias, time zone (first the zones of the person's address, to confirm, where the channel
+knows them: a phone number's country), regimen (or, when it is not in the list, what the
+prescription says: `custom.py`), start date, dose times, the doses since a
+past start (only then), weight (only when the regimen's tablets depend on it), which
+tablets the patient holds (only where the regimen comes as a combination or as separate
+tablets), discreet mode with its cover word in one question, summary. The time zone comes
+before the start date so that "today" means the patient's today.
+
+On a channel whose every message others read on the way (`ChannelSpec.discreet_only`: SMS),
+set-up is discreet from its first question: the regimens are listed by length and rhythm,
+never by name; the summary counts tablets under the cover word; the last question picks that
+word, and plain wording is not offered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.dialogue.choices import CANCEL
@@ -32,7 +39,7 @@ from bot.flows.onboarding.schedule import (
     ask_times,
 )
 from bot.flows.onboarding.setup import Setup
-from bot.flows.onboarding.step import FLOW, Step, read_answer
+from bot.flows.onboarding.step import FLOW, Step, channel_data, discreet_only, read_answer
 from bot.flows.onboarding.summary import accept_confirm, ask_confirm, done
 from bot.flows.onboarding.tablets import accept_products, accept_weight, ask_products, ask_weight
 from bot.flows.onboarding.welcome import (
@@ -43,23 +50,32 @@ from bot.flows.onboarding.welcome import (
     ask_consent,
     ask_language,
 )
-from bot.flows.onboarding.zone import accept_zone, ask_zone
+from bot.flows.onboarding.zone import accept_guess, accept_zone, ask_guess, ask_zone
 from bot.i18n import negotiate, spoken, translator
 
 Turn = FlowTurn[Setup]
 
 
-def begin(now: datetime, language_tag: str | None, *, discreet_only: bool = False) -> Turn:
+def begin(
+    now: datetime,
+    language_tag: str | None,
+    *,
+    discreet_only: bool = False,
+    zones: Sequence[str] = (),
+) -> Turn:
     """The first question: the privacy notice in the client's language when we speak it (with
-    a button to pick another), else the language question. `discreet_only`: the channel's
-    messages are read on the way (`ChannelSpec.discreet_only`), so no medicine is named."""
+    a button to pick another), else the language question.
+
+    `discreet_only`: the channel's messages are read on the way (see the module docstring);
+    `zones`: the time zones the person's address points to, offered to confirm.
+    """
     known = spoken(language_tag)
-    extra = {"discreet_only": True} if discreet_only else {}
+    channel = channel_data(discreet_only, zones, now)
     if known is None:
-        data = {"language": negotiate(language_tag), **extra}
+        data = {"language": negotiate(language_tag), **channel}
         conversation = Conversation(FLOW, "language", data, now)
     else:
-        data = {"language": known, "guessed": True, **extra}
+        data = {"language": known, "guessed": True, **channel}
         conversation = Conversation(FLOW, "consent", data, now)
     return Turn([_ask(conversation)], conversation)
 
@@ -86,7 +102,10 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
         problem = outcome or t._("Please choose one of the options, or type your answer.")
         return Turn([Reply(problem), _ask(conversation)], conversation.at(conversation.step, now))
     if isinstance(outcome, Setup):
-        return Turn([done(translator(outcome.language), outcome)], None, outcome)
+        said = done(
+            translator(outcome.language), outcome, numbered=discreet_only(conversation.data)
+        )
+        return Turn([said], None, outcome)
     if outcome.step == "declined":
         t = translator(outcome.data.get("language", "en"))
         return Turn(
@@ -109,6 +128,7 @@ STEPS: dict[str, Step] = {
     "language": Step(ask_language, accept_language),
     "consent": Step(ask_consent, accept_consent),
     "alias": Step(ask_alias, accept_alias),
+    "zone_guess": Step(ask_guess, accept_guess),
     "zone": Step(ask_zone, accept_zone),
     "regimen": Step(ask_regimen, accept_regimen),
     "custom_known": Step(custom.ask_known, custom.accept_known),

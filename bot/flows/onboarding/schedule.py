@@ -10,14 +10,15 @@ from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
 from bot.flows.onboarding.custom import start_custom, start_operator
 from bot.flows.onboarding.setup import CUSTOM, draft, regimen_of
-from bot.flows.onboarding.step import Answer, with_cancel
+from bot.flows.onboarding.step import Answer, discreet_only, with_cancel
 from bot.flows.onboarding.tablets import after_earlier
 from bot.i18n import Translator, translator
 from bot.operator_regimens import load_operator_regimens
 from bot.parsing import ParseError, parse_date, parse_times
-from bot.texts import REGIMEN_NAMES
+from bot.texts import REGIMEN_NAMES, discreet_name
 from treatment.backfill import due_before
 from treatment.catalogue import load_catalogue
+from treatment.regimen import Regimen
 
 MAX_BACKDATE_DAYS = 365
 TIME_CHOICES = ("07:00", "08:00", "09:00", "20:00", "21:00")
@@ -31,14 +32,29 @@ def _regimen_by_slug(slug: str) -> str | None:
     return next((r.id for r in load_catalogue() if _regimen_slug(r.id) == slug), None)
 
 
+def regimen_label(t: Translator, regimen: Regimen, data: dict[str, object]) -> str:
+    """The regimen as set-up lists it: by name, or by length and rhythm only where others
+    read the channel's messages on the way."""
+    if discreet_only(data):
+        return discreet_name(t, regimen)
+    return t._(REGIMEN_NAMES.get(regimen.id, regimen.name))
+
+
 def ask_regimen(t: Translator, data: dict[str, object]) -> Reply:
     rows = [
-        (Choice(t._(REGIMEN_NAMES.get(r.id, r.name)), OPT, _regimen_slug(r.id)),)
-        for r in load_catalogue()
+        (Choice(regimen_label(t, r, data), OPT, _regimen_slug(r.id)),) for r in load_catalogue()
     ]
-    # The operator's own regimens (TBBOT_REGIMENS_DIR) come after the catalogue, by their name.
-    rows.extend((Choice(r.name, OPT, r.slug),) for r in load_operator_regimens())
+    if not discreet_only(data):
+        # The operator's own regimens (TBBOT_REGIMENS_DIR) come after the catalogue, by their
+        # name, which may name drugs: not where others read every message on the way.
+        rows.extend((Choice(r.name, OPT, r.slug),) for r in load_operator_regimens())
     rows.append((Choice(t._("My treatment is not in this list"), OPT, CUSTOM),))
+    if discreet_only(data):
+        return Reply(
+            # Short: with every plan listed it must still fit one text, not be cut.
+            t._("Which plan did your clinician give you?"),
+            with_cancel(t, rows),
+        )
     return Reply(
         t._(
             "Which treatment did your clinician or prescription give you? If yours is not in "

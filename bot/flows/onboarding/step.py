@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.dialogue.choices import CANCEL, Choice
 from bot.dialogue.conversation import Conversation
@@ -13,6 +14,23 @@ from bot.flows.onboarding.setup import Setup
 from bot.i18n import Translator
 
 FLOW = "onboarding"
+# What the channel told set-up at its start, kept when the patient starts over.
+CHANNEL_KEYS = ("discreet_only", "zones", "zones_at")
+
+
+def channel_data(discreet_only: bool, zones: Sequence[str], now: datetime) -> dict[str, Any]:
+    """What set-up keeps about the channel it runs on (see `bot.flows.onboarding.begin`)."""
+    data: dict[str, Any] = {}
+    if discreet_only:
+        data["discreet_only"] = True
+    if zones:
+        data["zones"] = list(zones)
+        data["zones_at"] = now.isoformat()
+    return data
+
+
+def discreet_only(data: dict[str, object]) -> bool:
+    return bool(data.get("discreet_only"))
 
 
 # --- reading answers -------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
@@ -11,10 +10,10 @@ from bot.dialogue.messages import Reply
 from bot.flows.onboarding.custom import describe
 from bot.flows.onboarding.earlier import earlier_line
 from bot.flows.onboarding.setup import Setup, read_setup, to_enrolment
-from bot.flows.onboarding.step import FLOW, Answer, with_cancel
+from bot.flows.onboarding.step import CHANNEL_KEYS, FLOW, Answer, discreet_only, with_cancel
 from bot.flows.reminder import Wording, product_lines
 from bot.i18n import Translator
-from bot.texts import REGIMEN_NAMES
+from bot.texts import REGIMEN_NAMES, discreet_name
 from treatment.plan import iter_slots
 
 
@@ -22,14 +21,17 @@ def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     setup = read_setup(data)
     plan = to_enrolment(setup, setup.start)
     regimen = plan.regimen()
-    if setup.custom is None:
-        name = t._(REGIMEN_NAMES.get(regimen.id, regimen.name))
-    else:
+    hidden = discreet_only(data)
+    if setup.custom is not None:
         name = t._("your own, as your prescription says")
+    elif hidden:
+        name = discreet_name(t, regimen)
+    else:
+        name = t._(REGIMEN_NAMES.get(regimen.id, regimen.name))
     lines = [
         t._("Please check:"),
         t._("Nickname: {alias}", alias=setup.alias),
-        t._("Treatment: {name}", name=name),
+        t._("Plan: {name}", name=name) if hidden else t._("Treatment: {name}", name=name),
         t._("First dose: {date}", date=t.date(setup.start)),
         t._("Dose times: {times}", times=", ".join(t.time(x) for x in setup.times)),
         t._("Time zone: {zone}", zone=setup.zone),
@@ -37,13 +39,12 @@ def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
     if setup.weight_kg is not None:
         lines.append(t._("Weight: {kg} kg", kg=format(setup.weight_kg, "g")))
     if setup.custom is not None:
-        hide = setup.discreet or bool(data.get("discreet_only"))
+        hide = setup.discreet or hidden
         lines.extend(describe(t, setup.custom, setup.start, hide_names=hide))
     first = next(iter_slots(plan), None)
     if first is not None:
         lines.append(t._("Each dose:"))
-        # Where every message is read on the way (SMS), no medicine is named here either.
-        wording = Wording(discreet=bool(data.get("discreet_only")))
+        wording = Wording(True, setup.cover_word) if hidden else Wording()
         lines.extend(f"• {line}" for line in product_lines(t, first.products, wording))
     chosen = regimen.product_set(setup.product_set)
     if chosen is not None and not chosen.verified:
@@ -55,7 +56,13 @@ def ask_confirm(t: Translator, data: dict[str, object]) -> Reply:
         )
     if setup.earlier is not None:
         lines.append(earlier_line(t, setup, setup.earlier, data))
-    if setup.discreet:
+    if hidden:
+        lines.append(
+            t._("Name in my texts: “{word}”", word=setup.cover_word)
+            if setup.cover_word
+            else t._("Name in my texts: none")
+        )
+    elif setup.discreet:
         lines.append(
             t._("Discreet mode: on, medicine called “{word}”", word=setup.cover_word)
             if setup.cover_word
@@ -71,12 +78,24 @@ def accept_confirm(c: Conversation, a: Answer, now: datetime) -> Conversation | 
     if a.option == "start":
         return read_setup(c.data)
     if a.option == "restart":
-        kept: dict[str, Any] = {k: c.data[k] for k in ("language", "discreet_only") if k in c.data}
-        return Conversation(FLOW, "alias", {**kept, "consent": True}, now)
+        kept = {key: c.data[key] for key in CHANNEL_KEYS if key in c.data}
+        data = {"language": c.data["language"], "consent": True, **kept}
+        return Conversation(FLOW, "alias", data, now)
     return None
 
 
-def done(t: Translator, setup: Setup) -> Reply:
+def done(t: Translator, setup: Setup, *, numbered: bool = False) -> Reply:
+    """The all-set reply; `numbered`: where the patient answers by number, not by button
+    (SMS), it says so."""
+    if numbered:
+        return Reply(
+            t._(
+                "All set, {alias}. I will text you at {times}: reply 1 when you have taken "
+                "your tablets. /progress shows how far you are, /help lists what you can text.",
+                alias=setup.alias,
+                times=", ".join(t.time(x) for x in setup.times),
+            )
+        )
     return Reply(
         t._(
             "All set, {alias}. I will remind you at {times}. Press Taken when you have taken "

@@ -9,7 +9,7 @@ from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
 from bot.flows.onboarding.setup import regimen_of
-from bot.flows.onboarding.step import Answer, with_cancel
+from bot.flows.onboarding.step import Answer, discreet_only, with_cancel
 from bot.i18n import Translator, translator
 from bot.parsing import ParseError, parse_weight
 from bot.texts import PRODUCT_SET_NAMES
@@ -54,12 +54,18 @@ def after_weight(c: Conversation, now: datetime) -> Conversation:
     return c.at("discreet", now, products=None)
 
 
-def product_choices(t: Translator, regimen: Regimen) -> list[tuple[Choice, ...]]:
-    """One choice per way the regimen's tablets come: the combination, then its other sets."""
+def product_choices(
+    t: Translator, regimen: Regimen, *, discreet: bool = False
+) -> list[tuple[Choice, ...]]:
+    """One choice per way the regimen's tablets come: the combination, then its other sets
+    (`discreet`: without the combination's letters, which name its drugs)."""
     names = " / ".join(p.combination for p in regimen.phases if p.combination)
-    rows: list[tuple[Choice, ...]] = [
-        (Choice(t._("Combined tablets ({names})", names=names), OPT, COMBINATION),)
-    ]
+    combined = (
+        t._("Combined tablets, several in one")
+        if discreet
+        else t._("Combined tablets ({names})", names=names)
+    )
+    rows: list[tuple[Choice, ...]] = [(Choice(combined, OPT, COMBINATION),)]
     rows.extend(
         (Choice(t._(PRODUCT_SET_NAMES.get(p.id, p.name)), OPT, p.id),) for p in regimen.product_sets
     )
@@ -75,7 +81,8 @@ def products_question(t: Translator) -> str:
 
 def ask_products(t: Translator, data: dict[str, object]) -> Reply:
     regimen = load_catalogue().get(str(data["regimen"]))
-    return Reply(products_question(t), with_cancel(t, product_choices(t, regimen)))
+    choices = product_choices(t, regimen, discreet=discreet_only(data))
+    return Reply(products_question(t), with_cancel(t, choices))
 
 
 def accept_products(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
-from bot.flows.onboarding.step import Answer, with_cancel
+from bot.flows.onboarding.step import Answer, discreet_only, with_cancel
 from bot.i18n import LOCALES, Translator, translator
 from bot.texts import LANGUAGE_NAMES
 
@@ -29,6 +29,8 @@ def accept_language(c: Conversation, a: Answer, now: datetime) -> Conversation |
 
 
 def ask_consent(t: Translator, data: dict[str, object]) -> Reply:
+    if discreet_only(data):
+        return _ask_consent_briefly(t, data)
     text = t._(
         "I can remind you of every dose, count your doses the way clinics do, and tell a person "
         "you choose if doses stop.\n\n"
@@ -48,6 +50,24 @@ def ask_consent(t: Translator, data: dict[str, object]) -> Reply:
         text = t._("I will speak English. For another language, press the button below.") + (
             "\n\n" + text
         )
+        rows.append((Choice(t._("Another language"), OPT, "language"),))
+    return Reply(text, tuple(rows))
+
+
+def _ask_consent_briefly(t: Translator, data: dict[str, object]) -> Reply:
+    """The notice where others read every message on the way (SMS): as true, in neutral
+    words, short enough to be read whole within the channel's cap."""
+    text = t._(
+        "I text a reminder for each dose and can tell a person you choose if doses stop. I "
+        "keep a nickname, your plan and answers, encrypted with your own key; whoever runs "
+        "this service could read them. Texts pass the phone company, so my words stay "
+        "neutral. /forget erases all. Do you agree?"
+    )
+    rows: list[tuple[Choice, ...]] = [
+        (Choice(t._("I agree"), OPT, "yes"),),
+        (Choice(t._("No, thanks"), OPT, "no"),),
+    ]
+    if data.get("guessed"):
         rows.append((Choice(t._("Another language"), OPT, "language"),))
     return Reply(text, tuple(rows))
 
@@ -80,4 +100,4 @@ def accept_alias(c: Conversation, a: Answer, now: datetime) -> Conversation | st
         return t._("Please use at most {max} characters.", max=MAX_ALIAS)
     if sum(ch.isdigit() for ch in alias) >= 6:
         return t._("That looks like a number. Please use a nickname instead.")
-    return c.at("zone", now, alias=alias)
+    return c.at("zone_guess" if c.data.get("zones") else "zone", now, alias=alias)

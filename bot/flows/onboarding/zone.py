@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
@@ -43,6 +43,66 @@ CITY_ALIASES = {
 }
 
 
+MAX_GUESSES = 6
+
+
+def _guesses(data: dict[str, object]) -> list[str]:
+    zones = data.get("zones")
+    return [str(z) for z in zones][:MAX_GUESSES] if isinstance(zones, list) else []
+
+
+def zone_label(t: Translator, zone: str, at: datetime) -> str:
+    """A zone as a person recognises it: its main city and the local time then
+    ("Shanghai, 8:05 PM")."""
+    return t._(
+        "{city}, {time}", city=_city(zone), time=t.time(at.astimezone(ZoneInfo(zone)).time())
+    )
+
+
+def _city(zone: str) -> str:
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def ask_guess(t: Translator, data: dict[str, object]) -> Reply:
+    """The time zone of the person's address, to confirm (one), or to pick from (a few)."""
+    at = datetime.fromisoformat(str(data["zones_at"]))
+    guesses = _guesses(data)
+    if len(guesses) == 1:
+        rows = [
+            (Choice(t._("Yes"), OPT, "yes"),),
+            (Choice(t._("No, another place"), OPT, "other"),),
+        ]
+        zone = guesses[0]
+        return Reply(
+            t._(
+                "I remind you at your local time. Is it {time} where you are ({city} time)?",
+                time=t.time(at.astimezone(ZoneInfo(zone)).time()),
+                city=_city(zone),
+            ),
+            with_cancel(t, rows),
+        )
+    rows = [(Choice(zone_label(t, zone, at), OPT, zone.replace("/", ".")),) for zone in guesses]
+    rows.append((Choice(t._("Another place"), OPT, "other"),))
+    return Reply(
+        t._("I remind you at your local time. Which time is it where you are?"),
+        with_cancel(t, rows),
+    )
+
+
+def accept_guess(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
+    guesses = _guesses(c.data)
+    if a.option == "other":
+        return c.at("zone", now)
+    if a.option == "yes" and len(guesses) == 1:
+        return c.at("regimen", now, zone=guesses[0])
+    if a.option is not None and a.option.replace(".", "/") in guesses:
+        return c.at("regimen", now, zone=a.option.replace(".", "/"))
+    if a.text is not None:
+        # A typed place is as good an answer as on the question that asks for one.
+        return accept_zone(c, a, now)
+    return None
+
+
 def ask_zone(t: Translator, data: dict[str, object]) -> Reply:
     rows = [
         tuple(
@@ -52,10 +112,8 @@ def ask_zone(t: Translator, data: dict[str, object]) -> Reply:
         for pair in zip(ZONES[::2], ZONES[1::2], strict=True)
     ]
     return Reply(
-        t._(
-            "Where are you? I use this to remind you at your local time. Pick a city, or type "
-            "another city, a time zone such as Europe/Paris, or a UTC offset such as UTC+9."
-        ),
+        # Short: with the cities listed it must still fit one SMS, not be cut.
+        t._("Where are you, for your local time? Pick a city, or type one or UTC+9."),
         with_cancel(t, rows),
     )
 
