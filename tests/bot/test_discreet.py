@@ -94,7 +94,12 @@ FORBIDDEN = {
 }
 
 
+# An invitation code ("CRR5-D3G2-V3P8-...") is random: a group like "4R19" is no word.
+_CODE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3,}(?![0-9A-Z])")
+
+
 def forbidden_in(text: str, language: str) -> list[str]:
+    text = _CODE.sub("<code>", text)
     found = []
     for words, flags in ((FORBIDDEN["any"], re.IGNORECASE), (ABBREVIATIONS, 0)):
         for word in words:
