@@ -23,6 +23,7 @@ from storage.records import EnrolmentRecord, HelperState, Patient, SlotState
 from storage.store import Repositories
 from treatment.adherence import classify_plan
 from treatment.catalogue import load_catalogue
+from treatment.custom import build_custom
 from treatment.enrolment import Enrolment
 from treatment.errors import TreatmentError
 from treatment.events import ClassifiedSlot
@@ -93,6 +94,8 @@ async def regimen_command(ctx: TurnContext) -> list[Reply]:
             effective=effective,
             phase=phase,
             helpers=active and ctx.patient.consent.helper_alerts,
+            zone=ctx.patient.time_zone,
+            discreet_only=ctx.channel.discreet_only,
         )
     )
 
@@ -114,8 +117,12 @@ async def regimen_flow(ctx: TurnContext) -> list[Reply]:
     change = turn.outcome
     try:
         match change:
-            case flow.SwitchRegimen(regimen_id=regimen_id, times=times):
-                regimen = load_catalogue().get(regimen_id)
+            case flow.SwitchRegimen(regimen_id=regimen_id, times=times, custom=words):
+                regimen = (
+                    load_catalogue().get(regimen_id)
+                    if words is None
+                    else build_custom(words, "switch", effective)
+                )
                 kept = times or _times_on(plan, effective)
                 new_plan = switched(plan, regimen, effective, kept)
             case flow.ExtendPhase(weeks=weeks):
