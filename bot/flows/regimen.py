@@ -98,6 +98,40 @@ def begin(
     return Turn([_ask(conversation)], conversation)
 
 
+def entered(
+    now: datetime,
+    language: str,
+    *,
+    current: str,
+    doses_per_day: int,
+    effective: date,
+    zone: str,
+    discreet_only: bool,
+    words: dict[str, Any],
+    helper: str,
+) -> Turn:
+    """A custom regimen a helper entered and the patient said is right: the dose times are
+    asked only when it has another number of doses a day, else it is the outcome at once.
+    The helper who entered it hears the outcome, so the other helpers are not asked about."""
+    data: dict[str, Any] = {
+        "language": language,
+        "current": current,
+        "doses": doses_per_day,
+        "effective": effective.isoformat(),
+        "phase": None,
+        "helpers": False,
+        "zone": zone,
+        "discreet_only": discreet_only,
+        "regimen": CUSTOM,
+        CUSTOM: words,
+        "entered_by": helper,
+    }
+    conversation = _after_regimen(Conversation(FLOW, "times", data, now), now)
+    if conversation.step == "confirm":
+        return Turn([], None, _outcome(conversation.data))
+    return Turn([_ask(conversation)], conversation)
+
+
 def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     t = translator(conversation.data["language"])
     asked = _ask(conversation)
@@ -139,12 +173,16 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     return Turn([*replies, asked], conversation.at(step, now))
 
 
-def _custom_answer(conversation: Conversation, event: Inbound, now: datetime, t: Translator) -> Turn:
+def _custom_answer(
+    conversation: Conversation, event: Inbound, now: datetime, t: Translator
+) -> Turn:
     """One answer to a custom-regimen question; once its repeat-back is confirmed, on to the
     dose times (when the number a day changes), the helpers and the confirmation."""
     asked = _ask(conversation)
     answer = read_answer(event, asked)
-    outcome = custom.QUESTIONS[conversation.step].accept(conversation, answer, now) if answer else None
+    outcome = (
+        custom.QUESTIONS[conversation.step].accept(conversation, answer, now) if answer else None
+    )
     if isinstance(outcome, Conversation):
         if outcome.step == custom.CONFIRMED:
             outcome = _after_regimen(outcome.at("times", now), now)

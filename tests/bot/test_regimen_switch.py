@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.dialogue.choices import OPT, Picked
 from bot.dialogue.messages import Inbound, Kind
 from bot.flows import regimen as regimen_flow
@@ -263,7 +261,9 @@ def test_where_discreet_wording_is_the_only_wording_no_medicine_is_offered() -> 
     assert turn.conversation is not None and turn.conversation.step == "custom_pattern"
     turn = regimen_flow.handle(turn.conversation, pick("daily"), now)
     assert turn.conversation is not None
-    turn = regimen_flow.handle(turn.conversation, Inbound.from_text("sms", "1", "1", "8 weeks"), now)
+    turn = regimen_flow.handle(
+        turn.conversation, Inbound.from_text("sms", "1", "1", "8 weeks"), now
+    )
     assert turn.conversation is not None
     turn = regimen_flow.handle(turn.conversation, pick("right"), now)
     assert turn.conversation is not None and turn.conversation.step == "confirm"
