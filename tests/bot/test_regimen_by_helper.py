@@ -3,6 +3,7 @@ nothing changes before they confirm; the helper hears the answer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.dialogue.helper_regimen import ACCEPT, REJECT
@@ -118,3 +119,40 @@ async def test_a_helper_who_stops_or_answers_wrong_leaves_nothing(world: World) 
     await ana.say("6 months")  # no entry open any more: not read as an answer
     assert await notices(world, patient_id, "patient") == []
     assert (await world.store.enrolments.active(patient_id))[-1].enrolment.switches == ()
+
+
+async def test_twice_a_day_asks_the_patient_for_times_and_names_drugs_when_not_discreet(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    patient = await world.store.patients.get(patient_id)
+    await world.store.patients.update(replace(patient, discreet=False))
+    ana = world.person("8001")
+    helper_id = await link(world, mina, ana, "Ana")
+    await mina.say("/helper")
+    await mina.choose("Ana")
+    await mina.choose("May enter my regimen")
+    await ana.say("/regimenfor Mina")
+    await ana.choose("Yes, I will pick them")
+    await ana.say(number("Lzd"))
+    await ana.say("1")
+    await ana.choose("Twice a day")
+    await ana.say("8 weeks")
+    await ana.choose("Yes, that is right")
+    (asked,) = await notices(world, patient_id, "patient")
+    assert "Ana entered a new TB treatment for you:" in asked.payload["text"]
+    assert "linezolid: 1 tablet each time" in asked.payload["text"]
+    assert "linezolid" not in str(asked.payload["brief"])  # SMS never names it
+
+    await mina.press(f"{ACCEPT}:{helper_id}")
+    assert "2 doses a day" in mina.text()  # one a day before: the times are asked
+    assert (await world.store.enrolments.active(patient_id))[-1].enrolment.switches == ()
+    await mina.say("08:00, 20:00")
+    assert "Dose times: 08:00, 20:00" in mina.text() and "Save this?" in mina.text()
+    await mina.choose("Yes, save it")
+    (record,) = await world.store.enrolments.active(patient_id)
+    (switch,) = record.enrolment.switches
+    assert switch.regimen_id == "custom" and len(switch.times or ()) == 2
+    told = [e.payload["text"] for e in await notices(world, patient_id, f"helper:{helper_id}")]
+    assert told == ["Mina confirmed the plan you entered; reminders follow it."]
