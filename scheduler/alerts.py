@@ -90,6 +90,8 @@ class HelperPrefs:
     """Whether the patient may send this helper their treatment report (`/report`)."""
     visits: bool = False
     """Whether this helper may note visits and tests for the patient (`/visitfor`)."""
+    regimen: bool = False
+    """Whether this helper may enter a regimen for the patient to confirm (`/regimenfor`)."""
     shown_as: str = ""
     """The patient's name as this helper sees it (the patient picks it)."""
     language: str = ""

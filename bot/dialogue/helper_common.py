@@ -26,7 +26,7 @@ REJECT = "hnot"
 LEAVE = "hleave"
 STATUS = "hstat"
 VERBS = frozenset({JOIN, DECLINE, CONFIRM, REJECT, LEAVE, STATUS, ACK, HAND_ON})
-COMMANDS = frozenset({"join", "patients", "status", "leave", "visitfor", "enrol"})
+COMMANDS = frozenset({"join", "patients", "status", "leave", "visitfor", "enrol", "regimenfor"})
 START_PREFIX = "join-"
 INVITE_VALID = timedelta(hours=24)
 CODE_TRIES = 5

@@ -177,6 +177,8 @@ def helper_help(t: Translator) -> Reply:
                 "/patients – " + t._("The people you help, and their doses today"),
                 "/status – " + t._("The last 7 days of one of them"),
                 "/visitfor – " + t._("Note a visit or test for them, if they allow it"),
+                "/regimenfor – "
+                + t._("Enter their treatment for them to confirm, if they allow it"),
                 "/leave – " + t._("Stop being a helper"),
                 "/enrol – " + t._("Invite someone by phone number to set up reminders"),
                 "/start – " + t._("Set up reminders for your own treatment"),

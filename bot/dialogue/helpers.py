@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.dialogue import helper_enrol, helper_links, helper_side, helper_visits
+from bot.dialogue import helper_enrol, helper_links, helper_regimen, helper_side, helper_visits
 from bot.dialogue.helper_common import (
     COMMANDS,
     CONFIRM,
@@ -97,6 +97,8 @@ class HelperDesk:
                 return await helper_side.status(self, roles, event.args, t, now)
             if event.command == "visitfor":
                 return [await helper_visits.note(self, roles, event.args, t, now)]
+            if event.command == "regimenfor":
+                return await helper_regimen.begin(self, event, roles, t, now)
             return [await helper_side.leave_question(self, roles, t)]
         pick = event.pick
         if pick is None:  # claims() only lets picks with a helper verb through

@@ -12,9 +12,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.compose import shown_name
+from bot.dialogue import helper_regimen as entries
+from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
 from bot.dialogue.turn import TurnContext
 from bot.flows import regimen as flow
+from bot.flows.onboarding.setup import CUSTOM
 from bot.i18n import translator
 from scheduler.alerts import HelperPrefs, helper_alert_row
 from scheduler.doses import treatment_events
@@ -23,6 +26,7 @@ from storage.records import EnrolmentRecord, HelperState, Patient, SlotState
 from storage.store import Repositories
 from treatment.adherence import classify_plan
 from treatment.catalogue import load_catalogue
+from treatment.custom import build_custom
 from treatment.enrolment import Enrolment
 from treatment.errors import TreatmentError
 from treatment.events import ClassifiedSlot
@@ -93,29 +97,121 @@ async def regimen_command(ctx: TurnContext) -> list[Reply]:
             effective=effective,
             phase=phase,
             helpers=active and ctx.patient.consent.helper_alerts,
+            zone=ctx.patient.time_zone,
+            discreet_only=ctx.channel.discreet_only,
         )
     )
 
 
 async def regimen_flow(ctx: TurnContext) -> list[Reply]:
-    """Apply the confirmed change.
+    """One answer in `/regimen`; the confirmed change is applied by `_apply`."""
+    turn = flow.handle(ctx.asked, ctx.event, ctx.now)
+    helper = ctx.asked.data.get("entered_by")
+    if turn.outcome is None:
+        if turn.conversation is None and helper:  # the patient cancelled a helper's entry
+            await _close_entry(ctx, str(helper), saved=False)
+        return await ctx.begin(turn)
+    return await _apply(ctx, turn.outcome, None if helper is None else str(helper))
+
+
+async def entry_pick(ctx: TurnContext) -> list[Reply]:
+    """The patient's answer to a regimen a helper entered (`bot.dialogue.helper_regimen`).
+
+    1. The helper must be one of the patient's own, active, still allowed, with an entry
+       waiting (a replayed or forged button finds none).
+    2. No: the entry is dropped and the helper told. Yes: the switch, by the same path as
+       `/regimen` (asking the dose times first when the number a day changes).
+    """
+    t, pick = ctx.t, ctx.picked
+    helper = next(
+        (
+            h
+            for h in await ctx.store.helpers.for_patient(ctx.patient.id)
+            if h.id == pick.arg and h.state is HelperState.ACTIVE and HelperPrefs.of(h).regimen
+        ),
+        None,
+    )
+    stored = None
+    if helper is not None:
+        stored = await ctx.store.conversations.get(ctx.patient.id, entries.party(helper.id))
+    entry = (
+        None if stored is None or not stored.state else Conversation.from_dict(dict(stored.state))
+    )
+    if (
+        helper is None
+        or entry is None
+        or entry.flow != entries.FLOW
+        or entry.step != entries.WAITING
+        or entry.expired(ctx.now)
+    ):
+        return [Reply(t._("This plan is no longer waiting for your answer. Nothing changed."))]
+    if pick.verb == entries.REJECT:
+        await _close_entry(ctx, helper.id, saved=False)
+        return [Reply(t._("Nothing changed; reminders continue as before."))]
+    plan = ctx.enrolled.enrolment
+    effective = await _effective(ctx)
+    turn = flow.entered(
+        ctx.now,
+        ctx.patient.language,
+        current=segments(plan)[-1].regimen.id,
+        doses_per_day=len(_times_on(plan, effective)),
+        effective=effective,
+        zone=ctx.patient.time_zone,
+        discreet_only=ctx.channel.discreet_only,
+        words=dict(entry.data[CUSTOM]),
+        helper=helper.id,
+    )
+    if turn.outcome is None:
+        return await ctx.begin(turn)
+    return await _apply(ctx, turn.outcome, helper.id)
+
+
+async def _close_entry(ctx: TurnContext, helper_id: str, *, saved: bool) -> None:
+    async with ctx.store.transaction() as tx:
+        await _tell_entrant(tx, ctx.patient, helper_id, saved, ctx.now)
+
+
+async def _tell_entrant(
+    tx: Repositories, patient: Patient, helper_id: str, saved: bool, now: datetime
+) -> None:
+    """Drop the helper's entry and tell them what the patient answered."""
+    await tx.conversations.clear(patient.id, entries.party(helper_id))
+    helper = next((h for h in await tx.helpers.for_patient(patient.id) if h.id == helper_id), None)
+    if helper is None or helper.state is not HelperState.ACTIVE:
+        return
+    prefs = HelperPrefs.of(helper)
+    t = translator(prefs.language or patient.language)
+    name = shown_name(prefs, patient)
+    text = (
+        t._("{alias} confirmed the plan you entered; reminders follow it.", alias=name)
+        if saved
+        else t._("{alias} did not confirm the plan you entered. Nothing changed.", alias=name)
+    )
+    key = f"regimenfor:{helper_id}:{'saved' if saved else 'declined'}:{now.isoformat()}"
+    await tx.outbox.enqueue(
+        helper_alert_row(patient.id, helper_id, key, Payload.message(text), now)
+    )
+
+
+async def _apply(ctx: TurnContext, change: flow.Change, entered_by: str | None) -> list[Reply]:
+    """Apply a confirmed change (from `/regimen`, or a helper's entry the patient confirmed).
 
     1. Work out the date again (a reminder may have gone out while the patient answered) and
        the enrolment with the switch.
     2. Store it, re-plan the reminders, queue the helpers' notes and close the conversation,
        in one transaction; then say from when it applies.
     """
-    turn = flow.handle(ctx.asked, ctx.event, ctx.now)
-    if turn.outcome is None:
-        return await ctx.begin(turn)
     record, t = ctx.enrolled, ctx.t
     plan = record.enrolment
     effective = await _effective(ctx)
-    change = turn.outcome
     try:
         match change:
-            case flow.SwitchRegimen(regimen_id=regimen_id, times=times):
-                regimen = load_catalogue().get(regimen_id)
+            case flow.SwitchRegimen(regimen_id=regimen_id, times=times, custom=words):
+                regimen = (
+                    load_catalogue().get(regimen_id)
+                    if words is None
+                    else build_custom(words, "switch", effective)
+                )
                 kept = times or _times_on(plan, effective)
                 new_plan = switched(plan, regimen, effective, kept)
             case flow.ExtendPhase(weeks=weeks):
@@ -123,6 +219,8 @@ async def regimen_flow(ctx: TurnContext) -> list[Reply]:
                 regimen = extended_phase(segments(plan)[-1].regimen, number, counted, weeks)
                 new_plan = switched(plan, regimen, effective, _times_on(plan, effective))
     except TreatmentError:
+        if entered_by is not None:
+            await _close_entry(ctx, entered_by, saved=False)
         await ctx.close()
         return [
             Reply(
@@ -137,6 +235,8 @@ async def regimen_flow(ctx: TurnContext) -> list[Reply]:
         await ctx.app.engine.enrolled(tx, ctx.patient.id, ctx.now)
         if change.tell_helpers:
             await _tell_helpers(tx, ctx.patient, effective, ctx.now)
+        if entered_by is not None:
+            await _tell_entrant(tx, ctx.patient, entered_by, True, ctx.now)
         await ctx.save(tx)
     ctx.app.engine.poke()
     return [

@@ -29,6 +29,7 @@ from bot.dialogue import (
     enrolment,
     followups,
     helper_care,
+    helper_regimen,
     records,
     regimen,
     reports,
@@ -120,6 +121,8 @@ PICKS: dict[str, Route] = {
     followups.CHECKIN: Route(followups.checkin_pick, enrolled=False),
     weight.WEIGH: Route(weight.weigh_pick),
     retention_texts.KEEP: Route(_keep, enrolled=False),
+    helper_regimen.ACCEPT: Route(regimen.entry_pick),
+    helper_regimen.REJECT: Route(regimen.entry_pick),
     **{verb: Route(doses.dose_button) for verb in doses.VERBS},
 }
 FLOWS: dict[str, Route] = {
@@ -163,6 +166,12 @@ class Dialogue:
         store, now = self.app.store, self.app.clock.now()
         if not event.private:
             return [info.not_in_groups(translator(negotiate(event.language)))]
+        entering = await helper_regimen.open_entry(self.desk, event, now)
+        if entering is not None:  # a helper's answer to the regimen they are entering
+            try:
+                return await helper_regimen.answer(self.desk, entering, event, now)
+            except StaleWrite:
+                return [info.busy(translator(negotiate(event.language)))]
         if self.desk.claims(event):
             try:
                 return await self.desk.handle(event)

@@ -32,6 +32,7 @@ SWITCHES = {
     "details": N_("Show which symptoms you reported"),
     "report": N_("May get my treatment report when I send it"),
     "visits": N_("May note my visits and tests"),
+    "regimen": N_("May enter my regimen"),
 }
 STATES = {
     "invited": N_("invitation not used yet"),

@@ -4,6 +4,10 @@ The flow asks what changed, the new regimen (or how many weeks longer), the dose
 new regimen has another number of doses a day, and whether the helpers may hear of it; then it
 repeats the change back in plain words and returns it only once the patient confirms. It never
 suggests a regimen: the list is what a clinician may have prescribed, and nothing is preselected.
+
+"My treatment is not in this list" asks the set-up's own custom-regimen questions
+(`bot.flows.onboarding.custom.QUESTIONS`, months counted from the switch's day), with their
+repeat-back in plain words, before the same confirmation as any other switch.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Any
 from bot.dialogue.choices import CANCEL, OPT, Choice
 from bot.dialogue.conversation import Conversation, FlowTurn
 from bot.dialogue.messages import Inbound, Kind, Reply
+from bot.flows.onboarding import custom
+from bot.flows.onboarding.setup import CUSTOM, regimen_of
+from bot.flows.onboarding.step import read_answer
 from bot.i18n import Translator, translator
 from bot.parsing import ParseError, parse_count, parse_times
 from bot.texts import PHASE_NAMES, REGIMEN_NAMES
@@ -33,6 +40,8 @@ class SwitchRegimen:
     regimen_id: str
     times: tuple[time, ...] | None  # None: the dose times stay
     tell_helpers: bool
+    custom: dict[str, Any] | None = None
+    """A regimen not in the list, in the words of `treatment.custom` (regimen_id "custom")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,8 @@ Turn = FlowTurn[Change]
 
 
 def regimen_name(t: Translator, regimen: Regimen) -> str:
+    if regimen.custom:
+        return t._("your own, as your prescription says")
     return t._(REGIMEN_NAMES[regimen.id]) if regimen.id in REGIMEN_NAMES else regimen.name
 
 
@@ -66,11 +77,17 @@ def begin(
     effective: date,
     phase: str | None,
     helpers: bool,
+    zone: str = "UTC",
+    discreet_only: bool = False,
 ) -> Turn:
     """Start with the question of what changed. `phase` is the phase in force (None: the
-    phase cannot be made longer), `helpers` whether there is a helper who could be told."""
+    phase cannot be made longer), `helpers` whether there is a helper who could be told;
+    `zone` and `discreet_only` (no medicine named) are for a custom regimen's questions."""
     data: dict[str, Any] = {
         "language": language,
+        "zone": zone,
+        "discreet_only": discreet_only,
+        "custom_start": effective.isoformat(),
         "current": current,
         "doses": doses_per_day,
         "effective": effective.isoformat(),
@@ -78,6 +95,40 @@ def begin(
         "helpers": helpers,
     }
     conversation = Conversation(FLOW, "what", data, now)
+    return Turn([_ask(conversation)], conversation)
+
+
+def entered(
+    now: datetime,
+    language: str,
+    *,
+    current: str,
+    doses_per_day: int,
+    effective: date,
+    zone: str,
+    discreet_only: bool,
+    words: dict[str, Any],
+    helper: str,
+) -> Turn:
+    """A custom regimen a helper entered and the patient said is right: the dose times are
+    asked only when it has another number of doses a day, else it is the outcome at once.
+    The helper who entered it hears the outcome, so the other helpers are not asked about."""
+    data: dict[str, Any] = {
+        "language": language,
+        "current": current,
+        "doses": doses_per_day,
+        "effective": effective.isoformat(),
+        "phase": None,
+        "helpers": False,
+        "zone": zone,
+        "discreet_only": discreet_only,
+        "regimen": CUSTOM,
+        CUSTOM: words,
+        "entered_by": helper,
+    }
+    conversation = _after_regimen(Conversation(FLOW, "times", data, now), now)
+    if conversation.step == "confirm":
+        return Turn([], None, _outcome(conversation.data))
     return Turn([_ask(conversation)], conversation)
 
 
@@ -89,17 +140,19 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     if option == "no" or (event.pick is not None and event.pick.verb == CANCEL):
         return Turn([Reply(t._("Nothing changed; reminders continue as before."))], None)
     step, data = conversation.step, conversation.data
+    if step in custom.QUESTIONS:
+        return _custom_answer(conversation, event, now, t)
     problem: str | None = None
     moved: Conversation | None = None
     if step == "what" and option == "switch":
         moved = conversation.at("regimen", now)
     elif step == "what" and option == "extend":
         moved = conversation.at("weeks", now)
+    elif step == "regimen" and option == CUSTOM:
+        moved = custom.start_custom(conversation, now)
     elif step == "regimen" and option in _choices(data["current"]):
         regimen = _choices(data["current"])[option]
-        moved = conversation.at("times", now, regimen=regimen.id)
-        if regimen.doses_per_day == data["doses"]:
-            moved = _after_plan(moved, now)
+        moved = _after_regimen(conversation.at("times", now, regimen=regimen.id, custom=None), now)
     elif step == "times" and text is not None:
         moved, problem = _times(conversation, text, now, t)
     elif step == "weeks" and (option or text):
@@ -120,10 +173,40 @@ def handle(conversation: Conversation, event: Inbound, now: datetime) -> Turn:
     return Turn([*replies, asked], conversation.at(step, now))
 
 
+def _custom_answer(
+    conversation: Conversation, event: Inbound, now: datetime, t: Translator
+) -> Turn:
+    """One answer to a custom-regimen question; once its repeat-back is confirmed, on to the
+    dose times (when the number a day changes), the helpers and the confirmation."""
+    asked = _ask(conversation)
+    answer = read_answer(event, asked)
+    outcome = (
+        custom.QUESTIONS[conversation.step].accept(conversation, answer, now) if answer else None
+    )
+    if isinstance(outcome, Conversation):
+        if outcome.step == custom.CONFIRMED:
+            outcome = _after_regimen(outcome.at("times", now), now)
+        return Turn([_ask(outcome)], outcome)
+    problem = outcome if isinstance(outcome, str) else t._("Please choose one of the options.")
+    return Turn([Reply(problem), asked], conversation.at(conversation.step, now))
+
+
+def _regimen(data: dict[str, Any]) -> Regimen:
+    """The regimen chosen: from the catalogue, or the custom one counted from the switch."""
+    return regimen_of(data, date.fromisoformat(data["effective"]))
+
+
+def _after_regimen(conversation: Conversation, now: datetime) -> Conversation:
+    """Ask the dose times only when the new regimen has another number of doses a day."""
+    if _regimen(conversation.data).doses_per_day == conversation.data["doses"]:
+        return _after_plan(conversation, now)
+    return conversation
+
+
 def _times(
     conversation: Conversation, text: str, now: datetime, t: Translator
 ) -> tuple[Conversation | None, str | None]:
-    regimen = load_catalogue().get(conversation.data["regimen"])
+    regimen = _regimen(conversation.data)
     try:
         times = parse_times(text)
     except ParseError:
@@ -151,7 +234,8 @@ def _outcome(data: dict[str, Any]) -> Change:
         return ExtendPhase(int(data["weeks"]), tell)
     times = data.get("times")
     parsed = None if times is None else parse_times(", ".join(times))
-    return SwitchRegimen(str(data["regimen"]), parsed, tell)
+    words = data.get(CUSTOM) if data["regimen"] == CUSTOM else None
+    return SwitchRegimen(str(data["regimen"]), parsed, tell, dict(words) if words else None)
 
 
 def _ask(conversation: Conversation) -> Reply:
@@ -159,6 +243,8 @@ def _ask(conversation: Conversation) -> Reply:
     data = conversation.data
     cancel = (Choice(t._("Cancel"), CANCEL),)
     step = conversation.step
+    if step in custom.QUESTIONS:
+        return custom.QUESTIONS[step].ask(t, data)
     if step == "what":
         rows = [(Choice(t._("My clinician changed my treatment"), OPT, "switch"),)]
         if data["phase"]:
@@ -176,16 +262,17 @@ def _ask(conversation: Conversation) -> Reply:
             (Choice(regimen_name(t, regimen), OPT, slug),)
             for slug, regimen in _choices(data["current"]).items()
         ]
+        rows.append((Choice(t._("My treatment is not in this list"), OPT, CUSTOM),))
         return Reply(
             t._(
                 "Which treatment did your clinician give you now? If it is not in this list, "
-                "please ask your clinician which one it is."
+                "you can tell me what your prescription says."
             ),
             (*rows, cancel),
             sensitive=True,
         )
     if step == "times":
-        regimen = load_catalogue().get(data["regimen"])
+        regimen = _regimen(data)
         return Reply(
             t.ngettext(
                 "This treatment has {n} dose a day. At what time? Type it like 08:00.",
@@ -226,7 +313,7 @@ def _summary(t: Translator, data: dict[str, Any]) -> str:
     effective = t.date(date.fromisoformat(data["effective"]))
     lines = []
     if "regimen" in data:
-        regimen = load_catalogue().get(data["regimen"])
+        regimen = _regimen(data)
         lines.append(
             t._(
                 "From {date}, you follow: {name}. Doses are counted by its rules from its "
@@ -235,6 +322,10 @@ def _summary(t: Translator, data: dict[str, Any]) -> str:
                 name=regimen_name(t, regimen),
             )
         )
+        if regimen.custom:
+            start = date.fromisoformat(data["effective"])
+            hide = bool(data.get("discreet_only"))
+            lines.extend(custom.describe(t, data[CUSTOM], start, hide_names=hide))
         if data.get("times"):
             lines.append(t._("Dose times: {times}", times=", ".join(data["times"])))
     else:
@@ -259,7 +350,11 @@ def history_lines(t: Translator, counts: Sequence[SegmentCount], today: date) ->
         return []
     lines = [t._("Your treatment so far:")]
     for count in counts:
-        name = t._(REGIMEN_NAMES.get(count.regimen_id, count.regimen_name))
+        name = (
+            t._("your own, as your prescription says")
+            if count.regimen_id == CUSTOM
+            else t._(REGIMEN_NAMES.get(count.regimen_id, count.regimen_name))
+        )
         start = t.date(count.start)
         if count.start > today:
             lines.append(t._("• from {start}: {name} (to come)", start=start, name=name))

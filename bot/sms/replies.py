@@ -62,8 +62,9 @@ COMMANDS = (
     "regimen",
     "visits",
     "visitfor",
+    "regimenfor",
 )
-NEEDS_ARGUMENT = frozenset({"join", "enrol", "visitfor"})  # alone, these would only ask for it
+NEEDS_ARGUMENT = frozenset({"join", "enrol", "visitfor", "regimenfor"})  # alone, these would only ask for it
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
+from bot.dialogue.choices import OPT, Picked
+from bot.dialogue.messages import Inbound, Kind
+from bot.flows import regimen as regimen_flow
 from storage.records import SlotState
 from tests.bot.world import Person, World, onboard
 from tests.helper_links import link_helper
+from treatment.drugs import load_drugs
 
-pytestmark = pytest.mark.asyncio
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -170,3 +171,107 @@ async def test_settings_lead_to_the_same_regimen_change(world: World) -> None:
     assert "What did your clinician change?" in mina.text()
     await mina.choose("changed my treatment")
     assert mina.offered("BPaLM")
+
+
+def number(drug_id: str) -> str:
+    return str(1 + [d.id for d in load_drugs().pickable()].index(drug_id))
+
+
+async def test_a_switch_at_day_40_to_a_custom_regimen_counts_by_its_own_rules(
+    world: World,
+) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await forty_days(world, mina)
+    before = await world.store.doses.events(patient_id)
+
+    await mina.say("/regimen")
+    await mina.choose("changed my treatment")
+    await mina.choose("My treatment is not in this list")
+    await mina.choose("Yes, I will pick them")  # the set-up's own questions
+    await mina.say(number("Lfx"))
+    await mina.say("3")
+    await mina.choose("5 days a week")
+    await mina.say("20 weeks")
+    check = mina.text()
+    assert "Part 1: 5 days a week, monday to friday, for 20 weeks" in check, check
+    assert "levofloxacin: 3 tablets each time" in check
+    assert (await world.store.enrolments.active(patient_id))[-1].enrolment.switches == ()
+    await mina.choose("Yes, that is right")
+    summary = mina.text()
+    assert "From Apr 11, 2026, you follow: your own, as your prescription says" in summary
+    assert "levofloxacin: 3 tablets each time" in summary and "Save this?" in summary
+    assert (await world.store.enrolments.active(patient_id))[-1].enrolment.switches == ()
+    await mina.choose("Yes, save it")
+    assert "From Apr 11, 2026, your reminders follow the new plan" in mina.text()
+
+    assert await world.store.doses.events(patient_id) == before
+    progress = (await mina.say("/progress"))[0].text
+    assert "39 of 182 doses taken" in progress
+    assert "from Apr 11, 2026: your own, as your prescription says (now)" in progress
+    assert "Doses taken: 0 of 100" in progress  # 20 weeks of 5 doses
+    # Five days a week: nothing on the weekend of the switch, levofloxacin from Monday.
+    assert await slots_on(world, patient_id, date(2026, 4, 11)) == []
+    for _ in range(9):  # the engine's hourly planning job, which `travel` runs only when due
+        await world.travel(timedelta(hours=6))
+    await world.travel(timedelta(hours=5, minutes=1))  # Monday, 20:01
+    assert await slots_on(world, patient_id, date(2026, 4, 12)) == []
+    monday = await slots_on(world, patient_id, date(2026, 4, 13))
+    assert len(monday) == 1 and "levofloxacin" in str(monday[0].dose)  # type: ignore[attr-defined]
+    await mina.say("/taken")
+    progress = (await mina.say("/progress"))[0].text
+    assert "Doses taken: 1 of 100" in progress and "39 of 182 doses taken" in progress
+
+
+async def test_a_custom_switch_impossible_or_cancelled_saves_nothing(world: World) -> None:
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    await mina.say("/regimen")
+    await mina.choose("changed my treatment")
+    await mina.choose("My treatment is not in this list")
+    await mina.choose("as my clinician told me")
+    await mina.choose("Every day")
+    await mina.say("400 weeks")
+    assert "longer than the 2 years" in mina.text()
+    await mina.say("6 months")
+    assert "your medicines, as your clinician told you" in mina.text()
+    await mina.choose("Cancel")
+    assert "Nothing changed" in mina.text()
+    stored = await world.store.enrolments.active(patient_id)
+    assert stored[-1].enrolment.switches == ()
+
+
+def test_where_discreet_wording_is_the_only_wording_no_medicine_is_offered() -> None:
+    now = datetime(2026, 4, 11, 0, 0, tzinfo=UTC)
+    turn = regimen_flow.begin(
+        now,
+        "en",
+        current="2HRZE_4HR",
+        doses_per_day=1,
+        effective=date(2026, 4, 11),
+        phase=None,
+        helpers=False,
+        zone="Asia/Seoul",
+        discreet_only=True,
+    )
+    assert turn.conversation is not None
+    for arg in ("switch", "custom"):
+        assert turn.conversation is not None
+        turn = regimen_flow.handle(turn.conversation, pick(arg), now)
+    assert turn.conversation is not None and turn.conversation.step == "custom_pattern"
+    turn = regimen_flow.handle(turn.conversation, pick("daily"), now)
+    assert turn.conversation is not None
+    turn = regimen_flow.handle(
+        turn.conversation, Inbound.from_text("sms", "1", "1", "8 weeks"), now
+    )
+    assert turn.conversation is not None
+    turn = regimen_flow.handle(turn.conversation, pick("right"), now)
+    assert turn.conversation is not None and turn.conversation.step == "confirm"
+    assert "your medicines, as your clinician told you" in turn.replies[-1].text
+    turn = regimen_flow.handle(turn.conversation, pick("yes"), now)
+    assert isinstance(turn.outcome, regimen_flow.SwitchRegimen)
+    assert turn.outcome.regimen_id == "custom" and turn.outcome.custom is not None
+
+
+def pick(arg: str) -> Inbound:
+    return Inbound("sms", "1", "1", Kind.PICK, pick=Picked(OPT, arg))

@@ -31,7 +31,7 @@ from bot.dialogue.choices import OPT, Choice
 from bot.dialogue.conversation import Conversation
 from bot.dialogue.messages import Reply
 from bot.flows.onboarding.setup import CUSTOM
-from bot.flows.onboarding.step import Answer, with_cancel
+from bot.flows.onboarding.step import Answer, Step, with_cancel
 from bot.i18n import Translator, translator
 from bot.parsing import ParseError
 from bot.prescription import (
@@ -49,6 +49,8 @@ from treatment.errors import RegimenFileError
 from treatment.regimen import DoseStep, DosingPattern, Drug, PatternKind
 
 MAX_PHASES = 4
+CONFIRMED = "start"
+"""The step after "Yes, that is right": the start date in set-up; `/regimen` goes on from it."""
 THREE_WEEKLY = ["mon", "wed", "fri"]
 PATTERNS = {
     "daily": N_("Every day"),
@@ -343,6 +345,10 @@ def accept_length(c: Conversation, a: Answer, now: datetime) -> Conversation | s
 
 
 def _today(c: Conversation, now: datetime) -> date:
+    """The day months are counted from: the switch's day in `/regimen` ("custom_start"),
+    else the patient's today until set-up knows the start."""
+    if "custom_start" in c.data:
+        return date.fromisoformat(str(c.data["custom_start"]))
     return now.astimezone(ZoneInfo(str(c.data.get("zone", "UTC")))).date()
 
 
@@ -385,7 +391,7 @@ def ask_check(t: Translator, data: dict[str, object]) -> Reply:
 
 def accept_check(c: Conversation, a: Answer, now: datetime) -> Conversation | str | None:
     if a.option == "right":
-        return c.at("start", now)
+        return c.at(CONFIRMED, now)
     if a.option == "more" and len(c.data[CUSTOM]["phases"]) < MAX_PHASES:
         return _next_part(c, now)
     if a.option == "again":
@@ -477,3 +483,17 @@ def _drug_words(t: Translator, drug: Drug, index: int, hide_names: bool) -> str:
     if len(parts) == 1:
         return t._("{drug}: {words}", drug=name, words=parts[0])
     return t._("{drug}: {first}, then {then}", drug=name, first=parts[0], then=parts[1])
+
+
+QUESTIONS: dict[str, Step] = {
+    "custom_known": Step(ask_known, accept_known),
+    "custom_drugs": Step(ask_drugs, accept_drugs),
+    "custom_tablets": Step(ask_tablets, accept_tablets),
+    "custom_loading": Step(ask_loading, accept_loading),
+    "custom_after_loading": Step(ask_after_loading, accept_after_loading),
+    "custom_pattern": Step(ask_pattern, accept_pattern),
+    "custom_length": Step(ask_length, accept_length),
+    "custom_check": Step(ask_check, accept_check),
+}
+"""The questions of a custom regimen, shared by set-up and `/regimen` (conversation data:
+"language", "zone", "discreet_only", and "custom_start" where the first day is known)."""
