@@ -42,6 +42,7 @@ _TABLE = PatientRow.__tablename__
 _COLUMNS = (
     PatientRow.id,
     PatientRow.created_at,
+    PatientRow.seen_on,
     PatientRow._alias,
     PatientRow._language,
     PatientRow._time_zone,
@@ -67,6 +68,7 @@ def _patient_of(crypto: SessionCrypto, row: Any) -> Patient:
         consent=Consent.from_dict(consent),
         created_at=row.created_at,
         preferences=preferences,
+        seen_on=row.seen_on,
     )
 
 

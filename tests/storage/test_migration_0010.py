@@ -7,11 +7,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, func, inspect, select
 
 from storage.keyring import Keyring
 from storage.migrate import downgrade, upgrade
-from storage.models import PatientRow
+from storage.models import PatientRow, SideEffectReportRow
 from storage.store import Store
 from tests.conftest import TestDatabase
 
@@ -42,10 +42,15 @@ async def test_patients_from_before_0010_are_seen_today_and_due_for_a_look(
     store = await Store.open(database.url, keyring)
     try:
         mina = await store.patients.create(alias="Mina", language="en", time_zone="UTC")
+        await store.side_effects.add(mina.id, symptoms=["nausea"], level="soon")
         async with store.engine.begin() as connection:
             await downgrade(connection, before)
         async with store.engine.connect() as connection:
             assert "retention_at" not in await connection.run_sync(_columns)
+            # Dropping the columns must not take the patient's rows with it (a SQLite table
+            # copy-and-drop would, through the foreign keys' ON DELETE CASCADE).
+            reports = select(func.count()).select_from(SideEffectReportRow)
+            assert await connection.scalar(reports) == 1
             assert "chat_cleanups" not in await connection.run_sync(_tables)
         async with store.engine.begin() as connection:
             await upgrade(connection, revision)

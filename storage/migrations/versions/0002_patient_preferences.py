@@ -35,8 +35,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("enrolments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_enrolments_planned_until"))
-        batch_op.drop_column("planned_until")
-    with op.batch_alter_table("patients", schema=None) as batch_op:
-        batch_op.drop_column("preferences")
+    # Not batch mode: on SQLite that copies the table into a new one and drops the old, and
+    # with foreign keys on, the drop deletes every row that hangs off it (a patient's slots).
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later, and PostgreSQL) keeps them.
+    op.drop_index(op.f("ix_enrolments_planned_until"), table_name="enrolments")
+    op.execute("ALTER TABLE enrolments DROP COLUMN planned_until")
+    op.execute("ALTER TABLE patients DROP COLUMN preferences")

@@ -63,8 +63,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_chat_cleanups_next_try_at"), table_name="chat_cleanups")
     op.drop_table("chat_cleanups")
-    with op.batch_alter_table("patients", schema=None) as batch_op:
-        batch_op.drop_index("ix_patients_retention_at")
-        batch_op.drop_column("retention")
-        batch_op.drop_column("retention_at")
-        batch_op.drop_column("seen_on")
+    # Not batch mode: on SQLite that copies `patients` into a new table and drops the old one,
+    # and with foreign keys on, the drop deletes every row that belongs to a patient.
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later, and PostgreSQL) keeps them.
+    op.drop_index("ix_patients_retention_at", table_name="patients")
+    for column in ("retention", "retention_at", "seen_on"):
+        op.execute(f"ALTER TABLE patients DROP COLUMN {column}")
