@@ -131,7 +131,7 @@ class VisitTimers:
         queued = 0
         async with self.store.transaction() as tx:
             for found in await tx.appointments.due(now, self.batch_size):
-                claimed = found.remind_at
+                claimed = found.due_at
                 if claimed is None:
                     continue
                 visit = Visit.of(found.details)

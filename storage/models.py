@@ -480,7 +480,7 @@ class ChatCleanupRow(Base):
     about was forgotten: it belongs to no patient, so forgetting leaves it to be done.
 
     ``target`` (the address on ``channel`` and the payload) is sealed under the store key
-    ``chat_cleanup``, not a patient's key; the row is deleted once done, refused, or past
+    ``after_forget``, not a patient's key; the row is deleted once done, refused, or past
     ``not_after`` (Telegram deletes only messages younger than 48 hours). See
     `storage.repositories.cleanups`.
     """
@@ -597,7 +597,7 @@ class AppointmentRow(PatientOwned, Base):
     __tablename__ = "appointments"
 
     patient_id: Mapped[str] = _patient_fk()
-    remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
     _details: Mapped[bytes] = mapped_column("details")
 
     details = SealedField(JSON_OBJECT)

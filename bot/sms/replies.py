@@ -64,7 +64,8 @@ COMMANDS = (
     "visitfor",
     "regimenfor",
 )
-NEEDS_ARGUMENT = frozenset({"join", "enrol", "visitfor", "regimenfor"})  # alone, these would only ask for it
+# Alone, these would only ask for what they need.
+NEEDS_ARGUMENT = frozenset({"join", "enrol", "visitfor", "regimenfor"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,21 +24,21 @@ from storage.sealed import new_id
 class Appointment:
     id: str
     patient_id: str
-    remind_at: datetime | None
+    due_at: datetime | None
     details: Mapping[str, Any]
 
 
 def _record(row: AppointmentRow) -> Appointment:
-    return Appointment(row.id, row.patient_id, row.remind_at, dict(row.details))
+    return Appointment(row.id, row.patient_id, row.due_at, dict(row.details))
 
 
 class AppointmentRepository(Repository):
     async def add(
-        self, patient_id: str, details: Mapping[str, Any], remind_at: datetime | None
+        self, patient_id: str, details: Mapping[str, Any], due_at: datetime | None
     ) -> Appointment:
         async with self._transaction() as session:
             await self._load_keys(session, [patient_id])
-            row = AppointmentRow(id=new_id(), patient_id=patient_id, remind_at=remind_at)
+            row = AppointmentRow(id=new_id(), patient_id=patient_id, due_at=due_at)
             row.details = dict(details)
             session.add(row)
             await session.flush()
@@ -69,8 +69,8 @@ class AppointmentRepository(Repository):
             rows = list(
                 await session.scalars(
                     select(AppointmentRow)
-                    .where(AppointmentRow.remind_at <= now)
-                    .order_by(AppointmentRow.remind_at, AppointmentRow.id)
+                    .where(AppointmentRow.due_at <= now)
+                    .order_by(AppointmentRow.due_at, AppointmentRow.id)
                     .limit(limit)
                 )
             )
@@ -79,7 +79,7 @@ class AppointmentRepository(Repository):
 
     async def next_due(self) -> datetime | None:
         async with self._transaction() as session:
-            earliest = select(func.min(AppointmentRow.remind_at))
+            earliest = select(func.min(AppointmentRow.due_at))
             found: datetime | None = await session.scalar(earliest)
             return found
 
@@ -88,7 +88,7 @@ class AppointmentRepository(Repository):
         async with self._transaction() as session:
             result = await session.execute(
                 update(AppointmentRow)
-                .where(AppointmentRow.id == appointment_id, AppointmentRow.remind_at == claimed)
-                .values(remind_at=then)
+                .where(AppointmentRow.id == appointment_id, AppointmentRow.due_at == claimed)
+                .values(due_at=then)
             )
             return bool(getattr(result, "rowcount", 0))

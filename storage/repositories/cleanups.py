@@ -5,7 +5,7 @@ retention rule's "erased, as announced").
 Forgetting a patient deletes every row that holds their id, the outbox included, so a delete
 queued there would vanish with the data it is about. Such work is moved, in the forget's own
 transaction (`leftovers`), to ``chat_cleanups``: rows with no patient id, each sealed under the
-store key ``chat_cleanup`` (bound to its table, column and row id), holding only the address
+store key ``after_forget`` (bound to its table, column and row id), holding only the address
 on the channel and the payload (a deletion names a message id, nothing else). A row goes as
 soon as it is done, refused by the channel, or past the time the channel allows.
 
@@ -36,7 +36,7 @@ from storage.repositories.outbox.addresses import addresses_now
 from storage.repositories.outbox.entries import to_entry
 from storage.sealed import new_id
 
-CLEANUP_KEY = "chat_cleanup"
+CLEANUP_KEY = "after_forget"  # a store key name; "cleanup" is a message kind the scans look for
 """The name of the store key that seals ``chat_cleanups.target``."""
 UNBOUNDED_FOR = timedelta(days=7)
 """How long a clean-up on a channel that deletes without a time limit is tried."""

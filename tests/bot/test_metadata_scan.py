@@ -18,6 +18,7 @@ from scheduler.clock import FakeClock
 from scheduler.outbox import Kind
 from storage.backup import backup_sqlite
 from storage.keyring import Keyring
+from storage.models import Base
 from storage.records import DoseOutcome, ReportedVia, SlotState
 from storage.store import Store
 from tests.bot.world import START, Person, World, make_world, onboard
@@ -107,10 +108,27 @@ async def test_a_session_leaves_no_fate_kind_or_local_time_readable(
     finally:
         await store.close()
 
-    for raw in (live, sqlite_bytes(copy)):
+    for raw in (without_schema_names(live), without_schema_names(sqlite_bytes(copy))):
         # Control: the plaintext the scheduler needs is there, so the scan sees the rows.
         assert hits(raw, [patient_id, "planned", "closed"]) == [patient_id, "planned", "closed"]
         assert hits(raw, ["Mina", HELPER_NAME, PATIENT_ACCOUNT, HELPER_ACCOUNT, FREE_TEXT]) == []
         words = [*OUTCOME_WORDS, *KIND_WORDS]
         assert hits(raw, words + [word.capitalize() for word in words]) == []
         assert LOCAL_DOSE_TIME.search(raw) is None
+
+
+def without_schema_names(raw: bytes) -> bytes:
+    """`raw` without the table, index and column names of the schema ("chat_cleanups",
+    "ix_chat_cleanups_next_try_at"): every database has them, so they tell nothing about a
+    patient, and a name holding a scanned word would hide what the scan is for. Only whole
+    names that hold such a word go, so a stored value "cleanup" is still found."""
+    names = set()
+    for table in Base.metadata.tables.values():
+        names.add(table.name)
+        names.update(column.name for column in table.columns)
+        names.update(str(index.name) for index in table.indexes)
+    words = [*OUTCOME_WORDS, *KIND_WORDS]
+    holding = [name for name in names if any(w in name.lower() and w != name for w in words)]
+    for name in sorted(holding, key=len, reverse=True):
+        raw = raw.replace(name.encode(), b"")
+    return raw

@@ -19,7 +19,7 @@ async def test_details_are_sealed_and_only_the_timer_is_plain(
     mina = await store.patients.create(alias="Mina", language="ko", time_zone="Asia/Seoul")
     added = await store.appointments.add(mina.id, {**DETAILS, "kind": "marker-ecg-7f3a"}, AT)
     (found,) = await store.appointments.for_patient(mina.id)
-    assert found == added and found.remind_at == AT
+    assert found == added and found.due_at == AT
     assert found.details["kind"] == "marker-ecg-7f3a"
     assert hits(raw_bytes(database), ["marker-ecg-7f3a", "2026-12-03T10:30"]) == []
 

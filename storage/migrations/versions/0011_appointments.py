@@ -1,7 +1,7 @@
 """Appointments: clinic visits and tests the patient noted, with their reminders.
 
 - ``appointments``: one row per visit or test, its details sealed under the patient's key
-  (what it is, when, in which zone); ``remind_at`` is the instant of the next reminder, the
+  (what it is, when, in which zone); ``due_at`` is the instant of the next reminder, the
   only plain value, indexed for the engine's timer (None once every reminder went out).
 
 Revision ID: 0011
@@ -27,7 +27,7 @@ def upgrade() -> None:
         "appointments",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("patient_id", sa.String(length=32), nullable=False),
-        sa.Column("remind_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("details", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["patient_id"],
@@ -41,11 +41,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_appointments_patient_id"), ["patient_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_appointments_remind_at"), ["remind_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_appointments_due_at"), ["due_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("appointments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_appointments_remind_at"))
+        batch_op.drop_index(batch_op.f("ix_appointments_due_at"))
         batch_op.drop_index(batch_op.f("ix_appointments_patient_id"))
     op.drop_table("appointments")
