@@ -12,7 +12,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
-from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.gateway import GatewayTransport
+from bot.sms.gateway_config import GatewayConfig
 from bot.sms.segments import segments
 from bot.sms.sender import SmsPolicy
 from bot.sms.webhooks import WEBHOOK_PATH
