@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from bot.channels import CHANNELS
 from bot.config import Settings
@@ -24,16 +25,7 @@ from bot.lifecycle import Part, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.sms.wiring import sms_from_settings
-from bot.telegram.app import (
-    TelegramAdapter,
-    TelegramApplication,
-    build_application,
-    set_command_menus,
-)
 from bot.telegram.channel import TELEGRAM, with_bot_name
-from bot.telegram.link import TelegramLink, sending
-from bot.telegram.sender import TelegramSender, build_bot
-from bot.telegram.webhook import TelegramWebhook, WebhookConfig, WebhookConfigError
 from bot.web.metrics import metrics_routes
 from bot.web.server import WebServer, parse_listen
 from scheduler.channels import ChannelSpec
@@ -43,6 +35,13 @@ from scheduler.sending import Sender
 from scheduler.shared_pace import SharedPace
 from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from bot.telegram.app import TelegramApplication
+    from bot.telegram.link import TelegramLink
+    from bot.telegram.webhook import WebhookConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +95,11 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
     senders: dict[str, Sender] = {}
     telegram = _telegram_spec(settings)
     specs = [telegram if spec.name == TELEGRAM.name else spec for spec in CHANNELS]
-    sender_bot = build_bot(token, base_url=settings.telegram_api_base_url) if token else None
+    sender_bot = _telegram_bot(settings, token) if token else None
     telegram_sends = None
     if sender_bot is not None:
+        from bot.telegram.sender import TelegramSender
+
         telegram_sender: Sender = TelegramSender(sender_bot)
         if settings.workers > 1:
             telegram_sender = SharedPace(
@@ -153,6 +154,8 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
             await _serve(server, listen)
         async with contextlib.AsyncExitStack() as stack:
             if sender_bot is not None:
+                from bot.telegram.link import sending
+
                 await stack.enter_async_context(sending(sender_bot))
             log.info("tbbot is running%s", " with SMS" if service is not None else "")
             ok = await run_until_stopped(parts, stop)
@@ -176,6 +179,10 @@ def _telegram_link(
 ) -> TelegramLink:
     """Long polling, or the webhook `hook`, with the replies through Telegram's lane
     (`bot.telegram.link`)."""
+    from bot.telegram.app import TelegramAdapter, build_application, set_command_menus
+    from bot.telegram.link import TelegramLink
+    from bot.telegram.webhook import TelegramWebhook
+
     dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
     adapter = TelegramAdapter(
@@ -194,6 +201,14 @@ def _telegram_link(
     return TelegramLink(application, connected, webhook=receiver)
 
 
+def _telegram_bot(settings: Settings, token: str) -> Bot:
+    """The Bot API client. python-telegram-bot (with httpx) is imported here, only when a
+    token is set: an SMS-only deployment never loads it."""
+    from bot.telegram.sender import build_bot
+
+    return build_bot(token, base_url=settings.telegram_api_base_url)
+
+
 def _telegram_spec(settings: Settings) -> ChannelSpec:
     """Telegram's pace: `TBBOT_TELEGRAM_RATE` kept here, or with several workers kept by all
     of them together (`scheduler.shared_pace`), this process keeping only the per-chat gap."""
@@ -206,6 +221,8 @@ def _webhook_config(
     settings: Settings, token: str, listen: tuple[str, int] | None
 ) -> WebhookConfig:
     """`--webhook`'s settings, checked before anything starts."""
+    from bot.telegram.webhook import WebhookConfig, WebhookConfigError
+
     if not token:
         raise UsageError("--webhook receives Telegram updates: set TELEGRAM_BOT_TOKEN")
     if listen is None:

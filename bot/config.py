@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import UsageError
 from bot.logsafe import LEVELS
-from bot.sms.gateway import DEFAULT_TIMEOUT, GatewayConfig, GatewayConfigError, Mode
+from bot.sms.gateway_config import DEFAULT_TIMEOUT, GatewayConfig, GatewayConfigError, Mode
 from bot.sms.sender import (
     DEFAULT_DAILY_SEGMENTS,
     DEFAULT_MAX_SEGMENTS,

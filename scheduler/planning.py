@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from scheduler.doses import dose_json
 from scheduler.ladder import LadderSettings, ladder
 from storage.records import DoseSlot, EnrolmentRecord, SlotState
 from storage.repositories.planning import PlanningInput, SlotPlan
+from treatment.plan import SLOT_DATE_BEFORE_UTC, iter_slots
 from treatment.plan import DoseSlot as PlannedSlot
-from treatment.plan import iter_slots
 
 
 @dataclass
@@ -71,7 +71,8 @@ def _enrolment_changes(
     """Step 2 of `plan_changes` for one enrolment, given its slots due from ``now`` on."""
     planned: list[PlannedSlot] = []
     following: PlannedSlot | None = None
-    for slot in iter_slots(record.enrolment, not_taken=not_taken):
+    since = now.astimezone(UTC).date() - SLOT_DATE_BEFORE_UTC
+    for slot in iter_slots(record.enrolment, not_taken=not_taken, since=since):
         if slot.utc < now:
             continue
         if slot.utc >= end:

@@ -3,13 +3,17 @@
 A slot is one moment at which the patient takes the drugs due then. Its `key`
 (`"2026-03-02#0"`: local date and index of the time of day) is stable, so the store and the
 scheduler can refer to it. Which phase a slot belongs to depends on how many earlier doses
-were taken (dose counting), so generation always walks from the start; callers pass the keys
-of slots that were not taken, and every other slot is assumed taken (the projection).
+were taken (dose counting), so generation counts from the start; callers pass the keys
+of slots that were not taken, and every other slot is assumed taken (the projection). A caller
+that needs only the slots from some date on (the planner's horizon) passes `since`: the
+stretches before it are counted by weekday arithmetic, not walked slot by slot.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -153,8 +157,10 @@ def iter_slots(
     *,
     not_taken: Collection[str] = frozenset(),
     catalogue: Catalogue | None = None,
+    since: date | None = None,
 ) -> Iterator[DoseSlot]:
-    """Yield the enrolment's slots in strictly increasing UTC order, lazily.
+    """Yield the enrolment's slots in strictly increasing UTC order, lazily; with `since`,
+    only those on local dates from `since` on (the same slots as the full walk's tail).
 
     1. Walk local dates from the start of each regimen segment. Paused dates have no slot.
     2. The zone of a date is the last zone change effective on or before it; so are its
@@ -169,6 +175,10 @@ def iter_slots(
        at the same moment. Dose counting then simply needs one more slot.
     6. Slots whose key is not in `not_taken` count towards the phase; when the phase's
        count is reached the next phase begins with the next dose time.
+    7. Before `since`, a stretch of days in which nothing can change the count (no pause,
+       zone change, time change, not-taken key or clock change, see `_Breaks`) is counted
+       without being walked: its pattern days times the dose times, stopping a day short of
+       the phase's end, which the walk then takes as in steps 1-6.
     """
     catalogue = catalogue or load_catalogue()
     table = load_weight_bands().table(enrolment.band_table)
@@ -181,6 +191,7 @@ def iter_slots(
     time_changes = enrolment.time_changes
     one_day = timedelta(days=1)
     previous_utc: datetime | None = None
+    breaks = _Breaks(enrolment, not_taken) if since is not None else None
     for segment in segments(enrolment, catalogue):
         chosen = segment.regimen.product_set(enrolment.product_set)
         doses = _DoseTable(segment.regimen, enrolment.weight_kg, table, chosen)
@@ -213,6 +224,24 @@ def iter_slots(
                 change = enrolment.time_change_on(day)
                 in_segment = change is not None and change.effective >= segment.start
                 times = tuple(enumerate(change.times)) if change and in_segment else base_times
+            if breaks is not None and since is not None and day < since:
+                phase = phases[phase_number]
+                if phase_days is None:
+                    phase_days = phase.pattern.days_of_week(phase_due_from.weekday())
+                until = breaks.regular_until(day, min(since, last_day + one_day), zone_name)
+                skip = _countable_days(
+                    day, until, phase_days, times, phase.doses_required - counted
+                )
+                if skip:
+                    first = _nth_pattern_day(day, phase_days, 1)
+                    if previous_utc is None or _instant(first, times[0][1], zone)[0] > previous_utc:
+                        last = _nth_pattern_day(day, phase_days, skip)
+                        previous_utc = _instant(last, times[-1][1], zone)[0]
+                        counted += skip * len(times)
+                        if phase_first_day is None:
+                            phase_first_day = first
+                        day = last + one_day
+                        continue
             weekday = day.weekday()
             prefix = day.isoformat()
             drugs: tuple[DrugDose, ...] | None = None
@@ -234,12 +263,13 @@ def iter_slots(
                     position = PhasePosition(
                         segment.regimen.id, segment.number, phase.name, phase.kind, phase_number
                     )
-                if drugs is None:
-                    drugs, products = doses.for_day(
-                        phase_number, (day - phase_first_day).days, weekday
-                    )
                 key = prefix + suffixes[index]
-                yield DoseSlot(key, day, index, utc, local, position, drugs, products)
+                if since is None or day >= since:
+                    if drugs is None:
+                        drugs, products = doses.for_day(
+                            phase_number, (day - phase_first_day).days, weekday
+                        )
+                    yield DoseSlot(key, day, index, utc, local, position, drugs, products)
                 previous_utc = utc
                 if key not in not_taken:
                     counted += 1
@@ -264,11 +294,112 @@ def slots_between(
     catalogue: Catalogue | None = None,
 ) -> Iterator[DoseSlot]:
     """Slots with `start <= utc < end` (aware datetimes), lazily."""
-    for slot in iter_slots(enrolment, not_taken=not_taken, catalogue=catalogue):
+    since = start.astimezone(UTC).date() - SLOT_DATE_BEFORE_UTC
+    for slot in iter_slots(enrolment, not_taken=not_taken, catalogue=catalogue, since=since):
         if slot.utc >= end:
             return
         if slot.utc >= start:
             yield slot
+
+
+SLOT_DATE_BEFORE_UTC = timedelta(days=3)
+"""A slot's local date is never more than this before its UTC date: zones are at most 12 hours
+behind UTC, and a dose time in a gap moves at most to the end of that gap (a day, at most, in
+tzdata). So the slots due from an instant on are all on local dates from its UTC date minus
+this."""
+
+
+class _Breaks:
+    """Where the count of slots per day may differ from the regimen's pattern: step 7 of
+    `iter_slots` counts only between these.
+
+    Pause starts, the dates of not-taken keys, time changes, and zone changes with the two
+    days after them (a zone change eastwards can make the next days' first dose fall before
+    the last one in the old zone); and each zone's clock changes (`_clock_change_days`).
+    """
+
+    def __init__(self, enrolment: Enrolment, not_taken: Collection[str]) -> None:
+        dates = {pause.start for pause in enrolment.pauses}
+        dates.update(change.effective for change in enrolment.time_changes)
+        for change in enrolment.zone_changes:
+            dates.update(change.effective + timedelta(days=k) for k in range(3))
+        for key in not_taken:
+            try:
+                dates.add(date.fromisoformat(key[:10]))
+            except ValueError:
+                continue  # not a slot's key: it never matches one
+        self._dates = sorted(dates)
+
+    def regular_until(self, day: date, limit: date, zone_name: str) -> date:
+        """The first date from `day` on (before `limit`) that must be walked."""
+        found = bisect.bisect_left(self._dates, day)
+        if found < len(self._dates):
+            limit = min(limit, self._dates[found])
+        changes = _clock_change_days(zone_name, day.year)
+        found = bisect.bisect_left(changes, day)
+        if found < len(changes):
+            limit = min(limit, changes[found])
+        return min(limit, date(day.year + 1, 1, 1))
+
+
+CLOCK_PROBE = timedelta(hours=3)
+
+
+@functools.lru_cache(maxsize=2048)
+def _clock_change_days(zone_name: str, year: int) -> tuple[date, ...]:
+    """The local dates of `year` (and a few days around it) near which `zone_name`'s UTC
+    offset changes, sorted: three days either side of each change, which covers every local
+    date whose dose times or whose neighbour's a change can move.
+
+    The offset is read every three hours of UTC time (about 3,000 readings, once per zone and
+    year in a process): a change undone within three hours would be missed, and tzdata has
+    none.
+    """
+    zone = ZoneInfo(zone_name)
+    probe = datetime(year, 1, 1, tzinfo=UTC) - timedelta(days=4)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC) + timedelta(days=4)
+    offset = probe.astimezone(zone).utcoffset()
+    marked: set[date] = set()
+    while probe < end:
+        probe += CLOCK_PROBE
+        now = probe.astimezone(zone).utcoffset()
+        if now != offset:
+            offset = now
+            marked.update(probe.date() + timedelta(days=k) for k in range(-3, 4))
+    return tuple(sorted(marked))
+
+
+def _countable_days(
+    day: date,
+    until: date,
+    pattern: frozenset[int],
+    times: tuple[tuple[int, time], ...],
+    remaining: int,
+) -> int:
+    """How many pattern days from `day` (before `until`) step 7 may count at once: each
+    gives one slot per dose time, and the phase must not end within them. Zero when the
+    dose times are not in increasing order (the walk then drops some, step 5)."""
+    if until <= day or not pattern or not times or remaining <= len(times):
+        return 0
+    if any(a[1] >= b[1] for a, b in itertools.pairwise(times)):
+        return 0
+    weeks, rest = divmod((until - day).days, 7)
+    first = day.weekday()
+    days = weeks * len(pattern) + sum(1 for k in range(rest) if (first + k) % 7 in pattern)
+    return min(days, (remaining - 1) // len(times))
+
+
+def _nth_pattern_day(start: date, pattern: frozenset[int], n: int) -> date:
+    """The `n`-th date (from 1) on or after `start` whose weekday is in `pattern`."""
+    weeks, left = divmod(n - 1, len(pattern))
+    day = start + timedelta(weeks=weeks)
+    left += 1
+    while True:
+        if day.weekday() in pattern:
+            left -= 1
+            if left == 0:
+                return day
+        day += timedelta(days=1)
 
 
 def _instant(day: date, at: time, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.errors import UsageError
 
 if TYPE_CHECKING:
-    from bot.sms.gateway import GatewayConfig
+    from bot.sms.gateway_config import GatewayConfig
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

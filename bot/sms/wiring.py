@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.errors import UsageError
 from bot.runtime import Runtime
 from bot.sms.channel import SmsDeliveries, SmsEventsHub, sms_spec
-from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.gateway_config import GatewayConfig
 from bot.sms.inbound import SmsInbound
 from bot.sms.outgoing import SmsReplies
 from bot.sms.pool import PooledTransport
@@ -137,7 +137,7 @@ def prepare_sms(
     transports: list[SmsTransport] | None = None,
 ) -> SmsPrepared:
     """The SMS parts before the runtime; `transports` replaces the gateways (a benchmark)."""
-    phones = transports or [GatewayTransport.open(config) for config in configs]
+    phones = transports or _open_gateways(configs)
     watch = GatewayWatch(clock, alarm_after)
     transport = WatchedTransport(PooledTransport(phones), watch)
     return SmsPrepared(
@@ -148,3 +148,11 @@ def prepare_sms(
         signing_key=signing_key,
         region=region,
     )
+
+
+def _open_gateways(configs: list[GatewayConfig]) -> list[SmsTransport]:
+    # Imported here: the gateway's client (android-sms-gateway, requests, pycryptodome) costs
+    # a tenth of a second at every start, and a bot without SMS never needs it.
+    from bot.sms.gateway import GatewayTransport
+
+    return [GatewayTransport.open(config) for config in configs]

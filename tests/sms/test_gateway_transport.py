@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import pytest_asyncio
 
-from bot.sms.gateway import GatewayConfig, GatewayConfigError, GatewayTransport, Mode
+from bot.sms.gateway import GatewayTransport
+from bot.sms.gateway_config import GatewayConfig, GatewayConfigError, Mode
 from bot.sms.transport import Accepted, DeliveryState, OutgoingSms
 from scheduler.outbox import FailureReason
 from scheduler.sending import Permanent, RetryLater, RetryReason

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.gateway import GatewayTransport
+from bot.sms.gateway_config import GatewayConfig
 from bot.sms.pool import PooledTransport
 from bot.sms.transport import Accepted, OutgoingSms
 from scheduler.sending import RetryLater, RetryReason

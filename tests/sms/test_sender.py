@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest_asyncio
 
-from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.gateway import GatewayTransport
+from bot.sms.gateway_config import GatewayConfig
 from bot.sms.segments import segments
 from bot.sms.sender import SmsPolicy, SmsSender
 from scheduler.clock import FakeClock

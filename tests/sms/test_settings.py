@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import Settings
 from bot.errors import UsageError
-from bot.sms.gateway import Mode
+from bot.sms.gateway_config import Mode
 
 
 def settings(**values: str) -> Settings:

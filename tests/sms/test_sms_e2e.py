@@ -13,7 +13,8 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from bot.i18n import translator
-from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.gateway import GatewayTransport
+from bot.sms.gateway_config import GatewayConfig
 from bot.sms.segments import segments
 from bot.sms.sender import SmsPolicy
 from bot.sms.webhooks import WEBHOOK_PATH

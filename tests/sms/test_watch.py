@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.gateway import GatewayTransport
+from bot.sms.gateway_config import GatewayConfig
 from bot.sms.transport import Accepted, OutgoingSms
 from bot.sms.watch import HEALTH_PATH, GatewayWatch, WatchedTransport
 from bot.web.server import WebServer

@@ -12,7 +12,8 @@ import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sms.gateway import GatewayConfig, GatewayTransport
+from bot.sms.gateway import GatewayTransport
+from bot.sms.gateway_config import GatewayConfig
 from bot.sms.transport import DeliveryState, InboundSms, OutgoingSms, StatusReport
 from bot.sms.webhooks import (
     MAX_TEXT,
