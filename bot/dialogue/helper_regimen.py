@@ -99,7 +99,7 @@ async def begin(
     intro = Reply(
         t._(
             "Enter only what {alias}'s clinician prescribed. {alias} sees it and must confirm "
-            "it before anything changes. /cancel stops.",
+            "it before anything changes. Cancel stops at any question.",
             alias=alias,
         )
     )

@@ -221,19 +221,10 @@ class HelperRepository(Repository):
         """Link the account that opened invitation `invite_id` (state accepted: the patient
         confirms next). None unless that same account opened it and it is still pending."""
         async with self._transaction() as session:
-            invite = await session.get(HelperInviteRow, invite_id, with_for_update=True)
-            account = self._account(channel, address)
-            if (
-                invite is None
-                or invite.state != INVITE_PENDING
-                or invite.expires_at <= self._now()
-                or invite.opened_by is None
-                or not hmac.compare_digest(invite.opened_by, account)
-            ):
+            held = await self._held(session, invite_id, channel, address, now=self._now())
+            if held is None:
                 return None
-            helper = await self._helper_row(session, invite.patient_id, invite.helper_id)
-            if helper.state != HelperState.INVITED.value:
-                return None
+            invite, helper = held
             invite.state = INVITE_ACCEPTED
             helper.state = HelperState.ACCEPTED.value
             helper.channel = channel
@@ -249,18 +240,10 @@ class HelperRepository(Repository):
         they were (for the patient's notice); None unless that same account opened it and it
         is still pending."""
         async with self._transaction() as session:
-            invite = await session.get(HelperInviteRow, invite_id, with_for_update=True)
-            account = self._account(channel, address)
-            if (
-                invite is None
-                or invite.state != INVITE_PENDING
-                or invite.opened_by is None
-                or not hmac.compare_digest(invite.opened_by, account)
-            ):
+            held = await self._held(session, invite_id, channel, address, now=None)
+            if held is None:
                 return None
-            helper = await self._helper_row(session, invite.patient_id, invite.helper_id)
-            if helper.state != HelperState.INVITED.value:
-                return None
+            _, helper = held
             before = to_helper(helper)
             # Explicitly, not by the cascade alone (see revision 0005).
             await session.execute(
@@ -269,6 +252,32 @@ class HelperRepository(Repository):
             await session.delete(helper)
             await session.flush()
             return before
+
+    async def _held(
+        self,
+        session: AsyncSession,
+        invite_id: str,
+        channel: Channel,
+        address: str,
+        *,
+        now: datetime | None,
+    ) -> tuple[HelperInviteRow, HelperRow] | None:
+        """Invitation `invite_id`, locked, with its invited helper, if it is still open (and,
+        given `now`, not expired) and the account on `channel` at `address` opened it."""
+        invite = await session.get(HelperInviteRow, invite_id, with_for_update=True)
+        account = self._account(channel, address)
+        if (
+            invite is None
+            or invite.state != INVITE_PENDING
+            or (now is not None and invite.expires_at <= now)
+            or invite.opened_by is None
+            or not hmac.compare_digest(invite.opened_by, account)
+        ):
+            return None
+        helper = await self._helper_row(session, invite.patient_id, invite.helper_id)
+        if helper.state != HelperState.INVITED.value:
+            return None
+        return invite, helper
 
     async def confirm(self, patient_id: str, helper_id: str) -> Helper | None:
         """The patient confirms an accepted helper: active from now. None if not accepted."""

@@ -23,7 +23,7 @@ async def test_0012_adds_the_first_contacts_table_and_its_downgrade_removes_it(
 ) -> None:
     engine = create_engine(database.url)
     try:
-        await upgrade_engine(engine, "0015")
+        await upgrade_engine(engine, "0011")
         async with engine.connect() as connection:
             assert "sms_first_contacts" not in await connection.run_sync(_tables)
         async with engine.begin() as connection:
@@ -43,7 +43,7 @@ async def test_0012_adds_the_first_contacts_table_and_its_downgrade_removes_it(
                 {"l": b"\x01" * 32, "a": b"\x02" * 32},
             )
         async with engine.begin() as connection:
-            await downgrade(connection, "0015")
+            await downgrade(connection, "0011")
         async with engine.connect() as connection:
             assert "sms_first_contacts" not in await connection.run_sync(_tables)
             assert "sms_stops" in await connection.run_sync(_tables)
