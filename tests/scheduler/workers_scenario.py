@@ -26,10 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from scheduler.clock import FakeClock, SystemClock
-from storage.models import OutboxRow
 from storage.store import Store
 from tests.cli.run_support import Installation, Run
 from tests.fakebotapi import FakeBotApi
@@ -203,15 +200,13 @@ async def _outcome(
     chats: set[int],
     burst_ids: set[str],
 ) -> Outcome:
-    async with store.engine.connect() as connection:
-        rows = (
-            await connection.execute(
-                select(OutboxRow.patient_id, OutboxRow.created_at).where(
-                    OutboxRow.kind == "reminder"
-                )
-            )
-        ).all()
-    queued = [row[1] for row in rows if row[0] in burst_ids]
+    # A message's kind is sealed (revision 0009): read the burst's rows through the store.
+    queued = [
+        entry.created_at
+        for patient_id in burst_ids
+        for entry in await store.outbox.for_patient(patient_id)
+        if entry.kind == "reminder"
+    ]
     assert len(queued) == burst, f"{len(queued)} burst reminders queued, not {burst}"
     # The fake stamps requests on its monotonic clock; the instant is wall time.
     offset = time.time() - time.monotonic()
