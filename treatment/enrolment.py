@@ -10,7 +10,7 @@ Storage contract (`to_dict` / `from_dict`, format version 1). All values are JSO
     {
       "version": 1,
       "regimen": "2HRZE/4HR",           # catalogue id, or the id of `custom_regimen`
-      "custom_regimen": null,           # or the regimen as `catalogue.regimen_to_dict` writes it
+      "custom_regimen": null,           # or the regimen as `regimen_dict.regimen_to_dict` writes it
       "start": "2026-03-02",            # ISO date, local to the patient
       "times": ["08:00", "20:00"],      # HH:MM local dose times, ascending, one per daily dose
       "zone": "Europe/Berlin",          # IANA time zone at the start
@@ -40,10 +40,11 @@ from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any
 
-from treatment.catalogue import Catalogue, load_catalogue, regimen_from_dict, regimen_to_dict
+from treatment.catalogue import Catalogue, load_catalogue, regimen_from_dict
 from treatment.codes import ErrorCode
 from treatment.errors import TreatmentError
 from treatment.regimen import COMBINATION, Duration, Regimen
+from treatment.regimen_dict import regimen_to_dict
 from treatment.weight import check_weight, load_weight_bands
 
 FORMAT_VERSION = 1

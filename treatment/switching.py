@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from treatment.catalogue import custom_regimen, regimen_to_dict
+from treatment.catalogue import custom_regimen
 from treatment.codes import ErrorCode
 from treatment.enrolment import Enrolment, RegimenSwitch, parse_times
 from treatment.errors import TreatmentError
 from treatment.events import ClassifiedSlot, SlotState
 from treatment.plan import Segment, segments
 from treatment.regimen import PatternKind, Regimen
+from treatment.regimen_dict import regimen_to_dict
 
 MAX_EXTENSION_WEEKS = 52
 """An extension longer than a year is not a phase extension but a new regimen."""

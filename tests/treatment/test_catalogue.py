@@ -16,11 +16,11 @@ from treatment.catalogue import (
     load_catalogue,
     parse_regimen_toml,
     regimen_from_dict,
-    regimen_to_dict,
 )
 from treatment.codes import ErrorCode
 from treatment.errors import RegimenFileError, TreatmentError
 from treatment.regimen import WEEKDAY_NAMES, Duration
+from treatment.regimen_dict import regimen_to_dict
 
 
 def test_catalogue_holds_every_regimen_of_the_clinical_table() -> None:

@@ -11,12 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.treatment.dosing_fixtures import TODAY
-from treatment.catalogue import regimen_from_dict, regimen_to_dict
+from treatment.catalogue import regimen_from_dict
 from treatment.custom import PATTERNS, build_custom, load_custom_toml
 from treatment.enrolment import Enrolment, enrol
 from treatment.errors import RegimenFileError
 from treatment.plan import iter_slots
 from treatment.regimen import PatternKind
+from treatment.regimen_dict import regimen_to_dict
 
 START = date(2026, 3, 2)  # a Monday
 

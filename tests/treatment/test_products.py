@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from treatment.catalogue import load_catalogue, regimen_from_dict, regimen_to_dict
+from treatment.catalogue import load_catalogue, regimen_from_dict
 from treatment.enrolment import enrol
 from treatment.errors import RegimenFileError
 from treatment.plan import iter_slots
 from treatment.regimen import COMBINATION
+from treatment.regimen_dict import regimen_to_dict
 from treatment.weight import load_weight_bands
 
 STANDARD = regimen_to_dict(load_catalogue().get("2HRZE/4HR"))
