@@ -629,24 +629,10 @@ def report(r: dict[str, Any]) -> None:
 
 def report_startup(runs: int) -> None:
     """`tbbot run` as a whole process beside the naive design's (`bench.bench_startup`)."""
-    from bench.bench_startup import measure
+    from bench.bench_startup import measure, report
 
-    results = measure(runs)
     print(f"-- start-up, whole process (spawn to armed, empty migrated database), {runs} runs")
-    medians = {}
-    for name, label in (
-        ("engine armed", "tbbot run, reminder engine armed"),
-        ("polling", "tbbot run, Telegram polling"),
-        ("naive", "naive: PTB Application + APScheduler SQLAlchemyJobStore running"),
-    ):
-        wall = sorted(w for w, _ in results[name])
-        cpu = sorted(c for _, c in results[name])
-        medians[name] = statistics.median(wall)
-        print(
-            f"{label}: wall {medians[name]:.3f} s ({wall[0]:.3f}-{wall[-1]:.3f}), "
-            f"CPU {statistics.median(cpu):.2f} s"
-        )
-    print(f"ratio naive / tbbot run armed: {_ratio(medians['engine armed'], medians['naive'])}")
+    report(measure(runs))
 
 
 def _process_age() -> float:

@@ -32,7 +32,8 @@ from android_sms_gateway.errors import APIError
 from bot.sms.channel import sms_spec
 from bot.sms.gateway import GatewayTransport
 from bot.sms.gateway_config import GatewayConfig
-from bot.sms.sender import SmsPolicy, SmsSender
+from bot.sms.policy import SmsPolicy
+from bot.sms.sender import SmsSender
 from bot.sms.transport import Accepted, Health, OutgoingSms, SendOutcome, StatusReport
 from scheduler.clock import SystemClock
 from scheduler.dispatcher import Dispatcher, DispatcherConfig, Unreachable

@@ -15,33 +15,32 @@ import logging
 import os
 import signal
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.channels import CHANNELS
 from bot.config import Settings
 from bot.errors import UsageError
-from bot.health import ChannelWatch, DeadMansSwitch, Health, SendWatch
-from bot.lifecycle import Part, run_until_stopped
+from bot.lifecycle import CANCEL_GRACE, STOP_WITHIN, Part, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.runtime import Runtime, build_runtime
-from bot.sms.wiring import sms_from_settings
 from bot.telegram.channel import TELEGRAM, with_bot_name
-from bot.web.metrics import metrics_routes
-from bot.web.server import WebServer, parse_listen
+from bot.web.listen import parse_listen
 from scheduler.channels import ChannelSpec
 from scheduler.clock import SystemClock
 from scheduler.leases import release_dead, worker_id
-from scheduler.sending import Sender
-from scheduler.shared_pace import SharedPace
 from scheduler.wakeup import ApschedulerWakeup
 from storage.errors import KeyConfigError, StoreError
+from storage.store import Store
 
 if TYPE_CHECKING:
     from telegram import Bot
 
+    from bot.health import ChannelWatch, SendWatch
+    from bot.sms.wiring import SmsPrepared, SmsService
     from bot.telegram.app import TelegramApplication
     from bot.telegram.link import TelegramLink
     from bot.telegram.webhook import WebhookConfig
+    from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +48,32 @@ NO_BOT_CREDENTIALS = (
     "TELEGRAM_BOT_TOKEN is not set. Copy .env.example to .env and put the token from "
     "@BotFather there (never commit .env). To try the bot without Telegram, run `make demo`."
 )
+ARM_WAIT = 5.0
+"""Seconds the rest of the start waits for the engine's first round (a backlog after an
+outage can make it long): Telegram and the web routes are never held up longer."""
 
 
 async def run(settings: Settings, *, webhook: bool = False) -> int:
     """Steps:
     1. Refuse to start without a channel (a Telegram token, an SMS gateway, or both) or
        without the right master key (nothing is written).
-    2. Open (and migrate) the store; give back the leases of this host's dead processes.
-    3. Build the runtime (`bot.runtime`) with each configured channel's sender (Telegram's
-       watched for the health report). Run the engine, the dispatcher, the Telegram link and
-       the SMS watch side by side until a stop signal.
-       The link connects in the background, with backoff, so reminders and other channels run
-       whether or not Telegram can be reached (`bot.telegram.link`).
-    4. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`), and for SMS the phone's
-       webhooks and `/health/sms` (`bot.sms.wiring`); with `TBBOT_HEALTHCHECK_URL`, ping that
-       dead-man's switch while healthy.
-    5. With `webhook`, Telegram updates come by webhook on that server instead of long
+    2. Open (and migrate) the store; give back the leases of this host's dead processes;
+       prepare the SMS channel if a gateway is configured.
+    3. Build the runtime (`bot.runtime`) and start the reminder engine first: it is armed
+       (due reminders queued, its next wake-up set) before the Telegram stack and the
+       dialogue are even imported, which takes longer than the engine's first round. Wait
+       for that, at most `ARM_WAIT` seconds.
+    4. Then the rest (`_start_the_rest`): each configured channel's sender as a lane of the
+       dispatcher (Telegram's watched for the health report), the Telegram link, the SMS
+       watch, the chat cleaner and the retention rule. Run them beside the engine until a
+       stop signal. The link connects in the background, with backoff, so reminders and
+       other channels run whether or not Telegram can be reached (`bot.telegram.link`).
+    5. With `TBBOT_HTTP_LISTEN`, serve `/health` (`bot.health`), `/metrics`, and for SMS the
+       phone's webhooks and `/health/sms` (`bot.sms.wiring`); with `TBBOT_HEALTHCHECK_URL`,
+       ping that dead-man's switch while healthy.
+    6. With `webhook`, Telegram updates come by webhook on that server instead of long
        polling (`bot.telegram.webhook`), so any number of processes can share the work.
-    6. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
+    7. Stop everything within `bot.lifecycle.STOP_WITHIN` seconds, even if the Bot API hangs.
     """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token and not settings.sms_gateway_url:
@@ -87,80 +94,43 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
     stop = asyncio.Event()
     me = worker_id()
     try:
-        sms = sms_from_settings(settings, store, clock)
+        sms = _prepare_sms(settings, store, clock)
         await release_dead(store, me)  # a crash before this start must not delay anyone
     except BaseException:
         await store.close()
         raise
-    senders: dict[str, Sender] = {}
-    telegram = _telegram_spec(settings)
-    specs = [telegram if spec.name == TELEGRAM.name else spec for spec in CHANNELS]
-    sender_bot = _telegram_bot(settings, token) if token else None
-    telegram_sends = None
-    if sender_bot is not None:
-        from bot.telegram.sender import TelegramSender
-
-        telegram_sender: Sender = TelegramSender(sender_bot)
-        if settings.workers > 1:
-            telegram_sender = SharedPace(
-                telegram_sender, store, TELEGRAM.name, settings.telegram_rate, clock
-            )
-        telegram_sends = SendWatch(telegram_sender, clock)
-    if telegram_sends is not None:
-        senders[TELEGRAM.name] = telegram_sends
+    specs = [_telegram_spec(settings) if spec.name == TELEGRAM.name else spec for spec in CHANNELS]
     if sms is not None:
-        senders[sms.spec.name] = sms.sender
         specs.append(sms.spec)
     runtime = build_runtime(
         store,
         clock,
         worker_id=me,
-        senders=senders,
         channels=specs,
         wakeup=ApschedulerWakeup(),
         retention=settings.retention_policy(),
     )
-    server = WebServer()
-    parts: dict[str, Part] = {
-        "the reminder engine": runtime.engine.run_forever,
-        "the dispatcher": runtime.dispatcher.run_forever,
-        "the chat cleaner": runtime.cleaner.run_forever,
-        "the retention rule": runtime.retention.run_forever,
-    }
-    watches: dict[str, ChannelWatch] = {}
-    if telegram_sends is not None:
-        link = _telegram_link(settings, token, runtime, clock, hook, me, telegram)
-        if link.webhook is not None:
-            server.add_routes(link.webhook.routes())
-        watches[TELEGRAM.name] = ChannelWatch(lambda: link.connected, telegram_sends)
-        parts["the Telegram link"] = link.run
-    service = sms.attach(runtime) if sms is not None else None
-    if service is not None:
-        parts["the SMS watch"] = service.run
-    health = Health(store, clock, watches)
-    if settings.healthcheck_url is not None:
-        switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
-        parts["the dead-man's switch"] = switch.run
-    server.add_routes(health.routes())
-    server.add_routes(metrics_routes(runtime.engine.metrics, store, clock.now))
-    if service is not None:
-        server.add_routes(service.routes())
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    engine = asyncio.ensure_future(runtime.engine.run_forever(stop))
+    server: WebServer | None = None
+    service: SmsService | None = None
     try:
-        if listen is not None:
-            await _serve(server, listen)
+        await _until_armed(runtime, engine, stop)
         async with contextlib.AsyncExitStack() as stack:
-            if sender_bot is not None:
-                from bot.telegram.link import sending
-
-                await stack.enter_async_context(sending(sender_bot))
+            parts, server, service = await _start_the_rest(
+                settings, token, runtime, sms, hook, listen, me, stack
+            )
+            parts = {"the reminder engine": lambda _stop: engine, **parts}
             log.info("tbbot is running%s", " with SMS" if service is not None else "")
             ok = await run_until_stopped(parts, stop)
     finally:
-        await server.stop()
+        stop.set()
+        await _finish(engine)
+        if server is not None:
+            await server.stop()
         if service is not None:
             await service.close()
         await store.close()
@@ -168,11 +138,117 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
     return 0 if ok else 1
 
 
+async def _until_armed(runtime: Runtime, engine: asyncio.Future[None], stop: asyncio.Event) -> None:
+    """Until the engine is armed, has ended (a crash, reported by `run_until_stopped`), a stop
+    is asked, or `ARM_WAIT` has passed."""
+    armed = asyncio.ensure_future(runtime.engine.armed.wait())
+    stopped = asyncio.ensure_future(stop.wait())
+    ends: list[asyncio.Future[Any]] = [armed, stopped, engine]
+    try:
+        await asyncio.wait(ends, timeout=ARM_WAIT, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        armed.cancel()
+        stopped.cancel()
+
+
+async def _finish(engine: asyncio.Future[None]) -> None:
+    """The engine's end after a stop: already there when `run_until_stopped` ran; within
+    `STOP_WITHIN` seconds (then cancelled) when a later step of the start failed."""
+    if not engine.done():
+        await asyncio.wait({engine}, timeout=STOP_WITHIN)
+    if not engine.done():
+        engine.cancel()
+        await asyncio.wait({engine}, timeout=CANCEL_GRACE)
+
+
+async def _start_the_rest(
+    settings: Settings,
+    token: str,
+    runtime: Runtime,
+    sms: SmsPrepared | None,
+    hook: WebhookConfig | None,
+    listen: tuple[str, int] | None,
+    me: str,
+    stack: contextlib.AsyncExitStack,
+) -> tuple[dict[str, Part], WebServer, SmsService | None]:
+    """Everything but the engine (step 4 of `run`): the parts to run beside it, the web
+    server (serving already when `listen` is set), and the SMS service."""
+    from bot.health import ChannelWatch, DeadMansSwitch, Health
+    from bot.web.metrics import metrics_routes
+    from bot.web.server import WebServer
+
+    clock = runtime.clock
+    parts: dict[str, Part] = {
+        "the dispatcher": runtime.dispatcher.run_forever,
+        "the chat cleaner": runtime.cleaner.run_forever,
+        "the retention rule": runtime.retention.run_forever,
+    }
+    server = WebServer()
+    watches: dict[str, ChannelWatch] = {}
+    if token:
+        telegram_sends = await _telegram_sender(settings, token, runtime, stack)
+        spec = runtime.channels[TELEGRAM.name]
+        link = _telegram_link(settings, token, runtime, hook, me, spec)
+        if link.webhook is not None:
+            server.add_routes(link.webhook.routes())
+        watches[TELEGRAM.name] = ChannelWatch(lambda: link.connected, telegram_sends)
+        parts["the Telegram link"] = link.run
+    service = None
+    if sms is not None:
+        runtime.deliver(sms.spec.name, sms.sender)
+        service = sms.attach(runtime)
+        parts["the SMS watch"] = service.run
+        server.add_routes(service.routes())
+    health = Health(runtime.store, clock, watches)
+    if settings.healthcheck_url is not None:
+        switch = DeadMansSwitch(health, settings.healthcheck_url.get_secret_value())
+        parts["the dead-man's switch"] = switch.run
+    server.add_routes(health.routes())
+    server.add_routes(metrics_routes(runtime.engine.metrics, runtime.store, clock.now))
+    if listen is not None:
+        await _serve(server, listen)
+    return parts, server, service
+
+
+async def _telegram_sender(
+    settings: Settings, token: str, runtime: Runtime, stack: contextlib.AsyncExitStack
+) -> SendWatch:
+    """Telegram's lane of the dispatcher: the Bot API client (python-telegram-bot, imported
+    here: an SMS-only deployment never loads it), paced by this process or, with several
+    workers, by all of them together (`scheduler.shared_pace`); watched for `/health`."""
+    from bot.health import SendWatch
+    from bot.telegram.link import sending
+    from bot.telegram.sender import TelegramSender, build_bot
+    from scheduler.sending import Sender
+    from scheduler.shared_pace import SharedPace
+
+    bot: Bot = await stack.enter_async_context(
+        sending(build_bot(token, base_url=settings.telegram_api_base_url))
+    )
+    sender: Sender = TelegramSender(bot)
+    if settings.workers > 1:
+        sender = SharedPace(
+            sender, runtime.store, TELEGRAM.name, settings.telegram_rate, runtime.clock
+        )
+    sends = SendWatch(sender, runtime.clock)
+    runtime.deliver(TELEGRAM.name, sends)
+    return sends
+
+
+def _prepare_sms(settings: Settings, store: Store, clock: SystemClock) -> SmsPrepared | None:
+    """The SMS channel's parts when a gateway is configured (`bot.sms.wiring`, imported only
+    then)."""
+    if not settings.sms_gateway_url:
+        return None
+    from bot.sms.wiring import sms_from_settings
+
+    return sms_from_settings(settings, store, clock)
+
+
 def _telegram_link(
     settings: Settings,
     token: str,
     runtime: Runtime,
-    clock: SystemClock,
     hook: WebhookConfig | None,
     me: str,
     spec: ChannelSpec,
@@ -183,6 +259,7 @@ def _telegram_link(
     from bot.telegram.link import TelegramLink
     from bot.telegram.webhook import TelegramWebhook
 
+    clock = runtime.clock
     dialogue = runtime.dialogue
     application = build_application(token, settings.telegram_api_base_url)
     adapter = TelegramAdapter(
@@ -199,14 +276,6 @@ def _telegram_link(
         runtime.channels.register(with_bot_name(spec, app.bot.username))
 
     return TelegramLink(application, connected, webhook=receiver)
-
-
-def _telegram_bot(settings: Settings, token: str) -> Bot:
-    """The Bot API client. python-telegram-bot (with httpx) is imported here, only when a
-    token is set: an SMS-only deployment never loads it."""
-    from bot.telegram.sender import build_bot
-
-    return build_bot(token, base_url=settings.telegram_api_base_url)
 
 
 def _telegram_spec(settings: Settings) -> ChannelSpec:

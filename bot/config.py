@@ -17,13 +17,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import UsageError
 from bot.logsafe import LEVELS
 from bot.sms.gateway_config import DEFAULT_TIMEOUT, GatewayConfig, GatewayConfigError, Mode
-from bot.sms.sender import (
+from bot.sms.policy import (
+    DEFAULT_ALARM_MINUTES,
     DEFAULT_DAILY_SEGMENTS,
     DEFAULT_MAX_SEGMENTS,
     DEFAULT_PER_MINUTE,
     SmsPolicy,
 )
-from bot.sms.watch import DEFAULT_ALARM_MINUTES
 from scheduler.retention import (
     DEFAULT_AFTER_SILENCE_DAYS,
     DEFAULT_AFTER_TREATMENT_DAYS,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.channels import CHANNELS
 from bot.compose import BotComposer
-from bot.dialogue.service import Dialogue
 from bot.flows.retention import BotRetentionTexts
 from bot.flows.visits import VisitReminders
 from scheduler.channels import ChannelRegistry, ChannelSpec
@@ -31,6 +32,9 @@ from scheduler.sql_outbox import SqlOutbox
 from scheduler.wakeup import Wakeup
 from storage.store import Store
 
+if TYPE_CHECKING:
+    from bot.dialogue.service import Dialogue
+
 
 @dataclass
 class Runtime:
@@ -41,13 +45,34 @@ class Runtime:
     engine: Engine
     outbox: SqlOutbox
     dispatcher: Dispatcher
-    dialogue: Dialogue
     cleaner: ChatCleaner
     retention: Retention
+
+    @cached_property
+    def dialogue(self) -> Dialogue:
+        """The conversation on every channel, made on first use: `tbbot run` arms the engine
+        before it loads the dialogue's flows, which only an update needs."""
+        from bot.dialogue.service import Dialogue
+
+        return Dialogue(
+            self.store,
+            self.engine,
+            self.clock,
+            channels=self.channels,
+            composer=self.composer,
+            retention=self.retention.policy,
+        )
 
     def lane(self, channel: str) -> Lane:
         """The way out of `channel` (its sender and rate limiter), for its replies."""
         return self.dispatcher.lanes[channel]
+
+    def deliver(self, channel: str, sender: Sender) -> None:
+        """Deliver `channel`'s messages through `sender` (metered), from now on; before the
+        dispatcher runs."""
+        self.dispatcher.add_lane(
+            Lane(self.channels[channel], MeteredSender(sender, self.engine.metrics, channel))
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """The engine, the dispatcher, the chat cleaner and the retention rule, until `stop`
@@ -76,13 +101,15 @@ def build_runtime(
 
     1. The registry holds every channel in `channels`; the dialogue answers on any of them.
     2. The dispatcher has a lane for each channel in `senders` (by name): those this process
-       delivers to. A test that reads the outbox instead of delivering passes none.
+       delivers to (`Runtime.deliver` adds one later). A test that reads the outbox instead
+       of delivering passes none.
     3. The outbox hands recipients that can no longer be reached to the engine, which tells
        the patient's helpers.
     4. The chat cleaner deletes, through the same lanes, what a forgotten patient's helpers
        were sent (`scheduler.forgetting`).
     5. The retention rule (`retention`, the defaults if None) erases patients' data when its
-       time comes, and the dialogue's privacy text says when that is.
+       time comes, and the dialogue's privacy text says when that is. The dialogue itself is
+       made on first use (`Runtime.dialogue`).
     6. The engine waits through `wakeup`: APScheduler for `tbbot run`; by default the clock
        itself, so a demo or test clock wakes it at its own instants.
     """
@@ -100,23 +127,16 @@ def build_runtime(
         visits=VisitReminders(),
     )
     outbox = SqlOutbox(store, worker_id, then=engine.on_unreachable)
-    lanes = [
-        Lane(registry[name], MeteredSender(sender, engine.metrics, name))
-        for name, sender in (senders or {}).items()
-    ]
     dispatcher = Dispatcher(
         MeteredOutbox(outbox, engine.metrics),
-        lanes,
+        [],
         clock,
         on_unreachable=outbox.record_unreachable,
         config=dispatcher_config,
     )
-    policy = retention or RetentionPolicy()
-    dialogue = Dialogue(
-        store, engine, clock, channels=registry, composer=composer, retention=policy
-    )
     cleaner = ChatCleaner(store, dispatcher.lanes, clock)
-    keeper = Retention(store, registry, clock, BotRetentionTexts(), policy)
-    return Runtime(
-        store, clock, registry, composer, engine, outbox, dispatcher, dialogue, cleaner, keeper
-    )
+    keeper = Retention(store, registry, clock, BotRetentionTexts(), retention or RetentionPolicy())
+    runtime = Runtime(store, clock, registry, composer, engine, outbox, dispatcher, cleaner, keeper)
+    for name, sender in (senders or {}).items():
+        runtime.deliver(name, sender)
+    return runtime

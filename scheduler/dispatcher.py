@@ -148,20 +148,26 @@ class Dispatcher:
         self.config = config or DispatcherConfig()
         self.lanes: dict[str, Lane] = {}
         self._loops: list[LaneDispatcher] = []
+        self._on_unreachable = on_unreachable
+        self._random = random
         for lane in lanes:
-            if lane.name in self.lanes:
-                raise ValueError(f"two lanes for channel {lane.name!r}")
-            self.lanes[lane.name] = lane
-            self._loops.append(
-                LaneDispatcher(
-                    outbox,
-                    lane,
-                    clock,
-                    on_unreachable=on_unreachable,
-                    config=self.config,
-                    random=random,
-                )
+            self.add_lane(lane)
+
+    def add_lane(self, lane: Lane) -> None:
+        """Send `lane`'s channel too; before `run_forever`, which runs the lanes it finds."""
+        if lane.name in self.lanes:
+            raise ValueError(f"two lanes for channel {lane.name!r}")
+        self.lanes[lane.name] = lane
+        self._loops.append(
+            LaneDispatcher(
+                self.outbox,
+                lane,
+                self.clock,
+                on_unreachable=self._on_unreachable,
+                config=self.config,
+                random=self._random,
             )
+        )
 
     async def run_once(self) -> CycleReport:
         """One cycle of every lane, side by side; the reports added up."""

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from bot.sms.inbound import SmsInbound
 from bot.sms.phone import InvalidPhone, region_of, to_e164, zones_of
+from bot.sms.policy import DEFAULT_PER_MINUTE, SmsPolicy
 from bot.sms.render import render
-from bot.sms.sender import DEFAULT_PER_MINUTE, SmsPolicy
 from bot.sms.texts import language_for_region
 from bot.sms.transport import InboundSms, StatusReport
 from scheduler.channels import (

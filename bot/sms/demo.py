@@ -26,8 +26,9 @@ from bot.runtime import build_runtime
 from bot.sms.channel import SmsDeliveries, SmsEventsHub, sms_spec
 from bot.sms.inbound import SmsInbound
 from bot.sms.outgoing import SmsReplies
+from bot.sms.policy import SmsPolicy
 from bot.sms.segments import measure
-from bot.sms.sender import SmsPolicy, SmsSender
+from bot.sms.sender import SmsSender
 from bot.sms.transport import Accepted, Health, InboundSms, OutgoingSms, SendOutcome, StatusReport
 from scheduler.config import EngineConfig
 from scheduler.ratelimit import Limits

@@ -20,10 +20,10 @@ Steps of `SmsSender.send`:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.sms.phone import InvalidPhone, region_of, to_e164
+from bot.sms.policy import SmsPolicy
 from bot.sms.render import Option, Rendered, render
 from bot.sms.texts import language_for_region, name_keywords
 from bot.sms.transport import Accepted, OutgoingSms, SmsTransport
@@ -35,26 +35,6 @@ from storage.sealed import new_id
 from storage.store import Repositories, Store
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_SEGMENTS = 3
-DEFAULT_DAILY_SEGMENTS = 40  # enrolment by SMS takes about 25 on its day
-# Android asks the phone's owner to confirm beyond 30 SMS in 30 minutes unless raised
-# (docs/sms.md); 10 a minute keeps a raised limit's carrier pace without bursts.
-DEFAULT_PER_MINUTE = 10.0
-MENU_LIFETIME = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class SmsPolicy:
-    """The operator's caps: segments per message, and per person per UTC day."""
-
-    max_segments: int = DEFAULT_MAX_SEGMENTS
-    daily_segments: int = DEFAULT_DAILY_SEGMENTS
-    menu_lifetime: timedelta = MENU_LIFETIME
-
-    def __post_init__(self) -> None:
-        if self.max_segments < 1 or self.daily_segments < self.max_segments:
-            raise ValueError("caps: at least 1 segment per message, and a day holds a message")
 
 
 class SmsSender:

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sms.policy import DEFAULT_ALARM_MINUTES
 from bot.sms.transport import (
     Accepted,
     Health,
@@ -31,7 +32,6 @@ from scheduler.sending import RetryLater, RetryReason
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/health/sms"
-DEFAULT_ALARM_MINUTES = 15
 DEFAULT_ALARM_AFTER = timedelta(minutes=DEFAULT_ALARM_MINUTES)
 # Failures that mean "the gateway cannot be reached or cannot work", not "this text is bad".
 _OUTAGES = frozenset(

@@ -27,8 +27,9 @@ from bot.sms.channel import SmsDeliveries, SmsEventsHub, sms_spec
 from bot.sms.gateway_config import GatewayConfig
 from bot.sms.inbound import SmsInbound
 from bot.sms.outgoing import SmsReplies
+from bot.sms.policy import SmsPolicy
 from bot.sms.pool import PooledTransport
-from bot.sms.sender import SmsPolicy, SmsSender
+from bot.sms.sender import SmsSender
 from bot.sms.transport import SmsTransport
 from bot.sms.watch import GatewayWatch, WatchedTransport
 from bot.sms.webhooks import Verifier, WebhookReceiver

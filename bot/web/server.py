@@ -15,17 +15,6 @@ from aiohttp import web
 MAX_BODY_BYTES = 64 * 1024
 
 
-def parse_listen(value: str) -> tuple[str, int]:
-    """`host:port` (IPv6 as `[::1]:8080`) to a host and a port; ValueError when malformed."""
-    host, sep, port_text = value.strip().rpartition(":")
-    if not sep or not host or not port_text.isdigit():
-        raise ValueError(f"expected HOST:PORT, got {value!r}")
-    port = int(port_text)
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port out of range in {value!r}")
-    return host.strip("[]"), port
-
-
 class WebServer:
     """The routes of every feature on one listening socket."""
 

@@ -177,7 +177,12 @@ async def test_discreet_mode_deletes_health_messages_from_the_chat_after_the_del
     await telegram.press(MINA, "Delete health messages")
     await telegram.press(MINA, "After 1 hour")
     await telegram.say(MINA, "/progress", within=30)
-    # The numbers, then the month's picture: both are health messages.
+    # The numbers, then the month's picture: both are health messages. On a busy machine the
+    # settings' last answer can land after the quiet gap `press` waits for, so wait for the
+    # picture itself.
+    await telegram.api.wait_for(
+        lambda: telegram.api.messages_in(MINA.id)[-1].photo is not None, within=30
+    )
     progress, picture = telegram.api.messages_in(MINA.id)[-2:]
     assert "Doses taken" in progress.text and picture.photo is not None
     await telegram.world.travel(timedelta(minutes=59))

@@ -6,17 +6,27 @@
 - The SMS gateway's client (android-sms-gateway, with requests and pycryptodome) loads only
   when a gateway is configured (`bot.sms.wiring`), and python-telegram-bot (with httpx) only
   when a token is set (`bot.app`): importing what `run` needs loads neither.
+- `tbbot run` arms the reminder engine before it loads the Telegram side, aiohttp and the
+  dialogue (`bot.app.run`, step 3), and then answers and sends as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.cli.run_support import Installation, Run, enrol_patient, queue_message
+from tests.fakebotapi import FakeBotApi, FakeUser
+from tests.fakebotapi import fake_bot_api as fake_bot_api
+
 RENDERERS = ("fpdf", "fontTools", "PIL", "fhir")
 SMS_CLIENT = ("android_sms_gateway", "requests", "Crypto")
 TELEGRAM = ("telegram", "httpx")
+CHAT = 471_220_913
 
 
 def _loaded(imports: str, among: tuple[str, ...]) -> list[str]:
@@ -54,3 +64,71 @@ def test_the_gateway_transport_still_loads_the_sms_client() -> None:
 
 def test_the_telegram_side_still_loads_python_telegram_bot() -> None:
     assert _loaded("bot.cli, bot.app, bot.telegram.link", TELEGRAM) == sorted(TELEGRAM)
+
+
+def test_importing_what_run_needs_loads_no_web_server_nor_the_dialogue() -> None:
+    # aiohttp (with the web server and the Telegram transport) and the dialogue's flows come
+    # after the engine is armed (`bot.app.run`, step 3).
+    assert _loaded("bot.cli, bot.app, bot.commands.run", ("aiohttp",)) == []
+    program = "import sys, bot.cli, bot.app\nprint('bot.dialogue.service' in sys.modules)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", program], check=True, capture_output=True, text=True
+    )
+    assert done.stdout.split() == ["False"]
+
+
+# `tbbot run` itself, with a filter on the engine's logger that notes, when the engine says it
+# is armed, which of the later parts' libraries the process holds by then.
+ARMED_PROBE = """
+import logging, sys
+from bot.cli import main
+
+LATER = {"telegram", "httpx", "aiohttp"}
+
+class Probe(logging.Filter):
+    def filter(self, record):
+        if record.getMessage() == "reminder engine armed":
+            held = sorted({m.split(".")[0] for m in sys.modules} & LATER)
+            if "bot.dialogue.service" in sys.modules:
+                held.append("dialogue")
+            print("held when armed: " + (" ".join(held) or "none"), file=sys.stderr, flush=True)
+        return True
+
+logging.getLogger("scheduler.engine").addFilter(Probe())
+sys.exit(main(["run"]))
+"""
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_run_arms_the_engine_before_it_loads_telegram_then_answers_and_sends(
+    fake_bot_api: FakeBotApi, tmp_path: Path
+) -> None:
+    place = Installation.create(tmp_path, fake_bot_api)
+    store = await place.open_store()
+    try:
+        patient_id = await enrol_patient(store, CHAT)
+        await queue_message(store, patient_id, "queued before the start", "lazy")
+    finally:
+        await store.close()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ARMED_PROBE,
+        cwd=tmp_path,
+        env=place.env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    run = Run(process)
+    try:
+        await run.wait_for_log("held when armed: ")
+        await fake_bot_api.wait_for(
+            lambda: "queued before the start" in fake_bot_api.delivered_texts(CHAT), within=30
+        )
+        fake_bot_api.inject_command(FakeUser(CHAT), "help")
+        await fake_bot_api.wait_for(lambda: len(fake_bot_api.delivered_texts(CHAT)) > 1, within=30)
+    finally:
+        assert await run.stop() == 0, run.log
+    assert "held when armed: none" in run.log, run.log
+    assert run.log.index("reminder engine armed") < run.log.index("tbbot is running")

@@ -10,8 +10,9 @@ import pytest_asyncio
 
 from bot.sms.gateway import GatewayTransport
 from bot.sms.gateway_config import GatewayConfig
+from bot.sms.policy import SmsPolicy
 from bot.sms.segments import segments
-from bot.sms.sender import SmsPolicy, SmsSender
+from bot.sms.sender import SmsSender
 from scheduler.clock import FakeClock
 from scheduler.outbox import Button, FailureReason, Payload
 from scheduler.sending import Permanent, RetryLater, RetryReason, Sent

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from bot.i18n import translator
 from bot.sms.gateway import GatewayTransport
 from bot.sms.gateway_config import GatewayConfig
+from bot.sms.policy import SmsPolicy
 from bot.sms.segments import segments
-from bot.sms.sender import SmsPolicy
 from bot.sms.webhooks import WEBHOOK_PATH
 from bot.sms.wiring import SmsService, prepare_sms
 from bot.telegram.channel import TELEGRAM

@@ -6,7 +6,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.web.server import MAX_BODY_BYTES, WebServer, parse_listen
+from bot.web.listen import parse_listen
+from bot.web.server import MAX_BODY_BYTES, WebServer
 
 
 async def test_serves_the_routes_features_add_and_stops() -> None:
