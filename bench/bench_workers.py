@@ -46,9 +46,10 @@ async def _bench(args: argparse.Namespace) -> None:
     api = FakeBotApi(flood_limit=FLOOD_LIMIT)
     await api.start()
     began = time.monotonic()
+    load = _load()
 
     def progress(text: str) -> None:
-        print(f"  [{time.monotonic() - began:6.0f} s] {text}", flush=True)
+        print(f"  [{time.monotonic() - began:6.0f} s, load {_load()}] {text}", flush=True)
 
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -88,6 +89,13 @@ async def _bench(args: argparse.Namespace) -> None:
         f"with the workers keeping {outcome.rate}/s together"
     )
     print(f"  429 answered: {outcome.too_many_requests}")
+    for stage, seconds in outcome.stages:
+        print(f"  stage {stage}: {seconds:.1f} s")
+    print(f"  wall {time.monotonic() - began:.0f} s; load average {_load()} (at the start {load})")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
