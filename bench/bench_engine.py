@@ -7,8 +7,9 @@ its own, so that peak memory (``ru_maxrss``) and start-up belong to that phase a
 Engine (this design), per size:
 
 1. setup: patients, Telegram accounts and enrolments (two doses a day, eight time zones) written
-   in bulk through the ORM with sealing, as the store would; 10% of the patients have a dose at
-   the same instant T (their local time of T), the others at random minutes away from it;
+   in bulk (`tests.scheduler.bulk_enrol`: Core INSERTs of cells sealed as the store seals
+   them); 10% of the patients have a dose at the same instant T (their local time of T), the
+   others at random minutes away from it;
 2. materialise a day: `Engine.extend_horizon` with a 24 h horizon at T - 1 min, planning every
    patient (decrypt, plan with `treatment`, write the slots);
 3. start-up: `Store.open` to a wake-up armed (`next_due` read and an empty `tick`), in a fresh
@@ -118,68 +119,23 @@ class OffsetClock:
 
 
 async def _setup(db: Path, patients: int) -> dict[str, Any]:
-    from storage.models import ChannelIdentityRow, EnrolmentRow, PatientRow
-    from storage.sealed import new_id
     from storage.store import Store
+    from tests.scheduler.bulk_enrol import NewPatient, add_patients
     from tests.scheduler.engine_support import plan
 
     url = f"sqlite+aiosqlite:///{db}"
     store = await Store.open(url, _keyring())
     rng = random.Random(7)
-    context = store.context
     began = time.perf_counter()
-    created = datetime(2026, 11, 29, tzinfo=UTC)
     plans: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
-    for first in range(0, patients, CHUNK):
-        async with context.transaction() as session:
-            rows: list[Any] = []
-            keys = []
-            for n in range(first, min(patients, first + CHUNK)):
-                zone = ZONES[n % len(ZONES)]
-                times = tuple(_times_for(n, rng, zone))
-                if (zone, times) not in plans:
-                    plans[(zone, times)] = plan(zone, times, START).to_dict()
-                pid = new_id()
-                keys.append(context.new_data_key(session, pid))
-                rows.append(
-                    PatientRow(
-                        id=pid,
-                        created_at=created,
-                        alias=f"P{n}",
-                        language="en",
-                        time_zone=zone,
-                        discreet=False,
-                        consent={},
-                        preferences={},
-                    )
-                )
-                address = str(1_000_000 + n)
-                rows.append(
-                    ChannelIdentityRow(
-                        id=new_id(),
-                        patient_id=pid,
-                        channel="telegram",
-                        lookup=context.blind_index.lookup("telegram", address),
-                        created_at=created,
-                        address=address,
-                        chat=None,
-                    )
-                )
-                rows.append(
-                    EnrolmentRow(
-                        id=new_id(),
-                        patient_id=pid,
-                        active=True,
-                        created_at=created,
-                        updated_at=created,
-                        planned_until=None,
-                        plan=plans[(zone, times)],
-                    )
-                )
-            session.add_all([r for r in rows if isinstance(r, PatientRow)])
-            await session.flush()
-            session.add_all(keys)
-            session.add_all([r for r in rows if not isinstance(r, PatientRow)])
+    people = []
+    for n in range(patients):
+        zone = ZONES[n % len(ZONES)]
+        times = tuple(_times_for(n, rng, zone))
+        if (zone, times) not in plans:
+            plans[(zone, times)] = plan(zone, times, START).to_dict()
+        people.append(NewPatient(f"P{n}", zone, str(1_000_000 + n), plan=plans[(zone, times)]))
+    await add_patients(store.context, people, datetime(2026, 11, 29, tzinfo=UTC), chunk=CHUNK)
     setup_s = time.perf_counter() - began
     await store.close()
     return {"setup_s": setup_s, "patients": patients}

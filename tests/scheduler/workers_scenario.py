@@ -3,14 +3,18 @@ due at one instant: the scenario of issue 18's "several workers", for the CI tes
 and for `python -m bench workers` (full size).
 
 Steps:
-1. Enrol `idle` patients whose dose is hours away, and plan them (the bulk planner, here).
+1. Enrol `idle` patients whose dose is hours away, and plan them: written in bulk
+   (`bulk_enrol`, as the repositories write them) and planned by the engine's bulk planner.
+   The retention rule next looks at every patient of the scenario a month on (`RELOOK`), as
+   after its first look: in a deployment those looks are spread over the month, and the
+   workers' CPU here goes to the burst, not to a first look at every patient at start-up.
 2. Start `workers` processes (engine, dispatcher and webhook receiver each), sharing Telegram's
    rate through the database (``TBBOT_WORKERS``), against the fake Bot API with flood control.
-3. Once they are all up, create `burst` more patients, pick the next whole minute at least
-   `lead` seconds away as the instant, enrol them for it and plan them. Planned here, no
-   worker is told: each notices the new timers within its longest sleep (`max_idle`, 60 s),
-   so the lead is longer than that plus the lookahead, as timers planned by the horizon job
-   a day ahead would be.
+3. Once they are all up, create `burst` more patients (in bulk too), pick the next whole
+   minute at least `lead` seconds away as the instant, enrol them for it and plan them.
+   Planned here, no worker is told: each notices the new timers within its longest sleep
+   (`max_idle`, 60 s), so the lead is longer than that plus the lookahead, as timers planned
+   by the horizon job a day ahead would be.
 4. Wait until every burst reminder has been delivered; read the outbox and the fake's log.
 
 Real processes, real time; nothing here is a pass/fail threshold: callers assert or print.
@@ -23,18 +27,21 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from scheduler.clock import FakeClock, SystemClock
+from scheduler.retention import RELOOK
 from storage.store import Store
 from tests.cli.run_support import Installation, Run
 from tests.fakebotapi import FakeBotApi
+from tests.scheduler.bulk_enrol import CHUNK, NewPatient, add_enrolments, add_patients
 from tests.scheduler.engine_support import make_engine, plan
 
 SECRET = "several-workers-webhook-secret"
 CHAT_BASE = 5_000_000
-CHUNK = 500
+PLAN_STEP = 20_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Outcome:
     first_send: float  # seconds after the instant
     last_send: float
     too_many_requests: int
+    stages: tuple[tuple[str, float], ...] = ()  # (what, wall seconds), in order
 
     @property
     def ideal(self) -> float:
@@ -67,30 +75,46 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _accounts(first: int, count: int, prefix: str, plan: dict[str, Any] | None) -> list[NewPatient]:
+    """Patients `first` to `first + count` in UTC, reachable at chats `CHAT_BASE + n`."""
+    return [
+        NewPatient(f"{prefix}{n}", "UTC", str(CHAT_BASE + n), chat=str(CHAT_BASE + n), plan=plan)
+        for n in range(first, first + count)
+    ]
+
+
 async def enrol(
     store: Store, first: int, count: int, at: datetime, progress: Callable[[str], None]
 ) -> list[str]:
-    """`count` patients in UTC with one dose a day at `at` (whole minutes) from its day,
-    reachable at chats `CHAT_BASE + first + n`; `CHUNK` to a transaction."""
-    ids: list[str] = []
-    enrolment = plan("UTC", [at.strftime("%H:%M")], at.date())
-    for start in range(first, first + count, CHUNK):
-        async with store.transaction() as tx:
-            for n in range(start, min(first + count, start + CHUNK)):
-                patient = await tx.patients.create(alias=f"P{n}", language="en", time_zone="UTC")
-                chat = str(CHAT_BASE + n)
-                await tx.identities.link(patient.id, "telegram", chat, chat=chat)
-                await tx.enrolments.add(patient.id, enrolment)
-                ids.append(patient.id)
-        if (start - first) % (CHUNK * 4) == 0:
-            progress(f"enrolled {start - first + CHUNK:,}/{count:,}")
-    return ids
+    """`count` patients with one dose a day at `at` (whole minutes) from its day, written in
+    bulk (`bulk_enrol`); the retention rule next looks at them `RELOOK` from now."""
+    now = SystemClock().now()
+    enrolment = plan("UTC", [at.strftime("%H:%M")], at.date()).to_dict()
+
+    def written(done: int) -> None:
+        if done % (10 * CHUNK) == 0 or done == count:
+            progress(f"enrolled {done:,}/{count:,}")
+
+    return await add_patients(
+        store.context,
+        _accounts(first, count, "P", enrolment),
+        now,
+        retention_at=now + RELOOK,
+        progress=written,
+    )
 
 
-async def plan_all(store: Store, now: datetime) -> None:
+async def plan_all(
+    store: Store, now: datetime, progress: Callable[[str], None] = lambda _: None
+) -> int:
+    """Plan every enrolment due for it (the engine's bulk planner), `PLAN_STEP` patients a
+    call; how many were planned."""
     engine = make_engine(store, FakeClock(now))
-    while await engine.extend_horizon():
-        pass
+    planned = 0
+    while step := await engine.extend_horizon(PLAN_STEP):
+        planned += step
+        progress(f"planned {planned:,}")
+    return planned
 
 
 def next_minute(after: datetime) -> datetime:
@@ -113,11 +137,13 @@ async def run(
     assert api.flood_limit is not None
     store = await place.open_store()
     runs: list[Run] = []
+    stages = Stages(progress)
     try:
         clock = SystemClock()
         await enrol(store, 0, idle, next_minute(clock.now()) + timedelta(hours=6), progress)
-        await plan_all(store, clock.now())
-        progress(f"{idle:,} idle patients planned")
+        stages.done(f"enrol {idle:,} idle patients")
+        await plan_all(store, clock.now(), progress)
+        stages.done(f"plan {idle:,} idle patients")
         ports = [free_port() for _ in range(workers)]
         runs = [
             await place.start("--webhook", env=_worker_env(port, workers, rate)) for port in ports
@@ -126,28 +152,57 @@ async def run(
         # one: wait for all of them, generously, before anything is timed.
         for worker in runs:
             await worker.wait_for_log("receiving updates by webhook", within=ready_within)
-        progress(f"{workers} workers up")
-        patients = await _enrol_burst(store, idle, burst, lead, progress)
-        instant, burst_ids = patients
+        stages.done(f"start {workers} workers")
+        instant, burst_ids = await _enrol_burst(store, idle, burst, lead, stages)
         chats = {CHAT_BASE + n for n in range(idle, idle + burst)}
 
+        delivered: set[int | None] = set()  # burst chats sent to
+        read = 0
+
         def sent() -> int:
-            return len({r.chat_id for r in api.calls("sendMessage", ok=True)} & chats)
+            # Only the requests since the last look: the fake wakes this loop at every send,
+            # and 20,000 scans of the whole log would take the fake's own process from it.
+            nonlocal read
+            new = api.requests[read:]
+            read += len(new)
+            delivered.update(
+                r.chat_id for r in new if r.method == "sendMessage" and r.ok and r.chat_id in chats
+            )
+            return len(delivered)
 
         deadline = (instant - clock.now()).total_seconds() + 3 * burst / rate + 120
         async with asyncio.timeout(deadline):
             while sent() < burst:
                 await api.changed(1.0)
+        stages.done("to the instant and the burst sent")
         await asyncio.sleep(2)  # a duplicate would arrive now, if any
         for worker in runs:
             await worker.stop()
-        return await _outcome(store, api, workers, idle, burst, rate, instant, chats, burst_ids)
+        stages.done("stop the workers")
+        outcome = await _outcome(store, api, workers, idle, burst, rate, instant, chats, burst_ids)
+        stages.done("read the outbox")
+        return replace(outcome, stages=tuple(stages.taken))
     finally:
         for worker in runs:
             if worker.process.returncode is None:
                 worker.kill()
                 await worker.process.wait()
         await store.close()
+
+
+class Stages:
+    """Wall time of each stage, each reported to `progress` as it ends."""
+
+    def __init__(self, progress: Callable[[str], None]) -> None:
+        self.progress = progress
+        self.taken: list[tuple[str, float]] = []
+        self._since = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.taken.append((name, now - self._since))
+        self.progress(f"{name}: {now - self._since:.1f} s")
+        self._since = now
 
 
 def _worker_env(port: int, workers: int, rate: float) -> dict[str, str]:
@@ -162,30 +217,24 @@ def _worker_env(port: int, workers: int, rate: float) -> dict[str, str]:
 
 
 async def _enrol_burst(
-    store: Store, idle: int, burst: int, lead: float, progress: Callable[[str], None]
+    store: Store, idle: int, burst: int, lead: float, stages: Stages
 ) -> tuple[datetime, set[str]]:
-    """Step 3. Patients first (the costly part: a data key each), then the instant, then their
-    enrolments and slots, so a slow machine only moves the instant later."""
+    """Step 3. Patients first (a data key each), then the instant, then their enrolments and
+    slots, so a slow machine only moves the instant later."""
     clock = SystemClock()
-    ids: list[str] = []
-    for start in range(idle, idle + burst, CHUNK):
-        async with store.transaction() as tx:
-            for n in range(start, min(idle + burst, start + CHUNK)):
-                patient = await tx.patients.create(alias=f"B{n}", language="en", time_zone="UTC")
-                chat = str(CHAT_BASE + n)
-                await tx.identities.link(patient.id, "telegram", chat, chat=chat)
-                ids.append(patient.id)
-    # Enrolling and planning the burst take about 4 ms a patient on a loaded machine: the
+    now = clock.now()
+    ids = await add_patients(
+        store.context, _accounts(idle, burst, "B", None), now, retention_at=now + RELOOK
+    )
+    stages.done(f"write {burst:,} burst patients")
+    # Enrolling and planning the burst take up to 4 ms a patient on a loaded machine: the
     # instant leaves that on top of `lead`, so the workers' engines get the whole lead.
     instant = next_minute(clock.now() + timedelta(seconds=lead + burst * 0.004))
-    enrolment = plan("UTC", [instant.strftime("%H:%M")], instant.date())
-    for start in range(0, len(ids), CHUNK):
-        async with store.transaction() as tx:
-            for patient_id in ids[start : start + CHUNK]:
-                await tx.enrolments.add(patient_id, enrolment)
+    enrolment = plan("UTC", [instant.strftime("%H:%M")], instant.date()).to_dict()
+    await add_enrolments(store.context, ids, enrolment, clock.now())
     await plan_all(store, clock.now())
     left = (instant - clock.now()).total_seconds()
-    progress(f"{burst:,} patients due at {instant:%H:%M:%S} ({left:.0f} s from now)")
+    stages.done(f"enrol and plan the burst, due at {instant:%H:%M:%S} ({left:.0f} s from now)")
     return instant, set(ids)
 
 
