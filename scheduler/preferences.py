@@ -10,6 +10,7 @@ they were, so an older worker does not drop a newer setting.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -77,7 +78,7 @@ class Preferences:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Preferences:
-        known = {f.name for f in fields(cls)} - {"extra"}
+        known = _known(cls)
         values: dict[str, Any] = {}
         for name, parse in _PARSERS.items():
             if data.get(name) is None:
@@ -148,6 +149,12 @@ def _span(value: Any) -> tuple[time, time]:
 
 def _products(value: Any) -> frozenset[str]:
     return frozenset(_text(product) for product in value)
+
+
+@functools.cache
+def _known(cls: type[Preferences]) -> frozenset[str]:
+    """The stored keys a version reads (planning reads every patient's each day)."""
+    return frozenset(f.name for f in fields(cls)) - {"extra"}
 
 
 _PARSERS: Mapping[str, Any] = {
