@@ -134,7 +134,7 @@ def dose_json(slot: PlannedSlot, timers: Sequence[Timer]) -> dict[str, Any]:
         zone=slot.zone,
         regimen=slot.regimen_id,
         phase=slot.phase,
-        phase_kind=slot.phase_kind.value,
+        phase_kind=str(slot.phase_kind),
         drugs=slot.drugs,
         timers=timers,
         snoozes=0,
@@ -168,7 +168,8 @@ def _dose_dict(
             {"name": d.name, "mg": d.mg, "tablets": d.tablets, "combined": d.combined}
             for d in drugs
         ],
-        "timers": [{"step": t.step.value, "at": t.at.isoformat()} for t in timers],
+        # str() of a StrEnum is its value, without the `value` property's Python call.
+        "timers": [{"step": str(t.step), "at": t.at.isoformat()} for t in timers],
         "snoozes": snoozes,
     }
     if products is not None:

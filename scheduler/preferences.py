@@ -77,7 +77,6 @@ class Preferences:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Preferences:
-        known = {f.name for f in fields(cls)} - {"extra"}
         values: dict[str, Any] = {}
         for name, parse in _PARSERS.items():
             if data.get(name) is None:
@@ -86,7 +85,7 @@ class Preferences:
                 values[name] = parse(data[name])
             except (TypeError, ValueError):
                 log.warning("ignoring a malformed %s preference", name)
-        return cls(**values, extra={k: v for k, v in data.items() if k not in known})
+        return cls(**values, extra={k: v for k, v in data.items() if k not in _KNOWN})
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form: the unknown keys as they came, and every choice that differs
@@ -149,6 +148,9 @@ def _span(value: Any) -> tuple[time, time]:
 def _products(value: Any) -> frozenset[str]:
     return frozenset(_text(product) for product in value)
 
+
+_KNOWN = frozenset(f.name for f in fields(Preferences)) - {"extra"}
+"""The stored keys this version reads (planning reads every patient's each day)."""
 
 _PARSERS: Mapping[str, Any] = {
     "nudges": Nudges,

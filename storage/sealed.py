@@ -61,8 +61,12 @@ class Codec(Generic[T]):
     decode: Callable[[bytes], T]
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+"""``json.dumps`` with these options builds an encoder per call; planning seals one per slot."""
+
+
 def _json_dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    return _JSON.encode(value).encode()
 
 
 def _encode_text(value: str) -> bytes:

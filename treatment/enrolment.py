@@ -457,7 +457,11 @@ def _custom_from_dict(data: object) -> Regimen | None:
         return None
     if not isinstance(data, Mapping):
         raise _invalid("custom_regimen", "must be an object")
-    return _custom_regimen(json.dumps(data, sort_keys=True, separators=(",", ":")))
+    return _custom_regimen(_CANONICAL.encode(data))
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""The cache key's form (one encoder, not one per `json.dumps` call: every plan read has it)."""
 
 
 @functools.lru_cache(maxsize=256)

@@ -194,7 +194,7 @@ def iter_slots(
     breaks = _Breaks(enrolment, not_taken) if since is not None else None
     for segment in segments(enrolment, catalogue):
         chosen = segment.regimen.product_set(enrolment.product_set)
-        doses = _DoseTable(segment.regimen, enrolment.weight_kg, table, chosen)
+        doses = _dose_table(segment.regimen, enrolment.weight_kg, table, chosen)
         phases = segment.regimen.phases
         phase_count = len(phases)
         # A time change made before a regimen switch does not reach past it: the switch's
@@ -511,6 +511,32 @@ class _DoseTable:
             cached = (drugs, self.banded[phase_number] + own)
             self._cache[key] = cached
         return cached
+
+
+_TABLES_KEPT = 512
+_tables: dict[
+    tuple[int, float | None, int, int],
+    tuple[Regimen, BandTable, ProductSet | None, _DoseTable],
+] = {}
+
+
+def _dose_table(
+    regimen: Regimen, weight_kg: float | None, table: BandTable, chosen: ProductSet | None
+) -> _DoseTable:
+    """The `_DoseTable` of these, shared by every enrolment that has them: the horizon job
+    plans every patient each day, and patients on one regimen and weight (or band table and
+    product set) have the same doses. Keyed by the objects' identities, which the entry
+    keeps alive (so no other object can take an identity while it is kept); regimens,
+    tables and product sets are immutable. At most `_TABLES_KEPT` are kept."""
+    key = (id(regimen), weight_kg, id(table), id(chosen))
+    kept = _tables.get(key)
+    if kept is not None:
+        return kept[3]
+    if len(_tables) >= _TABLES_KEPT:
+        _tables.clear()
+    doses = _DoseTable(regimen, weight_kg, table, chosen)
+    _tables[key] = (regimen, table, chosen, doses)
+    return doses
 
 
 def _combination(phase: Phase, tablets: int | None) -> tuple[ProductDose, ...]:

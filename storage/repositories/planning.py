@@ -34,6 +34,7 @@ _SLOTS = DoseSlotRow.__tablename__
 _PATIENTS = PatientRow.__tablename__
 _ENROLMENTS = EnrolmentRow.__tablename__
 _EVENTS = DoseEventRow.__tablename__
+_PLANNED = SlotPhase.PLANNED.value
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ def _slot_row(crypto: SessionCrypto, plan: SlotPlan) -> dict[str, Any]:
         "enrolment_id": plan.enrolment_id,
         "due_at": plan.due_at,
         "window_ends_at": plan.window_ends_at,
-        "state": SlotPhase.PLANNED.value,
+        "state": _PLANNED,
         "next_check_at": plan.due_at,
         "lease_owner": None,
         "lease_until": None,
