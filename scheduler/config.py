@@ -22,7 +22,8 @@ class EngineConfig:
       dispatcher told not to send it before then, so that a burst of reminders due at the
       same instant is already queued when it comes; a dose answered meanwhile cancels its
       waiting reminder (`OutboxRepository.cancel_waiting`). Nudges and closes are never
-      early;
+      early. When more first reminders are due soon than the engine can queue in that time,
+      it writes them further ahead, up to `lookahead_most` (`scheduler.lead`);
     - `lease`: how long a claim holds a slot; a worker that dies holding it delays those
       slots by at most this much. Must outlast processing one batch;
     - `batch_size`: slots per claim (and per transaction); `plan_chunk`: patients planned
@@ -37,6 +38,7 @@ class EngineConfig:
     window: timedelta = DEFAULT_WINDOW
     nudges: tuple[timedelta, ...] = DEFAULT_NUDGES
     lookahead: timedelta = timedelta(seconds=10)
+    lookahead_most: timedelta = timedelta(minutes=5)
     lease: timedelta = timedelta(seconds=60)
     batch_size: int = 200
     replan_every: timedelta = timedelta(hours=1)
@@ -52,8 +54,11 @@ class EngineConfig:
             raise ValueError("replan_margin must be between zero and the horizon")
         if self.lease <= timedelta(0) or self.window <= timedelta(0):
             raise ValueError("lease and window must be positive")
-        if not timedelta(0) <= self.lookahead < self.window:
-            raise ValueError("lookahead must be at least zero and shorter than the window")
+        if not timedelta(0) <= self.lookahead <= self.lookahead_most < self.window:
+            raise ValueError(
+                "lookahead must be at least zero, at most lookahead_most, which is shorter "
+                "than the window"
+            )
 
 
 @dataclass

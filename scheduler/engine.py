@@ -17,7 +17,8 @@ Guarantees:
   is still open; if it has closed, the dose is recorded missed (no reply) without a reminder;
 - a first reminder is written `EngineConfig.lookahead` (10 s) before it is due, to be sent
   from its due instant, so a crowd of patients due at 08:00 is queued by 08:00 rather than
-  worked off after it; nudges and closes are never early;
+  worked off after it; further ahead (up to `lookahead_most`) when the crowd is larger than
+  the engine can queue in 10 s (`scheduler.lead`); nudges and closes are never early;
 - several workers (processes) can tick at once: claims skip rows another worker holds and
   every change is conditional on the claim token and the slot's version.
 
@@ -45,6 +46,7 @@ from scheduler.config import EngineConfig, TickReport
 from scheduler.dispatcher import Unreachable
 from scheduler.helper_timers import HelperTimers
 from scheduler.horizon import Planner
+from scheduler.lead import Lead
 from scheduler.metrics import Metrics
 from scheduler.timers import DoseTimers
 from scheduler.visits import VisitTimers, VisitWords
@@ -78,6 +80,8 @@ class Engine:
         self._sooner: datetime | None = None
         self.armed = asyncio.Event()
         """Set once `run_forever` has finished its first round and armed its first wake-up."""
+        self.lead = Lead(self.config.lookahead, self.config.lookahead_most)
+        self._early = self.config.lookahead
         self.planner = Planner(store, clock, self.config, self.metrics)
         self.helper_timers = HelperTimers(
             store, clock, composer, self.config, self.poke, self.worker_id
@@ -132,12 +136,21 @@ class Engine:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             found = [
-                await tx.doses.next_check(now, early=self.config.lookahead),
+                await tx.doses.next_check(now, early=self._early),
                 await tx.timers.next_due(now),
             ]
         if self.visit_timers is not None:
             found.append(await self.visit_timers.next_due())
         return min((at for at in found if at is not None), default=None)
+
+    async def refresh_lead(self) -> timedelta:
+        """How far ahead of their instant first reminders are claimed from now on, from the
+        count of those due within `EngineConfig.lookahead_most` (`scheduler.lead`);
+        `run_forever` asks before every sleep."""
+        now = self.clock.now()
+        coming = await self.store.doses.count_first_due(now, now + self.config.lookahead_most)
+        self._early = self.lead.ahead(coming)
+        return self._early
 
     async def tick(self) -> TickReport:
         """Claim due timers and process them; one bounded batch: first the helper timers that
@@ -145,7 +158,9 @@ class Engine:
         report = TickReport()
         now = self.clock.now()
         await self.helper_timers.run_due(now, report)
-        await self.dose_timers.tick(now, report)
+        began = self.clock.monotonic()
+        await self.dose_timers.tick(now, report, early=self._early)
+        self.lead.observe(report.reminded, self.clock.monotonic() - began)
         if self.visit_timers is not None:
             await self.visit_timers.run_due(now)
         return report
@@ -223,6 +238,7 @@ class Engine:
         now = self.clock.now()
         candidates = [now + self.config.max_idle]
         try:
+            await self.refresh_lead()
             due = await self.next_due()
         except Exception as exc:
             log.error("engine could not read the next due instant: %s", type(exc).__name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scheduler.closing import WindowClose
 from scheduler.compose import Composer
@@ -70,8 +70,9 @@ class DoseTimers:
             dose=dose,
         )
 
-    async def tick(self, now: datetime, report: TickReport) -> None:
-        """Claim due timers and process them; one bounded batch.
+    async def tick(self, now: datetime, report: TickReport, *, early: timedelta) -> None:
+        """Claim due timers and process them; one bounded batch; first reminders up to
+        `early` ahead of their instant (`scheduler.lead`).
 
         1. Claim up to `batch_size` slots whose ``next_check_at`` has come, under a lease with
            a fresh claim token (so a later claim of the same rows by anyone is a new owner).
@@ -88,7 +89,7 @@ class DoseTimers:
         owner = f"{self.worker_id}:{secrets.token_hex(6)}"
         async with self.store.transaction() as tx:
             claimed = await tx.doses.claim_timers(
-                now, self.config.batch_size, self.config.lease, owner, early=self.config.lookahead
+                now, self.config.batch_size, self.config.lease, owner, early=early
             )
         report.claimed = len(claimed)
         if not claimed:
@@ -173,9 +174,9 @@ def _decide(slot: DoseSlot, now: datetime) -> _Decision:
     """What the timers of one claimed slot whose window is still open call for.
 
     1. Not reminded yet: the reminder (late if the engine was down, still in the window),
-       as a reminder even if a nudge's instant has also passed; claimed up to `lookahead`
-       early, it is sent from its due instant, and the next check is the first timer after
-       that.
+       as a reminder even if a nudge's instant has also passed; claimed up to the lead
+       early (`scheduler.lead`), it is sent from its due instant, and the next check is the
+       first timer after that.
     2. Reminded: if timers came due since ``next_check_at``, the latest of them (a snoozed
        reminder as a reminder, else a nudge); several overdue nudges become one.
     3. The next check is the first timer after now (the close at the latest).

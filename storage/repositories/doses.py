@@ -485,6 +485,22 @@ class DoseRepository(Repository):
             instants = [instant for instant in (free, held) if instant is not None]
             return min(instants) if instants else None
 
+    async def count_first_due(self, now: datetime, until: datetime) -> int:
+        """How many slots not reminded yet come due by ``until`` and are free to claim (at
+        ``now``): the size of the coming burst, for the engine's lead (`scheduler.lead`).
+        One count over the (state, next_check_at) index."""
+        async with self._transaction() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(DoseSlotRow)
+                .where(
+                    DoseSlotRow.state == SlotPhase.PLANNED.value,
+                    DoseSlotRow.next_check_at <= until,
+                    or_(DoseSlotRow.lease_until.is_(None), DoseSlotRow.lease_until < now),
+                )
+            )
+            return int(found or 0)
+
     async def sweep_leases(self, now: datetime) -> int:
         """Clear leases that ran out (their worker died); returns how many."""
         async with self._transaction() as session:
