@@ -62,6 +62,17 @@ class Installation:
     async def open_store(self) -> Store:
         return await Store.open(self.database_url, self.keyring)
 
+    async def queued(self, chat: int, text: str, key: str) -> str:
+        """A patient reachable at Telegram chat `chat`, with `text` waiting in the outbox
+        (dedupe `key`); the patient's id."""
+        store = await self.open_store()
+        try:
+            patient_id = await enrol_patient(store, chat)
+            await queue_message(store, patient_id, text, key)
+        finally:
+            await store.close()
+        return patient_id
+
     async def start(self, *args: str, env: Mapping[str, str] | None = None) -> Run:
         process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.run_support import Installation, Run, enrol_patient, queue_message
+from tests.cli.run_support import Installation, Run
 from tests.fakebotapi import FakeBotApi, FakeUser
 from tests.fakebotapi import fake_bot_api as fake_bot_api
 
@@ -105,12 +105,7 @@ async def test_run_arms_the_engine_before_it_loads_telegram_then_answers_and_sen
     fake_bot_api: FakeBotApi, tmp_path: Path
 ) -> None:
     place = Installation.create(tmp_path, fake_bot_api)
-    store = await place.open_store()
-    try:
-        patient_id = await enrol_patient(store, CHAT)
-        await queue_message(store, patient_id, "queued before the start", "lazy")
-    finally:
-        await store.close()
+    await place.queued(CHAT, "queued before the start", "lazy")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.run_support import Installation, enrol_patient, queue_message
+from tests.cli.run_support import Installation
 from tests.fakebotapi import TEST_TOKEN, FakeBotApi
 from tests.fakebotapi import fake_bot_api as fake_bot_api
 
@@ -24,12 +24,7 @@ async def test_at_debug_the_sql_drivers_stay_quiet_and_nothing_identifying_is_lo
     fake_bot_api: FakeBotApi, tmp_path: Path
 ) -> None:
     place = Installation.create(tmp_path, fake_bot_api)
-    store = await place.open_store()
-    try:
-        patient_id = await enrol_patient(store, CHAT)
-        await queue_message(store, patient_id, TEXT, "debug")
-    finally:
-        await store.close()
+    patient_id = await place.queued(CHAT, TEXT, "debug")
     run = await place.start("--log-level", "debug")
     try:
         await fake_bot_api.wait_for(lambda: TEXT in fake_bot_api.delivered_texts(CHAT), within=20)
