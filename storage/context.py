@@ -59,6 +59,7 @@ class StoreContext:
             await self.audit_integrity_failure(failure)
             raise
         finally:
+            session_crypto(session.sync_session).clear()
             await session.close()
 
     async def audit_integrity_failure(self, failure: IntegrityError) -> None:
