@@ -102,27 +102,27 @@ SLOT_COLUMNS = (
 
 def slot_of(crypto: SessionCrypto, row: Any) -> DoseSlot:
     """A slot from a row of `SLOT_COLUMNS`, its dose opened as the ORM would open it."""
+    # Unpacked, not read by name: a result row's attribute costs a failed lookup first.
+    slot_id, patient_id, enrolment_id, due_at, window_ends_at, phase, at, version, dose, _ = row
     due_at, window_ends_at, dose = _exact(
-        row.due_at,
-        row.window_ends_at,
-        DoseSlotRow.dose.open_value(
-            crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._dose
-        ),
+        due_at,
+        window_ends_at,
+        DoseSlotRow.dose.open_value(crypto, DoseSlotRow.__tablename__, patient_id, slot_id, dose),
     )
     return DoseSlot(
-        id=row.id,
-        patient_id=row.patient_id,
-        enrolment_id=row.enrolment_id,
+        id=slot_id,
+        patient_id=patient_id,
+        enrolment_id=enrolment_id,
         due_at=due_at,
         window_ends_at=window_ends_at,
         state=state_of(
-            row.state,
+            phase,
             lambda: DoseSlotRow.outcome.open_value(
-                crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._outcome
+                crypto, DoseSlotRow.__tablename__, patient_id, slot_id, row[-1]
             ),
         ),
-        next_check_at=_next_check(row.state, row.next_check_at),
-        version=row.version,
+        next_check_at=_next_check(phase, at),
+        version=version,
         dose=dose,
     )
 
@@ -362,11 +362,11 @@ class DoseRepository(Repository):
                 return []
             await session.execute(
                 update(DoseSlotRow)
-                .where(DoseSlotRow.id.in_([row.id for row in rows]))
+                .where(DoseSlotRow.id.in_([row[0] for row in rows]))
                 .values(lease_owner=owner, lease_until=now + lease)
                 .execution_options(synchronize_session=False)
             )
-            await self._load_keys(session, {row.patient_id for row in rows})
+            await self._load_keys(session, {row[1] for row in rows})
             crypto = session_crypto(session.sync_session)
             return [slot_of(crypto, row) for row in rows]
 

@@ -70,11 +70,12 @@ class _OpenedOnRead(Patient):
     def of_row(cls, crypto: SessionCrypto, row: Any) -> Patient:
         patient = object.__new__(cls)
         put = object.__setattr__
-        put(patient, "id", row.id)
-        put(patient, "created_at", row.created_at)
-        put(patient, "seen_on", row.seen_on)
+        # Unpacked, not read by name: a result row's attribute costs a failed lookup first.
+        put(patient, "id", row[0])
+        put(patient, "created_at", row[1])
+        put(patient, "seen_on", row[2])
         put(patient, "_crypto", crypto)
-        put(patient, "_cells", {name: getattr(row, f"_{name}") for name in _SEALED})
+        put(patient, "_cells", dict(zip(_SEALED, row[3:], strict=True)))
         return patient
 
     def __getattr__(self, name: str) -> Any:
@@ -178,9 +179,9 @@ class PatientRepository(Repository):
                 rows = (
                     await session.execute(select(*_COLUMNS).where(PatientRow.id.in_(chunk)))
                 ).all()
-                await self._load_keys(session, [row.id for row in rows])
+                await self._load_keys(session, [row[0] for row in rows])
                 crypto = session_crypto(session.sync_session)
-                found.update((row.id, _OpenedOnRead.of_row(crypto, row)) for row in rows)
+                found.update((row[0], _OpenedOnRead.of_row(crypto, row)) for row in rows)
             return found
 
     async def exists(self, patient_id: str) -> bool:
