@@ -507,7 +507,9 @@ class OutboxRow(PatientOwned, Base):
     kind = SealedField(TEXT)
     dedupe = SealedField(TEXT)
     payload = SealedField(JSON_OBJECT)
-    sent_message_id = SealedField(OPTIONAL_TEXT)
+    sent_message_id = SealedField(OPTIONAL_TEXT, blank=True)
+    """Blank (no bytes, not sealed) until the message is sent: its plaintext ``sent_at`` and
+    ``state`` already say it has no id yet."""
     destination = SealedField(JSON_OBJECT)
     """``{"address": ..., "chat": ...}`` on ``channel`` (`storage.records.Address`)."""
 

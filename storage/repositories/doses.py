@@ -12,6 +12,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
+from storage.expanding import one_of
 from storage.models import DoseEventRow, DoseSlotRow, EnrolmentRow
 from storage.records import (
     DoseEvent,
@@ -362,7 +363,7 @@ class DoseRepository(Repository):
                 return []
             await session.execute(
                 update(DoseSlotRow)
-                .where(DoseSlotRow.id.in_([row[0] for row in rows]))
+                .where(one_of(DoseSlotRow.id, [row[0] for row in rows]))
                 .values(lease_owner=owner, lease_until=now + lease)
                 .execution_options(synchronize_session=False)
             )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
+from storage.expanding import one_of
 from storage.models import PatientRow
 from storage.records import Consent, Patient
 from storage.repositories.base import Repository
@@ -177,7 +178,7 @@ class PatientRepository(Repository):
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = (
-                    await session.execute(select(*_COLUMNS).where(PatientRow.id.in_(chunk)))
+                    await session.execute(select(*_COLUMNS).where(one_of(PatientRow.id, chunk)))
                 ).all()
                 await self._load_keys(session, [row[0] for row in rows])
                 crypto = session_crypto(session.sync_session)
