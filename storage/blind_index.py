@@ -20,6 +20,7 @@ wrapped copy also lets the store prove at start-up that the configured master ke
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 LookupKind = str
@@ -33,14 +34,17 @@ class BlindIndex:
         if len(key) != DIGEST_BYTES:
             raise ValueError("the blind index key must be 32 bytes")
         self._key = key
+        # Keyed once: each lookup copies the keyed state instead of keying HMAC again.
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def __repr__(self) -> str:
         return "BlindIndex(<key hidden>)"
 
     def lookup(self, kind: LookupKind, value: str) -> bytes:
         """The index value for ``value``; callers pass it already normalised (see `normalise`)."""
-        # The one-shot form: the same digest without an HMAC object per lookup.
-        return hmac.digest(self._key, f"tbbot/v1|{kind}|{value}".encode(), "sha256")
+        mac = self._keyed.copy()
+        mac.update(f"tbbot/v1|{kind}|{value}".encode())
+        return mac.digest()
 
 
 def normalise(kind: LookupKind, value: str) -> str:

@@ -99,8 +99,19 @@ def _sqlite_text(value: datetime | None) -> str | None:
     """The stored text of an aware UTC instant (from `UTCDateTime.process_bind_param`)."""
     if value is None:
         return None
-    text = str(value)  # "2026-03-02 08:00:00[.ffffff]+00:00"
-    return text[:26] if value.microsecond else text[:19] + ".000000"
+    return _SQLITE_TEXT % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
+
+
+_SQLITE_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+"""The dialect's default storage format, with positions for the fields."""
 
 
 def _sqlite_instant(value: str | None) -> datetime | None:
