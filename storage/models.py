@@ -64,7 +64,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return _SQLiteInstant() if dialect.name == "sqlite" else super().load_dialect_impl(dialect)
+        return _SQLITE_INSTANT if dialect.name == "sqlite" else super().load_dialect_impl(dialect)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -93,6 +93,9 @@ class _SQLiteInstant(sqlite.DATETIME):
         self, dialect: Dialect, coltype: object
     ) -> Callable[[Any], datetime | None]:
         return _sqlite_instant
+
+
+_SQLITE_INSTANT = _SQLiteInstant()  # type: ignore[no-untyped-call]  # the dialect's own __init__
 
 
 def _sqlite_text(value: datetime | None) -> str | None:

@@ -158,7 +158,7 @@ _MOVES = {
 def _stored_instant(dialect: Dialect) -> Callable[[datetime | None], str | None]:
     """An instant as text in the form the dialect's ``next_check_at`` column takes it (on
     SQLite the naive UTC text it stores and compares; on PostgreSQL, ISO 8601)."""
-    column_type = DoseSlotRow.__table__.c.next_check_at.type  # type: ignore[attr-defined]
+    column_type = DoseSlotRow.__table__.c.next_check_at.type
     process = column_type.dialect_impl(dialect).bind_processor(dialect)
 
     def stored(instant: datetime | None) -> str | None:
