@@ -15,7 +15,7 @@ from scheduler.doses import DoseSnapshot, snoozes_of, timers_of
 from scheduler.ladder import Step, Timer
 from scheduler.metrics import Metrics
 from scheduler.outbox import Kind, Payload
-from storage.errors import NotFound
+from storage.errors import IntegrityError, NotFound
 from storage.records import (
     PATIENT,
     DoseSlot,
@@ -76,8 +76,9 @@ class DoseTimers:
 
         1. Claim up to `batch_size` slots whose ``next_check_at`` has come, under a lease with
            a fresh claim token (so a later claim of the same rows by anyone is a new owner).
-        2. In one transaction, read their patients; for each slot whose window is still open,
-           decide its step (`_decide`) and compose its message.
+        2. In one transaction, read their patients (each cell opened as the composer reads
+           it); for each slot whose window is still open, decide its step (`_decide`) and
+           compose its message.
         3. Move all of them on in one conditional statement (claim token and version per
            row); write the outbox rows of those that moved, in one flush. A slot the patient
            answered meanwhile, or another worker took over, does not move and sends nothing.
@@ -111,6 +112,10 @@ class DoseTimers:
                     if decision.step is not None:
                         nudge = decision.step is Step.NUDGE
                         payload = self.composer.reminder(patient, slot, decision.step, nudge=nudge)
+                except IntegrityError:
+                    # A cell of the patient opened as the composer read it and failed: the
+                    # batch fails and the store audits it, as when the read opened them all.
+                    raise
                 except Exception as exc:
                     report.failed += 1  # left leased: it comes back when the lease ends
                     log.error("dose slot %s: %s", slot.id, type(exc).__name__)

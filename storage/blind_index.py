@@ -34,14 +34,17 @@ class BlindIndex:
         if len(key) != DIGEST_BYTES:
             raise ValueError("the blind index key must be 32 bytes")
         self._key = key
+        # Keyed once: each lookup copies the keyed state instead of keying HMAC again.
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def __repr__(self) -> str:
         return "BlindIndex(<key hidden>)"
 
     def lookup(self, kind: LookupKind, value: str) -> bytes:
         """The index value for ``value``; callers pass it already normalised (see `normalise`)."""
-        message = f"tbbot/v1|{kind}|{value}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+        mac = self._keyed.copy()
+        mac.update(f"tbbot/v1|{kind}|{value}".encode())
+        return mac.digest()
 
 
 def normalise(kind: LookupKind, value: str) -> str:

@@ -18,6 +18,7 @@ from storage.blind_index import BlindIndex
 from storage.crypto import AuthenticationFailed, DataKeyCache
 from storage.db import database_errors
 from storage.errors import IntegrityError, NotFound
+from storage.expanding import one_of
 from storage.keyring import Keyring
 from storage.models import AuditRow, DataKeyRow
 from storage.session import session_crypto
@@ -59,6 +60,7 @@ class StoreContext:
             await self.audit_integrity_failure(failure)
             raise
         finally:
+            session_crypto(session.sync_session).clear()
             await session.close()
 
     async def audit_integrity_failure(self, failure: IntegrityError) -> None:
@@ -97,7 +99,7 @@ class StoreContext:
             chunk = missing[start : start + _KEY_QUERY_CHUNK]
             rows = await session.execute(
                 select(DataKeyRow.patient_id, DataKeyRow.key_id, DataKeyRow.wrapped).where(
-                    DataKeyRow.patient_id.in_(chunk)
+                    one_of(DataKeyRow.patient_id, chunk)
                 )
             )
             found = set()

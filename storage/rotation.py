@@ -20,7 +20,7 @@ from storage.crypto import AuthenticationFailed
 from storage.errors import IntegrityError
 from storage.keyring import Keyring
 from storage.models import SEALED_MODELS, AuditRow, DataKeyRow, StoreKeyRow
-from storage.sealed import SealedRow, sealed_fields
+from storage.sealed import BLANK, SealedRow, sealed_fields
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -230,7 +230,8 @@ async def _verify_model(
                 if row.data_key_owner() not in readable:
                     continue
                 for sealed in fields:
-                    if getattr(row, sealed.storage) is None:
+                    stored = getattr(row, sealed.storage)
+                    if stored is None or (sealed.blank and stored == BLANK):
                         continue  # an optional cell left empty (an open slot's outcome)
                     try:
                         getattr(row, sealed.column)

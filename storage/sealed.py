@@ -29,7 +29,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, overload
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, object_session
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 CRYPTO_INFO_KEY = "tbbot.crypto"
+BLANK = b""
 _PENDING = "_tbbot_pending"
 _PLAIN_PREFIX = "_tbbot_plain_"
 
@@ -177,8 +178,12 @@ def _crypto_of(row: SealedRow) -> SessionCrypto:
 class SealedField(Generic[T]):
     """A descriptor for one encrypted column; see the module docstring."""
 
-    def __init__(self, codec: Codec[T]) -> None:
+    def __init__(self, codec: Codec[T], *, blank: bool = False) -> None:
         self.codec = codec
+        self.blank = blank
+        """A cell of no bytes reads as None: the value of an optional field that nothing has
+        set yet (the outbox's message id before the send), written without sealing by the
+        bulk path, where the row's plaintext already says as much (`blank_value`)."""
         self.column = ""
         self.storage = ""
         self._plain = ""
@@ -235,7 +240,15 @@ class SealedField(Generic[T]):
         self, crypto: SessionCrypto, table: str, owner: str, row_id: str, sealed: bytes
     ) -> T:
         """The value in this column's ciphertext ``sealed`` of row ``row_id`` of ``table``."""
+        if self.blank and sealed == BLANK:
+            return cast(T, None)
         return self.codec.decode(crypto.open(owner, table, self.column, row_id, sealed))
+
+    def blank_value(self) -> bytes:
+        """The cell of a `blank` field that holds None."""
+        if not self.blank:
+            raise StoreError(f"{self.column} is sealed even when empty")
+        return BLANK
 
 
 def sealed_fields(model: type[SealedRow]) -> list[SealedField[Any]]:

@@ -36,6 +36,11 @@ class SessionCrypto:
     def add(self, patient_id: str, cipher: AESGCM) -> None:
         self._ciphers[patient_id] = cipher
 
+    def clear(self) -> None:
+        """Let go of every cipher: the transaction is over (records that open cells on first
+        read, `storage.repositories.patients`, hold this context until then)."""
+        self._ciphers.clear()
+
     def _cipher(self, patient_id: str) -> AESGCM:
         cipher = self._ciphers.get(patient_id)
         if cipher is None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
-from storage.models import Base, DoseEventRow, DoseSlotRow, EnrolmentRow
+from storage.expanding import one_of
+from storage.models import DoseEventRow, DoseSlotRow, EnrolmentRow
 from storage.records import (
     DoseEvent,
     DoseOutcome,
@@ -100,29 +103,69 @@ SLOT_COLUMNS = (
 
 def slot_of(crypto: SessionCrypto, row: Any) -> DoseSlot:
     """A slot from a row of `SLOT_COLUMNS`, its dose opened as the ORM would open it."""
+    # Unpacked, not read by name: a result row's attribute costs a failed lookup first.
+    slot_id, patient_id, enrolment_id, due_at, window_ends_at, phase, at, version, dose, _ = row
     due_at, window_ends_at, dose = _exact(
-        row.due_at,
-        row.window_ends_at,
-        DoseSlotRow.dose.open_value(
-            crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._dose
-        ),
+        due_at,
+        window_ends_at,
+        DoseSlotRow.dose.open_value(crypto, DoseSlotRow.__tablename__, patient_id, slot_id, dose),
     )
     return DoseSlot(
-        id=row.id,
-        patient_id=row.patient_id,
-        enrolment_id=row.enrolment_id,
+        id=slot_id,
+        patient_id=patient_id,
+        enrolment_id=enrolment_id,
         due_at=due_at,
         window_ends_at=window_ends_at,
         state=state_of(
-            row.state,
+            phase,
             lambda: DoseSlotRow.outcome.open_value(
-                crypto, DoseSlotRow.__tablename__, row.patient_id, row.id, row._outcome
+                crypto, DoseSlotRow.__tablename__, patient_id, slot_id, row[-1]
             ),
         ),
-        next_check_at=_next_check(row.state, row.next_check_at),
-        version=row.version,
+        next_check_at=_next_check(phase, at),
+        version=version,
         dose=dose,
     )
+
+
+# `DoseRepository.advance_many`'s one statement: the moves are a JSON array of ``[id,
+# expected version, state, next_check_at]`` rows bound as one value, so the statement's text
+# and its two bound values are the same whatever the batch's size.
+_MOVES = {
+    "sqlite": text(
+        "UPDATE dose_slots SET state = json_extract(m.value, '$[2]'), "
+        "next_check_at = json_extract(m.value, '$[3]'), version = dose_slots.version + 1, "
+        "lease_owner = NULL, lease_until = NULL "
+        "FROM json_each(:moves) AS m "
+        "WHERE dose_slots.id = json_extract(m.value, '$[0]') "
+        "AND dose_slots.version = json_extract(m.value, '$[1]') "
+        "AND dose_slots.lease_owner = :owner "
+        "RETURNING dose_slots.id"
+    ),
+    "postgresql": text(
+        "UPDATE dose_slots SET state = m.v ->> 2, "
+        "next_check_at = CAST(m.v ->> 3 AS TIMESTAMP WITH TIME ZONE), "
+        "version = dose_slots.version + 1, lease_owner = NULL, lease_until = NULL "
+        "FROM json_array_elements(CAST(:moves AS JSON)) AS m(v) "
+        "WHERE dose_slots.id = m.v ->> 0 "
+        "AND dose_slots.version = CAST(m.v ->> 1 AS INTEGER) "
+        "AND dose_slots.lease_owner = :owner "
+        "RETURNING dose_slots.id"
+    ),
+}
+
+
+def _stored_instant(dialect: Dialect) -> Callable[[datetime | None], str | None]:
+    """An instant as text in the form the dialect's ``next_check_at`` column takes it (on
+    SQLite the naive UTC text it stores and compares; on PostgreSQL, ISO 8601)."""
+    column_type = DoseSlotRow.__table__.c.next_check_at.type
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+
+    def stored(instant: datetime | None) -> str | None:
+        value = instant if process is None else process(instant)
+        return None if value is None else value if isinstance(value, str) else value.isoformat()
+
+    return stored
 
 
 def to_event(row: DoseEventRow) -> DoseEvent:
@@ -320,11 +363,11 @@ class DoseRepository(Repository):
                 return []
             await session.execute(
                 update(DoseSlotRow)
-                .where(DoseSlotRow.id.in_([row.id for row in rows]))
+                .where(one_of(DoseSlotRow.id, [row[0] for row in rows]))
                 .values(lease_owner=owner, lease_until=now + lease)
                 .execution_options(synchronize_session=False)
             )
-            await self._load_keys(session, {row.patient_id for row in rows})
+            await self._load_keys(session, {row[1] for row in rows})
             crypto = session_crypto(session.sync_session)
             return [slot_of(crypto, row) for row in rows]
 
@@ -364,61 +407,26 @@ class DoseRepository(Repository):
         """`advance` for many claimed slots in one statement: each ``(slot id, expected
         version, state, next_check_at)``. Returns the ids that moved.
 
-        1. One executemany UPDATE, each row conditional on its version and the claim token.
-        2. Read back which rows now show exactly this move (version + 1, the new state and
-           check instant, no lease): a driver's summed rowcount cannot say which rows lost,
-           and a patient's answer in between also bumps the version but sets another state.
+        One UPDATE joined to the moves (a JSON array bound as one value, `_MOVES`): the rows
+        whose id is given, whose lease is ``owner``'s and whose version is the one expected
+        for that id take their own state and check instant, the next version and no lease;
+        ``RETURNING id`` says exactly which rows moved. A slot the patient answered in
+        between (its version bumped) or another worker took over (its lease) is not among
+        them.
         """
         if not moves:
             return set()
-        table = Base.metadata.tables[DoseSlotRow.__tablename__]
-        statement = (
-            update(table)
-            .where(
-                table.c.id == bindparam("b_id"),
-                table.c.version == bindparam("b_version"),
-                table.c.lease_owner == owner,
-            )
-            .values(
-                state=bindparam("b_state"),
-                next_check_at=bindparam("b_next"),
-                version=bindparam("b_new_version"),
-                lease_owner=None,
-                lease_until=None,
-            )
-        )
         async with self._transaction() as session:
-            await session.execute(
-                statement,
-                [
-                    {
-                        "b_id": slot_id,
-                        "b_version": version,
-                        "b_state": state.phase.value,
-                        "b_next": next_check_at,
-                        "b_new_version": version + 1,
-                    }
-                    for slot_id, version, state, next_check_at in moves
-                ],
+            dialect = self._context.engine.dialect
+            stored = _stored_instant(dialect)
+            rows = [
+                [slot_id, version, state.phase.value, stored(next_check_at)]
+                for slot_id, version, state, next_check_at in moves
+            ]
+            moved = await session.execute(
+                _MOVES[dialect.name], {"moves": json.dumps(rows), "owner": owner}
             )
-            wanted = {
-                slot_id: (version + 1, state.phase.value, nxt)
-                for slot_id, version, state, nxt in moves
-            }
-            rows = await session.execute(
-                select(
-                    DoseSlotRow.id,
-                    DoseSlotRow.version,
-                    DoseSlotRow.state,
-                    DoseSlotRow.next_check_at,
-                    DoseSlotRow.lease_owner,
-                ).where(DoseSlotRow.id.in_(list(wanted)))
-            )
-            return {
-                slot_id
-                for slot_id, version, state, nxt, lease in rows
-                if lease is None and wanted[slot_id] == (version, state, nxt)
-            }
+            return set(moved.scalars())
 
     async def release(self, slot_id: str, owner: str) -> None:
         """Give a claimed slot back unchanged (e.g. its processing failed): due again at once."""

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from dataclasses import fields
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
+from storage.expanding import one_of
 from storage.models import PatientRow
 from storage.records import Consent, Patient
 from storage.repositories.base import Repository
-from storage.sealed import new_id
+from storage.sealed import SealedField, new_id
 from storage.session import SessionCrypto, session_crypto
 
 
@@ -52,24 +54,61 @@ _COLUMNS = (
 )
 
 
-def _patient_of(crypto: SessionCrypto, row: Any) -> Patient:
-    """`to_patient` for a row of `_COLUMNS`: the same cells opened by the same fields."""
-    pid = row.id
-    consent = PatientRow.consent.open_value(crypto, _TABLE, pid, pid, row._consent)
-    preferences: dict[str, Any] = {}
-    if row._preferences is not None:  # see `_preferences`
-        preferences = PatientRow.preferences.open_value(crypto, _TABLE, pid, pid, row._preferences)
-    return Patient(
-        id=pid,
-        alias=PatientRow.alias.open_value(crypto, _TABLE, pid, pid, row._alias),
-        language=PatientRow.language.open_value(crypto, _TABLE, pid, pid, row._language),
-        time_zone=PatientRow.time_zone.open_value(crypto, _TABLE, pid, pid, row._time_zone),
-        discreet=PatientRow.discreet.open_value(crypto, _TABLE, pid, pid, row._discreet),
-        consent=Consent.from_dict(consent),
-        created_at=row.created_at,
-        preferences=preferences,
-        seen_on=row.seen_on,
-    )
+class _OpenedOnRead(Patient):
+    """A patient read by `PatientRepository.get_many`: each sealed cell is opened when it is
+    first read, so a reader that uses two of the six pays for two (the engine's composer reads
+    the language, the discreet flag and the preferences; its test double none).
+
+    The cells and the session's crypto context are kept until each is opened. That context
+    is emptied when its transaction ends (`storage.context`), so a cell first read after the
+    transaction raises `StoreError` rather than keeping the patient's key alive in a record.
+    Made only by `of_row`; ``Patient(...)`` and `dataclasses.replace` make plain patients.
+    """
+
+    __hash__ = Patient.__hash__
+
+    @classmethod
+    def of_row(cls, crypto: SessionCrypto, row: Any) -> Patient:
+        patient = object.__new__(cls)
+        put = object.__setattr__
+        # Unpacked, not read by name: a result row's attribute costs a failed lookup first.
+        put(patient, "id", row[0])
+        put(patient, "created_at", row[1])
+        put(patient, "seen_on", row[2])
+        put(patient, "_crypto", crypto)
+        put(patient, "_cells", dict(zip(_SEALED, row[3:], strict=True)))
+        return patient
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not yet in the instance: the unopened sealed cells.
+        cells: dict[str, bytes | None] | None = self.__dict__.get("_cells")
+        if cells is None or name not in cells:
+            raise AttributeError(name)
+        value = _opened(self.__dict__["_crypto"], self.id, name, cells.pop(name))
+        object.__setattr__(self, name, value)
+        if not cells:
+            object.__delattr__(self, "_cells")
+            object.__delattr__(self, "_crypto")
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to the plain patient with the same fields (the dataclass's own equality
+        # wants the same class).
+        if not isinstance(other, Patient):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Patient))
+
+
+_SEALED = ("alias", "language", "time_zone", "discreet", "consent", "preferences")
+
+
+def _opened(crypto: SessionCrypto, pid: str, name: str, sealed: bytes | None) -> Any:
+    """One of `_SEALED` as `to_patient` reads it, opened by the same field."""
+    if name == "preferences" and sealed is None:  # see `_preferences`
+        return {}
+    field: SealedField[Any] = getattr(PatientRow, name)
+    value = field.open_value(crypto, _TABLE, pid, pid, cast(bytes, sealed))
+    return Consent.from_dict(value) if name == "consent" else value
 
 
 class PatientRepository(Repository):
@@ -130,6 +169,8 @@ class PatientRepository(Repository):
 
         Columns, not ORM objects: a burst reads thousands of patients and changes none, and
         an ORM row costs more in identity-map bookkeeping than its six cells cost to open.
+        Each cell is opened when first read (`_OpenedOnRead`), in this transaction: read the
+        patients before it ends.
         """
         async with self._transaction() as session:
             ids = list(set(patient_ids))
@@ -137,11 +178,11 @@ class PatientRepository(Repository):
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = (
-                    await session.execute(select(*_COLUMNS).where(PatientRow.id.in_(chunk)))
+                    await session.execute(select(*_COLUMNS).where(one_of(PatientRow.id, chunk)))
                 ).all()
-                await self._load_keys(session, [row.id for row in rows])
+                await self._load_keys(session, [row[0] for row in rows])
                 crypto = session_crypto(session.sync_session)
-                found.update((row.id, _patient_of(crypto, row)) for row in rows)
+                found.update((row[0], _OpenedOnRead.of_row(crypto, row)) for row in rows)
             return found
 
     async def exists(self, patient_id: str) -> bool:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select, update
+
+from storage.errors import IntegrityError
+from storage.models import Base
 from storage.records import OutboxMessage, OutboxState
 from storage.store import Store
 from tests.storage.people import NOON, add_person
@@ -113,3 +118,36 @@ async def test_a_row_queued_before_its_recipient_had_an_account_is_addressed_whe
     assert back.state is OutboxState.PENDING and back.lease_owner is None
     (sms,) = await store.outbox.claim_due(NOON, 5, LEASE, "w2", channel="sms")
     assert (sms.channel, sms.address) == ("sms", "+8613800138000")
+
+
+async def test_the_message_id_cell_is_blank_until_the_send_and_sealed_after(store: Store) -> None:
+    """A queued message has no id yet (its plaintext state says so): its cell is written
+    blank, not sealed, and reads as None; the id the channel gave is sealed like any cell,
+    and a blank written into a cell that is never blank does not open."""
+    await add_person(store, "mina", "5550193847")  # queues one reminder at NOON
+    (reminder,) = await store.outbox.claim_due(NOON, 5, LEASE, "w")
+    outbox = Base.metadata.tables["outbox"]
+
+    async def cells() -> tuple[bytes, bytes]:
+        async with store.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(outbox.c.sent_message_id, outbox.c.kind).where(
+                        outbox.c.id == reminder.entry.id
+                    )
+                )
+            ).one()
+        return bytes(row[0]), bytes(row[1])
+
+    assert (await cells())[0] == b""
+    assert reminder.entry.sent_message_id is None
+    await store.outbox.mark_sent_many([(reminder.entry.id, "4711", NOON, "w")])
+    sealed, _ = await cells()
+    assert sealed and b"4711" not in sealed
+    assert (await store.outbox.get(reminder.entry.id)).sent_message_id == "4711"
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            update(outbox).where(outbox.c.id == reminder.entry.id).values(kind=b"")
+        )
+    with pytest.raises(IntegrityError):
+        await store.outbox.get(reminder.entry.id)

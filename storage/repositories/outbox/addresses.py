@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.expanding import one_of
 from storage.models import ChannelIdentityRow, HelperRow, OutboxRow
 from storage.records import DIRECT, HELPER_PREFIX, PATIENT, Address, OutboxMessage, helper_recipient
 from storage.session import session_crypto
@@ -42,7 +43,7 @@ async def addresses_now(
                 ChannelIdentityRow._address,
                 ChannelIdentityRow._chat,
             )
-            .where(ChannelIdentityRow.patient_id.in_(patients))
+            .where(one_of(ChannelIdentityRow.patient_id, patients))
             .order_by(ChannelIdentityRow.created_at.desc(), ChannelIdentityRow.id.desc())
         )
         opened: dict[str, tuple[str, str, bytes, bytes]] = {}

@@ -121,18 +121,13 @@ def _cells(
         "not_before": message.not_before,
         "expires_at": message.expires_at,
         "attempts": 0,
-        "lease_owner": None,
-        "lease_until": None,
-        "last_error": None,
         "created_at": now,
-        "sent_at": None,
         "channel": None if to is None else to.channel,
-        "delivery": None,
-        "delivery_at": None,
+        # Not given, so NULL: no lease, error, sending or delivery yet (none has a default).
         "kind": seal(OutboxRow.kind, message.kind),
         "dedupe": seal(OutboxRow.dedupe, message.dedupe_key),
         "payload": seal(OutboxRow.payload, dict(message.payload)),
-        "sent_message_id": seal(OutboxRow.sent_message_id, None),
+        "sent_message_id": OutboxRow.sent_message_id.blank_value(),
         "destination": None
         if to is None
         else seal(OutboxRow.destination, {"address": to.address, "chat": to.chat}),
