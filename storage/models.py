@@ -73,22 +73,6 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("instants must be timezone-aware")
         return value if value.tzinfo is UTC else value.astimezone(UTC)
 
-    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
-        """On SQLite, `process_bind_param` and SQLite's own text form in one step: planning
-        binds four instants per slot, and SQLite's formatter builds a dictionary for each.
-        The text is the same ("2026-03-02 08:00:00.000000", naive UTC)."""
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-
-        def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("instants must be timezone-aware")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-        return process
-
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None or value.tzinfo is UTC:
             return value

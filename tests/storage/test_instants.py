@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -25,10 +26,15 @@ instants = st.datetimes(
 )
 
 
+def _bind_processor() -> Any:
+    """What a statement binds an instant with on SQLite: the type as the dialect adapts it."""
+    return UTCDateTime().dialect_impl(_DIALECT).bind_processor(_DIALECT)
+
+
 @given(instants)
 def test_bound_text_is_sqlalchemys(value: datetime) -> None:
-    """The text SQLAlchemy's SQLite DATETIME makes of `process_bind_param`'s naive UTC."""
-    ours = UTCDateTime().bind_processor(_DIALECT)
+    """The text SQLAlchemy's SQLite DATETIME makes of `process_bind_param`'s UTC instant."""
+    ours = _bind_processor()
     theirs = DATETIME().bind_processor(_DIALECT)
     assert ours is not None
     assert theirs is not None
@@ -37,7 +43,7 @@ def test_bound_text_is_sqlalchemys(value: datetime) -> None:
 
 
 def test_none_and_naive() -> None:
-    process = UTCDateTime().bind_processor(_DIALECT)
+    process = _bind_processor()
     assert process is not None
     assert process(None) is None
     with pytest.raises(ValueError, match="timezone-aware"):
