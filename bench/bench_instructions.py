@@ -49,8 +49,10 @@ def _counting(on: bool) -> None:
         )
 
 
-async def _burst(db: Path) -> dict[str, Any]:
-    """The engine phase of `bench.bench_engine`, on a clock that does not move."""
+async def _burst(db: Path, composer: str) -> dict[str, Any]:
+    """The engine phase of `bench.bench_engine`, on a clock that does not move; reminders
+    worded by the test composer (`plain`: one fixed line) or the bot's own (`bot`: the
+    patient's language, time and tablets, with the brief form SMS uses)."""
     from bench.bench_engine import T, _keyring
     from scheduler.clock import FakeClock
     from scheduler.engine import Engine
@@ -62,12 +64,18 @@ async def _burst(db: Path) -> dict[str, Any]:
     except ImportError:  # before the engine was split by idea
         from scheduler.engine import EngineConfig  # type: ignore[attr-defined,no-redef]
 
+    if composer == "bot":
+        from bot.compose import BotComposer
+
+        words: Any = BotComposer()
+    else:
+        words = PlainComposer()
     clock = FakeClock(T - timedelta(minutes=1))
     store = await Store.open(f"sqlite+aiosqlite:///{db}", _keyring(), clock=clock.now)
     engine = Engine(
         store,
         clock,
-        PlainComposer(),
+        words,
         config=EngineConfig(batch_size=500, lease=timedelta(minutes=5)),
         worker_id="bench",
     )
@@ -154,11 +162,18 @@ def main(argv: list[str] | None = None) -> None:
         help="reminders the dispatcher sends, limits off (0: no dispatch phase; under "
         "valgrind it takes about 20 minutes a tree on a loaded machine)",
     )
+    parser.add_argument(
+        "--composer",
+        choices=("plain", "bot"),
+        default="plain",
+        help="who words the reminders: the test composer (one fixed line, the default, as "
+        "the earlier counts) or the bot's own (the patient's language and time, tablets)",
+    )
     parser.add_argument("--burst", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dispatch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv or [])
     if args.burst:
-        print(json.dumps(asyncio.run(_burst(args.burst))))
+        print(json.dumps(asyncio.run(_burst(args.burst, args.composer))))
         return
     if args.dispatch:
         print(json.dumps(asyncio.run(_dispatch(args.dispatch, args.messages))))
@@ -179,7 +194,9 @@ def main(argv: list[str] | None = None) -> None:
                 _planned(tree, planned, args.patients)
             db = work / f"{name}-run.sqlite3"
             _copy(planned, db)
-            results[name] = _count(tree, db, work / f"{name}.callgrind", "--burst")
+            results[name] = _count(
+                tree, db, work / f"{name}.callgrind", "--composer", args.composer, "--burst"
+            )
             if args.messages:
                 results[name]["dispatch"] = _count(
                     tree,
@@ -192,7 +209,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name}: {results[name]}", flush=True)
     first = next(iter(results.values()))
     base = first["instructions"] / first["reminded"]
-    print(f"-- {args.patients:,} patients: instructions per reminder of the burst (callgrind)")
+    print(
+        f"-- {args.patients:,} patients, {args.composer} composer: instructions per reminder "
+        "of the burst (callgrind)"
+    )
     for name, r in results.items():
         per = r["instructions"] / r["reminded"]
         print(f"{name:>8}: {per:,.0f} per reminder over {r['reminded']:,} ({per / base:.2f}x)")

@@ -25,6 +25,8 @@ LOCALES = ("en", "ko", "zh_Hans")
 DEFAULT_LOCALE = "en"
 LOCALE_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
+TIMES_KEPT = 4096
+"""Local times kept formatted per translator (a day of doses in every zone is far fewer)."""
 
 # Telegram sends IETF tags ("ko", "zh-hans", "zh-CN", "en-GB"); Traditional-script readers are
 # offered Simplified Chinese as the nearest catalogue we ship, and can change it in /settings.
@@ -62,6 +64,7 @@ class Translator:
         self.locale = locale
         self._babel_locale = Locale.parse(locale)
         self._messages = messages
+        self._times: dict[tuple[object, ...], str] = {}
 
     def _(self, message: str, **params: object) -> str:
         """The translation of `message` with its placeholders filled."""
@@ -88,7 +91,17 @@ class Translator:
         return format_date(value, format=format, locale=self._babel_locale)
 
     def time(self, value: time | datetime, format: str = "short") -> str:
-        return format_time(value, format=format, locale=self._babel_locale)
+        # A burst words thousands of reminders for a handful of local times, and Babel's
+        # formatting is the dearest step of wording one. The zone and fold are part of the
+        # key: aware datetimes that are one instant compare equal whatever their zone.
+        key = (format, value, value.tzinfo, value.fold)
+        found = self._times.get(key)
+        if found is None:
+            if len(self._times) >= TIMES_KEPT:
+                self._times.clear()
+            found = format_time(value, format=format, locale=self._babel_locale)
+            self._times[key] = found
+        return found
 
     def datetime(self, value: datetime, format: str = "medium") -> str:
         return format_datetime(value, format=format, locale=self._babel_locale)
