@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bot.channels import CHANNELS
 from bot.config import Settings
 from bot.errors import UsageError
-from bot.lifecycle import CANCEL_GRACE, STOP_WITHIN, Part, run_until_stopped
+from bot.lifecycle import Part, finish, run_until_stopped
 from bot.logsafe import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.telegram.channel import TELEGRAM, with_bot_name
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.health import ChannelWatch, SendWatch
-    from bot.sms.wiring import SmsPrepared, SmsService
+    from bot.sms.wiring import SmsPrepared
     from bot.telegram.app import TelegramApplication
     from bot.telegram.link import TelegramLink
     from bot.telegram.webhook import WebhookConfig
@@ -93,10 +93,13 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
     clock = SystemClock()
     stop = asyncio.Event()
     me = worker_id()
+    sms: SmsPrepared | None = None
     try:
         sms = _prepare_sms(settings, store, clock)
         await release_dead(store, me)  # a crash before this start must not delay anyone
     except BaseException:
+        if sms is not None:
+            await sms.close()
         await store.close()
         raise
     specs = [_telegram_spec(settings) if spec.name == TELEGRAM.name else spec for spec in CHANNELS]
@@ -116,23 +119,22 @@ async def run(settings: Settings, *, webhook: bool = False) -> int:
             loop.add_signal_handler(signum, stop.set)
     engine = asyncio.ensure_future(runtime.engine.run_forever(stop))
     server: WebServer | None = None
-    service: SmsService | None = None
     try:
         await _until_armed(runtime, engine, stop)
         async with contextlib.AsyncExitStack() as stack:
-            parts, server, service = await _start_the_rest(
+            parts, server = await _start_the_rest(
                 settings, token, runtime, sms, hook, listen, me, stack
             )
             parts = {"the reminder engine": lambda _stop: engine, **parts}
-            log.info("tbbot is running%s", " with SMS" if service is not None else "")
+            log.info("tbbot is running%s", " with SMS" if sms is not None else "")
             ok = await run_until_stopped(parts, stop)
     finally:
         stop.set()
-        await _finish(engine)
+        await finish({engine})  # ended already, unless a later step of the start failed
         if server is not None:
             await server.stop()
-        if service is not None:
-            await service.close()
+        if sms is not None:  # its gateway sessions were opened before anything else started
+            await sms.close()
         await store.close()
     log.info("tbbot stopped")
     return 0 if ok else 1
@@ -151,16 +153,6 @@ async def _until_armed(runtime: Runtime, engine: asyncio.Future[None], stop: asy
         stopped.cancel()
 
 
-async def _finish(engine: asyncio.Future[None]) -> None:
-    """The engine's end after a stop: already there when `run_until_stopped` ran; within
-    `STOP_WITHIN` seconds (then cancelled) when a later step of the start failed."""
-    if not engine.done():
-        await asyncio.wait({engine}, timeout=STOP_WITHIN)
-    if not engine.done():
-        engine.cancel()
-        await asyncio.wait({engine}, timeout=CANCEL_GRACE)
-
-
 async def _start_the_rest(
     settings: Settings,
     token: str,
@@ -170,9 +162,9 @@ async def _start_the_rest(
     listen: tuple[str, int] | None,
     me: str,
     stack: contextlib.AsyncExitStack,
-) -> tuple[dict[str, Part], WebServer, SmsService | None]:
-    """Everything but the engine (step 4 of `run`): the parts to run beside it, the web
-    server (serving already when `listen` is set), and the SMS service."""
+) -> tuple[dict[str, Part], WebServer]:
+    """Everything but the engine (step 4 of `run`): the parts to run beside it, and the web
+    server (serving already when `listen` is set)."""
     from bot.health import ChannelWatch, DeadMansSwitch, Health
     from bot.web.metrics import metrics_routes
     from bot.web.server import WebServer
@@ -193,7 +185,6 @@ async def _start_the_rest(
             server.add_routes(link.webhook.routes())
         watches[TELEGRAM.name] = ChannelWatch(lambda: link.connected, telegram_sends)
         parts["the Telegram link"] = link.run
-    service = None
     if sms is not None:
         runtime.deliver(sms.spec.name, sms.sender)
         service = sms.attach(runtime)
@@ -207,7 +198,7 @@ async def _start_the_rest(
     server.add_routes(metrics_routes(runtime.engine.metrics, runtime.store, clock.now))
     if listen is not None:
         await _serve(server, listen)
-    return parts, server, service
+    return parts, server
 
 
 async def _telegram_sender(

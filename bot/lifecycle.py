@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +40,16 @@ async def run_until_stopped(
     Returns False if a part failed or ended before `stop` (the caller exits non-zero then);
     a part cancelled at the deadline is only logged: the stop itself went as asked.
     """
-    tasks = {asyncio.ensure_future(part(stop)): name for name, part in parts.items()}
+    tasks: dict[asyncio.Future[Any], str] = {
+        asyncio.ensure_future(part(stop)): name for name, part in parts.items()
+    }
     stopper = asyncio.ensure_future(stop.wait())
     await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
     early = [name for task, name in tasks.items() if task.done()] if not stop.is_set() else []
     stop.set()
-    _, pending = await asyncio.wait(tasks, timeout=within)
-    for task in pending:
+    for task in await finish(tasks, within):
         logger.warning("%s did not stop within %.0f s; cancelled", tasks[task], within)
-        task.cancel()
-    if pending:
-        await asyncio.wait(pending, timeout=CANCEL_GRACE)
     ok = True
     for task, name in tasks.items():
         if task.done() and not task.cancelled() and task.exception() is not None:
@@ -61,3 +60,18 @@ async def run_until_stopped(
             logger.error("%s ended unexpectedly", name)
             ok = False
     return ok
+
+
+async def finish(
+    tasks: Collection[asyncio.Future[Any]], within: float = STOP_WITHIN
+) -> set[asyncio.Future[Any]]:
+    """Wait up to `within` seconds for `tasks`, already asked to stop; cancel those still
+    running and give them `CANCEL_GRACE` seconds to unwind. Returns the cancelled ones."""
+    if not tasks:
+        return set()
+    _, pending = await asyncio.wait(tasks, timeout=within)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=CANCEL_GRACE)
+    return pending

@@ -65,6 +65,9 @@ class SmsPrepared:
         )
         return SmsService(self, runtime.store, runtime.clock, receiver, inbound)
 
+    async def close(self) -> None:
+        await self.transport.close()
+
 
 @dataclass
 class SmsService:
@@ -94,9 +97,6 @@ class SmsService:
                 log.error("sms watch: %s", type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), PROBE_EVERY.total_seconds())
-
-    async def close(self) -> None:
-        await self.prepared.transport.close()
 
 
 def sms_from_settings(settings: Settings, store: Store, clock: Clock) -> SmsPrepared | None:

@@ -31,7 +31,11 @@ class WebServer:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, host, port)
-        await self._site.start()
+        try:
+            await self._site.start()
+        except BaseException:
+            await self.stop()  # a port already taken must not leave the runner behind
+            raise
 
     @property
     def port(self) -> int:

@@ -24,16 +24,11 @@ from bot.sms.webhooks import WEBHOOK_PATH
 from scheduler.outbox import Kind, Payload
 from storage.records import PATIENT, OutboxMessage
 from tests.fakegateway import FakeGateway
+from tests.ports import free_port
 
 TBBOT = Path(sys.executable).with_name("tbbot")
 KEY = "signing key of the test phone"
 LI = "+8613800138000"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Bot:
@@ -201,3 +196,27 @@ async def test_kill_9_while_sending_loses_nothing_and_sends_nothing_twice(
     assert set(gateway.messages) == set(ids), "a message was lost"
     accepted = [s for method, path, s in gateway.requests if method == "POST" and s == 202]
     assert len(accepted) == len(ids), "a message was sent twice"
+
+
+async def test_a_port_already_taken_stops_the_start_with_the_reason_and_nothing_left_open(
+    bot: Bot,
+) -> None:
+    await bot.keys()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", bot.port))
+        squatter.listen()
+        process = await asyncio.create_subprocess_exec(
+            str(TBBOT),
+            "run",
+            env=bot.env,
+            cwd=bot.cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+    said = output.decode()
+    assert process.returncode == 2, said
+    assert f"TBBOT_HTTP_LISTEN: cannot listen on 127.0.0.1:{bot.port}" in said
+    # The gateway's HTTP session, opened before the web server, is closed on the way out.
+    assert "Unclosed" not in said
+    assert "Traceback" not in said

@@ -15,6 +15,7 @@ import pytest
 from tests.cli.run_support import Installation, enrol_patient, queue_message
 from tests.fakebotapi import FakeBotApi, Fault
 from tests.fakebotapi import fake_bot_api as fake_bot_api
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
@@ -30,9 +31,9 @@ async def health(port: int) -> tuple[int, dict[str, Any]]:
 
 
 async def test_the_api_unreachable_at_start_keeps_the_bot_running_until_it_answers(
-    fake_bot_api: FakeBotApi, tmp_path: Path, unused_tcp_port: int
+    fake_bot_api: FakeBotApi, tmp_path: Path
 ) -> None:
-    port = unused_tcp_port
+    port = free_port()
     place = Installation.create(tmp_path, fake_bot_api, TBBOT_HTTP_LISTEN=f"127.0.0.1:{port}")
     store = await place.open_store()
     try:

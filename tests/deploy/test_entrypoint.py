@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from storage.store import Store
 from tests.conftest import TestDatabase
 from tests.fakebotapi import FakeBotApi, FakeUser
 from tests.fakebotapi import fake_bot_api as fake_bot_api
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "scripts" / "docker-entrypoint.sh"
@@ -40,9 +40,7 @@ async def test_the_entrypoint_migrates_starts_answers_start_and_stops_cleanly(
     postgres_database: TestDatabase, fake_bot_api: FakeBotApi, tmp_path: Path
 ) -> None:
     secrets, data = tmp_path / "secrets", tmp_path / "data"
-    with socket.socket() as probe:  # a free port for the web server, as compose's 8080
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # for the web server, as compose's 8080
     key_file = secrets / "master.key"
     create_key_file(key_file)
     env = {

@@ -23,7 +23,6 @@ Real processes, real time; nothing here is a pass/fail threshold: callers assert
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from scheduler.retention import RELOOK
 from storage.store import Store
 from tests.cli.run_support import Installation, Run
 from tests.fakebotapi import FakeBotApi
+from tests.ports import free_port
 from tests.scheduler.bulk_enrol import CHUNK, NewPatient, add_enrolments, add_patients
 from tests.scheduler.engine_support import make_engine, plan
 
@@ -67,12 +67,6 @@ class Outcome:
     @property
     def drain_ratio(self) -> float:
         return self.last_send / self.ideal
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _accounts(first: int, count: int, prefix: str, plan: dict[str, Any] | None) -> list[NewPatient]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.conftest import TestDatabase
 from tests.fakebotapi import FakeBotApi, FakeUser, Fault
 from tests.fakebotapi import fake_bot_api as fake_bot_api
 from tests.fakewebhook import WebhookDelivery
+from tests.ports import free_port
 from tests.scheduler.engine_support import Enrolled, enrol_many, make_engine
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres, pytest.mark.serial]
@@ -31,12 +31,6 @@ SECRET = "webhook-secret-for-the-process-tests"
 PEOPLE = 16
 KILL_EVERY = 4  # every fourth button press, the process handling it is killed mid-update
 CONNECTED = "receiving updates by webhook"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Processes:
