@@ -34,8 +34,8 @@ from storage.records import DoseEvent, DoseOutcome, DoseSlot, Patient, ReportedV
 from storage.repositories.doses import DoseRepository
 from treatment import events as treatment
 from treatment.catalogue import ABBREVIATIONS
+from treatment.doses import DrugDose, ProductDose
 from treatment.plan import DoseSlot as PlannedSlot
-from treatment.plan import DrugDose, ProductDose
 from treatment.stock import tablets_by_product
 
 

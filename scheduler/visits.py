@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from scheduler.outbox import Kind, Payload
 from storage.records import PATIENT, OutboxMessage, Patient
 from storage.repositories.appointments import Appointment
 from storage.store import Store
+from treatment.plan_days import wall_instant
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +91,10 @@ class Visit:
 
 
 def _instant(local: datetime, zone: ZoneInfo) -> datetime:
-    """A naive wall time in `zone` as a UTC instant; an ambiguous one (clocks going back) is
-    its first occurrence, one in a gap (clocks going forward) the end of the gap."""
-    aware = local.replace(tzinfo=zone)
-    utc = aware.astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) == local:
-        return utc
-    # In a gap: the earlier offset reads it as an instant after the gap; step back to the
-    # first instant whose wall time is past `local`, the end of the gap.
-    while (utc - timedelta(minutes=1)).astimezone(zone).replace(tzinfo=None) > local:
-        utc -= timedelta(minutes=1)
-    return utc
+    """A naive wall time in `zone` as a UTC instant, read as a dose time is: an ambiguous one
+    (clocks going back) is its first occurrence, one in a gap (clocks going forward) the end of
+    the gap."""
+    return wall_instant(local.date(), local.time(), zone)[0]
 
 
 class VisitWords(Protocol):

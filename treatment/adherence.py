@@ -27,9 +27,10 @@ from treatment.events import (
     classify,
     latest_events,
 )
-from treatment.plan import Segment, iter_slots, segments
+from treatment.plan import iter_slots
 from treatment.regimen import PhaseKind
 from treatment.rules import Rules, load_rules
+from treatment.segments import Segment, segments
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ def balances(events: Iterable[StockEvent]) -> dict[str, Balance]:
 def tablets_by_product(products: Iterable[tuple[str, float | None]]) -> dict[str, float]:
     """The tablets one dose uses, per product a patient buys, from ``(product, tablets)``.
 
-    A fixed-dose combination is one product (`treatment.plan.ProductDose`): its count is the
+    A fixed-dose combination is one product (`treatment.doses.ProductDose`): its count is the
     band's, never one per drug in it. A product the same dose lists twice adds up; one with no
     count ("as prescribed", weight unknown) is not tracked.
     """

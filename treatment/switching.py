@@ -20,9 +20,9 @@ from treatment.codes import ErrorCode
 from treatment.enrolment import Enrolment, RegimenSwitch, parse_times
 from treatment.errors import TreatmentError
 from treatment.events import ClassifiedSlot, SlotState
-from treatment.plan import Segment, segments
 from treatment.regimen import PatternKind, Regimen
 from treatment.regimen_dict import regimen_to_dict
+from treatment.segments import Segment, segments
 
 MAX_EXTENSION_WEEKS = 52
 """An extension longer than a year is not a phase extension but a new regimen."""

@@ -16,16 +16,10 @@ from typing import Any
 from bot.errors import UsageError
 from bot.i18n import translator
 from treatment.custom import load_custom_toml
+from treatment.doses import DrugDose, ProductDose, dose_for_step, dose_notices
 from treatment.enrolment import Enrolment, enrol, parse_date
 from treatment.errors import TreatmentError
-from treatment.plan import (
-    DoseSlot,
-    DrugDose,
-    ProductDose,
-    dose_for_step,
-    dose_notices,
-    iter_slots,
-)
+from treatment.plan import DoseSlot, iter_slots
 from treatment.regimen import COMBINATION, WEEKDAY_NAMES, DoseStep, Regimen
 from treatment.weight import load_weight_bands
 

@@ -31,7 +31,7 @@ from treatment.enrolment import Enrolment
 from treatment.errors import TreatmentError
 from treatment.events import ClassifiedSlot
 from treatment.events import SlotState as Counted
-from treatment.plan import segments
+from treatment.segments import segments
 from treatment.switching import effective_day, extended_phase, segment_counts, switched
 
 NOT_COUNTED = frozenset({Counted.MISSED, Counted.NO_REPLY, Counted.SKIPPED_ON_ADVICE})

@@ -10,7 +10,7 @@ from bot.dialogue.messages import Reply
 from bot.dialogue.turn import TurnContext
 from bot.flows import visits as flow
 from scheduler.visits import Visit, first_reminder
-from treatment.plan import segments
+from treatment.segments import segments
 
 
 def _regimens(ctx: TurnContext) -> list[str]:

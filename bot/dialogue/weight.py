@@ -20,8 +20,9 @@ from bot.flows import weighin
 from bot.flows.reminder import Wording, product_lines
 from scheduler.preferences import Preferences
 from storage.records import EnrolmentRecord, WeightSource
+from treatment.doses import weight_moves_tablets
 from treatment.enrolment import Enrolment
-from treatment.plan import iter_slots, weight_moves_tablets
+from treatment.plan import iter_slots
 from treatment.weight import load_weight_bands
 
 WEIGH = "weigh"

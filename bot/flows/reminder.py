@@ -17,8 +17,8 @@ from bot.i18n import Translator
 from scheduler.doses import drugs_of, products_of
 from scheduler.preferences import Preferences
 from storage.records import Patient
+from treatment.doses import DrugDose, ProductDose
 from treatment.drugs import AS_PRESCRIBED, load_drugs
-from treatment.plan import DrugDose, ProductDose
 
 TAKEN = "taken"
 SNOOZE = "snooze"

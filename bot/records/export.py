@@ -37,8 +37,8 @@ from bot.records.words import LEVEL_ADVICE, LEVEL_NAMES
 from bot.texts import SYMPTOM_LABELS
 from scheduler.visits import Visit, VisitKind
 from storage.records import WeightSource
+from treatment.doses import DrugDose
 from treatment.events import ClassifiedSlot, SlotState
-from treatment.plan import DrugDose
 from treatment.stock import Movement
 from treatment.triage import Level
 

@@ -24,8 +24,8 @@ from treatment.catalogue import load_catalogue
 from treatment.enrolment import Enrolment
 from treatment.events import ClassifiedSlot, DoseEvent, SlotState
 from treatment.interruption import Lapse
-from treatment.plan import segments
 from treatment.regimen import Regimen
+from treatment.segments import segments
 from treatment.switching import SegmentCount, segment_counts
 from treatment.triage import Level
 

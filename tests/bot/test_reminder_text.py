@@ -10,7 +10,7 @@ import pytest
 from bot.dialogue.choices import parse_payload
 from bot.flows.reminder import SKIP, SNOOZE, SYMPTOM, TAKEN, reminder
 from bot.i18n import LOCALES, translator
-from treatment.plan import DrugDose
+from treatment.doses import DrugDose
 
 DUE = datetime(2026, 3, 2, 20, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 HRZE = [

@@ -28,9 +28,10 @@ from scheduler.ladder import Step
 from storage.records import Consent, DoseSlot, Patient, SlotState
 from treatment.adherence import summarise
 from treatment.catalogue import load_catalogue
+from treatment.doses import ProductDose
 from treatment.enrolment import Enrolment, enrol
 from treatment.plan import DoseSlot as PlannedSlot
-from treatment.plan import ProductDose, iter_slots
+from treatment.plan import iter_slots
 from treatment.regimen import COMBINATION, Regimen
 from treatment.weight import load_weight_bands
 

@@ -9,10 +9,11 @@ import pytest
 from tests.treatment.dosing_fixtures import days, events_until, patient, twice_daily_patient
 from treatment.adherence import summarise
 from treatment.codes import Reason
+from treatment.doses import dose_notices
 from treatment.enrolment import Pause, RegimenSwitch
 from treatment.errors import TreatmentError
 from treatment.events import DoseEvent, EventKind
-from treatment.plan import dose_notices, iter_slots
+from treatment.plan import iter_slots
 
 START = date(2026, 3, 2)
 # clinical.md: 2HRZE/4HR is 56 + 126 = 182 daily doses, the last 181 days after the first.

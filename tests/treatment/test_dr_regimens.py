@@ -18,9 +18,10 @@ from treatment.adherence import summarise
 from treatment.catalogue import load_catalogue
 from treatment.codes import Reason
 from treatment.custom import load_custom_toml
+from treatment.doses import dose_notices
 from treatment.enrolment import Enrolment, enrol
 from treatment.events import DoseEvent, EventKind
-from treatment.plan import DoseSlot, dose_notices, iter_slots
+from treatment.plan import DoseSlot, iter_slots
 from treatment.regimen import Duration
 
 START = date(2026, 3, 2)  # a Monday

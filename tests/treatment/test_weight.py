@@ -8,9 +8,10 @@ import pytest
 
 from tests.treatment.dosing_fixtures import TODAY
 from treatment.codes import ErrorCode, Reason
+from treatment.doses import dose_notices, weight_moves_tablets
 from treatment.enrolment import enrol
 from treatment.errors import DataFileError, TreatmentError
-from treatment.plan import dose_notices, iter_slots, weight_moves_tablets
+from treatment.plan import iter_slots
 from treatment.weight import check_weight, load_weight_bands, parse_weight_bands
 
 
