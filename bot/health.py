@@ -87,7 +87,7 @@ class Health:
             for name, watch in self.channels.items()
         }
         try:
-            overdue = await self.store.doses.oldest_overdue(now)
+            overdue = await self.store.dose_timers.oldest_overdue(now)
             due_since, retrying = await self.store.outbox.backlog(now)
         except StoreError as exc:
             return {

@@ -56,7 +56,7 @@ class WindowClose:
            patient was never asked about.
         4. Plan the enrolment again: a dose not taken moves the later phase boundaries.
         """
-        if not await tx.doses.advance(
+        if not await tx.dose_timers.advance(
             slot.id,
             owner=owner,
             expected_version=slot.version,

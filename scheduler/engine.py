@@ -136,7 +136,7 @@ class Engine:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             found = [
-                await tx.doses.next_check(now, early=self._early),
+                await tx.dose_timers.next_check(now, early=self._early),
                 await tx.timers.next_due(now),
             ]
         if self.visit_timers is not None:
@@ -148,7 +148,7 @@ class Engine:
         count of those due within `EngineConfig.lookahead_most` (`scheduler.lead`);
         `run_forever` asks before every sleep."""
         now = self.clock.now()
-        coming = await self.store.doses.count_first_due(now, now + self.config.lookahead_most)
+        coming = await self.store.dose_timers.count_first_due(now, now + self.config.lookahead_most)
         self._early = self.lead.ahead(coming)
         return self._early
 
@@ -171,7 +171,7 @@ class Engine:
         instants of doses closed long enough ago (`storage.repositories.history`)."""
         await self.store.helpers.prune_code_tries(self.clock.now())
         await self.store.history.blur(self.clock.now())
-        return await self.store.doses.sweep_leases(self.clock.now())
+        return await self.store.dose_timers.sweep_leases(self.clock.now())
 
     # -- running --------------------------------------------------------------------------
 

@@ -69,7 +69,9 @@ class Released:
 async def release_dead(store: Store, me: str) -> Released:
     """Release the dose-slot, outbox, timer and Telegram update leases of this host's dead
     processes."""
-    slots = await store.doses.release_leases(dead_here(await store.doses.lease_owners(), me))
+    slots = await store.dose_timers.release_leases(
+        dead_here(await store.dose_timers.lease_owners(), me)
+    )
     messages = await store.outbox.release_leases(dead_here(await store.outbox.lease_owners(), me))
     timers = await store.timers.release_leases(dead_here(await store.timers.lease_owners(), me))
     updates = await store.telegram_updates.release_leases(

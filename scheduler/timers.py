@@ -89,7 +89,7 @@ class DoseTimers:
         """
         owner = f"{self.worker_id}:{secrets.token_hex(6)}"
         async with self.store.transaction() as tx:
-            claimed = await tx.doses.claim_timers(
+            claimed = await tx.dose_timers.claim_timers(
                 now, self.config.batch_size, self.config.lease, owner, early=early
             )
         report.claimed = len(claimed)
@@ -121,7 +121,7 @@ class DoseTimers:
                     log.error("dose slot %s: %s", slot.id, type(exc).__name__)
                     continue
                 steps.append((slot, decision, payload))
-            moved = await tx.doses.advance_many(
+            moved = await tx.dose_timers.advance_many(
                 owner,
                 [(slot.id, slot.version, d.state, d.next_check_at) for slot, d, _ in steps],
             )

@@ -49,6 +49,7 @@ from storage.repositories import (
     CleanupRepository,
     ConversationRepository,
     DoseRepository,
+    DoseTimerRepository,
     EnrolmentRepository,
     HelperRepository,
     IdentityRepository,
@@ -101,6 +102,7 @@ class Repositories:
         self.identities = IdentityRepository(context, session)
         self.enrolments = EnrolmentRepository(context, session)
         self.doses = DoseRepository(context, session)
+        self.dose_timers = DoseTimerRepository(context, session)
         self.side_effects = SideEffectRepository(context, session)
         self.mood = MoodRepository(context, session)
         self.pill_stock = PillStockRepository(context, session)

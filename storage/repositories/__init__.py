@@ -3,6 +3,7 @@
 from storage.repositories.audit import AuditRepository
 from storage.repositories.cleanups import CleanupRepository
 from storage.repositories.conversations import ConversationRepository
+from storage.repositories.dose_timers import DoseTimerRepository
 from storage.repositories.doses import DoseRepository
 from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.helpers import HelperRepository
@@ -27,6 +28,7 @@ __all__ = [
     "CleanupRepository",
     "ConversationRepository",
     "DoseRepository",
+    "DoseTimerRepository",
     "EnrolmentRepository",
     "HelperRepository",
     "IdentityRepository",

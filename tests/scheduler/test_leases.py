@@ -58,7 +58,7 @@ async def test_the_dead_processs_leases_are_released_at_restart(store: Store) ->
     dead, alive = f"node-a-{a_dead_pid()}", f"node-a-{os.getpid()}"
     for owner in (dead, alive, "node-b-1"):
         assert await store.outbox.claim_due(T0, 1, LEASE, f"{owner}:abcd")
-    slots = await store.doses.claim_timers(
+    slots = await store.dose_timers.claim_timers(
         T0 + timedelta(days=1), 1, LEASE, f"{dead}:ef01", early=timedelta(days=1)
     )
     assert slots
@@ -70,6 +70,6 @@ async def test_the_dead_processs_leases_are_released_at_restart(store: Store) ->
     assert entries["alive"].state is OutboxState.LEASED
     assert entries["elsewhere"].state is OutboxState.LEASED
     # The slot can be claimed again at once, not after its lease.
-    assert await store.doses.claim_timers(
+    assert await store.dose_timers.claim_timers(
         T0 + timedelta(days=1), 1, LEASE, "node-a-1:0000", early=timedelta(days=1)
     )

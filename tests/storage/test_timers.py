@@ -70,7 +70,9 @@ async def test_claimed_slots_move_in_one_statement_only_where_the_claim_and_vers
     soon = NOON + timedelta(days=3)
     claimed = {
         s.id: s
-        for s in await store.doses.claim_timers(soon, 10, LEASE, "w:1", early=timedelta(days=3))
+        for s in await store.dose_timers.claim_timers(
+            soon, 10, LEASE, "w:1", early=timedelta(days=3)
+        )
     }
     answered, kept, taken_over = mina.slot_ids[1], mina.slot_ids[2], wei.slot_ids[1]
     kept_too, never_claimed = wei.slot_ids[2], wei.slot_ids[0]
@@ -89,9 +91,11 @@ async def test_claimed_slots_move_in_one_statement_only_where_the_claim_and_vers
         (kept_too, claimed[kept_too].version, SlotState.PENDING, None),
         (never_claimed, 0, SlotState.REMINDED, at),
     ]
-    assert await store.doses.advance_many("w:1", moves) == {kept, kept_too}
-    assert await store.doses.advance_many("w:1", moves) == set()  # done: the versions moved on
-    assert await store.doses.advance_many("w:1", []) == set()
+    assert await store.dose_timers.advance_many("w:1", moves) == {kept, kept_too}
+    assert (
+        await store.dose_timers.advance_many("w:1", moves) == set()
+    )  # done: the versions moved on
+    assert await store.dose_timers.advance_many("w:1", []) == set()
 
     def shown(slot: DoseSlot) -> tuple[SlotState, datetime | None, int]:
         return slot.state, slot.next_check_at, slot.version
@@ -106,5 +110,5 @@ async def test_claimed_slots_move_in_one_statement_only_where_the_claim_and_vers
     assert after[answered].state is SlotState.TAKEN
     assert shown(after[taken_over]) == shown(claimed[taken_over])
     # Moved slots hold no lease: they are claimed again when their next check comes.
-    again = await store.doses.claim_timers(at, 10, LEASE, "w:3")
+    again = await store.dose_timers.claim_timers(at, 10, LEASE, "w:3")
     assert {s.id for s in again} == {kept}
