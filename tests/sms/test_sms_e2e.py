@@ -143,7 +143,7 @@ async def rig(
             try:
                 yield Rig(world, gateway, service, clock, fake_bot_api)
             finally:
-                await service.close()
+                await prepared.close()
     finally:
         await server.stop()
         await store.close()
