@@ -179,18 +179,29 @@ class Retention:
         self.every = every
 
     async def run_once(self) -> int:
-        """Every patient whose time has come, in batches; how many were looked at."""
+        """Every patient whose time has come, in batches; how many were looked at.
+
+        1. Claim a batch (`RetentionRepository.claim`): its patients' next look moves to the
+           start of tomorrow, so other workers running the rule skip them.
+        2. Look at each (`_look`), which saves the real next look. A patient whose look
+           fails is logged and left until tomorrow; the rest of the batch goes on.
+        3. Until a batch comes back short.
+        """
         if not self.policy.active:
             return 0
         seen = 0
         while True:
             now = self.clock.now()
-            due = await self.store.retention.due(now, self.batch_size)
+            due = await self.store.retention.claim(
+                now, self.batch_size, start_of(now.date() + timedelta(days=1))
+            )
             for patient_id in due:
                 try:
                     await self._look(patient_id, now)
                 except NotFound:
                     continue  # forgotten meanwhile (by them, or another worker)
+                except Exception as exc:
+                    log.error("retention look failed: %s", type(exc).__name__)
             seen += len(due)
             if len(due) < self.batch_size:
                 return seen

@@ -63,6 +63,32 @@ class RetentionRepository(Repository):
                 )
             )
 
+    async def claim(self, now: datetime, limit: int, until: datetime) -> list[str]:
+        """Take up to ``limit`` of the patients `due` now, longest waiting first, for one
+        worker: their next look moves to ``until`` in the same transaction, so another
+        worker's claim skips them (on PostgreSQL, rows a concurrent claim holds are skipped
+        too, ``FOR UPDATE SKIP LOCKED``; SQLite's ``BEGIN IMMEDIATE`` serialises claims).
+        Looking at a patient then saves the real next look; a patient whose look never ends
+        (the worker died) comes back at ``until``."""
+        async with self._transaction() as session:
+            ids = list(
+                await session.scalars(
+                    select(PatientRow.id)
+                    .where(PatientRow.retention_at <= now)
+                    .order_by(PatientRow.retention_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if ids:
+                await session.execute(
+                    update(PatientRow)
+                    .where(PatientRow.id.in_(ids))
+                    .values(retention_at=until)
+                    .execution_options(synchronize_session=False)
+                )
+            return ids
+
     async def next_due(self) -> datetime | None:
         async with self._transaction() as session:
             found: datetime | None = await session.scalar(select(func.min(PatientRow.retention_at)))

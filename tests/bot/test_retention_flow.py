@@ -6,7 +6,7 @@ on the injected clock only."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from bot.flows.retention import BotRetentionTexts, privacy_paragraph
 from bot.i18n import translator
 from scheduler.clock import SystemClock
 from scheduler.forgetting import ChatCleaner
+from scheduler.outbox import Payload
 from scheduler.retention import Retention, RetentionPolicy, start_of
 from storage.errors import NotFound
 from storage.models import CodeAttemptRow
@@ -214,3 +215,54 @@ async def test_the_rule_and_the_cleaner_stop_at_once_when_asked(world: World) ->
     await asyncio.sleep(0.2)  # both are in their wait now (real time: nothing to wait for)
     stop.set()
     await asyncio.wait_for(parts, timeout=2)
+
+
+class CountedTexts(BotRetentionTexts):
+    """The bot's words, counting the notices composed: one per look that decided to tell."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def notice(self, patient: Patient, erase_at: datetime) -> Payload:
+        self.told.append(patient.id)
+        return super().notice(patient, erase_at)
+
+
+async def test_several_workers_running_the_rule_look_at_each_patient_once(world: World) -> None:
+    """Every `tbbot run` runs the rule; each worker claims its own batch of patients."""
+    ids = [await onboard(world.person(str(7001 + n))) for n in range(5)]
+    world.clock.advance(166 * DAY)
+    texts = [CountedTexts() for _ in range(3)]
+    rules = [
+        Retention(world.store, world.runtime.channels, world.clock, said, POLICY, batch_size=2)
+        for said in texts
+    ]
+    await asyncio.gather(*(rule.run_once() for rule in rules))
+    told = [patient_id for said in texts for patient_id in said.told]
+    assert sorted(told) == sorted(ids)  # each patient told by one worker, once
+    assert sum(bool(said.told) for said in texts) >= 2  # the work was shared
+    for patient_id in ids:
+        assert len(await notices(world, patient_id)) == 1
+
+
+async def test_a_look_that_fails_leaves_that_patient_for_tomorrow_and_the_rest_go_on(
+    world: World,
+) -> None:
+    ids = [await onboard(world.person(str(7001 + n))) for n in range(3)]
+    world.clock.advance(166 * DAY)
+
+    class Failing(CountedTexts):
+        def notice(self, patient: Patient, erase_at: datetime) -> Payload:
+            if patient.id == ids[0]:
+                raise RuntimeError("a composer bug")
+            return super().notice(patient, erase_at)
+
+    texts = Failing()
+    rule = Retention(world.store, world.runtime.channels, world.clock, texts, POLICY)
+    assert await rule.run_once() == 3
+    assert sorted(texts.told) == sorted(ids[1:])
+    assert await notices(world, ids[0]) == []
+    assert await rule.run_once() == 0  # not again today: its claim holds until tomorrow
+    world.clock.advance(DAY)
+    await world.runtime.retention.run_once()
+    assert len(await notices(world, ids[0])) == 1

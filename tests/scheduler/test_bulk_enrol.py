@@ -7,7 +7,7 @@ scheduler and the retention rule read."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -79,3 +79,24 @@ async def test_bulk_patients_can_wait_for_the_retention_rule(
     )
     assert await store.retention.due(store_clock.now, 10) == []
     assert await store.retention.due(later, 10) == [pid]
+
+
+async def test_a_claim_takes_the_longest_waiting_and_holds_them_until_the_given_instant(
+    store: Store, store_clock: StoreClock
+) -> None:
+    now = store_clock.now
+    waiting = [now - timedelta(days=3), now - timedelta(days=1), now - timedelta(days=2)]
+    ids = [
+        (
+            await add_patients(
+                store.context, [NewPatient(f"P{n}", "UTC", str(n))], now, retention_at=at
+            )
+        )[0]
+        for n, at in enumerate(waiting)
+    ]
+    tomorrow = now + timedelta(days=1)
+    assert await store.retention.claim(now, 2, tomorrow) == [ids[0], ids[2]]
+    assert await store.retention.claim(now, 2, tomorrow) == [ids[1]]  # another worker's turn
+    assert await store.retention.claim(now, 2, tomorrow) == []
+    assert await store.retention.due(now, 10) == []
+    assert set(await store.retention.due(tomorrow, 10)) == set(ids)  # a dead worker's come back
