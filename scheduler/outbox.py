@@ -43,6 +43,8 @@ class Kind(StrEnum):
     NOTICE = "notice"
     SUMMARY = "summary"
     CLEANUP = "cleanup"
+    REPLY = "reply"
+    """A reply sent at once, not through the outbox, kept as sent so it can be deleted."""
 
     @property
     def priority(self) -> Priority:
@@ -59,6 +61,7 @@ _PRIORITY_OF_KIND: Mapping[Kind, Priority] = {
     Kind.NOTICE: Priority.NORMAL,
     Kind.SUMMARY: Priority.LOW,
     Kind.CLEANUP: Priority.LOW,
+    Kind.REPLY: Priority.LOW,  # never queued: kept only once sent
 }
 
 

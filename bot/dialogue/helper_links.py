@@ -117,7 +117,9 @@ async def join(desk: HelperDesk, event: Inbound, code: str, t: Translator) -> li
         (Choice(t._("I accept"), JOIN, invite.id),),
         (Choice(t._("No, thank you"), DECLINE, invite.id),),
     )
-    return [Reply(text, choices)]
+    # Kept as sent to the invited helper: "I accept" edits this message, which then names
+    # the patient until the patient removes the helper or is forgotten.
+    return [Reply(text, choices, about=(helper,))]
 
 
 async def tell_voided(desk: HelperDesk, tx: Repositories, opened: OpenedInvite) -> None:

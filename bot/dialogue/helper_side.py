@@ -53,7 +53,7 @@ async def patients(desk: HelperDesk, roles: list[Helper], t: Translator, now: da
         else:
             lines.append(f"{name}: {day_marks(day)}")
     lines.append(t._("✅ confirmed, ❌ missed, ⏳ still to come. /status NAME shows 7 days."))
-    return Reply("\n".join(lines))
+    return Reply("\n".join(lines), about=tuple(roles))
 
 
 async def status(
@@ -70,7 +70,7 @@ async def status(
     if len(matches) == 1:
         return [await week(desk, matches[0], t, now)]
     rows = tuple((Choice(name, STATUS, role.id),) for role, name in named)
-    return [Reply(t._("Whose week would you like to see?"), rows)]
+    return [Reply(t._("Whose week would you like to see?"), rows, about=tuple(roles))]
 
 
 async def week(desk: HelperDesk, role: Helper, t: Translator, now: datetime) -> Reply:
@@ -79,7 +79,8 @@ async def week(desk: HelperDesk, role: Helper, t: Translator, now: datetime) -> 
     days = [today - timedelta(days=n) for n in range(6, -1, -1)]
     counts = await day_counts(desk.store.doses, patient, days)
     discreet = _discreet(desk, patient, role)
-    return Reply(week_text(t, patient, HelperPrefs.of(role), counts, discreet=discreet))
+    text = week_text(t, patient, HelperPrefs.of(role), counts, discreet=discreet)
+    return Reply(text, about=(role,))
 
 
 def _discreet(desk: HelperDesk, patient: Patient, role: Helper) -> bool:
@@ -98,6 +99,7 @@ async def leave_question(desk: HelperDesk, roles: list[Helper], t: Translator) -
     return Reply(
         t._("Stop being a helper? The person you help will be told, without any details."),
         tuple(rows),
+        about=tuple(roles),
     )
 
 

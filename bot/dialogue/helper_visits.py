@@ -91,7 +91,8 @@ async def note(
             notice(patient.id, PATIENT, f"visitfor:{stored.id}", _told(patient, role, visit), now)
         )
     desk.poke()
-    return Reply(t._("Noted: {visit}. They are told, and reminded.", visit=label(t, visit)))
+    noted = t._("Noted: {visit}. They are told, and reminded.", visit=label(t, visit))
+    return Reply(noted, about=(role,))
 
 
 def _told(patient: Patient, helper: Helper, visit: Visit) -> Payload:

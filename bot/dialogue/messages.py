@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.dialogue.choices import OPT, Choice, Picked
 from scheduler.outbox import AttachedFile
+from storage.records import Helper
 
 
 class Kind(enum.StrEnum):
@@ -85,6 +86,9 @@ class Reply:
     `attachment`, when given, is sent with `text` as its caption (never as an edit).
     `leave`: after this message the channel leaves the chat (a group the bot was added to),
     where it can.
+    `about`: the helper roles whose patient this message, sent to that helper, names. It is
+    kept as a message sent to them (`DialogueService.sent`), so removing the helper or
+    forgetting the patient deletes it from the helper's chat, as it does alerts.
     """
 
     text: str
@@ -93,6 +97,7 @@ class Reply:
     sensitive: bool = False
     attachment: AttachedFile | None = None
     leave: bool = False
+    about: tuple[Helper, ...] = ()
 
     def all_choices(self) -> list[Choice]:
         return [choice for row in self.choices for choice in row]

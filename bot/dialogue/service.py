@@ -21,6 +21,7 @@ milestones and the check-in offer (`followups`), weight and the monthly weight q
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import timedelta
 
@@ -67,9 +68,11 @@ from scheduler.outbox import Payload
 from scheduler.preferences import Preferences
 from scheduler.retention import RetentionPolicy
 from scheduler.retention import keep as keep_data
-from storage.errors import StaleWrite
-from storage.records import OutboxMessage
+from storage.errors import NotFound, StaleWrite
+from storage.records import Address, Helper, OutboxMessage, helper_recipient
 from storage.store import Store
+
+log = logging.getLogger(__name__)
 
 
 async def _help(ctx: TurnContext) -> list[Reply]:
@@ -239,14 +242,21 @@ class Dialogue:
         return await flow.handler(ctx)
 
     async def sent(self, event: Inbound, reply: Reply, message_id: int) -> None:
-        """In discreet mode, queue the deletion of a message with health details, where the
-        channel can delete messages.
+        """After a reply was sent, where the channel can delete messages:
 
-        The deletion is an outbox row, so it happens even if this process restarts before the
-        delay is over.
+        1. A reply to a helper that names patients (`Reply.about`) is kept as sent to that
+           helper, one row per patient, so removing the helper or forgetting the patient
+           deletes it from the helper's chat.
+        2. In discreet mode, a message with health details is queued for deletion. The
+           deletion is an outbox row, so it happens even if this process restarts before the
+           delay is over.
         """
         store = self.app.store
-        if not reply.sensitive or not self.app.channels[event.channel].deletes:
+        if not self.app.channels[event.channel].deletes:
+            return
+        if reply.about:
+            await self._keep_for_deletion(event, reply.about, message_id)
+        if not reply.sensitive:
             return
         identity = await store.identities.find(event.channel, event.user)
         if identity is None:
@@ -266,3 +276,27 @@ class Dialogue:
                 priority=int(OutboxKind.CLEANUP.priority),
             )
         )
+
+    async def _keep_for_deletion(
+        self, event: Inbound, roles: tuple[Helper, ...], message_id: int
+    ) -> None:
+        """Step 1 of `sent`. A patient forgotten in between has nothing left to keep."""
+        to = Address(event.channel, event.user, event.chat)
+        now = self.app.clock.now()
+        for role in roles:
+            kept = OutboxMessage(
+                patient_id=role.patient_id,
+                recipient=helper_recipient(role.id),
+                kind=OutboxKind.REPLY.value,
+                payload={},  # what it said is not kept
+                dedupe_key=f"reply:{role.id}:{message_id}",
+                not_before=now,
+                priority=int(OutboxKind.REPLY.priority),
+                to=to,
+            )
+            try:
+                await self.app.store.outbox.record_sent(kept, str(message_id), now)
+            except NotFound:
+                continue
+            except Exception as exc:  # the reply is out; failing the turn now would not help
+                log.error("a reply to a helper was not kept for deletion: %s", type(exc).__name__)

@@ -105,3 +105,18 @@ async def test_a_deletion_telegram_cannot_do_now_is_tried_again_then_dropped(
     world.clock.advance(timedelta(hours=49))
     assert await world.runtime.cleaner.run_once() == 0
     assert await world.store.cleanups.count() == 0  # past the 48 hours: dropped untried
+
+
+async def test_forget_deletes_the_answers_to_the_helpers_own_commands(telegram: Telegram) -> None:
+    world = telegram.world
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await telegram.say(ANA, "/patients")
+    await telegram.say(ANA, "/status")  # one person helped: their week at once
+    naming = [m.message_id for m in telegram.api.messages_in(ANA.id) if "Mina" in m.text]
+    assert len(naming) >= 4  # the invitation, the welcome, the day, the week
+    await forget(telegram)
+    await world.runtime.cleaner.run_once()
+    assert set(naming) <= deleted(telegram, ANA.id)
+    assert not [m.text for m in telegram.api.messages_in(ANA.id) if "Mina" in m.text]
+    assert await world.store.cleanups.count() == 0

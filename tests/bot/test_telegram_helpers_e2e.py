@@ -198,3 +198,28 @@ async def test_helper_commands_over_telegram(telegram: Telegram) -> None:
     await telegram.press(ANA, "Stop helping Mina")
     await telegram.deliver()
     assert "Ana stopped being your helper" in telegram.bot_messages(MINA)[-1]
+
+
+async def test_removing_a_helper_deletes_the_answers_to_their_own_commands(
+    telegram: Telegram,
+) -> None:
+    """`/patients`, `/status` and the invitation ("I accept" edits it) name the patient; they
+    go from the helper's chat with the alerts when the patient removes the helper."""
+    await onboard(telegram, MINA, "en")
+    await link_over_telegram(telegram, ANA, "Ana")
+    await telegram.say(ANA, "/patients")
+    await telegram.say(ANA, "/status Mina")
+    shown = telegram.api.messages_in(ANA.id)
+    naming = [m.message_id for m in shown if "Mina" in m.text]
+    (invitation,) = [m.message_id for m in shown if "will now check that it is you" in m.text]
+    answers = [m.message_id for m in shown if "The people you help" in m.text or "0 of" in m.text]
+    assert len(answers) == 2 and invitation in naming
+    await telegram.say(MINA, "/helper")
+    await telegram.press(MINA, "Ana")
+    await telegram.press(MINA, "Remove Ana")
+    await telegram.press(MINA, "Yes, remove")
+    await telegram.deliver()
+    asked = {c.params["message_id"] for c in telegram.api.calls("deleteMessage", chat_id=ANA.id)}
+    assert {invitation, *answers} <= asked
+    left = [m.text for m in telegram.api.messages_in(ANA.id)]
+    assert all("Mina" not in text or "removed you as their helper" in text for text in left), left

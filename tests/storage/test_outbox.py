@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from storage.errors import IntegrityError
 from storage.models import Base
-from storage.records import OutboxMessage, OutboxState
+from storage.records import Address, OutboxMessage, OutboxState
 from storage.store import Store
 from tests.storage.people import NOON, add_person
 
@@ -151,3 +151,23 @@ async def test_the_message_id_cell_is_blank_until_the_send_and_sealed_after(stor
         )
     with pytest.raises(IntegrityError):
         await store.outbox.get(reminder.entry.id)
+
+
+async def test_a_reply_kept_as_sent_is_found_with_the_helpers_messages_and_never_claimed(
+    store: Store,
+) -> None:
+    """`record_sent`: a message sent directly to a helper (a reply to their command) becomes
+    a sent row of the patient's, so removing the helper finds it with the alerts."""
+    mina = await add_person(store, "mina", "5550193847")
+    pid = mina.patient.id
+    (helper,) = await store.helpers.for_patient(pid)
+    to = Address("telegram", "8101", "8101")
+    kept = OutboxMessage(pid, f"helper:{helper.id}", "reply", {}, "reply:h:77", NOON, to=to)
+    assert await store.outbox.record_sent(kept, "77", NOON)
+    assert not await store.outbox.record_sent(kept, "77", NOON)  # kept once
+    assert await store.outbox.sent_to(pid, f"helper:{helper.id}", NOON - LEASE) == ["77"]
+    assert await store.outbox.sent_to(pid, f"helper:{helper.id}", NOON + LEASE) == []
+    claimed = await store.outbox.claim_due(NOON + LEASE, 10, LEASE, "w")
+    assert all(d.entry.kind != "reply" for d in claimed)  # only the reminder add_person queued
+    (row,) = [e for e in await store.outbox.for_patient(pid) if e.kind == "reply"]
+    assert (row.state, row.sent_message_id, row.payload, row.to) == (OutboxState.SENT, "77", {}, to)

@@ -75,6 +75,26 @@ class OutboxQueueing(Repository):
                 pass
         return sum([await self.enqueue(m) is not None for m in messages])
 
+    async def record_sent(self, message: OutboxMessage, message_id: str, at: datetime) -> bool:
+        """Keep a message that was sent directly (a reply, not through the outbox) as a sent
+        row, addressed to ``message.to``, so it is deleted as sent outbox messages are: when its
+        recipient is removed, or its patient forgotten. False if ``dedupe_key`` was kept."""
+        async with self._transaction() as session:
+            await self._load_keys(session, [message.patient_id])
+            crypto = session_crypto(session.sync_session)
+            cells = _cells(crypto, self._context.blind_index, message, {}, self._now())
+            cells["state"] = OutboxState.SENT.value
+            cells["sent_at"] = at
+            cells["sent_message_id"] = OutboxRow.sent_message_id.seal_value(
+                crypto, _TABLE, message.patient_id, str(cells["id"]), message_id
+            )
+            try:
+                async with session.begin_nested():
+                    await session.execute(insert(_OUTBOX), [cells])
+            except sa_exc.IntegrityError:
+                return False
+            return True
+
     async def cancel_waiting(self, patient_id: str, dedupe_key: str, now: datetime) -> int:
         """Delete the patient's message `dedupe_key` if it is still waiting for a later
         instant (e.g. a reminder written ahead of its due time, for a dose just answered)."""
