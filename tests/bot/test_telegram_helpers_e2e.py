@@ -49,6 +49,14 @@ async def link_over_telegram(telegram: Telegram, helper: FakeUser, name: str) ->
     assert "you are now their helper" in telegram.bot_messages(helper)[-1]
 
 
+async def remove_over_telegram(telegram: Telegram, name: str) -> None:
+    """Mina removes the helper `name` in /helper."""
+    await telegram.say(MINA, "/helper")
+    await telegram.press(MINA, name)
+    await telegram.press(MINA, f"Remove {name}")
+    await telegram.press(MINA, "Yes, remove")
+
+
 def words(text: str) -> list[str]:
     (line,) = [line for line in text.splitlines() if " · " in line]
     return line.split(" · ")
@@ -127,10 +135,7 @@ async def test_a_removed_helper_is_told_once_and_then_hears_nothing(telegram: Te
     world = telegram.world
     await onboard(telegram, MINA, "en")
     await link_over_telegram(telegram, ANA, "Ana")
-    await telegram.say(MINA, "/helper")
-    await telegram.press(MINA, "Ana")
-    await telegram.press(MINA, "Remove Ana")
-    await telegram.press(MINA, "Yes, remove")
+    await remove_over_telegram(telegram, "Ana")
     assert "Ana is no longer your helper" in telegram.bot_messages(MINA)[-1]
     await telegram.deliver()
     assert "removed you as their helper" in telegram.bot_messages(ANA)[-1]
@@ -153,10 +158,7 @@ async def test_removing_a_helper_deletes_what_they_were_sent_from_their_chat(
     await world.travel(CLOSE - world.clock.now())
     await telegram.deliver()
     assert any(ALERT in m.text for m in telegram.api.messages_in(ANA.id))
-    await telegram.say(MINA, "/helper")
-    await telegram.press(MINA, "Ana")
-    await telegram.press(MINA, "Remove Ana")
-    await telegram.press(MINA, "Yes, remove")
+    await remove_over_telegram(telegram, "Ana")
     await telegram.deliver()
     shown = " ".join(m.text for m in telegram.api.messages_in(ANA.id))
     assert ALERT not in shown and "you are now their helper" not in shown
@@ -175,10 +177,7 @@ async def test_messages_older_than_telegram_allows_are_not_asked_to_be_deleted(
     (first,) = [m.message_id for m in telegram.api.messages_in(ANA.id) if ALERT in m.text]
     await world.travel(timedelta(days=3))  # that alert is past Telegram's 48 hours now
     await telegram.deliver()
-    await telegram.say(MINA, "/helper")
-    await telegram.press(MINA, "Ana")
-    await telegram.press(MINA, "Remove Ana")
-    await telegram.press(MINA, "Yes, remove")
+    await remove_over_telegram(telegram, "Ana")
     await telegram.deliver()
     asked = {c.params["message_id"] for c in telegram.api.calls("deleteMessage", chat_id=ANA.id)}
     assert asked and first not in asked  # the later alerts went, the old one was not asked
@@ -214,10 +213,7 @@ async def test_removing_a_helper_deletes_the_answers_to_their_own_commands(
     (invitation,) = [m.message_id for m in shown if "will now check that it is you" in m.text]
     answers = [m.message_id for m in shown if "The people you help" in m.text or "0 of" in m.text]
     assert len(answers) == 2 and invitation in naming
-    await telegram.say(MINA, "/helper")
-    await telegram.press(MINA, "Ana")
-    await telegram.press(MINA, "Remove Ana")
-    await telegram.press(MINA, "Yes, remove")
+    await remove_over_telegram(telegram, "Ana")
     await telegram.deliver()
     asked = {c.params["message_id"] for c in telegram.api.calls("deleteMessage", chat_id=ANA.id)}
     assert {invitation, *answers} <= asked

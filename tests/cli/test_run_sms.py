@@ -66,7 +66,8 @@ class Bot:
         )
         assert await process.wait() == 0
 
-    async def start(self) -> None:
+    async def spawn(self) -> asyncio.subprocess.Process:
+        """`tbbot run`, its output and errors together in one pipe."""
         self.process = await asyncio.create_subprocess_exec(
             str(TBBOT),
             "run",
@@ -75,6 +76,10 @@ class Bot:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
+        return self.process
+
+    async def start(self) -> None:
+        process = await self.spawn()
         async with aiohttp.ClientSession() as http:
             for _ in range(300):
                 try:
@@ -83,10 +88,10 @@ class Bot:
                             return
                 except aiohttp.ClientError:
                     pass
-                if self.process.returncode is not None:
+                if process.returncode is not None:
                     break
                 await asyncio.sleep(0.1)
-        output = await self.process.stdout.read() if self.process.stdout else b""
+        output = await process.stdout.read() if process.stdout else b""
         raise AssertionError(f"tbbot run did not start: {output.decode()[-2000:]}")
 
     async def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
@@ -205,14 +210,7 @@ async def test_a_port_already_taken_stops_the_start_with_the_reason_and_nothing_
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", bot.port))
         squatter.listen()
-        process = await asyncio.create_subprocess_exec(
-            str(TBBOT),
-            "run",
-            env=bot.env,
-            cwd=bot.cwd,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        process = await bot.spawn()
         output, _ = await asyncio.wait_for(process.communicate(), 60)
     said = output.decode()
     assert process.returncode == 2, said
