@@ -14,6 +14,7 @@ helper is offered only "as my clinician told me", as a patient on that channel w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -75,17 +76,18 @@ async def begin(
     prefs = HelperPrefs.of(role)
     alias = shown_name(prefs, patient)
     if not prefs.regimen:
-        return [
+        return _about(
+            role,
             Reply(
                 t._(
                     "{alias} has not allowed you to enter their treatment. They can allow it "
                     "in /helper.",
                     alias=alias,
                 )
-            )
-        ]
+            ),
+        )
     if not await desk.store.enrolments.active(patient.id):
-        return [Reply(t._("{alias} has no treatment set up yet.", alias=alias))]
+        return _about(role, Reply(t._("{alias} has no treatment set up yet.", alias=alias)))
     today = now.astimezone(ZoneInfo(patient.time_zone)).date()
     data = {
         "language": prefs.language or negotiate(event.language),
@@ -103,7 +105,7 @@ async def begin(
             alias=alias,
         )
     )
-    return [intro, _ask(entry)]
+    return _about(role, intro, _ask(entry))
 
 
 async def open_entry(desk: HelperDesk, event: Inbound, now: datetime) -> Helper | None:
@@ -130,16 +132,16 @@ async def answer(desk: HelperDesk, role: Helper, event: Inbound, now: datetime) 
     cancelled = event.kind is Kind.COMMAND or (event.pick is not None and event.pick.verb == CANCEL)
     if cancelled:
         await desk.store.conversations.clear(role.patient_id, party(role.id))
-        return [Reply(t._("Stopped. Nothing was entered."))]
+        return _about(role, Reply(t._("Stopped. Nothing was entered.")))
     asked = _ask(entry)
     said = read_answer(event, asked)
     outcome = custom.QUESTIONS[entry.step].accept(entry, said, now) if said else None
     if not isinstance(outcome, Conversation):
         problem = outcome if isinstance(outcome, str) else t._("Please choose one of the options.")
-        return [Reply(problem), asked]
+        return _about(role, Reply(problem), asked)
     if outcome.step != custom.CONFIRMED:
         await _save(desk, role, outcome)
-        return [_ask(outcome)]
+        return _about(role, _ask(outcome))
     patient = await desk.store.patients.get(role.patient_id)
     waiting = outcome.at(WAITING, now)
     async with desk.store.transaction() as tx:
@@ -155,15 +157,22 @@ async def answer(desk: HelperDesk, role: Helper, event: Inbound, now: datetime) 
             notice(patient.id, PATIENT, key, _asked(patient, role, waiting), now)
         )
     desk.poke()
-    return [
+    return _about(
+        role,
         Reply(
             t._(
                 "Sent to {alias}. Nothing changes until they confirm; I will tell you their "
                 "answer.",
                 alias=str(entry.data["alias"]),
             )
-        )
-    ]
+        ),
+    )
+
+
+def _about(role: Helper, *replies: Reply) -> list[Reply]:
+    """What the helper is shown while entering the patient's treatment names the patient or
+    their medicines: kept for deletion with the helper's other messages (`Reply.about`)."""
+    return [replace(reply, about=(role,)) for reply in replies]
 
 
 def _ask(entry: Conversation) -> Reply:

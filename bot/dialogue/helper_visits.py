@@ -69,7 +69,8 @@ async def note(
             t._(
                 "{alias} has not allowed you to note visits. They can allow it in /helper.",
                 alias=shown_name(HelperPrefs.of(role), patient),
-            )
+            ),
+            about=(role,),
         )
     head, _, when = text[len(name) :].strip().partition(" ")
     kind = next((k for k, words in KIND_WORDS.items() if head in words), None)

@@ -156,3 +156,28 @@ async def test_twice_a_day_asks_the_patient_for_times_and_names_drugs_when_not_d
     assert switch.regimen_id == "custom" and len(switch.times or ()) == 2
     told = [e.payload["text"] for e in await notices(world, patient_id, f"helper:{helper_id}")]
     assert told == ["Mina confirmed the plan you entered; reminders follow it."]
+
+
+async def test_what_the_helper_is_shown_while_entering_is_kept_for_deletion(world: World) -> None:
+    """Each reply names Mina or her medicines: each names Ana's role for Mina in `about`, so
+    removing Ana or forgetting Mina deletes it from Ana's chat (`DialogueService.sent`; the
+    deletion itself is proven over Telegram in test_telegram_helpers_e2e)."""
+    mina = world.person("7001")
+    await onboard(mina)
+    ana = world.person("8001")
+    helper_id = await link(world, mina, ana, "Ana")
+    shown = [*await ana.say("/regimenfor Mina")]  # not allowed yet: it still names her
+    await mina.say("/helper")
+    await mina.choose("Ana")
+    await mina.choose("May enter my regimen")
+    shown += await ana.say("/regimenfor Mina")
+    shown += await ana.choose("Yes, I will pick them")
+    shown += await ana.say(number("Lfx"))
+    shown += await ana.say("3")
+    shown += await ana.say("cancel")  # not an option: asked again
+    shown += await ana.say("/cancel")
+    assert "Stopped. Nothing was entered." in shown[-1].text
+    assert len(shown) >= 7
+    assert all([role.id for role in reply.about] == [helper_id] for reply in shown), [
+        (reply.text[:40], reply.about) for reply in shown
+    ]
