@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
@@ -30,6 +30,15 @@ class RetentionState:
     notice_on: date | None = None
     erase_on: date | None = None
     kept_on: date | None = None
+
+
+def _due(now: datetime, limit: int) -> Select[str]:
+    return (
+        select(PatientRow.id)
+        .where(PatientRow.retention_at <= now)
+        .order_by(PatientRow.retention_at)
+        .limit(limit)
+    )
 
 
 def _day(value: object) -> date | None:
@@ -54,14 +63,7 @@ class RetentionRepository(Repository):
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Patients the rule should look at now, longest waiting first (index order)."""
         async with self._transaction() as session:
-            return list(
-                await session.scalars(
-                    select(PatientRow.id)
-                    .where(PatientRow.retention_at <= now)
-                    .order_by(PatientRow.retention_at)
-                    .limit(limit)
-                )
-            )
+            return list(await session.scalars(_due(now, limit)))
 
     async def claim(self, now: datetime, limit: int, until: datetime) -> list[str]:
         """Take up to ``limit`` of the patients `due` now, longest waiting first, for one
@@ -71,15 +73,7 @@ class RetentionRepository(Repository):
         Looking at a patient then saves the real next look; a patient whose look never ends
         (the worker died) comes back at ``until``."""
         async with self._transaction() as session:
-            ids = list(
-                await session.scalars(
-                    select(PatientRow.id)
-                    .where(PatientRow.retention_at <= now)
-                    .order_by(PatientRow.retention_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            ids = list(await session.scalars(_due(now, limit).with_for_update(skip_locked=True)))
             if ids:
                 await session.execute(
                     update(PatientRow)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.blind_index import BlindIndex
 from storage.errors import NotFound
@@ -38,10 +39,7 @@ class OutboxQueueing(Repository):
                 addresses,
                 self._now(),
             )
-            try:
-                async with session.begin_nested():
-                    await session.execute(insert(_OUTBOX), [cells])
-            except sa_exc.IntegrityError:
+            if not await _insert_new(session, cells):
                 return None
             row = await session.get(OutboxRow, cells["id"])
             if row is None:  # inserted just above, in this transaction
@@ -88,12 +86,7 @@ class OutboxQueueing(Repository):
             cells["sent_message_id"] = OutboxRow.sent_message_id.seal_value(
                 crypto, _TABLE, message.patient_id, str(cells["id"]), message_id
             )
-            try:
-                async with session.begin_nested():
-                    await session.execute(insert(_OUTBOX), [cells])
-            except sa_exc.IntegrityError:
-                return False
-            return True
+            return await _insert_new(session, cells)
 
     async def cancel_waiting(self, patient_id: str, dedupe_key: str, now: datetime) -> int:
         """Delete the patient's message `dedupe_key` if it is still waiting for a later
@@ -112,6 +105,17 @@ class OutboxQueueing(Repository):
 
 _OUTBOX = Base.metadata.tables[OutboxRow.__tablename__]
 _TABLE = OutboxRow.__tablename__
+
+
+async def _insert_new(session: AsyncSession, cells: Mapping[str, Any]) -> bool:
+    """Insert one row in a savepoint; False, and the caller's transaction still usable, if
+    its ``dedupe_key`` is there already."""
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(_OUTBOX), [cells])
+    except sa_exc.IntegrityError:
+        return False
+    return True
 
 
 def _cells(
