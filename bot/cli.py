@@ -6,10 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 from bot.commands import COMMANDS
-from bot.config import setting_problem
 from bot.errors import UsageError
 
 EXIT_USAGE = 2
@@ -33,9 +30,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
     except UsageError as exc:
         print(f"tbbot {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValidationError as exc:
-        print(f"tbbot {args.command}: error: {setting_problem(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"tbbot {args.command}: interrupted", file=sys.stderr)

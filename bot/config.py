@@ -383,3 +383,12 @@ class Settings(BaseSettings):
             migrate=migrate,
             forgotten=self.forgotten_list(),
         )
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and ``.env``: what every command that needs them
+    calls. A bad value is a `UsageError` that names the setting (`setting_problem`)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise UsageError(setting_problem(exc)) from None

@@ -26,7 +26,6 @@ from storage.store import Store
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-DEFAULT_BATCH_SIZE = 200
 _VERIFY_BATCH = 500
 
 
@@ -77,7 +76,7 @@ class RotationReport:
 
 
 async def rotate(
-    store: Store, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None
+    store: Store, *, batch_size: int, progress: Progress | None = None
 ) -> RotationReport:
     """Re-wrap every data key (and the blind index key) under the newest master key.
 

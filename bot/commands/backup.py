@@ -10,10 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
 from bot.errors import UsageError
-from storage.backup import backup_sqlite
-from storage.db import sqlite_path
 from storage.errors import StoreError
 
 
@@ -30,7 +27,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    settings = Settings()
+    from bot.config import load_settings
+    from storage.backup import backup_sqlite
+    from storage.db import sqlite_path
+
+    settings = load_settings()
     try:
         database = sqlite_path(settings.resolved_database_url())
     except StoreError as exc:

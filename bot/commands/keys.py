@@ -10,15 +10,16 @@ import asyncio
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.config import KEY_FILE_NAME, Settings, config_dir
 from bot.errors import UsageError
-from storage.db import create_engine, database_errors
 from storage.errors import KeyConfigError, StoreError
-from storage.keyring import add_key_to_file, create_key_file
-from storage.rotation import DEFAULT_BATCH_SIZE, key_usage, rotate, verify
-from storage.store import has_schema, verify_keys
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+DEFAULT_BATCH_SIZE = 200
+"""Data keys `tbbot keys rotate` re-wraps per transaction, unless told otherwise."""
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -110,7 +111,10 @@ class ProgressBar:
 
 
 def _init(args: argparse.Namespace) -> int:
-    settings = Settings()
+    from bot.config import KEY_FILE_NAME, config_dir, load_settings
+    from storage.keyring import create_key_file
+
+    settings = load_settings()
     default = config_dir() / KEY_FILE_NAME
     path: Path = args.file or settings.master_key_file or default
     try:
@@ -127,7 +131,10 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    settings = Settings()
+    from bot.config import load_settings
+    from storage.rotation import rotate, verify
+
+    settings = load_settings()
 
     async def main() -> int:
         if args.new_key:
@@ -162,6 +169,9 @@ def _rotate(args: argparse.Namespace) -> int:
 def _add_key(settings: Settings) -> int:
     """Step 1 of a rotation: a new key in the file, and nothing re-wrapped yet, so that the
     file can be backed up before any data key depends on the new key."""
+    from bot.config import config_dir
+    from storage.keyring import add_key_to_file
+
     key_file = settings.key_file()
     if key_file is None:
         raise UsageError(
@@ -179,7 +189,12 @@ def _add_key(settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    settings = Settings()
+    from bot.config import load_settings
+    from storage.db import create_engine, database_errors
+    from storage.rotation import key_usage
+    from storage.store import has_schema, verify_keys
+
+    settings = load_settings()
 
     async def main() -> int:
         keyring = settings.keyring()

@@ -6,9 +6,6 @@ import argparse
 from typing import Any
 
 from bot.commands.keys import run_store_command
-from bot.config import Settings
-from storage.db import create_engine, database_errors
-from storage.migrate import upgrade_engine
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -24,7 +21,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    settings = Settings()
+    from bot.config import load_settings
+    from storage.db import create_engine, database_errors
+    from storage.migrate import upgrade_engine
+
+    settings = load_settings()
 
     async def main() -> int:
         configured = settings.master_key is not None or settings.key_file() is not None

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.config import Settings
 from bot.logsafe import LEVELS
 
 
@@ -38,10 +37,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here so that other commands start without loading the Telegram stack.
+    # Imported here so that other commands start without loading the store, the engine and
+    # the Telegram stack.
     from bot.app import run as run_app
+    from bot.config import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     if args.log_level is not None:
         settings = settings.model_copy(update={"log_level": args.log_level})
     return asyncio.run(run_app(settings, webhook=args.webhook))

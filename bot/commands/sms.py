@@ -14,10 +14,10 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import sms_usage
-from bot.config import Settings
 from bot.errors import UsageError
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.sms.gateway_config import GatewayConfig
 
 
@@ -43,7 +43,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    settings = Settings()
+    from bot.config import load_settings
+
+    settings = load_settings()
     configs = settings.sms_gateways()
     if not configs:
         raise UsageError(

@@ -13,7 +13,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.config import Settings
 from bot.errors import UsageError
 
 # Upper bounds of the histogram's bins, in segments per number in the month.
@@ -46,10 +45,11 @@ def month(text: str) -> tuple[int, int]:
 
 def _usage(args: argparse.Namespace) -> int:
     from bot.commands.keys import run_store_command
+    from bot.config import load_settings
 
     now = datetime.now(UTC)
     year, number = args.month or (now.year, now.month)
-    settings = Settings()
+    settings = load_settings()
 
     async def main() -> int:
         store = await settings.open_store()

@@ -8,6 +8,9 @@
   when a token is set (`bot.app`): importing what `run` needs loads neither.
 - `tbbot run` arms the reminder engine before it loads the Telegram side, aiohttp and the
   dialogue (`bot.app.run`, step 3), and then answers and sends as before.
+- The commands that read no database or settings (`--help`, `drugs`, `regimens`) load
+  neither SQLAlchemy nor pydantic nor the ciphers: every command imports what it needs when
+  it runs (`bot.commands`), not when the command line is built.
 """
 
 from __future__ import annotations
@@ -44,6 +47,66 @@ def _loaded(imports: str, among: tuple[str, ...]) -> list[str]:
         cwd=Path(__file__).resolve().parents[2],
     )
     return done.stdout.split()
+
+
+STORE_AND_SETTINGS = ("sqlalchemy", "aiosqlite", "pydantic", "pydantic_settings", "cryptography")
+# The command, then which of those packages the process held once it had run.
+COMMAND_PROBE = """
+import sys
+from bot.cli import main
+
+try:
+    status = main(sys.argv[1:])
+except SystemExit as stop:  # --help
+    status = stop.code
+held = sorted({m.split(".")[0] for m in sys.modules} & set(sys.stdin.read().split()))
+print(f"status {status}; held " + (" ".join(held) or "none"), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["drugs"],
+        ["regimens", "--json"],
+        ["keys", "--help"],
+    ],
+)
+def test_a_command_that_reads_no_database_loads_neither_the_store_nor_the_settings(
+    argv: list[str],
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", COMMAND_PROBE, *argv],
+        input=" ".join(STORE_AND_SETTINGS),
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.stdout  # it did its work: help, the catalogue, a plan
+    assert done.stderr.strip().endswith("status 0; held none"), done.stderr
+
+
+def test_a_command_that_reads_the_database_still_loads_what_it_needs(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", COMMAND_PROBE, "keys", "check"],
+        input=" ".join(STORE_AND_SETTINGS),
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "TBBOT_DATA_DIR": str(tmp_path / "data"),
+            "TBBOT_MASTER_KEY": "",
+        },
+    )
+    assert "tbbot keys: error: no master key" in done.stderr  # refused, as before
+    held = done.stderr.strip().rsplit("held ", 1)[1].split()
+    assert {"sqlalchemy", "pydantic", "pydantic_settings", "cryptography"} <= set(held)
 
 
 def test_the_run_command_imports_no_renderer() -> None:
