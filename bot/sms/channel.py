@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-from bot.sms.inbound import SmsInbound
+from typing import TYPE_CHECKING
+
 from bot.sms.phone import InvalidPhone, region_of, to_e164, zones_of
 from bot.sms.policy import DEFAULT_PER_MINUTE, SmsPolicy
 from bot.sms.render import render
 from bot.sms.texts import language_for_region
-from bot.sms.transport import InboundSms, StatusReport
 from scheduler.channels import (
     ChannelSpec,
     ChoiceStyle,
@@ -29,6 +29,12 @@ from scheduler.channels import (
 )
 from scheduler.ratelimit import Limits
 from storage.store import Store
+
+if TYPE_CHECKING:
+    # The channel's entry is in every process's registry; the parser of received texts is
+    # needed only where a gateway is configured (`bot.sms.wiring`).
+    from bot.sms.inbound import SmsInbound
+    from bot.sms.transport import InboundSms, StatusReport
 
 NAME = "sms"
 

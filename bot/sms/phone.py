@@ -9,21 +9,9 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
-from phonenumbers import timezone as number_zones
+# `phonenumbers` and its metadata load on the first number read, in each function: every
+# process holds the SMS channel's registry entry, and most never read a number.
 
-# Kinds of number a person texts from; short codes, premium and shared-cost numbers are not.
-PERSONAL_TYPES = frozenset(
-    {
-        PhoneNumberType.MOBILE,
-        PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        PhoneNumberType.FIXED_LINE,
-        PhoneNumberType.PERSONAL_NUMBER,
-        PhoneNumberType.VOIP,
-        PhoneNumberType.UNKNOWN,
-    }
-)
 MAX_INPUT = 40  # a formatted number with spaces and a leading 00 is far shorter
 
 
@@ -41,6 +29,9 @@ def to_e164(text: str, default_region: str | None = None) -> str:
     3. Keep it only if `phonenumbers` finds it valid for its country and of a kind a person
        texts from (not a short code or a premium line).
     """
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberFormat
+
     candidate = text.strip()
     if not candidate or len(candidate) > MAX_INPUT:
         raise InvalidPhone("not a phone number")
@@ -54,13 +45,16 @@ def to_e164(text: str, default_region: str | None = None) -> str:
         raise InvalidPhone("not a phone number") from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("not a valid number for its country")
-    if phonenumbers.number_type(number) not in PERSONAL_TYPES:
+    if phonenumbers.number_type(number) not in _personal_types():
         raise InvalidPhone("not a number a person texts from")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def region_of(e164: str) -> str | None:
     """The ISO country of an E.164 number (``"CN"``, ``"KR"``), None if unknown."""
+    import phonenumbers
+    from phonenumbers import NumberParseException
+
     try:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
@@ -71,11 +65,33 @@ def region_of(e164: str) -> str | None:
 def zones_of(e164: str) -> tuple[str, ...]:
     """The time zones a number's prefix belongs to (one for most numbers; several for a
     mobile in a country that spans many), only those this machine's tz database knows."""
+    import phonenumbers
+    from phonenumbers import NumberParseException
+    from phonenumbers import timezone as number_zones
+
     try:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
         return ()
     return tuple(z for z in number_zones.time_zones_for_number(number) if z in _known_zones())
+
+
+@cache
+def _personal_types() -> frozenset[int]:
+    """Kinds of number a person texts from; short codes, premium and shared-cost numbers are
+    not."""
+    from phonenumbers import PhoneNumberType
+
+    return frozenset(
+        {
+            PhoneNumberType.MOBILE,
+            PhoneNumberType.FIXED_LINE_OR_MOBILE,
+            PhoneNumberType.FIXED_LINE,
+            PhoneNumberType.PERSONAL_NUMBER,
+            PhoneNumberType.VOIP,
+            PhoneNumberType.UNKNOWN,
+        }
+    )
 
 
 @cache

@@ -121,6 +121,25 @@ def test_the_run_command_imports_neither_the_sms_client_nor_telegram() -> None:
     assert _loaded("bot.cli, bot.app, bot.commands.run", SMS_CLIENT + TELEGRAM) == []
 
 
+def test_the_sms_channels_entry_loads_the_number_library_on_the_first_number_it_reads() -> None:
+    # Every process's registry holds the SMS channel; the number library and the parser of
+    # received texts load only where numbers are read.
+    assert _loaded("bot.cli, bot.app, bot.commands.run", ("phonenumbers",)) == []
+    program = (
+        "import sys, bot.app\n"
+        "from bot.sms.channel import SMS\n"
+        "print('bot.sms.inbound' in sys.modules, 'phonenumbers' in sys.modules)\n"
+        "assert SMS.contact is not None\n"
+        "print(SMS.contact('+86 138 0013 8000'), 'phonenumbers' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], check=True, capture_output=True, text=True
+    )
+    before, after = done.stdout.splitlines()
+    assert before == "False False"
+    assert after.endswith(" True") and "+8613800138000" in after
+
+
 def test_the_gateway_transport_still_loads_the_sms_client() -> None:
     assert _loaded("bot.cli, bot.app, bot.sms.gateway", SMS_CLIENT) == sorted(SMS_CLIENT)
 
