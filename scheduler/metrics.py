@@ -98,8 +98,11 @@ class Metrics:
             "Patients whose dose slots were planned by the horizon job.",
             registry=self.registry,
         )
+        # Every kind the outbox sends has its series from the start (a rate of 0, not a gap).
+        # A kept reply was sent directly, never through the outbox: it has none.
         for kind in Kind:
-            self.sent.labels(kind.value)
+            if kind is not Kind.REPLY:
+                self.sent.labels(kind.value)
 
 
 Snapshot = Callable[[datetime], Awaitable[tuple[int, int, datetime | None]]]

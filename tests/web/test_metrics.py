@@ -111,6 +111,12 @@ async def test_metrics_count_reminders_sends_failures_and_the_backlog_without_na
         await server.stop()
 
     assert after[("tbbot_messages_sent_total", (("kind", "reminder"),))] == 3
+    assert after[("tbbot_messages_sent_total", (("kind", "nudge"),))] == 0  # there from the start
+    # Replies kept for deletion never go through the outbox: no series that always reads 0.
+    sent_kinds = {
+        dict(labels)["kind"] for name, labels in after if name == "tbbot_messages_sent_total"
+    }
+    assert "reply" not in sent_kinds and "reminder" in sent_kinds
     assert after[("tbbot_flood_waits_total", (("channel", "telegram"),))] == 1
     failures = (("channel", "telegram"), ("reason", "server_error"))
     assert after[("tbbot_send_failures_total", failures)] == 1
