@@ -192,7 +192,7 @@ def _phases(regimen: Regimen, enrolment: Enrolment, slots: list[DoseSlot]) -> li
 def _product(product: ProductDose) -> dict[str, Any]:
     """A product as JSON: tablets per dose and what one tablet contains."""
     # Imported here: the bot's flows are the dialogue's, and `tbbot run` starts without them.
-    from bot.flows.reminder import product_line
+    from bot.flows.dose_lines import product_line
 
     return {
         "name": product.name,

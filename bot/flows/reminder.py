@@ -13,12 +13,12 @@ from typing import Any
 
 from bot.dialogue.choices import Choice
 from bot.dialogue.messages import Reply
+from bot.flows.dose_lines import dose_lines, number, product_line
 from bot.i18n import Translator
 from scheduler.doses import drugs_of, products_of
 from scheduler.preferences import Preferences
 from storage.records import Patient
 from treatment.doses import DrugDose, ProductDose
-from treatment.drugs import AS_PRESCRIBED, load_drugs
 
 TAKEN = "taken"
 SNOOZE = "snooze"
@@ -43,110 +43,6 @@ class Wording:
         return self.cover or t._("your pills")
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def dose_lines(t: Translator, drugs: Sequence[DrugDose]) -> list[str]:
-    """One line per drug: name, mg and tablets when known, "as prescribed" otherwise."""
-    lines = []
-    for drug in drugs:
-        if drug.name == load_drugs().get(AS_PRESCRIBED).name:
-            lines.append(t._("your medicines, as your clinician told you"))
-        elif drug.mg is None and drug.tablets is not None and float(drug.tablets).is_integer():
-            # A custom regimen may give tablets without their strength.
-            lines.append(
-                t.ngettext(
-                    "{n} tablet of {what}",
-                    "{n} tablets of {what}",
-                    int(drug.tablets),
-                    what=drug.name,
-                )
-            )
-        elif drug.mg is None and drug.tablets is not None:
-            lines.append(
-                t._("{tablets} tablets of {what}", tablets=_number(drug.tablets), what=drug.name)
-            )
-        elif drug.mg is None:
-            lines.append(t._("{drug}, as prescribed", drug=drug.name))
-        elif drug.tablets is None:
-            lines.append(t._("{drug} {mg} mg", drug=drug.name, mg=_number(drug.mg)))
-        elif float(drug.tablets).is_integer():
-            lines.append(
-                t.ngettext(
-                    "{drug} {mg} mg ({n} tablet)",
-                    "{drug} {mg} mg ({n} tablets)",
-                    int(drug.tablets),
-                    drug=drug.name,
-                    mg=_number(drug.mg),
-                )
-            )
-        else:  # half tablets: plural in every language we ship
-            lines.append(
-                t._(
-                    "{drug} {mg} mg ({tablets} tablets)",
-                    drug=drug.name,
-                    mg=_number(drug.mg),
-                    tablets=_number(drug.tablets),
-                )
-            )
-    return lines
-
-
-def _contents(product: ProductDose) -> str:
-    return ", ".join(
-        drug if mg is None else f"{drug} {_number(mg)} mg" for drug, mg in product.contains
-    )
-
-
-def product_line(t: Translator, product: ProductDose) -> str:
-    """What to take of one product: "4 tablets of HRZE (each: isoniazid 75 mg, ...)" for a
-    combination, "3 tablets of isoniazid 100 mg" for a single drug; without a count, the
-    dose if known, else "as prescribed" (never a guess)."""
-    (drug, strength), *more = product.contains
-    if drug == load_drugs().get(AS_PRESCRIBED).name:
-        # "As my clinician told me": the patient gave no drug, so none is named.
-        return t._("your medicines, as your clinician told you")
-    if product.tablets is None:
-        if more:
-            return t._(
-                "{product} (each: {contents}): ask your clinician how many tablets",
-                product=product.name,
-                contents=_contents(product),
-            )
-        if product.mg is not None:
-            return t._("{drug} {mg} mg", drug=drug, mg=_number(product.mg))
-        if strength is not None:
-            return t._(
-                "{drug} {mg} mg tablets: ask your clinician how many",
-                drug=drug,
-                mg=_number(strength),
-            )
-        return t._("{drug}, as prescribed", drug=drug)
-    whole = float(product.tablets).is_integer()
-    if more:
-        if whole:
-            return t.ngettext(
-                "{n} tablet of {product} (each: {contents})",
-                "{n} tablets of {product} (each: {contents})",
-                int(product.tablets),
-                product=product.name,
-                contents=_contents(product),
-            )
-        return t._(
-            "{tablets} tablets of {product} (each: {contents})",
-            tablets=_number(product.tablets),
-            product=product.name,
-            contents=_contents(product),
-        )
-    what = drug if strength is None else f"{drug} {_number(strength)} mg"
-    if whole:
-        return t.ngettext(
-            "{n} tablet of {what}", "{n} tablets of {what}", int(product.tablets), what=what
-        )
-    return t._("{tablets} tablets of {what}", tablets=_number(product.tablets), what=what)
-
-
 def discreet_line(
     t: Translator, wording: Wording, product: ProductDose, index: int, count: int
 ) -> str:
@@ -159,7 +55,7 @@ def discreet_line(
         return t.ngettext(
             "{pills}: {n} tablet", "{pills}: {n} tablets", int(product.tablets), pills=name
         )
-    return t._("{pills}: {tablets} tablets", pills=name, tablets=_number(product.tablets))
+    return t._("{pills}: {tablets} tablets", pills=name, tablets=number(product.tablets))
 
 
 def product_lines(t: Translator, products: Sequence[ProductDose], wording: Wording) -> list[str]:

@@ -8,8 +8,8 @@
   when a token is set (`bot.app`): importing what `run` needs loads neither.
 - `tbbot run` arms the reminder engine before it loads the Telegram side, aiohttp and the
   dialogue (`bot.app.run`, step 3), and then answers and sends as before.
-- The commands that read no database or settings (`--help`, `drugs`, `regimens`) load
-  neither SQLAlchemy nor pydantic nor the ciphers: every command imports what it needs when
+- The commands that read no database or settings (`--help`, `drugs`, `regimens`, `plan`)
+  load neither SQLAlchemy nor pydantic nor the ciphers: every command imports what it needs when
   it runs (`bot.commands`), not when the command line is built.
 """
 
@@ -71,6 +71,17 @@ print(f"status {status}; held " + (" ".join(held) or "none"), file=sys.stderr)
         ["drugs"],
         ["regimens", "--json"],
         ["keys", "--help"],
+        [
+            "plan",
+            "--regimen",
+            "2HRZE/4HR",
+            "--start",
+            "2026-03-01",
+            "--times",
+            "08:00",
+            "--tz",
+            "UTC",
+        ],
     ],
 )
 def test_a_command_that_reads_no_database_loads_neither_the_store_nor_the_settings(
