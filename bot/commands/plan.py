@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import UsageError
+from bot.flows.dose_lines import product_line
 from bot.i18n import translator
 from treatment.custom import load_custom_toml
 from treatment.doses import DrugDose, ProductDose, dose_for_step, dose_notices
@@ -191,9 +192,6 @@ def _phases(regimen: Regimen, enrolment: Enrolment, slots: list[DoseSlot]) -> li
 
 def _product(product: ProductDose) -> dict[str, Any]:
     """A product as JSON: tablets per dose and what one tablet contains."""
-    # Imported here: the bot's flows are the dialogue's, and `tbbot run` starts without them.
-    from bot.flows.dose_lines import product_line
-
     return {
         "name": product.name,
         "tablets_per_dose": _number(product.tablets),
