@@ -110,9 +110,10 @@ def iter_slots(
     6. Slots whose key is not in `not_taken` count towards the phase; when the phase's
        count is reached the next phase begins with the next dose time.
     7. Before `since`, a stretch of days in which nothing can change the count (no pause,
-       zone change, time change, not-taken key or clock change, see `Breaks`) is counted
-       without being walked: its pattern days times the dose times, stopping a day short of
-       the phase's end, which the walk then takes as in steps 1-6.
+       zone change, time change or clock change that moves a dose time, see `Breaks`) is
+       counted without being walked: its pattern days times the dose times, less the keys
+       of its slots in `not_taken`, stopping a day short of the phase's end (as if every
+       dose were taken), which the walk then takes as in steps 1-6.
     """
     catalogue = catalogue or load_catalogue()
     table = load_weight_bands().table(enrolment.band_table)
@@ -162,7 +163,7 @@ def iter_slots(
                 phase = phases[phase_number]
                 if phase_days is None:
                     phase_days = phase.pattern.days_of_week(phase_due_from.weekday())
-                until = breaks.regular_until(day, min(since, last_day + one_day), zone_name)
+                until = breaks.regular_until(day, min(since, last_day + one_day), zone_name, times)
                 skip = countable_days(day, until, phase_days, times, phase.doses_required - counted)
                 if skip:
                     first = nth_pattern_day(day, phase_days, 1)
@@ -172,7 +173,9 @@ def iter_slots(
                     ):
                         last = nth_pattern_day(day, phase_days, skip)
                         previous_utc = wall_instant(last, times[-1][1], zone)[0]
-                        counted += skip * len(times)
+                        counted += skip * len(times) - breaks.not_taken_within(
+                            first, last, phase_days, len(times)
+                        )
                         if phase_first_day is None:
                             phase_first_day = first
                         day = last + one_day

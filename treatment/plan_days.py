@@ -19,9 +19,12 @@ class Breaks:
     """Where the count of slots per day may differ from the regimen's pattern: step 7 of
     `iter_slots` counts only between these.
 
-    Pause starts, the dates of not-taken keys, time changes, and zone changes with the two
-    days after them (a zone change eastwards can make the next days' first dose fall before
-    the last one in the old zone); and each zone's clock changes (`clock_change_days`).
+    Pause starts, time changes, and zone changes with the two days after them (a zone change
+    eastwards can make the next days' first dose fall before the last one in the old zone);
+    and the days around each clock change of the zone on which the walk would not give one
+    slot per dose time (`irregular_days`). Doses not taken do not break a stretch: in one,
+    every pattern day has a slot per dose time, so each not-taken key of such a slot is one
+    dose fewer counted (`not_taken_within`).
     """
 
     def __init__(self, enrolment: Enrolment, not_taken: Collection[str]) -> None:
@@ -29,23 +32,49 @@ class Breaks:
         dates.update(change.effective for change in enrolment.time_changes)
         for change in enrolment.zone_changes:
             dates.update(change.effective + timedelta(days=k) for k in range(3))
-        for key in not_taken:
-            try:
-                dates.add(date.fromisoformat(key[:10]))
-            except ValueError:
-                continue  # not a slot's key: it never matches one
         self._dates = sorted(dates)
+        missed = sorted(filter(None, map(_slot_of_key, not_taken)))
+        self._missed_days = [day for day, _ in missed]
+        self._missed = missed
 
-    def regular_until(self, day: date, limit: date, zone_name: str) -> date:
-        """The first date from `day` on (before `limit`) that must be walked."""
+    def not_taken_within(
+        self, first: date, last: date, pattern: frozenset[int], doses_per_day: int
+    ) -> int:
+        """How many not-taken keys name a slot of a stretch from `first` to `last`
+        (inclusive) in which each `pattern` day has `doses_per_day` slots."""
+        low = bisect.bisect_left(self._missed_days, first)
+        high = bisect.bisect_right(self._missed_days, last)
+        return sum(
+            1
+            for day, index in self._missed[low:high]
+            if index < doses_per_day and day.weekday() in pattern
+        )
+
+    def regular_until(
+        self, day: date, limit: date, zone_name: str, times: tuple[tuple[int, time], ...]
+    ) -> date:
+        """The first date from `day` on (before `limit`) that must be walked, for a stretch
+        in `zone_name` with these dose times."""
         found = bisect.bisect_left(self._dates, day)
         if found < len(self._dates):
             limit = min(limit, self._dates[found])
-        changes = clock_change_days(zone_name, day.year)
+        changes = irregular_days(zone_name, day.year, times)
         found = bisect.bisect_left(changes, day)
         if found < len(changes):
             limit = min(limit, changes[found])
         return min(limit, date(day.year + 1, 1, 1))
+
+
+def _slot_of_key(key: str) -> tuple[date, int] | None:
+    """(local date, index of the dose time) of a slot's key (`"2026-03-02#0"`); None for a
+    string that is no slot's key, which never matches one."""
+    day, sep, index = key.partition("#")
+    try:
+        found = (date.fromisoformat(day), int(index))
+    except ValueError:
+        return None
+    # Only the exact form a slot's key has: "2026-03-02#00" names no slot.
+    return found if sep and key == f"{found[0].isoformat()}#{found[1]}" else None
 
 
 CLOCK_PROBE = timedelta(hours=3)
@@ -73,6 +102,35 @@ def clock_change_days(zone_name: str, year: int) -> tuple[date, ...]:
             offset = now
             marked.update(probe.date() + timedelta(days=k) for k in range(-3, 4))
     return tuple(sorted(marked))
+
+
+@functools.lru_cache(maxsize=4096)
+def irregular_days(
+    zone_name: str, year: int, times: tuple[tuple[int, time], ...]
+) -> tuple[date, ...]:
+    """The days of `clock_change_days` on which walking these dose times (in this order)
+    might not give one slot each: where a change is, a day must be walked only if it moves
+    the dose times themselves.
+
+    1. Read each dose time of the day as a UTC instant, as the walk does (`wall_instant`).
+    2. The day is regular if those instants rise strictly (no two dose times in one skipped
+       stretch, step 5 of `iter_slots`) and the first is after the last dose time of the
+       day before. The walk compares with the slot before, which is on that day or earlier:
+       an earlier wall time is never a later instant, so this test is the stricter one.
+    Cached per zone, year and dose times: patients share a few of each, and most clock
+    changes (at night) move no dose time, so most of these days are counted, not walked.
+    """
+    if not times:
+        return clock_change_days(zone_name, year)
+    zone = ZoneInfo(zone_name)
+    irregular = []
+    for day in clock_change_days(zone_name, year):
+        instants = [wall_instant(day, at, zone)[0] for _, at in times]
+        before = wall_instant(day - timedelta(days=1), times[-1][1], zone)[0]
+        rising = all(a < b for a, b in itertools.pairwise(instants))
+        if not (rising and before < instants[0]):
+            irregular.append(day)
+    return tuple(irregular)
 
 
 def countable_days(

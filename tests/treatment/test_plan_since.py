@@ -98,6 +98,16 @@ def enrolments(draw: st.DrawFn, regimen: Any = None, start: date | None = None) 
         raise
 
 
+def _stray_keys(first: date, last: date) -> st.SearchStrategy[str]:
+    days = st.dates(first - timedelta(days=3), last + timedelta(days=3))
+    return st.one_of(
+        st.builds(lambda d, i: f"{d.isoformat()}#{i}", days, st.integers(0, 4)),
+        st.builds(lambda d: f"{d.isoformat()}#00", days),
+        st.builds(lambda d: d.isoformat(), days),
+        st.text(max_size=12),
+    )
+
+
 def _tail(enrolment: Enrolment, not_taken: frozenset[str], since: date) -> list[DoseSlot]:
     return [slot for slot in iter_slots(enrolment, not_taken=not_taken) if slot.local_date >= since]
 
@@ -106,7 +116,10 @@ def _check(enrolment: Enrolment, data: st.DataObject) -> None:
     full = list(iter_slots(enrolment))
     assume(full)
     missed = data.draw(st.lists(st.sampled_from(full), max_size=30, unique_by=lambda s: s.key))
-    not_taken = frozenset(slot.key for slot in missed)
+    # Strings that name no slot (a day without one, an index past the dose times, another
+    # spelling of a key) must change nothing, counted or walked.
+    stray = data.draw(st.lists(_stray_keys(enrolment.start, full[-1].local_date), max_size=6))
+    not_taken = frozenset(slot.key for slot in missed) | frozenset(stray)
     span = (full[-1].local_date - enrolment.start).days + 30
     since = enrolment.start + timedelta(days=data.draw(st.integers(-3, span)))
     expected = _tail(enrolment, not_taken, since)
@@ -201,3 +214,57 @@ def test_slots_between_late_in_a_treatment_are_those_of_the_full_walk() -> None:
     walked = [slot for slot in iter_slots(enrolment) if start <= slot.utc < end]
     assert len(walked) == 2
     assert list(slots_between(enrolment, start, end)) == walked
+
+
+def _twice_daily(zone: str, start: date, times: tuple[time, time]) -> Enrolment:
+    from tests.scheduler.engine_support import TWICE_DAILY
+
+    return validate(
+        Enrolment(
+            regimen_id=TWICE_DAILY.id,
+            start=start,
+            times=times,
+            zone=zone,
+            weight_kg=55,
+            custom_regimen=TWICE_DAILY,
+        ),
+        None,
+        None,
+    )
+
+
+def test_two_dose_times_in_one_skipped_hour_are_walked_and_give_one_dose() -> None:
+    """Berlin's clocks skip 02:00-03:00 on 29 March 2026: doses at 02:15 and 02:45 both move
+    to 03:00, so that day has one slot, not two, and the intensive phase needs one more.
+    Counting over it as two would end the phase a dose early (the wrong drugs after)."""
+    enrolment = _twice_daily("Europe/Berlin", date(2026, 3, 20), (time(2, 15), time(2, 45)))
+    full = list(iter_slots(enrolment))
+    on_the_day = [slot for slot in full if slot.local_date == date(2026, 3, 29)]
+    assert len(on_the_day) == 1
+    missed = frozenset({"2026-03-21#1", "2026-03-27#0", "2026-03-30#1"})
+    for day in range(20, 36):
+        since = date(2026, 3, 1) + timedelta(days=day)
+        assert list(iter_slots(enrolment, since=since)) == _tail(enrolment, frozenset(), since)
+        assert list(iter_slots(enrolment, not_taken=missed, since=since)) == _tail(
+            enrolment, missed, since
+        )
+
+
+def test_a_clock_change_that_moves_no_dose_time_is_counted_and_one_that_does_is_walked() -> None:
+    from treatment.plan_days import clock_change_days, irregular_days
+
+    morning = ((0, time(8, 0)),)
+    assert len(clock_change_days("Europe/Berlin", 2026)) == 14  # three days either side
+    assert irregular_days("Europe/Berlin", 2026, morning) == ()
+    in_the_gap = ((0, time(2, 15)), (1, time(2, 45)))
+    assert irregular_days("Europe/Berlin", 2026, in_the_gap) == (date(2026, 3, 29),)
+    # 03:00 is the gap's first valid instant, where 02:15 also lands.
+    assert irregular_days("Europe/Berlin", 2026, ((0, time(2, 15)), (1, time(3, 0)))) == (
+        date(2026, 3, 29),
+    )
+    assert irregular_days("Europe/Berlin", 2026, ((0, time(1, 59)), (1, time(3, 0)))) == ()
+    # Samoa's lost day: both of its dose times fall on the 31st's midnight.
+    twice = ((0, time(8, 0)), (1, time(20, 0)))
+    assert irregular_days("Pacific/Apia", 2011, twice) == (date(2011, 12, 30),)
+    # Lord Howe moves its clocks by half an hour, at 02:00.
+    assert irregular_days("Australia/Lord_Howe", 2026, ((0, time(2, 5)), (1, time(2, 20)))) != ()
