@@ -38,15 +38,23 @@ class EnrolmentRow(PatientOwned, Base):
 
     patient_id: Mapped[str] = patient_fk()
     active: Mapped[bool] = mapped_column(Boolean)
+    # Revision 0016: the UTC day only (`storage.repositories.base.made_on` keeps the order of
+    # a patient's enrolments of one day); the exact instant is sealed in ``created_exact``.
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    """The UTC day of the last change (revision 0016: the day only; nothing reads it)."""
     # Revision 0002: the reminder engine has materialised this enrolment's dose slots up to
     # here (NULL: never). Indexed so the hourly horizon job finds the few enrolments due for
     # extension without reading, let alone decrypting, the others.
     planned_until: Mapped[datetime | None]
     _plan: Mapped[bytes] = mapped_column("plan")
+    # Revision 0016 (it seals the instants of rows written before, so NULL only if written
+    # around the store).
+    _created_exact: Mapped[bytes | None] = mapped_column("created_exact")
 
     plan = SealedField(JSON_OBJECT)
+    created_exact = SealedField(INSTANT)
+    """When the enrolment was made: the mood check-in and the weight question count from it."""
 
 
 class DoseSlotRow(PatientOwned, Base):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.context import StoreContext
 
@@ -41,3 +43,32 @@ class Repository:
 
 def day_start(instant: datetime) -> datetime:
     return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+_DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)
+
+
+async def made_on(
+    session: AsyncSession,
+    created: InstrumentedAttribute[datetime],
+    owner: InstrumentedAttribute[str],
+    patient_id: str,
+    now: datetime,
+) -> datetime:
+    """What a patient's new row shows of when it was made (``created``): the UTC day, and
+    its place among the patient's rows of that table made that day, not the time.
+
+    The day start plus one microsecond past the latest of the patient's rows of that day
+    (`history` blurs a day's doses the same way), so ordering by ``created`` still gives
+    the order they were made in: a patient's first account is the one reminders go to, and
+    their enrolments are planned oldest first. Two rows made at once for one patient (two
+    of their own messages racing) may show the same value; the row id then decides.
+    """
+    start = day_start(now)
+    latest = await session.scalar(
+        select(func.max(created)).where(
+            owner == patient_id, created >= start, created < start + _DAY
+        )
+    )
+    return start if latest is None else latest + _TICK

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.errors import NotFound
 from storage.models import EnrolmentRow
 from storage.records import EnrolmentRecord
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, day_start, made_on
 from storage.sealed import new_id
+from storage.session import SessionCrypto
 from treatment.enrolment import Enrolment
 
 
@@ -25,10 +26,31 @@ def to_enrolment(row: EnrolmentRow) -> EnrolmentRecord:
         patient_id=row.patient_id,
         active=row.active,
         enrolment=Enrolment.from_dict(row.plan),
-        created_at=row.created_at,
+        created_at=_made_at(row),
         updated_at=row.updated_at,
         planned_until=row.planned_until,
     )
+
+
+def _made_at(row: EnrolmentRow) -> datetime:
+    try:
+        return row.created_exact
+    except AttributeError:  # NULL in the column and nothing pending: see `made_at`
+        return row.created_at
+
+
+def made_at(
+    crypto: SessionCrypto, patient_id: str, row_id: str, sealed: bytes | None, day: datetime
+) -> datetime:
+    """When an enrolment read as columns was made: its sealed exact instant, or the readable
+    day for a row written around the store without one (revision 0016 sealed every row
+    before it)."""
+    if sealed is None:
+        return day
+    return EnrolmentRow.created_exact.open_value(crypto, _TABLE, patient_id, row_id, sealed)
+
+
+_TABLE = EnrolmentRow.__tablename__
 
 
 class EnrolmentRepository(Repository):
@@ -41,9 +63,12 @@ class EnrolmentRepository(Repository):
                 id=new_id(),
                 patient_id=patient_id,
                 active=True,
-                created_at=now,
-                updated_at=now,
+                created_at=await made_on(
+                    session, EnrolmentRow.created_at, EnrolmentRow.patient_id, patient_id, now
+                ),
+                updated_at=day_start(now),
                 plan=enrolment.to_dict(),
+                created_exact=now,
             )
             session.add(row)
             await session.flush()
@@ -70,7 +95,7 @@ class EnrolmentRepository(Repository):
         async with self._transaction() as session:
             row = await self._row(session, patient_id, enrolment_id)
             row.plan = enrolment.to_dict()
-            row.updated_at = self._now()
+            row.updated_at = self._today()
             await session.flush()
             return to_enrolment(row)
 
@@ -78,7 +103,7 @@ class EnrolmentRepository(Repository):
         async with self._transaction() as session:
             row = await self._row(session, patient_id, enrolment_id)
             row.active = False
-            row.updated_at = self._now()
+            row.updated_at = self._today()
             await session.flush()
             return to_enrolment(row)
 

@@ -29,7 +29,7 @@ from storage.records import (
     OutboxState,
     helper_recipient,
 )
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, made_on
 from storage.repositories.timers import TimerRepository, timer_key
 from storage.sealed import new_id
 
@@ -105,7 +105,9 @@ class HelperRepository(Repository):
                 state=HelperState.INVITED.value,
                 channel=None,
                 lookup=None,
-                created_at=self._now(),
+                created_at=await made_on(
+                    session, HelperRow.created_at, HelperRow.patient_id, patient_id, self._now()
+                ),
                 alias=alias,
                 address=None,
                 chat=None,

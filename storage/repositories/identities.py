@@ -9,7 +9,7 @@ from storage.blind_index import normalise
 from storage.errors import AlreadyLinked
 from storage.models import ChannelIdentityRow
 from storage.records import Channel, ChannelIdentity
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, made_on
 from storage.sealed import new_id
 
 
@@ -37,7 +37,13 @@ class IdentityRepository(Repository):
                 patient_id=patient_id,
                 channel=channel,
                 lookup=self._context.blind_index.lookup(channel, address),
-                created_at=self._now(),
+                created_at=await made_on(
+                    session,
+                    ChannelIdentityRow.created_at,
+                    ChannelIdentityRow.patient_id,
+                    patient_id,
+                    self._now(),
+                ),
                 address=address,
                 chat=chat,
             )

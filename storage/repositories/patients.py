@@ -13,7 +13,7 @@ from storage.errors import NotFound
 from storage.expanding import one_of
 from storage.models import PatientRow
 from storage.records import Consent, Patient
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, day_start
 from storage.sealed import SealedField, new_id
 from storage.session import SessionCrypto, session_crypto
 
@@ -129,7 +129,7 @@ class PatientRepository(Repository):
             now = self._now()
             row = PatientRow(
                 id=patient_id,
-                created_at=now,
+                created_at=day_start(now),  # the day only: nothing needs the time
                 seen_on=now.date(),
                 retention_at=now,  # the retention rule's first look sets its real time
                 alias=alias,

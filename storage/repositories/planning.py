@@ -23,6 +23,7 @@ from storage.models import Base, DoseEventRow, DoseSlotRow, EnrolmentRow, Patien
 from storage.records import DoseOutcome, DoseSlot, EnrolmentRecord, SlotPhase
 from storage.repositories.base import Repository
 from storage.repositories.doses import SLOT_COLUMNS, slot_of
+from storage.repositories.enrolments import made_at
 from storage.sealed import new_id
 from storage.session import SessionCrypto, session_crypto
 from treatment.enrolment import Enrolment
@@ -115,6 +116,7 @@ class PlanningRepository(Repository):
                     EnrolmentRow.updated_at,
                     EnrolmentRow.planned_until,
                     EnrolmentRow._plan,
+                    EnrolmentRow._created_exact,
                 )
                 .where(EnrolmentRow.patient_id.in_(present))
                 .order_by(EnrolmentRow.created_at, EnrolmentRow.id)
@@ -131,7 +133,9 @@ class PlanningRepository(Repository):
                         patient_id=row.patient_id,
                         active=True,
                         enrolment=Enrolment.from_dict(plan),
-                        created_at=row.created_at,
+                        created_at=made_at(
+                            crypto, row.patient_id, row.id, row._created_exact, row.created_at
+                        ),
                         updated_at=row.updated_at,
                         planned_until=row.planned_until,
                     )

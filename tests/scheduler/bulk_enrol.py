@@ -26,6 +26,7 @@ from storage.blind_index import normalise
 from storage.context import StoreContext
 from storage.models import Base, ChannelIdentityRow, DataKeyRow, EnrolmentRow, PatientRow
 from storage.records import Consent
+from storage.repositories.base import day_start
 from storage.sealed import SealedField, new_id
 from storage.session import SessionCrypto, session_crypto
 
@@ -128,7 +129,7 @@ def _patient_cells(
     seal = _sealer(crypto, _PATIENTS.name, pid, pid)
     return {
         "id": pid,
-        "created_at": now,
+        "created_at": day_start(now),
         "seen_on": now.date(),
         "retention_at": now if retention_at is None else retention_at,
         "alias": seal(PatientRow.alias, new.alias),
@@ -152,7 +153,7 @@ def _account_cells(
         "patient_id": pid,
         "channel": "telegram",
         "lookup": context.blind_index.lookup("telegram", address),
-        "created_at": now,
+        "created_at": day_start(now),  # the patient's only account: first of the day
         "address": seal(ChannelIdentityRow.address, address),
         "chat": seal(ChannelIdentityRow.chat, new.chat),
     }
@@ -166,8 +167,11 @@ def _enrolment_cells(
         "id": row_id,
         "patient_id": pid,
         "active": True,
-        "created_at": now,
-        "updated_at": now,
+        "created_at": day_start(now),  # the patient's only enrolment: first of the day
+        "updated_at": day_start(now),
         "planned_until": None,
         "plan": EnrolmentRow.plan.seal_value(crypto, _ENROLMENTS.name, pid, row_id, dict(plan)),
+        "created_exact": EnrolmentRow.created_exact.seal_value(
+            crypto, _ENROLMENTS.name, pid, row_id, now
+        ),
     }
