@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
+from storage.expanding import one_of
 from storage.models import Base, DoseEventRow, DoseSlotRow, EnrolmentRow, PatientRow
 from storage.records import DoseOutcome, DoseSlot, EnrolmentRecord, SlotPhase
 from storage.repositories.base import Repository
@@ -93,7 +94,7 @@ class PlanningRepository(Repository):
         async with self._transaction() as session:
             patients = (
                 await session.execute(
-                    select(PatientRow.id, PatientRow._preferences).where(PatientRow.id.in_(ids))
+                    select(PatientRow.id, PatientRow._preferences).where(one_of(PatientRow.id, ids))
                 )
             ).all()
             if not patients:
@@ -118,7 +119,7 @@ class PlanningRepository(Repository):
                     EnrolmentRow._plan,
                     EnrolmentRow._created_exact,
                 )
-                .where(EnrolmentRow.patient_id.in_(present))
+                .where(one_of(EnrolmentRow.patient_id, present))
                 .order_by(EnrolmentRow.created_at, EnrolmentRow.id)
             ):
                 every_enrolment.append(row.id)
@@ -146,7 +147,7 @@ class PlanningRepository(Repository):
                 for slot in await self._slots(
                     session,
                     crypto,
-                    DoseSlotRow.enrolment_id.in_(every_enrolment),
+                    one_of(DoseSlotRow.enrolment_id, every_enrolment),
                     DoseSlotRow.due_at >= since,
                 ):
                     future[slot.patient_id].append(slot)
@@ -189,7 +190,7 @@ class PlanningRepository(Repository):
                 DoseSlotRow.enrolment_id,
             )
             .join(DoseSlotRow, DoseSlotRow.id == DoseEventRow.slot_id)
-            .where(DoseEventRow.patient_id.in_(patient_ids))
+            .where(one_of(DoseEventRow.patient_id, patient_ids))
             .order_by(DoseEventRow.recorded_at, DoseEventRow.id)
         ):
             if enrolment_id in active:
@@ -204,7 +205,7 @@ class PlanningRepository(Repository):
         keys: dict[str, dict[str, set[str]]] = {}
         for start in range(0, len(slot_ids), _IN_CHUNK):
             chunk = slot_ids[start : start + _IN_CHUNK]
-            for slot in await self._slots(session, crypto, DoseSlotRow.id.in_(chunk)):
+            for slot in await self._slots(session, crypto, one_of(DoseSlotRow.id, chunk)):
                 key = slot.dose.get("key")
                 if isinstance(key, str):
                     by_enrolment = keys.setdefault(slot.patient_id, {})
@@ -239,7 +240,7 @@ class PlanningRepository(Repository):
                 result = await session.execute(
                     delete(slots)
                     .where(
-                        slots.c.id.in_(wanted[start : start + _IN_CHUNK]),
+                        one_of(slots.c.id, wanted[start : start + _IN_CHUNK]),
                         slots.c.state == SlotPhase.PLANNED.value,
                         slots.c.lease_owner.is_(None),
                     )
@@ -260,7 +261,7 @@ class PlanningRepository(Repository):
                 for start in range(0, len(enrolment_ids), _IN_CHUNK):
                     await session.execute(
                         update(enrolments)
-                        .where(enrolments.c.id.in_(enrolment_ids[start : start + _IN_CHUNK]))
+                        .where(one_of(enrolments.c.id, enrolment_ids[start : start + _IN_CHUNK]))
                         .values(planned_until=until)
                     )
             return len(rows)
