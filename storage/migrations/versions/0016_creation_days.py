@@ -44,6 +44,8 @@ _BLURRED = (
     ("helpers", "patient_id"),
 )
 _INSTANT = sa.DateTime(timezone=True)
+_EXACT = ("enrolments", "created_exact")
+"""The sealed cell of an enrolment's exact creation: its table and column."""
 _TICK = timedelta(microseconds=1)
 
 
@@ -65,7 +67,20 @@ def _enrolments(*columns: sa.ColumnClause[Any]) -> sa.TableClause:
     return sa.table("enrolments", sa.column("id"), sa.column("patient_id"), *columns)
 
 
-def _days(table: str, owner: str | None) -> list[dict[str, Any]]:
+def _set(table: str, column: str, kind: Any, values: list[tuple[str, Any]]) -> None:
+    """``UPDATE table SET column = value WHERE id = row id`` for each (row id, value)."""
+    if not values:
+        return
+    target = sa.table(table, sa.column("id"), sa.column(column, kind))
+    op.get_bind().execute(
+        target.update()
+        .where(target.c.id == sa.bindparam("b_id"))
+        .values({column: sa.bindparam("b_value")}),
+        [{"b_id": row_id, "b_value": value} for row_id, value in values],
+    )
+
+
+def _days(table: str, owner: str | None) -> list[tuple[str, datetime]]:
     """Each row's day and place among its patient's rows of that day, in the order made.
 
     1. Read every row's id, patient (if the table has one) and creation instant.
@@ -82,102 +97,60 @@ def _days(table: str, owner: str | None) -> list[dict[str, Any]]:
         key=lambda row: (_aware(row.created_at), row.id),
     )
     seen: dict[tuple[str, datetime], int] = {}
-    updates = []
+    days = []
     for row in rows:
         day = _day(_aware(row.created_at))
         place = 0
         if owner is not None:
             group = (getattr(row, owner), day)
             place = seen[group] = seen.get(group, -1) + 1
-        updates.append({"b_id": row.id, "b_at": _stored(day + place * _TICK)})
-    return updates
+        days.append((row.id, _stored(day + place * _TICK)))
+    return days
 
 
 def upgrade() -> None:
     bind = op.get_bind()
     made = bind.execute(sa.select(*_enrolments(sa.column("created_at", _INSTANT)).c)).all()
-    keys = None
+    sealed: list[tuple[str, Any]] = []
     if made:
         keys = cells("seals the instants at which enrolments were made")
         keys.load({row.patient_id for row in made})
+        sealed = [
+            (row.id, keys.seal(INSTANT, row.patient_id, *_EXACT, row.id, _aware(row.created_at)))
+            for row in made
+        ]
     with op.batch_alter_table("enrolments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("created_exact", sa.LargeBinary(), nullable=True))
-    if keys is not None:
-        sealed = _enrolments(sa.column("created_exact", sa.LargeBinary()))
-        bind.execute(
-            sealed.update()
-            .where(sealed.c.id == sa.bindparam("b_id"))
-            .values(created_exact=sa.bindparam("b_exact")),
-            [
-                {
-                    "b_id": row.id,
-                    "b_exact": keys.seal(
-                        INSTANT,
-                        row.patient_id,
-                        "enrolments",
-                        "created_exact",
-                        row.id,
-                        _aware(row.created_at),
-                    ),
-                }
-                for row in made
-            ],
-        )
+    _set("enrolments", "created_exact", sa.LargeBinary(), sealed)
     for table, owner in _BLURRED:
-        updates = _days(table, owner)
-        if updates:
-            target = sa.table(table, sa.column("id"), sa.column("created_at", _INSTANT))
-            bind.execute(
-                target.update()
-                .where(target.c.id == sa.bindparam("b_id"))
-                .values(created_at=sa.bindparam("b_at")),
-                updates,
-            )
+        _set(table, "created_at", _INSTANT, _days(table, owner))
     changed = _enrolments(sa.column("updated_at", _INSTANT))
-    days = [
-        {"b_id": row.id, "b_on": _stored(_day(_aware(row.updated_at)))}
-        for row in bind.execute(sa.select(changed.c.id, changed.c.updated_at)).all()
-    ]
-    if days:
-        bind.execute(
-            changed.update()
-            .where(changed.c.id == sa.bindparam("b_id"))
-            .values(updated_at=sa.bindparam("b_on")),
-            days,
-        )
+    days = bind.execute(sa.select(changed.c.id, changed.c.updated_at)).all()
+    _set(
+        "enrolments",
+        "updated_at",
+        _INSTANT,
+        [(row.id, _stored(_day(_aware(row.updated_at)))) for row in days],
+    )
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    exact = _enrolments(
-        sa.column("created_at", _INSTANT), sa.column("created_exact", sa.LargeBinary())
+    exact = _enrolments(sa.column("created_exact", sa.LargeBinary()))
+    rows = (
+        op.get_bind().execute(sa.select(*exact.c).where(exact.c.created_exact.is_not(None))).all()
     )
-    rows = bind.execute(
-        sa.select(exact.c.id, exact.c.patient_id, exact.c.created_exact).where(
-            exact.c.created_exact.is_not(None)
-        )
-    ).all()
     if rows:
         keys = cells("opens the instants at which enrolments were made")
         keys.load({row.patient_id for row in rows})
-        bind.execute(
-            exact.update()
-            .where(exact.c.id == sa.bindparam("b_id"))
-            .values(created_at=sa.bindparam("b_at")),
+        _set(
+            "enrolments",
+            "created_at",
+            _INSTANT,
             [
-                {
-                    "b_id": row.id,
-                    "b_at": _stored(
-                        keys.open(
-                            INSTANT,
-                            row.patient_id,
-                            "enrolments",
-                            "created_exact",
-                            row.id,
-                            row.created_exact,
-                        )
-                    ),
-                }
+                (
+                    row.id,
+                    _stored(keys.open(INSTANT, row.patient_id, *_EXACT, row.id, row.created_exact)),
+                )
                 for row in rows
             ],
         )
