@@ -168,8 +168,10 @@ class Engine:
     async def sweep(self) -> int:
         """Clear expired slot leases (housekeeping: claims take expired leases anyway),
         forget tries at helper codes older than the hourly limit needs, and blur the exact
-        instants of doses closed long enough ago (`storage.repositories.history`)."""
+        instants of doses closed long enough ago (`storage.repositories.history`) and of
+        invitations expired a day ago (`HelperRepository.blur_invites`)."""
         await self.store.helpers.prune_code_tries(self.clock.now())
+        await self.store.helpers.blur_invites(self.clock.now())
         await self.store.history.blur(self.clock.now())
         return await self.store.dose_timers.sweep_leases(self.clock.now())
 

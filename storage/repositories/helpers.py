@@ -14,12 +14,19 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.blind_index import normalise
 from storage.errors import NotFound
-from storage.models import ChannelIdentityRow, CodeAttemptRow, HelperInviteRow, HelperRow, OutboxRow
+from storage.models import (
+    Base,
+    ChannelIdentityRow,
+    CodeAttemptRow,
+    HelperInviteRow,
+    HelperRow,
+    OutboxRow,
+)
 from storage.records import (
     Channel,
     Helper,
@@ -29,7 +36,7 @@ from storage.records import (
     OutboxState,
     helper_recipient,
 )
-from storage.repositories.base import Repository, made_on
+from storage.repositories.base import Repository, day_start, made_on
 from storage.repositories.timers import TimerRepository, timer_key
 from storage.sealed import new_id
 
@@ -40,6 +47,8 @@ INVITE_VOID = "void"  # opened by a second account: see `HelperRepository.open`
 
 CODE_TRIES_KEPT = timedelta(hours=1)
 """How long a try at a code is remembered: the window of the hourly limit, no longer."""
+INVITE_BLUR_AFTER = timedelta(days=1)
+"""How long an expired invitation keeps its exact instants (`HelperRepository.blur_invites`)."""
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH = 28  # 28 x 5 = 140 random bits
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -396,6 +405,33 @@ class HelperRepository(Repository):
         async with self._transaction() as session:
             result = await session.execute(delete(CodeAttemptRow).where(CodeAttemptRow.at < before))
             return int(getattr(result, "rowcount", 0))
+
+    async def blur_invites(self, now: datetime) -> int:
+        """Leave only the day an invitation was made once it has been expired for
+        `INVITE_BLUR_AFTER` (the engine's periodic sweep); how many were blurred.
+
+        An expired invitation opens and is accepted no more, and a decline asks only who
+        opened it, so nothing compares its instants; kept exact, they would tell when the
+        patient invited their helper. Both become the UTC day start of its making: it still
+        reads as expired, and a blurred row (made and expiring at once) is not read again.
+        """
+        async with self._transaction() as session:
+            rows = await session.execute(
+                select(HelperInviteRow.id, HelperInviteRow.created_at).where(
+                    HelperInviteRow.expires_at <= now - INVITE_BLUR_AFTER,
+                    HelperInviteRow.created_at != HelperInviteRow.expires_at,
+                )
+            )
+            days = [{"b_id": row_id, "b_day": day_start(made)} for row_id, made in rows]
+            if days:
+                invites = Base.metadata.tables[HelperInviteRow.__tablename__]
+                await session.execute(
+                    update(invites)
+                    .where(invites.c.id == bindparam("b_id"))
+                    .values(created_at=bindparam("b_day"), expires_at=bindparam("b_day")),
+                    days,
+                )
+            return len(days)
 
     async def _withdraw_invites(self, session: AsyncSession, helper_id: str) -> None:
         """Unused invitations of this helper stop working."""

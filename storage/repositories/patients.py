@@ -129,9 +129,11 @@ class PatientRepository(Repository):
             now = self._now()
             row = PatientRow(
                 id=patient_id,
-                created_at=day_start(now),  # the day only: nothing needs the time
+                # The day only: nothing needs the time. Due at once for the retention
+                # rule's first look, which sets its real time.
+                created_at=day_start(now),
                 seen_on=now.date(),
-                retention_at=now,  # the retention rule's first look sets its real time
+                retention_at=day_start(now),
                 alias=alias,
                 language=language,
                 time_zone=time_zone,

@@ -131,7 +131,7 @@ def _patient_cells(
         "id": pid,
         "created_at": day_start(now),
         "seen_on": now.date(),
-        "retention_at": now if retention_at is None else retention_at,
+        "retention_at": day_start(now) if retention_at is None else retention_at,
         "alias": seal(PatientRow.alias, new.alias),
         "language": seal(PatientRow.language, new.language),
         "time_zone": seal(PatientRow.time_zone, new.time_zone),

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from storage.keyring import Keyring
 from storage.migrate import downgrade, upgrade
 from storage.migration_keys import KeyNeeded
-from storage.models import ChannelIdentityRow, EnrolmentRow, HelperRow, PatientRow
+from storage.models import ChannelIdentityRow, EnrolmentRow, HelperInviteRow, HelperRow, PatientRow
 from storage.store import Store
 from tests.conftest import StoreClock, TestDatabase
 from treatment.enrolment import enrol
@@ -54,6 +54,8 @@ async def test_rows_show_their_day_and_order_and_the_enrolment_keeps_its_instant
     await store.enrolments.replace(mina.id, record.id, _plan())
 
     assert await _readable(store, PatientRow.created_at, PatientRow.id == mina.id) == [DAY]
+    # Due for the retention rule's first look, without the instant the patient was made.
+    assert await _readable(store, PatientRow.retention_at, PatientRow.id == mina.id) == [DAY]
     identities = ChannelIdentityRow.patient_id == mina.id
     assert await _readable(store, ChannelIdentityRow.created_at, identities) == [DAY, DAY + TICK]
     helpers = await _readable(store, HelperRow.created_at, HelperRow.patient_id == mina.id)
@@ -145,3 +147,32 @@ async def test_the_upgrade_seals_enrolments_and_blurs_what_was_written_before(
         assert (await store.enrolments.get(mina.id, record.id)).created_at == enrolled_at
     finally:
         await store.close()
+
+
+async def test_an_invitation_expired_a_day_ago_keeps_only_its_day_and_can_still_be_declined(
+    store: Store, store_clock: StoreClock
+) -> None:
+    mina = await store.patients.create(alias="Mina", language="en", time_zone="UTC")
+    helper = await store.helpers.add(mina.id, alias="Jun")
+    invite, code = await store.helpers.invite(
+        mina.id, helper.id, expires_at=store_clock.now + timedelta(hours=24)
+    )
+    other = await store.helpers.add(mina.id, alias="Lan")
+    await store.helpers.invite(mina.id, other.id, expires_at=store_clock.now + timedelta(days=3))
+    assert await store.helpers.open(code, "telegram", "2002") is not None
+    invites = HelperInviteRow.patient_id == mina.id
+
+    store_clock.advance(timedelta(hours=24 + 23))  # expired 23 hours ago: still exact
+    assert await store.helpers.blur_invites(store_clock.now) == 0
+    store_clock.advance(timedelta(hours=2))
+    assert await store.helpers.blur_invites(store_clock.now) == 1
+    assert await store.helpers.blur_invites(store_clock.now) == 0  # not read again
+    row = HelperInviteRow.id == invite.id
+    assert await _readable(store, HelperInviteRow.created_at, row) == [DAY]
+    assert await _readable(store, HelperInviteRow.expires_at, row) == [DAY]
+    # The other invitation, still valid, is untouched.
+    exact = await _readable(store, HelperInviteRow.expires_at, invites)
+    assert exact[-1] == DAY + timedelta(days=3, hours=9)
+    assert await store.helpers.open(code, "telegram", "2002") is None  # still expired
+    declined = await store.helpers.decline(invite.id, "telegram", "2002")
+    assert declined is not None and declined.id == helper.id
