@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -127,6 +127,39 @@ async def test_a_deep_link_opens_the_invitation_like_the_typed_code(world: World
     jisoo = world.person("8001")
     await jisoo.say("/start join-" + code.replace("-", ""))
     assert "Mina asks you to be their treatment helper" in jisoo.text()
+
+
+async def test_an_unused_invitation_keeps_only_its_day_once_the_sweep_finds_it_expired(
+    world: World,
+) -> None:
+    """Its code works for a day; a day after that, the engine's sweep leaves only the day it
+    was made, and the code still does not work."""
+    mina = world.person("7001")
+    patient_id = await onboard(mina)
+    code = await invite(mina)
+    made = world.clock.now()
+
+    async def instants() -> tuple[datetime, datetime]:
+        async with world.store.engine.connect() as connection:
+            made_at, expires_at = (
+                await connection.execute(
+                    select(HelperInviteRow.created_at, HelperInviteRow.expires_at).where(
+                        HelperInviteRow.patient_id == patient_id
+                    )
+                )
+            ).one()
+            return made_at, expires_at
+
+    world.clock.advance(timedelta(hours=47))
+    await world.engine.sweep()
+    assert (await instants())[0] == made  # expired 23 hours ago: still exact
+    world.clock.advance(timedelta(hours=2))
+    await world.engine.sweep()
+    day = made.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert await instants() == (day, day)
+    jisoo = world.person("8001")
+    await jisoo.say(f"/join {code}")
+    assert "does not work" in jisoo.text()
 
 
 async def test_five_tries_per_hour_then_even_the_right_code_waits(world: World) -> None:
