@@ -33,17 +33,16 @@ class Breaks:
         for change in enrolment.zone_changes:
             dates.update(change.effective + timedelta(days=k) for k in range(3))
         self._dates = sorted(dates)
-        missed = sorted(filter(None, map(_slot_of_key, not_taken)))
-        self._missed_days = [day for day, _ in missed]
-        self._missed = missed
+        self._missed = sorted(filter(None, map(_slot_of_key, not_taken)))
 
     def not_taken_within(
         self, first: date, last: date, pattern: frozenset[int], doses_per_day: int
     ) -> int:
         """How many not-taken keys name a slot of a stretch from `first` to `last`
         (inclusive) in which each `pattern` day has `doses_per_day` slots."""
-        low = bisect.bisect_left(self._missed_days, first)
-        high = bisect.bisect_right(self._missed_days, last)
+        # (day,) sorts before every (day, index): the keys of the days first..last.
+        low = bisect.bisect_left(self._missed, (first,))
+        high = bisect.bisect_left(self._missed, (last + timedelta(days=1),))
         return sum(
             1
             for day, index in self._missed[low:high]
