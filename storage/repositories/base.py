@@ -46,7 +46,9 @@ def day_start(instant: datetime) -> datetime:
 
 
 _DAY = timedelta(days=1)
-_TICK = timedelta(microseconds=1)
+TICK = timedelta(microseconds=1)
+"""What a blurred instant adds per earlier row of its day, to keep the order (`made_on`,
+`storage.repositories.history`)."""
 
 
 async def made_on(
@@ -71,4 +73,4 @@ async def made_on(
             owner == patient_id, created >= start, created < start + _DAY
         )
     )
-    return start if latest is None else latest + _TICK
+    return start if latest is None else latest + TICK

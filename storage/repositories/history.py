@@ -33,13 +33,12 @@ from sqlalchemy import and_, bindparam, select, update
 
 from storage.models import Base, DoseEventRow, DoseSlotRow, OutboxRow
 from storage.records import OutboxState, SlotPhase
-from storage.repositories.base import Repository, day_start
+from storage.repositories.base import TICK, Repository, day_start
 from storage.session import session_crypto
 
 EXACT = "_exact"
 """The key of a blurred slot's sealed dose that holds its exact instants."""
 BLUR_AFTER = timedelta(days=8)
-_TICK = timedelta(microseconds=1)
 _FINISHED = (OutboxState.SENT.value, OutboxState.FAILED.value, OutboxState.EXPIRED.value)
 _SLOTS = DoseSlotRow.__tablename__
 
@@ -118,7 +117,7 @@ class HistoryRepository(Repository):
             .limit(1)
         )
         latest: datetime = shown if shown is not None else day
-        return latest + _TICK
+        return latest + TICK
 
     async def _event_days(self, session: Any, slot_id: str) -> set[datetime]:
         recorded = await session.scalars(
@@ -142,7 +141,7 @@ class HistoryRepository(Repository):
                 )
             ).all()
             moves.extend(
-                {"b_id": event_id, "b_at": day + _TICK * n}
+                {"b_id": event_id, "b_at": day + TICK * n}
                 for n, (event_id, _) in enumerate(events, start=1)
             )
         if moves:

@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.scheduler.engine_support import TWICE_DAILY
 from tests.treatment.test_custom_properties import prescriptions
 from treatment.catalogue import load_catalogue
 from treatment.custom import build_custom
@@ -217,8 +218,6 @@ def test_slots_between_late_in_a_treatment_are_those_of_the_full_walk() -> None:
 
 
 def _twice_daily(zone: str, start: date, times: tuple[time, time]) -> Enrolment:
-    from tests.scheduler.engine_support import TWICE_DAILY
-
     return validate(
         Enrolment(
             regimen_id=TWICE_DAILY.id,
